@@ -1,0 +1,51 @@
+# MedCard — two commands on a fresh machine: `make run` and `make test`.
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed-$(shell (cat pyproject.toml; python3 --version) | sha1sum | cut -c1-12)
+PYTHON3 ?= python3
+
+.PHONY: install chromium run serve test lint typecheck unit bench migration clean
+
+$(STAMP): pyproject.toml
+	@test -d $(VENV) || $(PYTHON3) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's Chromium for the browser tests (playwright cannot download browsers here).
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null); \
+	else echo "chromium missing and not root: browser tests will be skipped (apt-get install chromium fonts-wqy-zenhei)"; fi
+
+run: install
+	$(VENV)/bin/medcard db upgrade
+	$(VENV)/bin/medcard demo-data
+	$(VENV)/bin/medcard serve
+
+serve: install
+	$(VENV)/bin/medcard serve
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+unit: install
+	$(VENV)/bin/pytest
+
+test: install chromium lint typecheck unit
+
+bench: install
+	$(PY) bench/card_issuance.py
+
+migration: install
+	scripts/regen_initial_migration.sh
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,34 @@
+"""Outside systems behind one interface each, with sandbox implementations beside them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from medcard.adapters.his import HospitalInformationSystem, SandboxHis
+from medcard.adapters.identity import IdentityAuthority, SandboxIdentityAuthority
+from medcard.adapters.oauth import MessagingOAuth, SandboxOAuth
+from medcard.adapters.sandbox import SandboxBehaviour
+from medcard.adapters.sms import SandboxSms, SmsGateway
+from medcard.config import Settings
+from medcard.kit.crypto import derive_key
+
+
+@dataclass
+class Adapters:
+    """The outside systems one app instance talks to."""
+
+    identity: IdentityAuthority
+    sms: SmsGateway
+    his: HospitalInformationSystem
+    oauth: MessagingOAuth
+
+
+def sandbox_adapters(settings: Settings) -> Adapters:
+    """Sandboxes for every outside system, deterministic under ``settings.sandbox_seed``."""
+    behaviour = SandboxBehaviour(seed=settings.sandbox_seed, latency_scale=settings.sandbox_latency_scale)
+    return Adapters(
+        identity=SandboxIdentityAuthority(behaviour),
+        sms=SandboxSms(behaviour),
+        his=SandboxHis.from_fixture(behaviour),
+        oauth=SandboxOAuth(key=derive_key(settings.secret_key, "sandbox-oauth"), base_url=settings.base_url),
+    )

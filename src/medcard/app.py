@@ -1,0 +1,142 @@
+"""The application factory: settings, database, adapters, routers and error rendering."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from medcard import __version__
+from medcard.adapters import Adapters, sandbox_adapters
+from medcard.config import Settings, get_settings
+from medcard.db import make_engine, make_sessionmaker
+from medcard.errors import MedCardError, NotAuthenticated
+from medcard.observability import configure_logging
+from medcard.web.render import error_view, language, page
+
+log = structlog.get_logger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+TAGS = [
+    {"name": "auth", "description": "Patient login through the messaging app's OAuth; staff login with a role."},
+    {"name": "identity", "description": "Real-name verification (实名认证): face, bank card, SMS, insurance record."},
+    {
+        "name": "card",
+        "description": "Electronic health card (电子健康卡): apply, autosave, QR, existing-record binding.",
+    },
+    {"name": "kiosk", "description": "Self-service kiosk (自助机): scan the e-card QR, issue a physical card."},
+    {"name": "staff", "description": "Staff console: audit log, immutable-field changes with a reason."},
+]
+
+
+def create_app(settings: Settings | None = None, adapters: Adapters | None = None) -> FastAPI:
+    """Build the app. Tests pass their own settings and adapters."""
+    settings = settings or get_settings()
+    configure_logging(settings)
+    engine = make_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="MedCard",
+        version=__version__,
+        summary="Electronic health card, medical-insurance e-voucher and payment platform.",
+        description=(
+            "zh-CN first, English second. Every error is RFC 9457 problem+json with a stable `code`, "
+            "`title`/`title_zh`, and `hint`/`hint_zh`."
+        ),
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = make_sessionmaker(engine)
+    app.state.adapters = adapters or sandbox_adapters(settings)
+
+    _install_error_handlers(app)
+    _include_routers(app)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from medcard.audit.endpoints import router as audit_router
+    from medcard.auth.endpoints import router as auth_router
+    from medcard.card.endpoints import router as card_router
+    from medcard.identity.endpoints import router as identity_router
+    from medcard.web.pages import router as pages_router
+    from medcard.web.sandbox import router as sandbox_router
+
+    for router in (auth_router, identity_router, card_router, audit_router):
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(pages_router)
+    app.include_router(sandbox_router)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(MedCardError)
+    async def domain_error(request: Request, error: MedCardError) -> Response:
+        log.info("request_refused", code=error.code, status=error.status, path=request.url.path)
+        if _is_api(request):
+            return JSONResponse(error.problem(request.url.path), status_code=error.status, media_type=PROBLEM_JSON)
+        if isinstance(error, NotAuthenticated):
+            staff_area = request.url.path.startswith(("/console", "/kiosk"))
+            target = "/console/login" if staff_area else "/login"
+            if request.headers.get("hx-request"):
+                return PlainTextResponse("", status_code=200, headers={"HX-Redirect": target})
+            return RedirectResponse(target, status_code=303)
+        return page(request, "error.html", {"error": error_view(error, language(request))}, status_code=error.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, error: RequestValidationError) -> Response:
+        fields = [_field_of(item) for item in error.errors()]
+        body: dict[str, Any] = {
+            "type": "https://medcard.dev/problems/malformed-request",
+            "title": "The request is malformed",
+            "title_zh": "请求格式不正确",
+            "status": 422,
+            "code": "MALFORMED_REQUEST",
+            "detail": "; ".join(f"{f['field']}: {f['message']}" for f in fields),
+            "hint": "Check the named fields.",
+            "hint_zh": "请检查所列字段。",
+            "errors": fields,
+            "instance": request.url.path,
+        }
+        if _is_api(request):
+            return JSONResponse(body, status_code=422, media_type=PROBLEM_JSON)
+        view = {
+            "code": "MALFORMED_REQUEST",
+            "text": body["title_zh" if language(request) == "zh" else "title"],
+            "hint": body["detail"],
+            "field": fields[0]["field"] if fields else "",
+        }
+        return page(request, "error.html", {"error": view}, status_code=422)
+
+
+def _field_of(item: Any) -> dict[str, str]:
+    location = [str(part) for part in item.get("loc", ()) if part not in ("body", "query", "path", "form")]
+    return {"field": ".".join(location) or "body", "message": str(item.get("msg", "invalid"))}

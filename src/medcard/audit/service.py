@@ -1,0 +1,54 @@
+"""Writing audit rows. Callers pass the actor and the subject object, in their transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medcard.models import AuditEvent, Base
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a patient account, a staff user or the system itself."""
+
+    kind: str
+    id: str
+    label: str = ""
+    hospital_id: uuid.UUID | None = None
+
+    @classmethod
+    def system(cls, label: str = "system") -> Actor:
+        return cls(kind="system", id="system", label=label)
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    action: str,
+    subject: Base,
+    result: str = "ok",
+    hospital_id: uuid.UUID | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit row. ``details`` must never hold raw personal data (mask it first)."""
+    if subject.id is None:
+        await session.flush()
+    event = AuditEvent(
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_label=actor.label,
+        action=action,
+        subject_kind=subject.__tablename__,
+        subject_id=str(subject.id),
+        result=result,
+        hospital_id=hospital_id or actor.hospital_id,
+        details=details or {},
+    )
+    session.add(event)
+    await session.flush()
+    return event

@@ -1,0 +1,1 @@
+"""Login for patients (messaging-app OAuth) and staff (username + password, one role)."""

@@ -1,0 +1,27 @@
+"""Login requests and answers."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, Field
+
+
+class OAuthLogin(BaseModel):
+    """The messaging app's authorisation code."""
+
+    code: str = Field(min_length=8, max_length=512)
+
+
+class StaffLogin(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class LoginResult(BaseModel):
+    """A bearer token for ``Authorization: Bearer …``."""
+
+    token: str
+    token_type: str = "bearer"  # noqa: S105 - OAuth token type name, not a secret
+    subject_id: uuid.UUID
+    role: str

@@ -1,0 +1,61 @@
+"""The ``medcard`` command: serve, migrate, load demo data."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+
+from medcard.config import get_settings
+
+app = typer.Typer(help="MedCard: electronic health card platform.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the database to ``revision`` (default: the newest)."""
+    from medcard.migrate import upgrade
+
+    upgrade(get_settings(), revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Migrate the database back to ``revision`` (``base`` empties it)."""
+    from medcard.migrate import downgrade
+
+    downgrade(get_settings(), revision)
+    typer.echo(f"database at {revision}")
+
+
+@app.command("demo-data")
+def demo_data() -> None:
+    """Load the demo region, hospitals and staff accounts (idempotent)."""
+    from medcard.db import make_engine, make_sessionmaker, unit_of_work
+    from medcard.demo import DEMO_PASSWORD, load
+
+    async def run() -> None:
+        engine = make_engine(get_settings())
+        async with unit_of_work(make_sessionmaker(engine)) as session:
+            summary = await load(session)
+        await engine.dispose()
+        typer.echo(f"region {summary.region.name_zh}; hospitals: " + ", ".join(h.name_zh for h in summary.hospitals))
+        typer.echo("staff logins (password: " + DEMO_PASSWORD + "): " + ", ".join(s.username for s in summary.staff))
+
+    asyncio.run(run())
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, reload: bool = False) -> None:
+    """Serve the app (sandbox adapters unless configured otherwise)."""
+    import uvicorn
+
+    typer.echo(f"MedCard on http://{host}:{port}/  (patient: /login · staff: /console/login · kiosk: /kiosk)")
+    uvicorn.run("medcard.app:create_app", factory=True, host=host, port=port, reload=reload, log_level="info")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,108 @@
+"""Dependency-injection aliases shared by every router."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medcard.adapters import Adapters
+from medcard.auth.errors import AccountFrozen
+from medcard.auth.service import authenticate
+from medcard.config import Settings
+from medcard.db import unit_of_work
+from medcard.errors import Forbidden, NotAuthenticated
+from medcard.models import Account, AuthSession, StaffUser
+
+PATIENT_COOKIE = "medcard_session"
+STAFF_COOKIE = "medcard_staff"
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_adapters(request: Request) -> Adapters:
+    adapters: Adapters = request.app.state.adapters
+    return adapters
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: commits once after the handler, or rolls back."""
+    async with unit_of_work(request.app.state.sessions) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+AdaptersDep = Annotated[Adapters, Depends(get_adapters)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def _token(request: Request, cookie: str) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.cookies.get(cookie)
+
+
+async def current_auth_session(request: Request, session: SessionDep) -> AuthSession:
+    """The patient's login session (bearer token or cookie)."""
+    token = _token(request, PATIENT_COOKIE)
+    auth = await authenticate(session, token) if token else None
+    if auth is None or auth.account_id is None:
+        raise NotAuthenticated()
+    return auth
+
+
+async def current_account(session: SessionDep, auth: Annotated[AuthSession, Depends(current_auth_session)]) -> Account:
+    """The logged-in patient account; frozen accounts are refused."""
+    account = await session.get(Account, auth.account_id)
+    if account is None:
+        raise NotAuthenticated()
+    if account.status == "frozen":
+        raise AccountFrozen()
+    return account
+
+
+async def current_staff_session(request: Request, session: SessionDep) -> AuthSession:
+    """The staff member's login session (bearer token or cookie)."""
+    token = _token(request, STAFF_COOKIE)
+    auth = await authenticate(session, token) if token else None
+    if auth is None or auth.staff_id is None:
+        raise NotAuthenticated()
+    return auth
+
+
+async def current_staff(session: SessionDep, auth: Annotated[AuthSession, Depends(current_staff_session)]) -> StaffUser:
+    """The logged-in, active staff user."""
+    staff = await session.get(StaffUser, auth.staff_id)
+    if staff is None or not staff.active:
+        raise NotAuthenticated()
+    return staff
+
+
+AccountDep = Annotated[Account, Depends(current_account)]
+PatientSessionDep = Annotated[AuthSession, Depends(current_auth_session)]
+StaffSessionDep = Annotated[AuthSession, Depends(current_staff_session)]
+StaffDep = Annotated[StaffUser, Depends(current_staff)]
+
+
+def require_role(*roles: str) -> Callable[..., Coroutine[Any, Any, StaffUser]]:
+    """A dependency that lets through staff with one of ``roles`` (admin always passes)."""
+
+    async def dependency(staff: StaffDep) -> StaffUser:
+        if staff.role != "admin" and staff.role not in roles:
+            raise Forbidden()
+        return staff
+
+    return dependency
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "0.0.0.0"  # noqa: S104 - a label, not a bind
+
+
+ClientIpDep = Annotated[str, Depends(client_ip)]

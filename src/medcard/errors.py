@@ -1,0 +1,115 @@
+"""One error base: HTTP status, stable code, zh-CN + English text and a hint.
+
+Rendered as RFC 9457 problem+json for the API and as a friendly message in pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class MedCardError(Exception):
+    """Base of every domain error. Subclasses set the class attributes; ``params`` fill ``{}``."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "MEDCARD_ERROR"
+    message_zh: ClassVar[str] = "请求无法完成"
+    message_en: ClassVar[str] = "The request could not be completed"
+    hint_zh: ClassVar[str] = ""
+    hint_en: ClassVar[str] = ""
+
+    def __init__(self, *, field: str | None = None, **params: Any) -> None:
+        self.field = field
+        self.params = params
+        super().__init__(f"{self.code}: {self.text('en')}")
+
+    def text(self, lang: str) -> str:
+        template = self.message_zh if lang == "zh" else self.message_en
+        return template.format(**self.params) if self.params else template
+
+    def hint(self, lang: str) -> str:
+        template = self.hint_zh if lang == "zh" else self.hint_en
+        return template.format(**self.params) if self.params else template
+
+    def problem(self, instance: str | None = None) -> dict[str, Any]:
+        """RFC 9457 body with our extensions (code, zh-CN texts, hint, field)."""
+        body: dict[str, Any] = {
+            "type": f"https://medcard.dev/problems/{self.code.lower().replace('_', '-')}",
+            "title": self.text("en"),
+            "status": self.status,
+            "detail": self.hint("en") or self.text("en"),
+            "code": self.code,
+            "title_zh": self.text("zh"),
+            "hint": self.hint("en"),
+            "hint_zh": self.hint("zh"),
+        }
+        if self.field:
+            body["field"] = self.field
+        if instance:
+            body["instance"] = instance
+        return body
+
+
+class NotFound(MedCardError):
+    status = 404
+    code = "NOT_FOUND"
+    message_zh = "未找到该记录"
+    message_en = "Not found"
+    hint_zh = "请检查链接或编号是否正确。"
+    hint_en = "Check the link or number."
+
+
+class NotAuthenticated(MedCardError):
+    status = 401
+    code = "AUTH_REQUIRED"
+    message_zh = "请先登录"
+    message_en = "Please log in first"
+    hint_zh = "登录已过期或尚未登录。"
+    hint_en = "Your session expired or you have not logged in."
+
+
+class Forbidden(MedCardError):
+    status = 403
+    code = "FORBIDDEN"
+    message_zh = "无权执行此操作"
+    message_en = "You are not allowed to do this"
+    hint_zh = "该操作需要其他角色的权限。"
+    hint_en = "This action needs another role."
+
+
+class InvalidInput(MedCardError):
+    """A well-formed request whose value breaks a rule (named by ``field``)."""
+
+    status = 422
+    code = "INVALID_INPUT"
+    message_zh = "{field_zh}不正确:{reason_zh}"
+    message_en = "{field_en} is not valid: {reason_en}"
+    hint_zh = "请核对后重新填写{field_zh}。"
+    hint_en = "Check and correct the {field_en}."
+
+
+class UploadTooLarge(MedCardError):
+    status = 413
+    code = "UPLOAD_TOO_LARGE"
+    message_zh = "上传文件过大(上限 {limit_mb} MB)"
+    message_en = "The upload is too large (limit {limit_mb} MB)"
+    hint_zh = "请压缩照片后重新上传。"
+    hint_en = "Compress the photo and upload it again."
+
+
+class UnsupportedMediaType(MedCardError):
+    status = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    message_zh = "不支持的文件类型"
+    message_en = "Unsupported file type"
+    hint_zh = "请上传 JPEG 或 PNG 图片。"
+    hint_en = "Upload a JPEG or PNG image."
+
+
+class RateLimited(MedCardError):
+    status = 429
+    code = "RATE_LIMITED"
+    message_zh = "操作过于频繁"
+    message_en = "Too many requests"
+    hint_zh = "请 {retry_after} 秒后再试。"
+    hint_en = "Try again in {retry_after} seconds."

@@ -1,0 +1,91 @@
+"""Electronic health cards (电子健康卡 / 就诊卡), their drafts and physical cards."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from medcard.models.base import Base, utcnow
+from medcard.models.person import Person
+from medcard.models.region import Hospital
+
+CARD_STATUSES = ("pending_activation", "active", "frozen", "cancelled")
+
+
+class CardDraft(Base):
+    """The application form as last autosaved (R-CARD-04); one per account, hospital and subject."""
+
+    __tablename__ = "card_draft"
+    __table_args__ = (UniqueConstraint("account_id", "hospital_id", "subject_key"),)
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    hospital_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hospital.id"))
+    subject_key: Mapped[str] = mapped_column(String(40))
+    """``self`` or the ward's person id."""
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    last_field: Mapped[str | None] = mapped_column(String(32))
+    revision: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Card(Base):
+    """A patient's electronic health card at one hospital (or region): the 18 form fields,
+    the card number (R-CARD-06) and the display-QR version (R-CARD-07)."""
+
+    __tablename__ = "card"
+    __table_args__ = (UniqueConstraint("scope", "person_id"),)
+
+    card_number: Mapped[str] = mapped_column(String(20), unique=True)
+    hospital_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hospital.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(48))
+    """``H:<hospital code>`` or ``R:<region code>``: one card per person per scope (R-CARD-05)."""
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), index=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    status: Mapped[str] = mapped_column(String(24), default="active")
+    qr_version: Mapped[int] = mapped_column(default=1)
+    his_patient_id: Mapped[str] = mapped_column(String(32))
+    linked_existing_record: Mapped[bool] = mapped_column(default=False)
+    activated_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    name: Mapped[str] = mapped_column(String(64))
+    gender: Mapped[str] = mapped_column(String(1))
+    ethnicity: Mapped[str] = mapped_column(String(16))
+    birth_date: Mapped[date]
+    document_type: Mapped[str] = mapped_column(String(24))
+    document_number: Mapped[str] = mapped_column(String(32))
+    nationality: Mapped[str] = mapped_column(String(3))
+    phone: Mapped[str] = mapped_column(String(20))
+    region_code: Mapped[str] = mapped_column(String(6))
+    address: Mapped[str] = mapped_column(String(200))
+    postal_code: Mapped[str] = mapped_column(String(6))
+    occupation: Mapped[str] = mapped_column(String(32))
+    employer: Mapped[str] = mapped_column(String(100))
+    marital_status: Mapped[str] = mapped_column(String(16))
+    education: Mapped[str] = mapped_column(String(16))
+    emergency_name: Mapped[str] = mapped_column(String(64))
+    emergency_phone: Mapped[str] = mapped_column(String(20))
+    emergency_relation: Mapped[str] = mapped_column(String(16))
+    allergy_history: Mapped[str | None] = mapped_column(String(500))
+    blood_type: Mapped[str | None] = mapped_column(String(8))
+
+    hospital: Mapped[Hospital] = relationship(lazy="joined")
+    person: Mapped[Person] = relationship(lazy="joined")
+
+
+class PhysicalCard(Base):
+    """A physical card issued at a kiosk from the e-card's QR code (R-CARD-08)."""
+
+    __tablename__ = "physical_card"
+
+    card_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("card.id"), index=True)
+    serial: Mapped[str] = mapped_column(String(24), unique=True)
+    issued_by_staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff_user.id"))
+    fee_fen: Mapped[int]
+    fee_status: Mapped[str] = mapped_column(String(16), default="unpaid")
+    """``unpaid`` (the settlement issue collects it), ``paid`` or ``waived``."""
+    status: Mapped[str] = mapped_column(String(16), default="issued")

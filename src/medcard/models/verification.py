@@ -1,0 +1,52 @@
+"""Real-name verification sessions and SMS codes (R-ID-02…05)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from medcard.models.base import Base
+
+VERIFICATION_METHODS = ("face", "bank_card", "sms", "insurance")
+
+
+class VerificationSession(Base):
+    """One attempt to prove an identity by one method. Biometrics are never stored (R-ID-04)."""
+
+    __tablename__ = "verification_session"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    """``pending`` → ``passed`` | ``failed`` | ``expired``."""
+    document_type: Mapped[str] = mapped_column(String(24))
+    document_number: Mapped[str] = mapped_column(String(32))
+    nationality: Mapped[str] = mapped_column(String(3), default="CHN")
+    residence_permit_number: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(default=0)
+    max_attempts: Mapped[int] = mapped_column(default=1)
+    score: Mapped[float | None]
+    provider_reference: Mapped[str | None] = mapped_column(String(64))
+    failure_code: Mapped[str | None] = mapped_column(String(48))
+    expires_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class SmsCode(Base):
+    """A 6-digit one-time code sent by SMS; only its keyed hash is stored (R-ID-05)."""
+
+    __tablename__ = "sms_code"
+
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    purpose: Mapped[str] = mapped_column(String(24))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    client_ip: Mapped[str] = mapped_column(String(45), index=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    verification_session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("verification_session.id"))

@@ -1,0 +1,171 @@
+"""Pages shared by every flow: patient login and home, language switch, staff console login and audit."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from medcard.adapters.oauth import OAuthCodeInvalid
+from medcard.audit.repository import AuditRepository
+from medcard.auth import service as auth_service
+from medcard.auth.errors import OAuthCodeRejected
+from medcard.deps import (
+    PATIENT_COOKIE,
+    STAFF_COOKIE,
+    AccountDep,
+    AdaptersDep,
+    PatientSessionDep,
+    SessionDep,
+    SettingsDep,
+    StaffDep,
+    StaffSessionDep,
+    require_role,
+)
+from medcard.errors import MedCardError
+from medcard.kit.crypto import random_token
+from medcard.models import StaffUser
+from medcard.web.render import LANG_COOKIE, error_view, language, page
+
+router = APIRouter(include_in_schema=False)
+OAUTH_STATE_COOKIE = "medcard_oauth_state"
+
+
+def _safe_next(target: str | None, default: str) -> str:
+    """Only same-site relative paths, so the switch cannot be used as an open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or urlparse(target).netloc:
+        return default
+    return target
+
+
+def _set_cookie(response: Response, name: str, value: str, *, hours: int, secure: bool) -> None:
+    response.set_cookie(name, value, max_age=hours * 3600, httponly=True, samesite="lax", secure=secure)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def index() -> Response:
+    return RedirectResponse("/me", status_code=303)
+
+
+@router.get("/lang/{code}")
+async def switch_language(code: str, next: Annotated[str | None, Query()] = None) -> Response:
+    response = RedirectResponse(_safe_next(next, "/me"), status_code=303)
+    response.set_cookie(LANG_COOKIE, "en" if code == "en" else "zh", max_age=365 * 86400, samesite="lax")
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request) -> Response:
+    return page(request, "login.html")
+
+
+@router.get("/auth/start")
+async def oauth_start(adapters: AdaptersDep, settings: SettingsDep) -> Response:
+    state = random_token(12)
+    url = adapters.oauth.authorize_url(redirect_uri="/auth/callback", state=state)
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(OAUTH_STATE_COOKIE, state, max_age=600, httponly=True, samesite="lax")
+    return response
+
+
+@router.get("/auth/callback")
+async def oauth_callback(
+    request: Request,
+    session: SessionDep,
+    adapters: AdaptersDep,
+    settings: SettingsDep,
+    code: Annotated[str, Query(max_length=512)],
+    state: Annotated[str, Query(max_length=64)],
+) -> Response:
+    if state != request.cookies.get(OAUTH_STATE_COOKIE):
+        raise OAuthCodeRejected()
+    try:
+        identity = await adapters.oauth.exchange_code(code)
+    except OAuthCodeInvalid as error:
+        raise OAuthCodeRejected() from error
+    _account, token = await auth_service.login_patient(
+        session, identity=identity, user_agent=request.headers.get("user-agent", ""), hours=settings.session_hours
+    )
+    response = RedirectResponse("/me", status_code=303)
+    _set_cookie(
+        response, PATIENT_COOKIE, token, hours=settings.session_hours, secure=settings.environment == "production"
+    )
+    response.delete_cookie(OAUTH_STATE_COOKIE)
+    return response
+
+
+@router.post("/logout")
+async def logout_page(session: SessionDep, account: AccountDep, auth: PatientSessionDep) -> Response:
+    await auth_service.logout(session, auth, actor=auth_service.actor_for_account(account))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(PATIENT_COOKIE)
+    return response
+
+
+@router.get("/me", response_class=HTMLResponse)
+async def home(request: Request, session: SessionDep, account: AccountDep) -> Response:
+    from medcard.card.repository import CardRepository
+
+    cards = await CardRepository(session).for_account(account)
+    return page(request, "home.html", {"account": account, "cards": cards})
+
+
+@router.get("/console/login", response_class=HTMLResponse)
+async def console_login_page(request: Request) -> Response:
+    return page(request, "console/login.html")
+
+
+@router.post("/console/login", response_class=HTMLResponse)
+async def console_login(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=128)],
+) -> Response:
+    try:
+        staff, token = await auth_service.login_staff(
+            session,
+            username=username,
+            password=password,
+            user_agent=request.headers.get("user-agent", ""),
+            hours=settings.session_hours,
+        )
+    except MedCardError as error:
+        return page(
+            request,
+            "console/login.html",
+            {"error": error_view(error, language(request)), "username": username},
+            status_code=error.status,
+        )
+    response = RedirectResponse("/kiosk" if staff.role == "kiosk" else "/console", status_code=303)
+    _set_cookie(
+        response, STAFF_COOKIE, token, hours=settings.session_hours, secure=settings.environment == "production"
+    )
+    return response
+
+
+@router.post("/console/logout")
+async def console_logout(session: SessionDep, staff: StaffDep, auth: StaffSessionDep) -> Response:
+    await auth_service.logout(session, auth, actor=auth_service.actor_for_staff(staff))
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(STAFF_COOKIE)
+    return response
+
+
+@router.get("/console", response_class=HTMLResponse)
+async def console_home(request: Request, staff: StaffDep) -> Response:
+    return page(request, "console/home.html", {"staff": staff})
+
+
+@router.get("/console/audit", response_class=HTMLResponse)
+async def console_audit(
+    request: Request,
+    session: SessionDep,
+    staff: Annotated[StaffUser, Depends(require_role("reviewer"))],
+    action: Annotated[str | None, Query(max_length=48)] = None,
+) -> Response:
+    events = await AuditRepository(session).latest(limit=200, action=action or None, hospital_id=staff.hospital_id)
+    return page(request, "console/audit.html", {"staff": staff, "events": events, "action": action or ""})

@@ -1,0 +1,87 @@
+"""Pages that stand in for outside systems while the sandboxes run: the messaging app's
+OAuth consent screen, an SMS inbox and sample photos. Absent in production."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from medcard.adapters.identity import sample_document_photo, sample_face_photo
+from medcard.adapters.oauth import SandboxOAuth
+from medcard.adapters.sms import SandboxSms
+from medcard.deps import AdaptersDep, SettingsDep
+from medcard.errors import NotFound
+from medcard.web.render import page
+
+router = APIRouter(prefix="/sandbox", include_in_schema=False)
+OPENID = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
+
+
+def _sandbox_oauth(adapters: AdaptersDep, settings: SettingsDep) -> SandboxOAuth:
+    if settings.environment == "production" or not isinstance(adapters.oauth, SandboxOAuth):
+        raise NotFound()
+    return adapters.oauth
+
+
+@router.get("/oauth/authorize", response_class=HTMLResponse)
+async def consent(
+    request: Request,
+    adapters: AdaptersDep,
+    settings: SettingsDep,
+    redirect_uri: Annotated[str, Query(max_length=200)],
+    state: Annotated[str, Query(max_length=64)],
+) -> Response:
+    _sandbox_oauth(adapters, settings)
+    return page(request, "sandbox/oauth.html", {"redirect_uri": redirect_uri, "state": state})
+
+
+@router.post("/oauth/authorize")
+async def consent_given(
+    adapters: AdaptersDep,
+    settings: SettingsDep,
+    redirect_uri: Annotated[str, Form(max_length=200)],
+    state: Annotated[str, Form(max_length=64)],
+    nickname: Annotated[str, Form(max_length=32)] = "",
+    openid: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    oauth = _sandbox_oauth(adapters, settings)
+    if not redirect_uri.startswith("/") or redirect_uri.startswith("//"):
+        raise NotFound()
+    chosen = openid.strip() if OPENID.match(openid.strip()) else oauth.new_openid()
+    code = oauth.issue_code(openid=chosen, nickname=nickname.strip() or "微信用户")
+    return RedirectResponse(f"{redirect_uri}?{urlencode({'code': code, 'state': state})}", status_code=303)
+
+
+@router.get("/sms", response_class=HTMLResponse)
+async def sms_inbox(request: Request, adapters: AdaptersDep, settings: SettingsDep) -> Response:
+    if settings.environment == "production" or not isinstance(adapters.sms, SandboxSms):
+        raise NotFound()
+    return page(request, "sandbox/sms.html", {"messages": list(reversed(adapters.sms.outbox))[:50]})
+
+
+@router.get("/face.png")
+async def face_photo(settings: SettingsDep, live: bool = True) -> Response:
+    """A selfie the sandbox treats as live (``live=false``: as a spoof)."""
+    if settings.environment == "production":
+        raise NotFound()
+    return Response(sample_face_photo(live=live), media_type="image/png")
+
+
+@router.get("/id-photo.png")
+async def id_photo(
+    settings: SettingsDep,
+    name: Annotated[str, Query(max_length=64)],
+    number: Annotated[str, Query(max_length=32)],
+    gender: Annotated[str, Query(max_length=1)] = "M",
+    ethnicity: Annotated[str, Query(max_length=16)] = "汉族",
+    address: Annotated[str, Query(max_length=200)] = "北京市东城区示范路1号",
+) -> Response:
+    """A photo of an ID card's front, readable by the sandbox OCR."""
+    if settings.environment == "production":
+        raise NotFound()
+    fields = {"name": name, "document_number": number, "gender": gender, "ethnicity": ethnicity, "address": address}
+    return Response(sample_document_photo(fields), media_type="image/png")

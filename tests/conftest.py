@@ -1,0 +1,143 @@
+"""Test fixtures. Every test runs in a transaction that is rolled back at its end.
+
+The database comes from ``MEDCARD_TEST_DATABASE_URL`` (CI sets a PostgreSQL URL for the
+second pass); by default a fresh SQLite file. The schema is built by the Alembic
+migrations, not by ``create_all``, so the migrations are exercised on every run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from medcard.adapters import Adapters, sandbox_adapters
+from medcard.app import create_app
+from medcard.config import Settings
+from medcard.db import make_engine
+from medcard.deps import get_session
+from medcard.kit import side_effects
+from medcard.kit.clock import clock
+from medcard.migrate import upgrade
+from medcard.models import Base
+from tests import factories
+
+TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+
+
+def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("MEDCARD_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=_database_url(tmp_path_factory),
+        secret_key=TEST_SECRET,
+        sandbox_latency_scale=0.0,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+def _reset_schema(settings: Settings) -> None:
+    """Drop whatever a previous run left, then migrate an empty database to head."""
+    import asyncio
+
+    async def drop() -> None:
+        engine = make_engine(settings)
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.drop_all)
+            await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        await engine.dispose()
+
+    asyncio.run(drop())
+    upgrade(settings)
+
+
+@pytest.fixture(scope="session")
+def migrated(settings: Settings) -> Settings:
+    _reset_schema(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+async def engine(migrated: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(migrated)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def db(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session inside an outer transaction that is rolled back after the test."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        session = AsyncSession(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False
+        )
+        try:
+            yield session
+        finally:
+            await session.close()
+            await transaction.rollback()
+
+
+@pytest.fixture(autouse=True)
+def _real_clock() -> Iterator[None]:
+    yield
+    clock.unfreeze()
+
+
+@pytest.fixture
+def adapters(settings: Settings) -> Adapters:
+    """Fresh sandboxes per test (the HIS and SMS sandboxes keep state in memory)."""
+    return sandbox_adapters(settings)
+
+
+@pytest.fixture
+def app(settings: Settings, adapters: Adapters, db: AsyncSession):  # type: ignore[no-untyped-def]
+    application = create_app(settings, adapters)
+
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        # Same contract as the real unit of work, on the test's session (savepoint commit).
+        try:
+            yield db
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            side_effects.discard(db)
+            raise
+        await side_effects.run(db)
+
+    application.dependency_overrides[get_session] = test_session
+    return application
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def demo(db: AsyncSession) -> factories.Demo:
+    """The demo region, hospitals and one staff user per role."""
+    return await factories.demo(db)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not Path("/usr/bin/chromium").exists():
+        skip = pytest.mark.skip(reason="chromium not installed (make test installs it)")
+        for item in items:
+            if "e2e" in item.keywords:
+                item.add_marker(skip)

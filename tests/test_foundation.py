@@ -1,0 +1,72 @@
+"""The foundation: health, errors as problem+json, login, audit, migrations both ways."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medcard.adapters import Adapters
+from medcard.models import Account, AuditEvent
+from tests.factories import Demo, bearer, patient_token, staff_token
+
+
+async def test_health(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.json()["status"] == "ok"
+
+
+async def test_patient_oauth_login_creates_account_and_audits(
+    client: httpx.AsyncClient, adapters: Adapters, db: AsyncSession
+) -> None:
+    token = await patient_token(client, adapters, openid="o-foundation-1")
+    account = await db.scalar(select(Account).where(Account.openid == "o-foundation-1"))
+    assert account is not None and token
+    actions = set(await db.scalars(select(AuditEvent.action).where(AuditEvent.subject_id == str(account.id))))
+    assert {"account.create", "auth.login"} <= actions
+
+
+async def test_oauth_code_is_single_use(client: httpx.AsyncClient, adapters: Adapters) -> None:
+    code = adapters.oauth.issue_code(openid="o-single-use", nickname="x")  # type: ignore[attr-defined]
+    assert (await client.post("/api/v1/auth/oauth", json={"code": code})).status_code == 200
+    again = await client.post("/api/v1/auth/oauth", json={"code": code})
+    assert again.status_code == 401
+    assert again.headers["content-type"].startswith("application/problem+json")
+    body = again.json()
+    assert body["code"] == "AUTH_OAUTH_CODE_INVALID" and body["title_zh"] and body["hint"]
+
+
+async def test_malformed_request_is_422_problem(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/auth/staff", json={"username": ""})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "MALFORMED_REQUEST"
+    assert {e["field"] for e in body["errors"]} == {"username", "password"}
+
+
+async def test_staff_wrong_password_and_unknown_user_answer_alike(client: httpx.AsyncClient, demo: Demo) -> None:
+    wrong = await client.post("/api/v1/auth/staff", json={"username": "admin1", "password": "nope"})
+    unknown = await client.post("/api/v1/auth/staff", json={"username": "nobody", "password": "nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["code"] == unknown.json()["code"] == "AUTH_INVALID_CREDENTIALS"
+
+
+async def test_audit_log_needs_reviewer_role(client: httpx.AsyncClient, demo: Demo) -> None:
+    cashier = await staff_token(client, "cashier1")
+    assert (await client.get("/api/v1/audit", headers=bearer(cashier))).status_code == 403
+    reviewer = await staff_token(client, "reviewer1")
+    response = await client.get("/api/v1/audit", headers=bearer(reviewer))
+    assert response.status_code == 200
+    assert any(row["action"] == "auth.staff_login" for row in response.json())
+
+
+async def test_api_without_login_is_401(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/auth/logout")
+    assert response.status_code == 401
+    assert response.json()["code"] == "AUTH_REQUIRED"
+
+
+async def test_logout_revokes_the_token(client: httpx.AsyncClient, adapters: Adapters) -> None:
+    token = await patient_token(client, adapters)
+    assert (await client.post("/api/v1/auth/logout", headers=bearer(token))).status_code == 204
+    assert (await client.post("/api/v1/auth/logout", headers=bearer(token))).status_code == 401
