@@ -1,0 +1,147 @@
+"""Browser tests: a real server (uvicorn subprocess, sandbox adapters, demo data) driven by
+Debian's Chromium through Playwright. Screenshots land in ``var/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from sqlalchemy import make_url, text
+from sqlalchemy.pool import NullPool
+
+from medcard.config import PROJECT_ROOT, Settings
+from medcard.db import make_engine
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
+E2E_SECRET = "e2e-secret-0123456789abcdef0123456789abcdef"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _database_url(tmp: Path) -> str:
+    """A fresh database of the same kind as the unit tests use."""
+    url = os.environ.get("MEDCARD_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite+aiosqlite:///{tmp / 'e2e.db'}"
+    name = f"{make_url(url).database}_e2e"
+    settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
+
+    async def recreate() -> None:
+        engine = make_engine(settings, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        async with engine.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        await engine.dispose()
+
+    asyncio.run(recreate())
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Migrate, load demo data and serve on a free port; yields the base URL."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "MEDCARD_ENVIRONMENT": "test",
+        "MEDCARD_SECRET_KEY": E2E_SECRET,
+        "MEDCARD_DATABASE_URL": _database_url(tmp),
+        "MEDCARD_SANDBOX_LATENCY_SCALE": "0",
+        "MEDCARD_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    cli = [sys.executable, "-m", "medcard.cli"]
+    for command in (["db", "upgrade"], ["demo-data"]):
+        subprocess.run([*cli, *command], env=env, check=True, capture_output=True, cwd=PROJECT_ROOT)
+    log = (tmp / "server.log").open("w")
+    server = subprocess.Popen(  # noqa: S603 - our own CLI
+        [*cli, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("server did not start: " + (tmp / "server.log").read_text())
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: str) -> Iterator[Page]:
+    """A phone-sized page in a fresh context (no cookies), zh-CN."""
+    context = browser.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 390, "height": 844})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot to ``var/screenshots/<name>.png`` (look at them)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def patient_login(page: Page, nickname: str = "测试用户") -> None:
+    """Log in through the sandbox WeChat consent page; ends on /me."""
+    page.goto("/login")
+    page.click("#wechat-login")
+    page.fill("#nickname", nickname)
+    page.click("#consent")
+    page.wait_for_url("**/me")
+
+
+def staff_login(page: Page, username: str) -> None:
+    page.goto("/console/login")
+    page.fill("#username", username)
+    page.fill("#password", "medcard-demo")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()

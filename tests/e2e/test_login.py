@@ -1,0 +1,35 @@
+"""Browser: patient and staff log in; Chinese renders; the language switch works."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import patient_login, screenshot, staff_login
+
+pytestmark = pytest.mark.e2e
+
+
+def test_patient_logs_in_through_sandbox_oauth(page: Page) -> None:
+    page.goto("/login")
+    screenshot(page, "01-login")
+    patient_login(page)
+    expect(page.locator("#start-verify")).to_be_visible()
+    screenshot(page, "02-home-unverified")
+    page.click("text=English")
+    expect(page.locator("#start-verify")).to_have_text("Verify my identity")
+
+
+def test_staff_console_login_and_audit(page: Page) -> None:
+    staff_login(page, "admin1")
+    page.click("text=审计日志")
+    expect(page.locator("table")).to_contain_text("auth.staff_login")
+    screenshot(page, "90-console-audit")
+
+
+def test_wrong_staff_password_shows_bilingual_error(page: Page) -> None:
+    page.goto("/console/login")
+    page.fill("#username", "admin1")
+    page.fill("#password", "wrong")
+    page.click("button[type=submit]")
+    expect(page.locator(".alert")).to_contain_text("用户名或密码错误")
