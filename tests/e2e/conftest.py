@@ -79,7 +79,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for command in (["db", "upgrade"], ["demo-data"]):
         subprocess.run([*cli, *command], env=env, check=True, capture_output=True, cwd=PROJECT_ROOT)
     log = (tmp / "server.log").open("w")
-    server = subprocess.Popen(  # noqa: S603 - our own CLI
+    server = subprocess.Popen(
         [*cli, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT
     )
     base = f"http://127.0.0.1:{port}"
