@@ -19,9 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from medcard.adapters import Adapters, sandbox_adapters
 from medcard.app import create_app
 from medcard.config import Settings
-from medcard.db import make_engine
+from medcard.db import make_engine, transaction
 from medcard.deps import get_session
-from medcard.kit import side_effects
 from medcard.kit.clock import clock
 from medcard.migrate import upgrade
 from medcard.models import Base
@@ -108,15 +107,9 @@ def app(settings: Settings, adapters: Adapters, db: AsyncSession):  # type: igno
     application = create_app(settings, adapters)
 
     async def test_session() -> AsyncIterator[AsyncSession]:
-        # Same contract as the real unit of work, on the test's session (savepoint commit).
-        try:
+        # The real commit point, on the test's session (commits release a savepoint).
+        async with transaction(db):
             yield db
-            await db.commit()
-        except BaseException:
-            await db.rollback()
-            side_effects.discard(db)
-            raise
-        await side_effects.run(db)
 
     application.dependency_overrides[get_session] = test_session
     return application

@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from medcard.config import Settings
+from medcard.errors import MedCardError
 from medcard.kit import side_effects
 
 
@@ -53,14 +54,33 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @asynccontextmanager
-async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """Commit once on success, roll back on error, then run after-commit side effects."""
-    async with sessions() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            side_effects.discard(session)
+async def transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """The one commit point. Success commits; an error rolls back, except a
+    :class:`MedCardError` with ``keep_changes`` (a counted wrong try, a lockout), whose
+    changes are committed before it propagates. After-commit side effects run last."""
+    try:
+        yield session
+    except MedCardError as error:
+        if not error.keep_changes:
+            await _rollback(session)
             raise
+        await session.commit()
         await side_effects.run(session)
+        raise
+    except BaseException:
+        await _rollback(session)
+        raise
+    await session.commit()
+    await side_effects.run(session)
+
+
+async def _rollback(session: AsyncSession) -> None:
+    await session.rollback()
+    side_effects.discard(session)
+
+
+@asynccontextmanager
+async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A new session inside :func:`transaction` (requests, CLI, jobs)."""
+    async with sessions() as session, transaction(session):
+        yield session

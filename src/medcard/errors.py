@@ -17,10 +17,14 @@ class MedCardError(Exception):
     message_en: ClassVar[str] = "The request could not be completed"
     hint_zh: ClassVar[str] = ""
     hint_en: ClassVar[str] = ""
+    keep_changes: bool = False
+    """True when the transaction must commit although the request fails (a counted wrong try)."""
 
-    def __init__(self, *, field: str | None = None, **params: Any) -> None:
+    def __init__(self, *, field: str | None = None, keep_changes: bool | None = None, **params: Any) -> None:
         self.field = field
         self.params = params
+        if keep_changes is not None:
+            self.keep_changes = keep_changes
         super().__init__(f"{self.code}: {self.text('en')}")
 
     def text(self, lang: str) -> str:
