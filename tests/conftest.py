@@ -25,6 +25,7 @@ from medcard.kit.clock import clock
 from medcard.migrate import upgrade
 from medcard.models import Base
 from tests import factories
+from tests.support import run_async
 
 TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
 
@@ -49,7 +50,6 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 def _reset_schema(settings: Settings) -> None:
     """Drop whatever a previous run left, then migrate an empty database to head."""
-    import asyncio
 
     async def drop() -> None:
         engine = make_engine(settings)
@@ -58,7 +58,7 @@ def _reset_schema(settings: Settings) -> None:
             await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
         await engine.dispose()
 
-    asyncio.run(drop())
+    run_async(drop())
     upgrade(settings)
 
 
@@ -129,6 +129,7 @@ async def demo(db: AsyncSession) -> factories.Demo:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: "e2e" in item.keywords)  # browser tests last (stable sort)
     if not Path("/usr/bin/chromium").exists():
         skip = pytest.mark.skip(reason="chromium not installed (make test installs it)")
         for item in items:

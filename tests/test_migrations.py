@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from medcard.config import Settings
 from medcard.db import make_engine
 from medcard.migrate import downgrade, upgrade
 from medcard.models import Base
+from tests.support import run_async
 
 
 @pytest.fixture
@@ -34,13 +34,13 @@ def fresh(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
             await connection.execute(text(statement))
         await engine.dispose()
 
-    asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}"'))
-    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
+    run_async(admin_sql(f'DROP DATABASE IF EXISTS "{name}"'))
+    run_async(admin_sql(f'CREATE DATABASE "{name}"'))
     try:
         url = admin.set(database=name).render_as_string(hide_password=False)
         yield settings.model_copy(update={"database_url": url})
     finally:
-        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}"'))
+        run_async(admin_sql(f'DROP DATABASE IF EXISTS "{name}"'))
 
 
 def _tables_and_diff(settings: Settings) -> tuple[set[str], list[object]]:
@@ -56,7 +56,7 @@ def _tables_and_diff(settings: Settings) -> tuple[set[str], list[object]]:
         await engine.dispose()
         return result
 
-    return asyncio.run(run())
+    return run_async(run())
 
 
 def test_upgrade_to_head_matches_models_and_downgrade_empties(fresh: Settings) -> None:

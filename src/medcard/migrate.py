@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 from alembic import command
 from alembic.config import Config
 
@@ -14,9 +18,20 @@ def alembic_config(settings: Settings) -> Config:
     return config
 
 
+def _off_loop(function: Callable[[], None]) -> None:
+    """Alembic's env.py starts its own event loop; give it a thread when one is running here."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        function()
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(function).result()
+
+
 def upgrade(settings: Settings, revision: str = "head") -> None:
-    command.upgrade(alembic_config(settings), revision)
+    _off_loop(lambda: command.upgrade(alembic_config(settings), revision))
 
 
 def downgrade(settings: Settings, revision: str) -> None:
-    command.downgrade(alembic_config(settings), revision)
+    _off_loop(lambda: command.downgrade(alembic_config(settings), revision))

@@ -4,7 +4,6 @@ Debian's Chromium through Playwright. Screenshots land in ``var/screenshots/``.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import subprocess
@@ -21,6 +20,7 @@ from sqlalchemy.pool import NullPool
 
 from medcard.config import PROJECT_ROOT, Settings
 from medcard.db import make_engine
+from tests.support import run_async
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -58,7 +58,7 @@ def _database_url(tmp: Path) -> str:
             await connection.execute(text(f'CREATE DATABASE "{name}"'))
         await engine.dispose()
 
-    asyncio.run(recreate())
+    run_async(recreate())
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
