@@ -354,7 +354,12 @@ def clean_fields(
         cleaned[field] = value
         if problem is not None:
             problems.append(problem)
-    return cleaned, problems
+    return cleaned, _in_form_order(problems)
+
+
+def _in_form_order(problems: list[FieldProblem]) -> list[FieldProblem]:
+    order = {f: i for i, f in enumerate(ALL_FIELDS)}
+    return sorted(problems, key=lambda p: order.get(p.field, len(order)))
 
 
 def validate_form(raw: Mapping[str, str], *, today: date) -> tuple[dict[str, str], list[FieldProblem]]:
@@ -372,9 +377,7 @@ def validate_form(raw: Mapping[str, str], *, today: date) -> tuple[dict[str, str
         problems.append(
             _problem("emergency_phone", "不能与本人手机号相同", "must differ from the patient's own number")
         )
-    order = {f: i for i, f in enumerate(ALL_FIELDS)}
-    problems.sort(key=lambda p: order.get(p.field, len(order)))
-    return form, problems
+    return form, _in_form_order(problems)
 
 
 @dataclass(frozen=True)

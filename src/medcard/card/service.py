@@ -250,13 +250,15 @@ async def _complete_form(
     fields: Mapping[str, str] | None,
 ) -> dict[str, str]:
     """The draft with ``fields`` on top, every field valid and the identity the verified one."""
-    if fields:
-        _clean_against_identity(fields, subject)
+    given = dict(fields or {})
     view = await get_draft(session, account=account, hospital=hospital, subject=subject)
-    merged = {**view.fields, **(fields or {})}
-    form, problems = rules.validate_form(merged, today=clock.today_in_china())
-    if problems:
-        raise CardFieldInvalid(problems)
+    form, problems = rules.validate_form({**view.fields, **given}, today=clock.today_in_china())
+    unknown = [rules.FieldProblem(f, "不是申请表中的字段", "not a field of the form") for f in given if f not in form]
+    if unknown or problems:
+        raise CardFieldInvalid(unknown + problems)
+    mismatches = rules.identity_mismatches(form, identity_of(subject.person))
+    if mismatches:
+        raise _field_error(CardIdentityMismatch, mismatches[0])
     return form
 
 
@@ -558,6 +560,14 @@ async def find_card_for_staff(session: AsyncSession, *, staff: StaffUser, card_n
     card = await CardRepository(session).by_number(number)
     if card is None or (staff.hospital_id is not None and card.hospital_id != staff.hospital_id):
         raise NotFound(field="card_number")
+    return card
+
+
+async def card_for_staff(session: AsyncSession, *, staff: StaffUser, card_id: uuid.UUID) -> Card:
+    """A card a staff member may work on (his hospital's; an admin without a hospital sees all)."""
+    card = await CardRepository(session).by_id(card_id, for_update=True)
+    if card is None or (staff.hospital_id is not None and card.hospital_id != staff.hospital_id):
+        raise NotFound()
     return card
 
 
