@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medcard.models import SmsCode
+from medcard.models import Account, Guardianship, Hospital, Person, SmsCode, VerificationSession
 
 
 class IdentityRepository:
@@ -33,3 +35,41 @@ class IdentityRepository:
             .with_for_update()
         )
         return await self.session.scalar(query)
+
+    async def verification_of(
+        self, account: Account, verification_id: uuid.UUID, *, for_update: bool = False
+    ) -> VerificationSession | None:
+        """The account's own session (another account's id finds nothing), locked when asked."""
+        query = select(VerificationSession).where(
+            VerificationSession.id == verification_id, VerificationSession.account_id == account.id
+        )
+        if for_update:
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    async def person_by_document(self, document_type: str, document_number: str) -> Person | None:
+        query = select(Person).where(Person.document_type == document_type, Person.document_number == document_number)
+        return await self.session.scalar(query)
+
+    async def account_holding(self, person: Person) -> Account | None:
+        """The account whose own identity is ``person`` (at most one)."""
+        return await self.session.scalar(select(Account).where(Account.person_id == person.id))
+
+    async def guardianship(self, *, guardian: Person, ward: Person) -> Guardianship | None:
+        query = select(Guardianship).where(
+            Guardianship.guardian_person_id == guardian.id, Guardianship.ward_person_id == ward.id
+        )
+        return await self.session.scalar(query)
+
+    async def wards_of(self, account: Account) -> Sequence[tuple[Guardianship, Person]]:
+        """The guardianships the account recorded, with their wards, oldest first."""
+        query = (
+            select(Guardianship, Person)
+            .join(Person, Person.id == Guardianship.ward_person_id)
+            .where(Guardianship.account_id == account.id)
+            .order_by(Guardianship.created_at)
+        )
+        return [(row[0], row[1]) for row in (await self.session.execute(query)).all()]
+
+    async def hospitals(self) -> Sequence[Hospital]:
+        return (await self.session.scalars(select(Hospital).order_by(Hospital.code))).unique().all()

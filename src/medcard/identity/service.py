@@ -1,0 +1,485 @@
+"""Real-name verification (实名认证) and guardianship of children.
+
+A verification session proves one claimed identity by one method (R-ID-02): the identity
+authority first checks name and number, then the method. Face liveness allows
+``settings.face_attempts_per_session`` attempts (R-ID-03); images go to the authority and
+are dropped with the request (R-ID-04): only result, score and provider reference are kept.
+Every session keeps its ``failure_code`` so pass rates can be counted (R-OPS-01).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medcard.adapters import Adapters
+from medcard.adapters.identity import AuthorityResult, DocumentClaim
+from medcard.audit.service import record
+from medcard.auth.service import actor_for_account
+from medcard.config import Settings
+from medcard.errors import NotFound
+from medcard.identity import rules
+from medcard.identity import sms as sms_codes
+from medcard.identity.errors import (
+    AccountAlreadyVerified,
+    BankCardCheckFailed,
+    FaceAttemptsExhausted,
+    FaceCheckFailed,
+    GuardianIdentityMismatch,
+    GuardianNotAdult,
+    GuardianNotVerified,
+    GuardianshipNotProven,
+    IdentityHeldByAnotherAccount,
+    InsuranceRecordNotFound,
+    NameNumberMismatch,
+    VerificationCompleted,
+    VerificationExpired,
+    VerificationFailed,
+    VerificationMethodMismatch,
+    WardAlreadyAdded,
+    WardIdentityMismatch,
+    WardNotMinor,
+)
+from medcard.identity.repository import IdentityRepository
+from medcard.identity.schemas import (
+    BankCardConfirm,
+    HospitalSettlement,
+    IdentityStatus,
+    InsuranceConfirm,
+    PersonRead,
+    SmsConfirm,
+    VerificationStart,
+    WardCreate,
+    WardRead,
+)
+from medcard.kit.clock import clock
+from medcard.kit.crypto import sm3_hex
+from medcard.kit.masking import mask_document, mask_phone
+from medcard.kit.uploads import check_image, read_limited
+from medcard.models import Account, Guardianship, Person, SmsCode, VerificationSession
+
+SMS_PURPOSE = "identity"
+PHONE_METHODS = ("sms", "bank_card")
+
+
+async def read_image(upload: object, *, settings: Settings, field: str) -> bytes:
+    """The bytes of an uploaded photo after the size (413) and real-type (415) checks."""
+    data = await read_limited(upload, max_bytes=settings.max_upload_bytes, field=field)
+    check_image(data, max_bytes=settings.max_upload_bytes, field=field)
+    return data
+
+
+def _claim(source: VerificationSession | Person | rules.Document, name: str | None = None) -> DocumentClaim:
+    return DocumentClaim(
+        document_type=source.document_type,
+        document_number=source.document_number,
+        name=name if name is not None else getattr(source, "name", ""),
+        nationality=source.nationality,
+        residence_permit_number=source.residence_permit_number,
+    )
+
+
+async def start(
+    session: AsyncSession, *, account: Account, request: VerificationStart, settings: Settings
+) -> VerificationSession:
+    """Open a verification session for a claimed identity (nothing is written if a rule fails)."""
+    if account.person_id is not None:
+        raise AccountAlreadyVerified()
+    document = rules.parse_document(
+        request.document_type,
+        request.document_number,
+        today=clock.today_in_china(),
+        nationality=request.nationality,
+        residence_permit_number=request.residence_permit_number,
+    )
+    name = rules.parse_name(request.name)
+    phone = rules.parse_phone(request.phone) if request.method in PHONE_METHODS else None
+    verification = VerificationSession(
+        account_id=account.id,
+        method=request.method,
+        document_type=document.document_type,
+        document_number=document.document_number,
+        nationality=document.nationality,
+        residence_permit_number=document.residence_permit_number,
+        name=name,
+        phone=phone,
+        max_attempts=settings.face_attempts_per_session if request.method == "face" else 1,
+        expires_at=clock.now() + timedelta(minutes=settings.verification_session_minutes),
+    )
+    session.add(verification)
+    await session.flush()
+    await record(
+        session,
+        actor=actor_for_account(account),
+        action="identity.session_start",
+        subject=verification,
+        details={"method": request.method, "document_type": document.document_type},
+    )
+    return verification
+
+
+async def get(session: AsyncSession, *, account: Account, verification_id: uuid.UUID) -> VerificationSession:
+    """The account's own session; another account's id answers 404."""
+    verification = await IdentityRepository(session).verification_of(account, verification_id)
+    if verification is None:
+        raise NotFound(field="id")
+    return verification
+
+
+async def _open(
+    session: AsyncSession, *, account: Account, verification_id: uuid.UUID, method: str, settings: Settings
+) -> VerificationSession:
+    """Lock a pending session of ``method``; a session past its deadline is closed as expired."""
+    verification = await IdentityRepository(session).verification_of(account, verification_id, for_update=True)
+    if verification is None:
+        raise NotFound(field="id")
+    if verification.status == "passed":
+        raise VerificationCompleted()
+    if verification.status == "failed":
+        raise VerificationFailed()
+    minutes = settings.verification_session_minutes
+    if verification.status == "expired":
+        raise VerificationExpired(minutes=minutes)
+    if verification.expires_at <= clock.now():
+        await _close(session, verification, account, status="expired", failure_code="SESSION_EXPIRED")
+        raise VerificationExpired(minutes=minutes, keep_changes=True)
+    if verification.method != method:
+        raise VerificationMethodMismatch(field="method")
+    return verification
+
+
+async def _close(
+    session: AsyncSession, verification: VerificationSession, account: Account, *, status: str, failure_code: str
+) -> None:
+    verification.status = status
+    verification.failure_code = failure_code
+    verification.finished_at = clock.now()
+    await record(
+        session,
+        actor=actor_for_account(account),
+        action=f"identity.session_{status}",
+        subject=verification,
+        result="refused",
+        details={"method": verification.method, "failure_code": failure_code, "attempts": verification.attempts},
+    )
+
+
+async def _check_name_and_number(
+    session: AsyncSession, verification: VerificationSession, account: Account, adapters: Adapters
+) -> AuthorityResult:
+    """The authority's name + number check, first step of every method; a mismatch ends the session."""
+    result = await adapters.identity.check_name_and_number(_claim(verification))
+    if not result.passed:
+        verification.provider_reference = result.reference
+        await _close(
+            session, verification, account, status="failed", failure_code=result.error_code or "NAME_NUMBER_MISMATCH"
+        )
+        raise NameNumberMismatch(field="name", keep_changes=True)
+    return result
+
+
+async def submit_face(
+    session: AsyncSession,
+    *,
+    account: Account,
+    verification_id: uuid.UUID,
+    image: bytes,
+    adapters: Adapters,
+    settings: Settings,
+) -> VerificationSession:
+    """One face-liveness attempt (R-ID-03). The image is passed on and never stored (R-ID-04)."""
+    verification = await _open(
+        session, account=account, verification_id=verification_id, method="face", settings=settings
+    )
+    if verification.attempts == 0:
+        await _check_name_and_number(session, verification, account, adapters)
+    verification.attempts += 1
+    result = await adapters.identity.face_liveness(_claim(verification), image, attempt=verification.attempts)
+    verification.score = result.score
+    verification.provider_reference = result.reference
+    if result.passed:
+        await _complete(session, verification, account)
+        return verification
+    verification.failure_code = result.error_code or "FACE_MISMATCH"
+    await record(
+        session,
+        actor=actor_for_account(account),
+        action="identity.face_attempt",
+        subject=verification,
+        result="refused",
+        details={"attempt": verification.attempts, "failure_code": verification.failure_code},
+    )
+    if verification.attempts >= verification.max_attempts:
+        await _close(session, verification, account, status="failed", failure_code=verification.failure_code)
+        raise FaceAttemptsExhausted(field="image", max_attempts=verification.max_attempts, keep_changes=True)
+    raise FaceCheckFailed(
+        field="image", attempts_left=verification.max_attempts - verification.attempts, keep_changes=True
+    )
+
+
+async def send_sms_code(
+    session: AsyncSession,
+    *,
+    account: Account,
+    verification_id: uuid.UUID,
+    client_ip: str,
+    adapters: Adapters,
+    settings: Settings,
+) -> SmsCode:
+    """Text a one-time code to the session's phone (R-ID-05 limits apply)."""
+    verification = await _open(
+        session, account=account, verification_id=verification_id, method="sms", settings=settings
+    )
+    assert verification.phone is not None  # required by start() for this method
+    code = await sms_codes.send_code(
+        session,
+        phone=verification.phone,
+        purpose=SMS_PURPOSE,
+        client_ip=client_ip,
+        actor=actor_for_account(account),
+        adapters=adapters,
+        settings=settings,
+    )
+    code.verification_session_id = verification.id
+    return code
+
+
+async def confirm(
+    session: AsyncSession,
+    *,
+    account: Account,
+    verification_id: uuid.UUID,
+    answer: SmsConfirm | BankCardConfirm | InsuranceConfirm,
+    adapters: Adapters,
+    settings: Settings,
+) -> VerificationSession:
+    """Finish an sms, bank-card or insurance session with the method's answer."""
+    card_number = rules.parse_bank_card_number(answer.bank_card_number) if isinstance(answer, BankCardConfirm) else ""
+    verification = await _open(
+        session, account=account, verification_id=verification_id, method=answer.method, settings=settings
+    )
+    if isinstance(answer, SmsConfirm):
+        assert verification.phone is not None
+        await sms_codes.check_code(
+            session,
+            phone=verification.phone,
+            purpose=SMS_PURPOSE,
+            code=answer.code,
+            actor=actor_for_account(account),
+            settings=settings,
+        )
+    verification.attempts += 1
+    result = await _check_name_and_number(session, verification, account, adapters)
+    if isinstance(answer, BankCardConfirm):
+        assert verification.phone is not None
+        result = await adapters.identity.bank_card_four_factor(
+            _claim(verification), bank_card_number=card_number, phone=verification.phone
+        )
+    elif isinstance(answer, InsuranceConfirm):
+        result = await adapters.identity.insurance_record_match(_claim(verification))
+    verification.score = result.score
+    verification.provider_reference = result.reference
+    if not result.passed:
+        failure = result.error_code or "METHOD_FAILED"
+        await _close(session, verification, account, status="failed", failure_code=failure)
+        error = BankCardCheckFailed if isinstance(answer, BankCardConfirm) else InsuranceRecordNotFound
+        raise error(field="bank_card_number" if isinstance(answer, BankCardConfirm) else None, keep_changes=True)
+    await _complete(session, verification, account)
+    return verification
+
+
+async def _complete(session: AsyncSession, verification: VerificationSession, account: Account) -> None:
+    """Passed: create or reuse the Person and make it the account's identity (one account each)."""
+    repository = IdentityRepository(session)
+    actor = actor_for_account(account)
+    now = clock.now()
+    person = await repository.person_by_document(verification.document_type, verification.document_number)
+    if person is not None:
+        holder = await repository.account_holding(person)
+        if holder is not None and holder.id != account.id:
+            await _close(
+                session, verification, account, status="failed", failure_code="IDENTITY_HELD_BY_ANOTHER_ACCOUNT"
+            )
+            raise IdentityHeldByAnotherAccount(field="document_number", keep_changes=True)
+    else:
+        document = rules.parse_document(
+            verification.document_type,
+            verification.document_number,
+            today=clock.today_in_china(),
+            nationality=verification.nationality,
+            residence_permit_number=verification.residence_permit_number,
+        )
+        person = Person(
+            document_type=document.document_type,
+            document_number=document.document_number,
+            nationality=document.nationality,
+            residence_permit_number=document.residence_permit_number,
+            name=verification.name,
+            gender=document.gender,
+            birth_date=document.birth_date,
+        )
+        session.add(person)
+        await session.flush()
+        await record(session, actor=actor, action="person.create", subject=person, details=_person_details(person))
+    person.phone = verification.phone or person.phone
+    person.verified_at = now
+    person.verification_method = verification.method
+    account.person = person
+    verification.status = "passed"
+    verification.failure_code = None
+    verification.finished_at = now
+    await record(
+        session,
+        actor=actor,
+        action="identity.session_passed",
+        subject=verification,
+        details={"method": verification.method, "attempts": verification.attempts, "person_id": str(person.id)},
+    )
+    await record(session, actor=actor, action="account.verified", subject=account, details=_person_details(person))
+
+
+def _person_details(person: Person) -> dict[str, str]:
+    details = {"document_type": person.document_type, "document": mask_document(person.document_number)}
+    if person.phone:
+        details["phone"] = mask_phone(person.phone)
+    return details
+
+
+async def status(session: AsyncSession, *, account: Account) -> IdentityStatus:
+    """The account's real-name status and, per hospital, whether insurance settlement applies (R-ID-08)."""
+    person = account.person
+    hospitals = await IdentityRepository(session).hospitals() if person is not None else []
+    return IdentityStatus(
+        verified=person is not None,
+        person=PersonRead.of(person) if person is not None else None,
+        insurance_settlement=[
+            HospitalSettlement(
+                hospital_code=hospital.code,
+                hospital_name_zh=hospital.name_zh,
+                hospital_name_en=hospital.name_en,
+                insurance_settlement_available=rules.insurance_settlement_available(
+                    person.document_type, hospital.foreigner_insurance
+                ),
+            )
+            for hospital in hospitals
+            if person is not None
+        ],
+    )
+
+
+async def add_ward(
+    session: AsyncSession,
+    *,
+    account: Account,
+    ward: WardCreate,
+    proof: bytes,
+    adapters: Adapters,
+    settings: Settings,
+) -> WardRead:
+    """Add a child under the account's guardianship (R-ID-07, R-FAM-03).
+
+    The guardian is an adult verified account; under 14 the birth-certificate number is
+    mandatory and the guardian's own identity is re-checked with the authority. The proof
+    photo goes to the authority and only its SM3 digest is kept.
+    """
+    guardian = account.person
+    if guardian is None:
+        raise GuardianNotVerified()
+    today = clock.today_in_china()
+    if rules.age_on(guardian.birth_date, today) < rules.ADULT_AGE:
+        raise GuardianNotAdult()
+    document = rules.parse_document(
+        ward.document_type,
+        ward.document_number,
+        today=today,
+        nationality=ward.nationality,
+        residence_permit_number=ward.residence_permit_number,
+    )
+    name = rules.parse_name(ward.name)
+    age = rules.age_on(document.birth_date, today)
+    if age >= rules.ADULT_AGE:
+        raise WardNotMinor(field="document_number")
+    certificate = rules.parse_birth_certificate_number(ward.birth_certificate_number, age=age)
+    repository = IdentityRepository(session)
+    person = await repository.person_by_document(document.document_type, document.document_number)
+    if person is not None and await repository.guardianship(guardian=guardian, ward=person) is not None:
+        raise WardAlreadyAdded(field="document_number")
+    result = await _prove_guardianship(
+        adapters, guardian, document, name, proof=proof, certificate=certificate, age=age
+    )
+    actor = actor_for_account(account)
+    if person is None:
+        person = Person(
+            document_type=document.document_type,
+            document_number=document.document_number,
+            nationality=document.nationality,
+            residence_permit_number=document.residence_permit_number,
+            name=name,
+            gender=document.gender,
+            birth_date=document.birth_date,
+            verified_at=clock.now(),
+            verification_method="guardian",
+        )
+        session.add(person)
+        await session.flush()
+        await record(session, actor=actor, action="person.create", subject=person, details=_person_details(person))
+    guardianship = Guardianship(
+        guardian_person_id=guardian.id,
+        ward_person_id=person.id,
+        account_id=account.id,
+        relation=ward.relation,
+        proof_kind=ward.proof_kind,
+        birth_certificate_number=certificate,
+        proof_digest=sm3_hex(proof),
+        provider_reference=result.reference,
+        verified_at=clock.now(),
+    )
+    session.add(guardianship)
+    await session.flush()
+    await record(
+        session,
+        actor=actor,
+        action="identity.ward_add",
+        subject=guardianship,
+        details={
+            "relation": ward.relation,
+            "proof_kind": ward.proof_kind,
+            "ward": mask_document(person.document_number),
+        },
+    )
+    return WardRead.of(guardianship, person, age=age)
+
+
+async def _prove_guardianship(
+    adapters: Adapters,
+    guardian: Person,
+    document: rules.Document,
+    name: str,
+    *,
+    proof: bytes,
+    certificate: str | None,
+    age: int,
+) -> AuthorityResult:
+    ward_claim = _claim(document, name)
+    if not (await adapters.identity.check_name_and_number(ward_claim)).passed:
+        raise WardIdentityMismatch(field="name")
+    guardian_claim = _claim(guardian)
+    if age < rules.BIRTH_CERTIFICATE_AGE and not (await adapters.identity.check_name_and_number(guardian_claim)).passed:
+        raise GuardianIdentityMismatch()
+    result = await adapters.identity.guardianship(
+        guardian_claim, ward_claim, proof=proof, birth_certificate_number=certificate
+    )
+    if not result.passed:
+        raise GuardianshipNotProven(field="proof")
+    return result
+
+
+async def wards(session: AsyncSession, *, account: Account) -> list[WardRead]:
+    """The children the account added, oldest first."""
+    today = clock.today_in_china()
+    rows = await IdentityRepository(session).wards_of(account)
+    return [
+        WardRead.of(guardianship, person, age=rules.age_on(person.birth_date, today)) for guardianship, person in rows
+    ]
