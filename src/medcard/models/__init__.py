@@ -4,6 +4,7 @@ from medcard.models.account import STAFF_ROLES, Account, AuthSession, StaffUser
 from medcard.models.audit import AuditEvent
 from medcard.models.base import Base
 from medcard.models.card import Card, CardDraft, PhysicalCard
+from medcard.models.kiosk import KioskServiceRequest
 from medcard.models.person import DOCUMENT_TYPES, Guardianship, Person
 from medcard.models.region import Hospital, Region
 from medcard.models.verification import VERIFICATION_METHODS, SmsCode, VerificationSession
@@ -20,6 +21,7 @@ __all__ = [
     "CardDraft",
     "Guardianship",
     "Hospital",
+    "KioskServiceRequest",
     "Person",
     "PhysicalCard",
     "Region",

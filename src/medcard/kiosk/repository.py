@@ -1,0 +1,31 @@
+"""Every query the kiosk makes."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medcard.models import Card, PhysicalCard
+
+
+class KioskRepository:
+    """Cards by number, their issued physical card, serial look-ups and the card row lock."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def card_by_number(self, card_number: str) -> Card | None:
+        return await self.session.scalar(select(Card).where(Card.card_number == card_number))
+
+    async def lock(self, card: Card) -> None:
+        """Lock the card row until commit, so two kiosks cannot issue for one card at once
+        (PostgreSQL ``FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` already serialises writers)."""
+        await self.session.execute(select(Card.id).where(Card.id == card.id).with_for_update())
+
+    async def issued_physical_card(self, card: Card) -> PhysicalCard | None:
+        """The card's physical card in use (at most one, R-CARD-08)."""
+        query = select(PhysicalCard).where(PhysicalCard.card_id == card.id, PhysicalCard.status == "issued")
+        return await self.session.scalar(query)
+
+    async def serial_taken(self, serial: str) -> bool:
+        return await self.session.scalar(select(PhysicalCard.id).where(PhysicalCard.serial == serial)) is not None
