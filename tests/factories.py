@@ -24,7 +24,7 @@ def resident_id(
     region: str = "110101", birth: date = date(1990, 3, 7), sequence: int | None = None, *, male: bool = True
 ) -> str:
     """A valid 18-character resident ID (GB 11643 check digit)."""
-    seq = sequence if sequence is not None else next(_counter) % 500
+    seq = sequence if sequence is not None else next(_counter) % 100  # two digits; the third is the gender digit
     body = f"{region}{birth:%Y%m%d}{seq:02d}{(seq % 5) * 2 + (1 if male else 0)}"
     return body + CHECK[sum(int(d) * w for d, w in zip(body, WEIGHTS, strict=True)) % 11]
 
