@@ -163,3 +163,22 @@ async def test_r_id_07_wards_page_asks_an_unverified_account_to_verify(
 async def test_pages_need_login(client: httpx.AsyncClient) -> None:
     response = await client.get("/verify")
     assert (response.status_code, response.headers["location"]) == (303, "/login")
+
+
+async def test_r_id_02_bank_card_step_in_the_sandbox_shows_a_card_that_passes(
+    client: httpx.AsyncClient, patient: dict[str, str], settings: Settings
+) -> None:
+    number = resident_passing(settings, "张伟")
+    started = await _start_page(client, patient, method="bank_card", phone="13700004444", document_number=number)
+    step = started.headers["location"]
+    page = await client.get(step, headers=patient)
+    card = re.search(r'id="sandbox-card".*?<code>(\d+)</code>', page.text)
+    assert card is not None
+    bad = await client.post(
+        f"{step}/confirm", data={"method": "bank_card", "bank_card_number": "1234"}, headers=patient
+    )
+    assert _field_error(bad.text, "bank_card_number") == "银行卡号不正确"
+    done = await client.post(
+        f"{step}/confirm", data={"method": "bank_card", "bank_card_number": card.group(1)}, headers=patient
+    )
+    assert (done.status_code, done.headers["location"]) == (303, "/me")

@@ -35,8 +35,7 @@ from medcard.identity.schemas import (
 )
 from medcard.kit import side_effects
 from medcard.kit.clock import clock
-from medcard.kit.masking import mask_phone
-from medcard.models import Account
+from medcard.models import Account, VerificationSession
 from medcard.web.render import error_view, language, page
 
 router = APIRouter(include_in_schema=False)
@@ -115,6 +114,14 @@ def _sandbox_sample(adapters: Adapters) -> dict[str, str] | None:
         card = _passing_bank_card(adapters.identity, number, phone)
         return {"name": name, "document_number": number, "phone": phone, "bank_card_number": card}
     return None
+
+
+def _sample_card(adapters: Adapters, verification: VerificationSession) -> str:
+    """For the sandbox hint: a card number the simulated 4-factor check passes for this session."""
+    if verification.method != "bank_card" or not verification.phone:
+        return ""
+    assert isinstance(adapters.identity, SandboxIdentityAuthority)
+    return _passing_bank_card(adapters.identity, verification.document_number, verification.phone)
 
 
 def _passing_bank_card(identity: SandboxIdentityAuthority, number: str, phone: str) -> str:
@@ -210,7 +217,7 @@ async def _step_page(
     verification_id: uuid.UUID,
     *,
     error: MedCardError | None = None,
-    notice: str = "",
+    sent: bool = False,
 ) -> Response:
     verification = await service.get(session, account=account, verification_id=verification_id)
     view = VerificationRead.of(verification, now=clock.now())
@@ -221,9 +228,9 @@ async def _step_page(
         "failure": FAILURE_TEXTS.get(view.failure_code or "", (view.failure_code or "", view.failure_code or "")),
         "error": error_view(error, lang) if error else None,
         "field_errors": _field_errors(error, lang),
-        "notice": notice,
+        "sent": sent,
         "sandbox": _sandbox(settings, adapters),
-        "sample": _sandbox_sample(adapters) if _sandbox(settings, adapters) and view.method == "bank_card" else None,
+        "sample_card": _sample_card(adapters, verification) if _sandbox(settings, adapters) else "",
         "minutes_left": max(int((view.expires_at - clock.now()).total_seconds() // 60), 0),
     }
     return page(request, "identity/step.html", context, status_code=error.status if error else 200)
@@ -237,13 +244,9 @@ async def step_page(
     account: AccountDep,
     settings: SettingsDep,
     adapters: AdaptersDep,
-    sent: Annotated[str | None, Query(max_length=20)] = None,
+    sent: Annotated[str | None, Query(max_length=4)] = None,
 ) -> Response:
-    notice = ""
-    if sent:
-        lang = language(request)
-        notice = f"验证码已发送至 {sent}" if lang == "zh" else f"A code was sent to {sent}"
-    return await _step_page(request, session, account, settings, adapters, verification_id, notice=notice)
+    return await _step_page(request, session, account, settings, adapters, verification_id, sent=bool(sent))
 
 
 @router.post("/verify/{verification_id}/face", response_class=HTMLResponse)
@@ -293,7 +296,7 @@ async def sms_code_step(
     )
     if code is None:
         return await _step_page(request, session, account, settings, adapters, verification_id, error=error)
-    return RedirectResponse(f"/verify/{verification_id}?sent={mask_phone(code.phone)}", status_code=303)
+    return RedirectResponse(f"/verify/{verification_id}?sent=1", status_code=303)
 
 
 @router.post("/verify/{verification_id}/confirm", response_class=HTMLResponse)
