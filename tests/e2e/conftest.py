@@ -63,7 +63,16 @@ def _database_url(tmp: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The live server's settings (its database and secret), for tests that seed data directly."""
+    url = _database_url(tmp_path_factory.mktemp("e2e-db"))
+    return Settings(  # type: ignore[call-arg]
+        environment="test", database_url=url, secret_key=E2E_SECRET, sandbox_latency_scale=0.0, _env_file=None
+    )
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory, live_settings: Settings) -> Iterator[str]:
     """Migrate, load demo data and serve on a free port; yields the base URL."""
     tmp = tmp_path_factory.mktemp("e2e")
     port = _free_port()
@@ -71,7 +80,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         **os.environ,
         "MEDCARD_ENVIRONMENT": "test",
         "MEDCARD_SECRET_KEY": E2E_SECRET,
-        "MEDCARD_DATABASE_URL": _database_url(tmp),
+        "MEDCARD_DATABASE_URL": live_settings.database_url,
         "MEDCARD_SANDBOX_LATENCY_SCALE": "0",
         "MEDCARD_BASE_URL": f"http://127.0.0.1:{port}",
     }
