@@ -65,6 +65,7 @@ def form_fields(names: tuple[str, ...]) -> list[dict[str, Any]]:
                 "choices": choices,
                 "attrs": INPUT_KINDS.get(name, {}),
                 "optional": name in rules.MAY_BE_EMPTY,
+                "note": ("在职人员必填", "required if employed") if name == "employer" else ("选填", "optional"),
                 "textarea": name == "allergy_history",
             }
         )
