@@ -193,3 +193,21 @@ async def test_r_id_07_both_parents_may_add_the_same_child_and_share_the_person(
         assert response.status_code == 201, response.text
     assert await db.scalar(select(func.count()).select_from(Person).where(Person.document_number == child)) == 1
     assert len((await client.get("/api/v1/identity/wards", headers=other_patient)).json()) == 1
+
+
+async def test_r_id_02_a_ward_who_verifies_himself_reuses_the_same_person(
+    client: httpx.AsyncClient,
+    patient: dict[str, str],
+    other_patient: dict[str, str],
+    settings: Settings,
+    db: AsyncSession,
+) -> None:
+    await _verify(client, patient, settings)
+    child = _child(settings, date(2009, 12, 1), name="张小明")  # 16
+    added = await _add(client, patient, document_number=child, proof_kind="household_register")
+    assert added.status_code == 201, added.text
+    session_id = (await start(client, other_patient, name="张小明", document_number=child)).json()["id"]
+    assert (await face(client, other_patient, session_id)).status_code == 200
+    me = (await client.get("/api/v1/identity/me", headers=other_patient)).json()
+    assert me["person"]["id"] == added.json()["ward"]["id"]
+    assert await db.scalar(select(func.count()).select_from(Person).where(Person.document_number == child)) == 1
