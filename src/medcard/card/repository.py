@@ -39,12 +39,12 @@ class CardRepository:
             query = query.with_for_update(of=Card)
         return (await self.session.scalars(query)).unique().one_or_none()
 
-    async def in_scope(self, *, scope: str, person: Person) -> Card | None:
-        query = select(Card).where(Card.scope == scope, Card.person_id == person.id)
-        return (await self.session.scalars(query)).unique().one_or_none()
-
-    async def number_taken(self, card_number: str) -> bool:
-        return bool(await self.session.scalar(select(exists().where(Card.card_number == card_number))))
+    async def issuance_conflicts(self, *, scope: str, person: Person, card_number: str) -> tuple[bool, bool]:
+        """Whether the person already has a card in ``scope``, and whether ``card_number`` is taken (one query)."""
+        scope_taken = exists().where(Card.scope == scope, Card.person_id == person.id)
+        number_taken = exists().where(Card.card_number == card_number)
+        row = (await self.session.execute(select(scope_taken, number_taken))).one()
+        return bool(row[0]), bool(row[1])
 
     async def document_taken_in_scope(self, *, scope: str, document_number: str, except_card: Card) -> bool:
         condition = (Card.scope == scope) & (Card.document_number == document_number) & (Card.id != except_card.id)

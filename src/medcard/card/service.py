@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters import Adapters
 from medcard.adapters.his import HisPatient, HisUnavailable
-from medcard.audit.service import record
+from medcard.audit.service import Actor, record
 from medcard.auth.service import actor_for_account, actor_for_staff
 from medcard.card import qr, rules
 from medcard.card.errors import (
@@ -248,10 +248,12 @@ async def _complete_form(
     hospital: Hospital,
     subject: Subject,
     fields: Mapping[str, str] | None,
-) -> dict[str, str]:
-    """The draft with ``fields`` on top, every field valid and the identity the verified one."""
+) -> tuple[dict[str, str], CardDraft | None]:
+    """The draft with ``fields`` on top, every field valid and the identity the verified one;
+    also the stored draft (removed once the card exists)."""
     given = dict(fields or {})
-    view = await get_draft(session, account=account, hospital=hospital, subject=subject)
+    draft = await CardRepository(session).draft(account=account, hospital=hospital, subject_key=subject.key)
+    view = _draft_view(hospital, subject, draft, _contact_phone(account, subject))
     form, problems = rules.validate_form({**view.fields, **given}, today=clock.today_in_china())
     unknown = [rules.FieldProblem(f, "不是申请表中的字段", "not a field of the form") for f in given if f not in form]
     if unknown or problems:
@@ -259,7 +261,7 @@ async def _complete_form(
     mismatches = rules.identity_mismatches(form, identity_of(subject.person))
     if mismatches:
         raise _field_error(CardIdentityMismatch, mismatches[0])
-    return form
+    return form, draft
 
 
 async def region_of(session: AsyncSession, hospital: Hospital) -> Region:
@@ -270,21 +272,24 @@ async def region_of(session: AsyncSession, hospital: Hospital) -> Region:
     return region
 
 
-async def scope_of(session: AsyncSession, hospital: Hospital) -> str:
+async def _reserve(session: AsyncSession, *, hospital: Hospital, person: Person) -> tuple[str, str]:
+    """The card's scope and a free card number (R-CARD-06); refuses a second card in the scope
+    (R-CARD-05). Both are asked in one query; a taken number (rare) just draws another."""
     region = await region_of(session, hospital)
-    return rules.card_scope(hospital_code=hospital.code, region_code=region.code, region_card_scope=region.card_scope)
-
-
-async def _refuse_second_card(session: AsyncSession, *, hospital: Hospital, person: Person) -> str:
-    scope = await scope_of(session, hospital)
-    if await CardRepository(session).in_scope(scope=scope, person=person) is not None:
-        region = await region_of(session, hospital)
-        regional = scope.startswith("R:")
-        raise CardAlreadyIssued(
-            scope_zh=region.name_zh if regional else hospital.name_zh,
-            scope_en=region.name_en if regional else hospital.name_en,
-        )
-    return scope
+    scope = rules.card_scope(hospital_code=hospital.code, region_code=region.code, region_card_scope=region.card_scope)
+    repository = CardRepository(session)
+    for _ in range(CARD_NUMBER_TRIES):
+        number = rules.make_card_number(region.code, secrets.randbelow(10**rules.SERIAL_DIGITS))
+        scope_taken, number_taken = await repository.issuance_conflicts(scope=scope, person=person, card_number=number)
+        if scope_taken:
+            regional = scope.startswith("R:")
+            raise CardAlreadyIssued(
+                scope_zh=region.name_zh if regional else hospital.name_zh,
+                scope_en=region.name_en if regional else hospital.name_en,
+            )
+        if not number_taken:
+            return scope, number
+    raise RuntimeError("no free card number after several tries; the serial space is nearly full")
 
 
 async def _his_record(adapters: Adapters, hospital: Hospital, person: Person) -> HisPatient | None:
@@ -294,16 +299,6 @@ async def _his_record(adapters: Adapters, hospital: Hospital, person: Person) ->
         )
     except HisUnavailable as error:
         raise CardHisUnavailable() from error
-
-
-async def _new_card_number(session: AsyncSession, hospital: Hospital) -> str:
-    repository = CardRepository(session)
-    region = await region_of(session, hospital)
-    for _ in range(CARD_NUMBER_TRIES):
-        number = rules.make_card_number(region.code, secrets.randbelow(10**rules.SERIAL_DIGITS))
-        if not await repository.number_taken(number):
-            return number
-    raise RuntimeError("no free card number after several tries; the serial space is nearly full")
 
 
 def _new_card(
@@ -328,18 +323,25 @@ def _new_card(
     )
 
 
-async def _store_card(session: AsyncSession, card: Card, *, account: Account, hospital: Hospital) -> None:
+async def _store_card(
+    session: AsyncSession,
+    card: Card,
+    *,
+    hospital: Hospital,
+    draft: CardDraft | None,
+    actor: Actor,
+    action: str,
+    details: dict[str, object],
+) -> None:
+    """Insert the card with its audit row and remove the draft, in one flush."""
+    card.id = uuid.uuid4()  # known before the flush, so the audit row goes into the same flush
     session.add(card)
-    try:
-        await session.flush()
-    except IntegrityError as error:  # a concurrent submission for the same person won the race
-        raise CardAlreadyIssued(scope_zh=hospital.name_zh, scope_en=hospital.name_en) from error
-
-
-async def _drop_draft(session: AsyncSession, *, account: Account, hospital: Hospital, subject: Subject) -> None:
-    draft = await CardRepository(session).draft(account=account, hospital=hospital, subject_key=subject.key)
     if draft is not None:
         await session.delete(draft)
+    try:
+        await record(session, actor=actor, action=action, subject=card, hospital_id=hospital.id, details=details)
+    except IntegrityError as error:  # a concurrent submission for the same person won the race
+        raise CardAlreadyIssued(scope_zh=hospital.name_zh, scope_en=hospital.name_en) from error
 
 
 async def submit(
@@ -354,12 +356,11 @@ async def submit(
     """Issue the card: validate the form, one card per person per scope, refuse if the HIS already
     knows the person (``CARD_NUMBER_OCCUPIED`` → existing-patient binding), else register the patient
     in the HIS under the new card number. Pending activation when the hospital asks for a kiosk visit."""
-    form = await _complete_form(session, account=account, hospital=hospital, subject=subject, fields=fields)
+    form, draft = await _complete_form(session, account=account, hospital=hospital, subject=subject, fields=fields)
     person = subject.person
-    scope = await _refuse_second_card(session, hospital=hospital, person=person)
+    scope, number = await _reserve(session, hospital=hospital, person=person)
     if await _his_record(adapters, hospital, person) is not None:
         raise CardNumberOccupied(field="document_number", hospital_zh=hospital.name_zh, hospital_en=hospital.name_en)
-    number = await _new_card_number(session, hospital)
     try:
         # Inline, not after commit: the card needs the HIS patient id. If our commit then fails, the
         # HIS keeps a record and a retry is routed to existing-patient binding, which links it.
@@ -377,16 +378,15 @@ async def submit(
         raise CardHisUnavailable() from error
     card = _new_card(form, account=account, hospital=hospital, person=person, scope=scope, number=number)
     card.his_patient_id = his.patient_id
-    await _store_card(session, card, account=account, hospital=hospital)
-    await record(
+    await _store_card(
         session,
+        card,
+        hospital=hospital,
+        draft=draft,
         actor=actor_for_account(account),
         action="card.issue",
-        subject=card,
-        hospital_id=hospital.id,
         details={"card_number": number, "scope": scope, "status": card.status, "for": subject.key},
     )
-    await _drop_draft(session, account=account, hospital=hospital, subject=subject)
     return card
 
 
@@ -429,7 +429,7 @@ async def start_existing_binding(
     """Find the HIS record by document number, check the verified name, and text a code to the phone
     on that record (only its holder can prove the record is his)."""
     await _complete_form(session, account=account, hospital=hospital, subject=subject, fields=fields)
-    await _refuse_second_card(session, hospital=hospital, person=subject.person)
+    await _reserve(session, hospital=hospital, person=subject.person)
     his = await _matching_record(adapters, hospital, subject.person)
     await send_code(
         session,
@@ -459,31 +459,29 @@ async def confirm_existing_binding(
     fields: Mapping[str, str] | None = None,
 ) -> Card:
     """Check the SMS code, then issue a card linked to the existing HIS record (never a second record)."""
-    form = await _complete_form(session, account=account, hospital=hospital, subject=subject, fields=fields)
-    scope = await _refuse_second_card(session, hospital=hospital, person=subject.person)
+    form, draft = await _complete_form(session, account=account, hospital=hospital, subject=subject, fields=fields)
+    scope, number = await _reserve(session, hospital=hospital, person=subject.person)
     his = await _matching_record(adapters, hospital, subject.person)
     actor = actor_for_account(account)
     await check_code(
         session, phone=his.phone, purpose=_binding_purpose(hospital), code=code, actor=actor, settings=settings
     )
-    number = await _new_card_number(session, hospital)
     card = _new_card(form, account=account, hospital=hospital, person=subject.person, scope=scope, number=number)
     card.his_patient_id = his.patient_id
     card.linked_existing_record = True
-    await _store_card(session, card, account=account, hospital=hospital)
-    await record(
+    await _store_card(
         session,
+        card,
+        hospital=hospital,
+        draft=draft,
         actor=actor,
         action="card.bind_existing",
-        subject=card,
-        hospital_id=hospital.id,
         details={"card_number": number, "scope": scope, "his_patient_id": his.patient_id, "for": subject.key},
     )
     side_effects.after_commit(
         session,
         partial(adapters.his.link_card, hospital_code=hospital.code, patient_id=his.patient_id, card_number=number),
     )
-    await _drop_draft(session, account=account, hospital=hospital, subject=subject)
     return card
 
 
