@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from sqlalchemy import func, select
@@ -75,8 +77,8 @@ async def test_r_card_02_malformed_requests_are_422_naming_the_field(
     headers: dict[str, str],
     method: str,
     path: str,
-    kwargs: dict,
-    field: str,  # type: ignore[type-arg]
+    kwargs: dict[str, Any],
+    field: str,
 ) -> None:
     response = await client.request(method, path, headers=headers, **kwargs)
     assert response.status_code == 422, response.text

@@ -3,6 +3,8 @@ R-CARD-07 a personal-data change issues a new display code and retires the old o
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -20,7 +22,9 @@ from tests.factories import Demo, bearer, patient_token, resident_id, staff_toke
 HOSPITAL = "H110001"
 
 
-async def _card(client: httpx.AsyncClient, adapters: Adapters, account: Account) -> tuple[dict[str, str], dict]:  # type: ignore[type-arg]
+async def _card(
+    client: httpx.AsyncClient, adapters: Adapters, account: Account
+) -> tuple[dict[str, str], dict[str, Any]]:
     headers = bearer(await patient_token(client, adapters, openid=account.openid))
     response = await client.post(
         "/api/v1/cards", json={"hospital": HOSPITAL, "fields": complete_form()}, headers=headers
