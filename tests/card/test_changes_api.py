@@ -41,7 +41,12 @@ async def test_r_card_07_personal_update_bumps_qr_version_and_refuses_the_old_co
     assert old["version"] == 1 and old["svg"].startswith("<svg")
     changed = await client.patch(
         f"/api/v1/cards/{card['id']}",
-        json={"address": "北京市海淀区中关村大街27号", "emergency_name": "王五", "allergy_history": "青霉素"},
+        json={
+            "address": "北京市海淀区中关村大街27号",
+            "emergency_name": "王五",
+            "allergy_history": "青霉素",
+            "ethnicity": "壮族",
+        },
         headers=headers,
     )
     assert changed.status_code == 200, changed.text
@@ -52,7 +57,12 @@ async def test_r_card_07_personal_update_bumps_qr_version_and_refuses_the_old_co
         await resolve_display_code(db, text=old["text"], settings=settings)
     assert str((await resolve_display_code(db, text=new["text"], settings=settings)).id) == card["id"]
     audit = await db.scalar(select(AuditEvent).where(AuditEvent.action == "card.update"))
-    assert audit is not None and audit.details["fields"] == ["address", "allergy_history", "emergency_name"]
+    assert audit is not None and audit.details["fields"] == [
+        "address",
+        "allergy_history",
+        "emergency_name",
+        "ethnicity",
+    ]
     assert "青霉素" not in str(audit.details)
 
 

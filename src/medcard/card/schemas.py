@@ -51,6 +51,7 @@ class ExistingConfirm(CardSubmit):
 class PersonalInfoUpdate(_In):
     """Fields to change on an issued card. ``document_number`` and ``phone`` are refused (R-CARD-03)."""
 
+    ethnicity: FieldValue | None = None
     region_code: FieldValue | None = None
     address: FieldValue | None = None
     postal_code: FieldValue | None = None
