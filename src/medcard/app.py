@@ -88,8 +88,8 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.kiosk.endpoints import router as kiosk_router
     from medcard.web.card_pages import router as card_pages_router
     from medcard.web.hospital_pages import router as hospital_pages_router
-    from medcard.web.kiosk_pages import router as kiosk_pages_router
     from medcard.web.identity_pages import router as identity_pages_router
+    from medcard.web.kiosk_pages import router as kiosk_pages_router
     from medcard.web.pages import router as pages_router
     from medcard.web.sandbox import router as sandbox_router
 
