@@ -381,6 +381,7 @@ async def card_page(
     card = await service.card_of_account(session, account=account, card_id=card_id)
     code = service.display_code(card, settings=settings)
     context = _card_context(card) | {"code": code, "issued": issued, "linked": linked, "updated": updated}
+    context["show_code_text"] = settings.environment != "production"
     return page(request, "card/detail.html", context)
 
 
