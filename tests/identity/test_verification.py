@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.config import Settings
+from medcard.identity.repository import IdentityRepository
 from medcard.kit.clock import clock
 from medcard.models import AuditEvent, Person, VerificationSession
 from tests.identity.helpers import (
@@ -266,3 +268,29 @@ async def test_r_id_02_login_required(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/v1/identity/sessions", json={})
     assert response.status_code in (401, 422)
     assert (await client.get("/api/v1/identity/me")).status_code == 401
+
+
+async def test_r_id_02_concurrent_verification_of_the_same_identity_is_409_not_500(
+    client: httpx.AsyncClient,
+    patient: dict[str, str],
+    other_patient: dict[str, str],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two accounts verify the same new identity at once: the loser read "no such person" before
+    the winner committed, so its insert collides on the unique document key."""
+    number = resident_passing(settings, "张伟")
+    first = (await start(client, patient, document_number=number)).json()["id"]
+    second = (await start(client, other_patient, document_number=number)).json()["id"]
+    assert (await face(client, patient, first)).status_code == 200
+
+    async def stale_read(self: IdentityRepository, document_type: str, document_number: str) -> None:
+        return None  # what the loser saw before the winner's commit
+
+    monkeypatch.setattr(IdentityRepository, "person_by_document", stale_read)
+    refused = await face(client, other_patient, second)
+    assert (refused.status_code, refused.json()["code"]) == (409, "IDENTITY_HELD_BY_ANOTHER_ACCOUNT")
+    monkeypatch.undo()
+    state = (await client.get(f"/api/v1/identity/sessions/{second}", headers=other_patient)).json()
+    assert (state["status"], state["failure_code"]) == ("failed", "IDENTITY_HELD_BY_ANOTHER_ACCOUNT")
+    assert (await _verified(client, patient))["verified"] is True

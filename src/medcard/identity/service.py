@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters import Adapters
@@ -295,14 +296,41 @@ async def _complete(session: AsyncSession, verification: VerificationSession, ac
     repository = IdentityRepository(session)
     actor = actor_for_account(account)
     now = clock.now()
+    try:
+        # A concurrent verification of the same new identity collides on a unique key here
+        # (person document, or account.person_id); the savepoint keeps this session usable.
+        async with session.begin_nested():
+            person = await _link_person(session, repository, verification, account)
+    except IntegrityError:
+        await session.refresh(account)  # the rolled-back savepoint expired it
+        person = None
+    if person is None:
+        await _close(session, verification, account, status="failed", failure_code="IDENTITY_HELD_BY_ANOTHER_ACCOUNT")
+        raise IdentityHeldByAnotherAccount(field="document_number", keep_changes=True)
+    verification.status = "passed"
+    verification.failure_code = None
+    verification.finished_at = now
+    await record(
+        session,
+        actor=actor,
+        action="identity.session_passed",
+        subject=verification,
+        details={"method": verification.method, "attempts": verification.attempts, "person_id": str(person.id)},
+    )
+    await record(session, actor=actor, action="account.verified", subject=account, details=_person_details(person))
+
+
+async def _link_person(
+    session: AsyncSession, repository: IdentityRepository, verification: VerificationSession, account: Account
+) -> Person | None:
+    """Create or reuse the verified Person and attach it to ``account``; None when another account holds it."""
+    actor = actor_for_account(account)
+    now = clock.now()
     person = await repository.person_by_document(verification.document_type, verification.document_number)
     if person is not None:
         holder = await repository.account_holding(person)
         if holder is not None and holder.id != account.id:
-            await _close(
-                session, verification, account, status="failed", failure_code="IDENTITY_HELD_BY_ANOTHER_ACCOUNT"
-            )
-            raise IdentityHeldByAnotherAccount(field="document_number", keep_changes=True)
+            return None
     else:
         document = rules.parse_document(
             verification.document_type,
@@ -327,17 +355,8 @@ async def _complete(session: AsyncSession, verification: VerificationSession, ac
     person.verified_at = now
     person.verification_method = verification.method
     account.person = person
-    verification.status = "passed"
-    verification.failure_code = None
-    verification.finished_at = now
-    await record(
-        session,
-        actor=actor,
-        action="identity.session_passed",
-        subject=verification,
-        details={"method": verification.method, "attempts": verification.attempts, "person_id": str(person.id)},
-    )
-    await record(session, actor=actor, action="account.verified", subject=account, details=_person_details(person))
+    await session.flush()
+    return person
 
 
 def _person_details(person: Person) -> dict[str, str]:
