@@ -42,7 +42,7 @@ unit: install
 test: install chromium lint typecheck unit
 
 bench: install
-	$(PY) bench/card_issuance.py
+	@for script in bench/*.py; do [ "$$(basename $$script)" = common.py ] || { echo "== $$script"; $(PY) $$script; }; done
 
 migration: install
 	scripts/regen_initial_migration.sh

@@ -8,7 +8,7 @@ Sandbox adapters at zero latency, so the figure is MedCard + database. Prints ca
     MEDCARD_DATABASE_URL=postgresql+asyncpg://... .venv/bin/python bench/card_issuance.py
 
 Default database: postgresql+asyncpg://postgres@127.0.0.1:5432/medcard_bench, created if missing
-and reset (downgrade to base, upgrade to head) on every run. Target: >= 200 cards/s on 2 cores.
+and recreated on every run (bench/common.py). Target: >= 200 cards/s on 2 cores.
 Not part of the pass/fail test run.
 """
 
@@ -25,8 +25,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import make_url, select, text
-from sqlalchemy.pool import NullPool
+from common import fresh_database
+from sqlalchemy import make_url, select
 
 from medcard.adapters import sandbox_adapters
 from medcard.card import service
@@ -34,7 +34,6 @@ from medcard.config import Settings
 from medcard.db import make_engine, make_sessionmaker, unit_of_work
 from medcard.demo import load
 from medcard.kit.clock import clock
-from medcard.migrate import downgrade, upgrade
 from medcard.models import Account, Card, Hospital, Person
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/medcard_bench"
@@ -62,20 +61,6 @@ def resident_id(index: int) -> tuple[str, date]:
     born = date(1950, 1, 1) + timedelta(days=index // 500)
     body = f"110101{born:%Y%m%d}{index % 500:03d}"
     return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, WEIGHTS, strict=True)) % 11], born
-
-
-async def ensure_database(url: str) -> None:
-    """Create the PostgreSQL database if it does not exist yet."""
-    target = make_url(url)
-    if not target.drivername.startswith("postgresql"):
-        return
-    admin = Settings(database_url=target.set(database="postgres").render_as_string(hide_password=False), _env_file=None)  # type: ignore[call-arg]
-    engine = make_engine(admin, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    async with engine.connect() as connection:
-        exists = await connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database})
-        if not exists:
-            await connection.execute(text(f'CREATE DATABASE "{target.database}"'))
-    await engine.dispose()
 
 
 async def seed(settings: Settings, count: int) -> list[uuid.UUID]:
@@ -177,9 +162,7 @@ def main() -> None:
     args = parser.parse_args()
     url = os.environ.get("MEDCARD_DATABASE_URL", DEFAULT_URL)
     settings = _settings(url)
-    asyncio.run(ensure_database(url))
-    downgrade(settings, "base")
-    upgrade(settings)
+    fresh_database(settings)
     account_ids = asyncio.run(seed(settings, args.cards))
 
     context = multiprocessing.get_context("spawn")

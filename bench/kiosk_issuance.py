@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 import httpx
+from common import fresh_database
 from sqlalchemy import select
 
 from medcard.app import create_app
@@ -30,7 +31,6 @@ from medcard.config import Settings
 from medcard.db import make_engine, make_sessionmaker, unit_of_work
 from medcard.demo import DEMO_PASSWORD, load
 from medcard.kit.clock import clock
-from medcard.migrate import downgrade, upgrade
 from medcard.models import Account, Card, Hospital, Person
 
 SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
@@ -130,8 +130,7 @@ def main() -> None:
             sandbox_latency_scale=0.0,
             _env_file=None,  # type: ignore[call-arg]
         )
-        downgrade(settings, "base")
-        upgrade(settings)
+        fresh_database(settings)
         timings = asyncio.run(run(settings, args.cards))
     ordered = sorted(timings)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]

@@ -1,0 +1,34 @@
+"""What the benchmarks share: an empty, migrated database to measure on."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import make_url, text
+from sqlalchemy.pool import NullPool
+
+from medcard.config import Settings
+from medcard.db import make_engine
+from medcard.migrate import upgrade
+
+
+async def _recreate_postgres(url: str) -> None:
+    target = make_url(url)
+    admin_url = target.set(database="postgres").render_as_string(hide_password=False)
+    admin = Settings(database_url=admin_url, _env_file=None)  # type: ignore[call-arg]
+    engine = make_engine(admin, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    async with engine.connect() as connection:
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        await connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    await engine.dispose()
+
+
+def fresh_database(settings: Settings) -> None:
+    """Drop and recreate the benchmark database (PostgreSQL) and migrate it to head.
+
+    Recreating rather than downgrading keeps the benchmark independent of what an older
+    schema left behind. SQLite benchmarks pass a new temporary file instead.
+    """
+    if not settings.is_sqlite:
+        asyncio.run(_recreate_postgres(settings.database_url))
+    upgrade(settings)
