@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from medcard.config import Settings
 from medcard.errors import MedCardError
 from medcard.kit import side_effects
+
+T = TypeVar("T")
 
 
 def make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
@@ -77,6 +79,27 @@ async def transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
 async def _rollback(session: AsyncSession) -> None:
     await session.rollback()
     side_effects.discard(session)
+
+
+async def attempt(session: AsyncSession, operation: Callable[[], Awaitable[T]]) -> tuple[T | None, MedCardError | None]:
+    """Run one service call in a savepoint so a page can show its refusal instead of raising.
+
+    A refusal is undone as :func:`transaction` would undo it, except one raised with
+    ``keep_changes`` (a counted wrong code), whose changes stay. The page's request still
+    commits once at its end.
+    """
+    savepoint = await session.begin_nested()
+    try:
+        result = await operation()
+    except MedCardError as error:
+        if error.keep_changes:
+            await savepoint.commit()
+        else:
+            await savepoint.rollback()
+            side_effects.discard(session)
+        return None, error
+    await savepoint.commit()
+    return result, None
 
 
 @asynccontextmanager

@@ -8,8 +8,7 @@ unit of work would (unless it must keep its changes) and shown on the page.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -20,16 +19,15 @@ from medcard.card import rules, service
 from medcard.card.errors import CardFieldInvalid, CardNumberOccupied
 from medcard.card.repository import CardRepository
 from medcard.config import Settings
+from medcard.db import attempt
 from medcard.deps import AccountDep, AdaptersDep, ClientIpDep, SessionDep, SettingsDep, require_role
 from medcard.errors import MedCardError
-from medcard.kit import side_effects
 from medcard.kit.clock import CHINA, clock
 from medcard.kit.uploads import read_limited
 from medcard.models import Account, Card, Hospital, StaffUser
 from medcard.web.render import error_view, language, page
 
 router = APIRouter(include_in_schema=False)
-T = TypeVar("T")
 StaffCardDep = Annotated[StaffUser, Depends(require_role("cashier", "hotline"))]
 HospitalQuery = Annotated[str, Query(min_length=1, max_length=16)]
 SubjectQuery = Annotated[str, Query(min_length=1, max_length=40)]
@@ -73,23 +71,6 @@ def form_fields(names: tuple[str, ...]) -> list[dict[str, Any]]:
 
 
 APPLY_FIELDS = tuple(f for f in rules.ALL_FIELDS if f not in rules.IDENTITY_FIELDS)
-
-
-async def attempt(session: AsyncSession, operation: Callable[[], Awaitable[T]]) -> tuple[T | None, MedCardError | None]:
-    """Run one service call in a savepoint so that a refusal can be shown on the page: a refused call
-    is undone as the unit of work would undo it (its kept changes, like a counted wrong code, stay)."""
-    savepoint = await session.begin_nested()
-    try:
-        result = await operation()
-    except MedCardError as error:
-        if error.keep_changes:
-            await savepoint.commit()
-        else:
-            await savepoint.rollback()
-            side_effects.discard(session)
-        return None, error
-    await savepoint.commit()
-    return result, None
 
 
 def _field_errors(error: MedCardError, lang: str) -> dict[str, str]:

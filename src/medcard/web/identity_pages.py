@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medcard.adapters import Adapters
 from medcard.adapters.identity import PASS_RATES, SandboxIdentityAuthority
 from medcard.config import Settings
+from medcard.db import attempt
 from medcard.deps import AccountDep, AdaptersDep, ClientIpDep, SessionDep, SettingsDep
 from medcard.errors import MedCardError
 from medcard.identity import rules, service
@@ -33,13 +33,11 @@ from medcard.identity.schemas import (
     VerificationStart,
     WardCreate,
 )
-from medcard.kit import side_effects
 from medcard.kit.clock import clock
 from medcard.models import Account, VerificationSession
 from medcard.web.render import error_view, language, page
 
 router = APIRouter(include_in_schema=False)
-T = TypeVar("T")
 OptionalText = Annotated[str, Form(max_length=64)]
 
 METHODS = [
@@ -67,22 +65,6 @@ FAILURE_TEXTS = {
     "SESSION_EXPIRED": ("超过时限未完成", "Not finished in time"),
     "IDENTITY_HELD_BY_ANOTHER_ACCOUNT": ("该身份已绑定其他账号", "Held by another account"),
 }
-
-
-async def attempt(session: AsyncSession, operation: Callable[[], Awaitable[T]]) -> tuple[T | None, MedCardError | None]:
-    """Run one service call in a savepoint; a refusal is undone unless it must keep its changes."""
-    savepoint = await session.begin_nested()
-    try:
-        result = await operation()
-    except MedCardError as error:
-        if error.keep_changes:
-            await savepoint.commit()
-        else:
-            await savepoint.rollback()
-            side_effects.discard(session)
-        return None, error
-    await savepoint.commit()
-    return result, None
 
 
 def _form_error(error: ValidationError, values: dict[str, str]) -> MedCardError:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from medcard.config import Settings
+from medcard.db import attempt
 from medcard.deps import SessionDep, SettingsDep, require_role
 from medcard.errors import MedCardError
 from medcard.hospital.service import hospital_for_staff
@@ -70,13 +71,11 @@ def _kiosk(
 
 
 async def _refused(
-    request: Request, session: SessionDep, settings: Settings, staff: StaffUser, code: str, error: MedCardError
+    request: Request, session: SessionDep, settings: Settings, staff: StaffUser, code: str, error: MedCardError | None
 ) -> HTMLResponse:
     """The kiosk page with the refusal on top and, when the code still reads, the card below."""
-    try:
-        view: KioskCard | None = await service.scan(session, staff=staff, settings=settings, text=code)
-    except MedCardError:
-        view = None
+    assert error is not None  # attempt() returns an error whenever it returns no result
+    view, _ = await attempt(session, lambda: service.scan(session, staff=staff, settings=settings, text=code))
     hospital = await _home_hospital(session, staff)
     return _kiosk(
         request,
@@ -98,9 +97,8 @@ async def kiosk_home(request: Request, session: SessionDep, staff: KioskStaffDep
 async def kiosk_scan(
     request: Request, session: SessionDep, settings: SettingsDep, staff: KioskStaffDep, code: CodeForm = ""
 ) -> Response:
-    try:
-        view = await service.scan(session, staff=staff, settings=settings, text=code)
-    except MedCardError as error:
+    view, error = await attempt(session, lambda: service.scan(session, staff=staff, settings=settings, text=code))
+    if view is None:
         return await _refused(request, session, settings, staff, code, error)
     return _kiosk(request, staff=staff, hospital=None, view=view, code=code)
 
@@ -114,9 +112,11 @@ async def kiosk_issue(
     code: CodeForm = "",
     reason: Annotated[rules.ReissueReason | None, Form()] = None,
 ) -> Response:
-    try:
-        issuance = await service.issue_physical_card(session, staff=staff, settings=settings, text=code, reason=reason)
-    except MedCardError as error:
+    issuance, error = await attempt(
+        session,
+        lambda: service.issue_physical_card(session, staff=staff, settings=settings, text=code, reason=reason),
+    )
+    if issuance is None:
         return await _refused(request, session, settings, staff, code, error)
     context = {"staff": staff, "issuance": issuance, "hospital": issuance.card.hospital, "reasons": REASON_LABELS}
     return page(request, "kiosk/issued.html", context)
@@ -131,10 +131,12 @@ async def kiosk_activate(
     code: CodeForm = "",
     document_number: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
-    try:
+    async def activate_then_scan() -> KioskCard:
         await service.activate(session, staff=staff, settings=settings, text=code, document_number=document_number)
-        view = await service.scan(session, staff=staff, settings=settings, text=code)
-    except MedCardError as error:
+        return await service.scan(session, staff=staff, settings=settings, text=code)
+
+    view, error = await attempt(session, activate_then_scan)
+    if view is None:
         return await _refused(request, session, settings, staff, code, error)
     return _kiosk(request, staff=staff, hospital=None, view=view, code=code, notice="activated")
 
@@ -148,10 +150,12 @@ async def kiosk_service_request(
     service_name: Annotated[str, Path(max_length=32)],
     code: CodeForm = "",
 ) -> Response:
-    try:
+    async def request_then_scan() -> KioskCard:
         await service.request_service(session, staff=staff, settings=settings, text=code, service=service_name)
-        view = await service.scan(session, staff=staff, settings=settings, text=code)
-    except MedCardError as error:
+        return await service.scan(session, staff=staff, settings=settings, text=code)
+
+    view, error = await attempt(session, request_then_scan)
+    if view is None:
         return await _refused(request, session, settings, staff, code, error)
     requested = rules.SERVICES[service_name]
     return _kiosk(request, staff=staff, hospital=None, view=view, code=code, notice="service", requested=requested)
