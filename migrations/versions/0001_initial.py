@@ -41,6 +41,22 @@ def upgrade() -> None:
         sa.UniqueConstraint("document_type", "document_number", name=op.f("uq_person_document_type_document_number")),
     )
     op.create_table(
+        "policy_version",
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("key", sa.String(length=16), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("effective_from", sa.Date(), nullable=False),
+        sa.Column(
+            "data", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("author", sa.String(length=64), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_policy_version")),
+        sa.UniqueConstraint("kind", "key", "version", name=op.f("uq_policy_version_kind_key_version")),
+    )
+    op.create_table(
         "region",
         sa.Column("code", sa.String(length=6), nullable=False),
         sa.Column("name_zh", sa.String(length=64), nullable=False),
@@ -210,6 +226,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_guardianship_ward_person_id"), ["ward_person_id"], unique=False)
 
     op.create_table(
+        "insurance_binding_attempt",
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("region_code", sa.String(length=6), nullable=False),
+        sa.Column("scheme_code", sa.String(length=3), nullable=True),
+        sa.Column("result", sa.String(length=16), nullable=False),
+        sa.Column("error_code", sa.String(length=48), nullable=True),
+        sa.Column("category", sa.String(length=32), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["account.id"], name=op.f("fk_insurance_binding_attempt_account_id_account")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_insurance_binding_attempt")),
+    )
+    with op.batch_alter_table("insurance_binding_attempt", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_insurance_binding_attempt_account_id"), ["account_id"], unique=False)
+
+    op.create_table(
         "staff_user",
         sa.Column("username", sa.String(length=64), nullable=False),
         sa.Column("display_name", sa.String(length=64), nullable=False),
@@ -269,6 +303,43 @@ def upgrade() -> None:
     with op.batch_alter_table("auth_session", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_auth_session_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_auth_session_staff_id"), ["staff_id"], unique=False)
+
+    op.create_table(
+        "insurance_binding",
+        sa.Column("card_id", sa.Uuid(), nullable=False),
+        sa.Column("person_id", sa.Uuid(), nullable=False),
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("insurance_card_number", sa.String(length=20), nullable=False),
+        sa.Column("scheme_code", sa.String(length=3), nullable=False),
+        sa.Column("insured_region_code", sa.String(length=6), nullable=False),
+        sa.Column("platform_person_number", sa.String(length=32), nullable=False),
+        sa.Column("voucher_token", sa.String(length=64), nullable=False),
+        sa.Column("policy_version_id", sa.Uuid(), nullable=False),
+        sa.Column("scheme_policy_version_id", sa.Uuid(), nullable=False),
+        sa.Column("bound_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("unbound_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"], name=op.f("fk_insurance_binding_account_id_account")),
+        sa.ForeignKeyConstraint(["card_id"], ["card.id"], name=op.f("fk_insurance_binding_card_id_card")),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"], name=op.f("fk_insurance_binding_person_id_person")),
+        sa.ForeignKeyConstraint(
+            ["policy_version_id"],
+            ["policy_version.id"],
+            name=op.f("fk_insurance_binding_policy_version_id_policy_version"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["scheme_policy_version_id"],
+            ["policy_version.id"],
+            name=op.f("fk_insurance_binding_scheme_policy_version_id_policy_version"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_insurance_binding")),
+    )
+    with op.batch_alter_table("insurance_binding", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_insurance_binding_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_insurance_binding_card_id"), ["card_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_insurance_binding_person_id"), ["person_id"], unique=False)
 
     op.create_table(
         "physical_card",
@@ -350,11 +421,78 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_kiosk_service_request_card_id"), ["card_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_kiosk_service_request_hospital_id"), ["hospital_id"], unique=False)
 
+    op.create_table(
+        "out_of_region_filing",
+        sa.Column("binding_id", sa.Uuid(), nullable=False),
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("destination_region_code", sa.String(length=6), nullable=False),
+        sa.Column("reason", sa.String(length=24), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_until", sa.Date(), nullable=False),
+        sa.Column("cancelled_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["account.id"], name=op.f("fk_out_of_region_filing_account_id_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["binding_id"], ["insurance_binding.id"], name=op.f("fk_out_of_region_filing_binding_id_insurance_binding")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_out_of_region_filing")),
+    )
+    with op.batch_alter_table("out_of_region_filing", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_out_of_region_filing_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_out_of_region_filing_binding_id"), ["binding_id"], unique=False)
+
+    op.create_table(
+        "special_disease_application",
+        sa.Column("binding_id", sa.Uuid(), nullable=False),
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("disease_code", sa.String(length=16), nullable=False),
+        sa.Column(
+            "materials", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("reviewer_id", sa.Uuid(), nullable=True),
+        sa.Column("reviewed_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("review_note", sa.String(length=200), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["account.id"], name=op.f("fk_special_disease_application_account_id_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["binding_id"],
+            ["insurance_binding.id"],
+            name=op.f("fk_special_disease_application_binding_id_insurance_binding"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["reviewer_id"], ["staff_user.id"], name=op.f("fk_special_disease_application_reviewer_id_staff_user")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_special_disease_application")),
+    )
+    with op.batch_alter_table("special_disease_application", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_special_disease_application_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_special_disease_application_binding_id"), ["binding_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_special_disease_application_status"), ["status"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("special_disease_application", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_special_disease_application_status"))
+        batch_op.drop_index(batch_op.f("ix_special_disease_application_binding_id"))
+        batch_op.drop_index(batch_op.f("ix_special_disease_application_account_id"))
+
+    op.drop_table("special_disease_application")
+    with op.batch_alter_table("out_of_region_filing", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_out_of_region_filing_binding_id"))
+        batch_op.drop_index(batch_op.f("ix_out_of_region_filing_account_id"))
+
+    op.drop_table("out_of_region_filing")
     with op.batch_alter_table("kiosk_service_request", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_kiosk_service_request_hospital_id"))
         batch_op.drop_index(batch_op.f("ix_kiosk_service_request_card_id"))
@@ -374,6 +512,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_physical_card_card_id"))
 
     op.drop_table("physical_card")
+    with op.batch_alter_table("insurance_binding", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_insurance_binding_person_id"))
+        batch_op.drop_index(batch_op.f("ix_insurance_binding_card_id"))
+        batch_op.drop_index(batch_op.f("ix_insurance_binding_account_id"))
+
+    op.drop_table("insurance_binding")
     with op.batch_alter_table("auth_session", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auth_session_staff_id"))
         batch_op.drop_index(batch_op.f("ix_auth_session_account_id"))
@@ -384,6 +528,10 @@ def downgrade() -> None:
 
     op.drop_table("verification_session")
     op.drop_table("staff_user")
+    with op.batch_alter_table("insurance_binding_attempt", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_insurance_binding_attempt_account_id"))
+
+    op.drop_table("insurance_binding_attempt")
     with op.batch_alter_table("guardianship", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_guardianship_ward_person_id"))
         batch_op.drop_index(batch_op.f("ix_guardianship_guardian_person_id"))
@@ -409,5 +557,6 @@ def downgrade() -> None:
     op.drop_table("hospital")
     op.drop_table("account")
     op.drop_table("region")
+    op.drop_table("policy_version")
     op.drop_table("person")
     # ### end Alembic commands ###

@@ -85,7 +85,11 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.card.endpoints import router as card_router
     from medcard.hospital.endpoints import router as hospital_router
     from medcard.identity.endpoints import router as identity_router
+    from medcard.insurance.endpoints import router as insurance_router
+    from medcard.insurance.endpoints import staff_router as insurance_staff_router
     from medcard.kiosk.endpoints import router as kiosk_router
+    from medcard.policy.endpoints import router as policy_router
+    from medcard.policy.endpoints import staff_router as policy_staff_router
     from medcard.web.card_pages import router as card_pages_router
     from medcard.web.hospital_pages import router as hospital_pages_router
     from medcard.web.identity_pages import router as identity_pages_router
@@ -94,6 +98,8 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.web.sandbox import router as sandbox_router
 
     for router in (auth_router, identity_router, card_router, audit_router, kiosk_router, hospital_router):
+        app.include_router(router, prefix="/api/v1")
+    for router in (insurance_router, insurance_staff_router, policy_router, policy_staff_router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(pages_router)
     app.include_router(identity_pages_router)

@@ -1,4 +1,5 @@
-"""Demo data: a region, two hospitals of different levels and a staff account for every role.
+"""Demo data: a region, two hospitals of different levels, a staff account for every role and
+the shipped policy data (regions, schemes, working-day calendar).
 
 Existing HIS patients live in the HIS sandbox fixture (``data/sandbox_his.json``).
 Idempotent: running it twice changes nothing.
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medcard.audit.service import Actor, record
 from medcard.kit.crypto import hash_password
 from medcard.models import STAFF_ROLES, Hospital, Region, StaffUser
+from medcard.policy.service import load_shipped as load_policy
 
 DEMO_PASSWORD = "medcard-demo"  # noqa: S105 - printed by `make run`; refused nowhere because demo only
 
@@ -91,4 +93,5 @@ async def load(session: AsyncSession) -> DemoSummary:
             await session.flush()
             await record(session, actor=actor, action="staff.create", subject=user)
         staff.append(user)
+    await load_policy(session)
     return DemoSummary(region=region, hospitals=hospitals, staff=staff)

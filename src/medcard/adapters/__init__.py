@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from medcard.adapters.his import HospitalInformationSystem, SandboxHis
 from medcard.adapters.identity import IdentityAuthority, SandboxIdentityAuthority
+from medcard.adapters.insurance import InsurancePlatform, SandboxInsurancePlatform
 from medcard.adapters.oauth import MessagingOAuth, SandboxOAuth
 from medcard.adapters.sandbox import SandboxBehaviour
 from medcard.adapters.sms import SandboxSms, SmsGateway
@@ -21,6 +22,7 @@ class Adapters:
     sms: SmsGateway
     his: HospitalInformationSystem
     oauth: MessagingOAuth
+    insurance: InsurancePlatform
 
 
 def sandbox_adapters(settings: Settings) -> Adapters:
@@ -31,4 +33,5 @@ def sandbox_adapters(settings: Settings) -> Adapters:
         sms=SandboxSms(behaviour),
         his=SandboxHis.from_fixture(behaviour),
         oauth=SandboxOAuth(key=derive_key(settings.secret_key, "sandbox-oauth"), base_url=settings.base_url),
+        insurance=SandboxInsurancePlatform(behaviour),
     )

@@ -4,8 +4,10 @@ from medcard.models.account import STAFF_ROLES, Account, AuthSession, StaffUser
 from medcard.models.audit import AuditEvent
 from medcard.models.base import Base
 from medcard.models.card import Card, CardDraft, PhysicalCard
+from medcard.models.insurance import BindingAttempt, InsuranceBinding, OutOfRegionFiling, SpecialDiseaseApplication
 from medcard.models.kiosk import KioskServiceRequest
 from medcard.models.person import DOCUMENT_TYPES, Guardianship, Person
+from medcard.models.policy import PolicyVersion
 from medcard.models.region import Hospital, Region
 from medcard.models.verification import VERIFICATION_METHODS, SmsCode, VerificationSession
 
@@ -17,15 +19,20 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "Base",
+    "BindingAttempt",
     "Card",
     "CardDraft",
     "Guardianship",
     "Hospital",
+    "InsuranceBinding",
     "KioskServiceRequest",
+    "OutOfRegionFiling",
     "Person",
     "PhysicalCard",
+    "PolicyVersion",
     "Region",
     "SmsCode",
+    "SpecialDiseaseApplication",
     "StaffUser",
     "VerificationSession",
 ]
