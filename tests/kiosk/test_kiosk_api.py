@@ -154,7 +154,8 @@ async def test_r_card_08_forged_display_code_is_refused(
 ) -> None:
     forged = qr.issue(secret="not-the-platform-" + "k" * 32, card_number=issued.card_number, version=1)
     prefix, body, mac = issued.code.split(".")
-    for text in (forged, f"{prefix}.{body}.{mac[:-1]}A", "hello", "MCQR1.."):
+    altered = mac[:-1] + ("B" if mac.endswith("A") else "A")  # always differs from the real MAC
+    for text in (forged, f"{prefix}.{body}.{altered}", "hello", "MCQR1.."):
         response = await client.post(ISSUE, json={"code": text}, headers=kiosk)
         assert response.status_code == 400, text
         assert response.json()["code"] == "CARD_QR_INVALID" and response.json()["field"] == "code"

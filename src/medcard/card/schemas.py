@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from medcard.card import rules
 from medcard.card.service import DisplayCodeView, DraftView, ExistingRecordChallenge
+from medcard.hospital.schemas import HospitalRead
 from medcard.kit.masking import mask_document, mask_phone
-from medcard.models import Card, Hospital
+from medcard.models import Card
 
 FieldValue = Annotated[str, StringConstraints(max_length=500)]
 FormFields = Annotated[dict[Annotated[str, StringConstraints(max_length=32)], FieldValue], Field(max_length=30)]
@@ -82,24 +83,6 @@ class ImmutableFieldChange(_In):
     field: Literal["document_number", "phone"]
     new_value: Annotated[str, StringConstraints(min_length=1, max_length=32)]
     reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-
-
-class HospitalRead(BaseModel):
-    """The hospital's card settings, shown as information (fees are charged by the settlement issue)."""
-
-    code: str
-    name_zh: str
-    name_en: str
-    physical_card_fee_fen: int
-    deposit_required: bool
-    deposit_min_fen: int
-    credit_enabled: bool
-    credit_limit_fen: int
-    requires_kiosk_activation: bool
-
-    @classmethod
-    def of(cls, hospital: Hospital) -> HospitalRead:
-        return cls.model_validate(hospital, from_attributes=True)
 
 
 class DraftRead(BaseModel):
@@ -183,7 +166,7 @@ class CardRead(BaseModel):
             id=card.id,
             card_number=card.card_number,
             card_number_display=rules.format_card_number(card.card_number),
-            hospital=HospitalRead.of(card.hospital),
+            hospital=HospitalRead.model_validate(card.hospital),
             status=card.status,
             qr_version=card.qr_version,
             linked_existing_record=card.linked_existing_record,

@@ -7,11 +7,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from medcard.hospital.schemas import HospitalRead
 from medcard.kiosk.rules import ReissueReason
 from medcard.kiosk.service import Issuance, KioskCard
 from medcard.kit.masking import mask_document, mask_name
 from medcard.kit.money import format_yuan
-from medcard.models import Card, Hospital, PhysicalCard
+from medcard.models import Card, PhysicalCard
 
 DisplayCodeText = Field(min_length=1, max_length=512, description="The text the scanner read from the e-card QR")
 
@@ -44,27 +45,6 @@ class ServiceRequestBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = DisplayCodeText
-
-
-class HospitalCardPolicy(BaseModel):
-    """The hospital's card settings, shown at the kiosk as information (R-CARD-08…10, R-ID-06)."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    code: str
-    name_zh: str
-    name_en: str
-    physical_card_fee_fen: int
-    deposit_required: bool
-    deposit_min_fen: int
-    credit_enabled: bool
-    credit_limit_fen: int
-    requires_kiosk_activation: bool
-
-    @classmethod
-    def of(cls, hospital: Hospital) -> HospitalCardPolicy:
-        return cls.model_validate(hospital)
 
 
 class PhysicalCardRead(BaseModel):
@@ -114,14 +94,16 @@ class CardAtKiosk(BaseModel):
 
 class ScanResult(BaseModel):
     card: CardAtKiosk
-    hospital: HospitalCardPolicy
+    hospital: HospitalRead
     physical_card: PhysicalCardRead | None
 
     @classmethod
     def of(cls, view: KioskCard) -> ScanResult:
         physical = PhysicalCardRead.of(view.physical_card) if view.physical_card else None
         return cls(
-            card=CardAtKiosk.of(view.card), hospital=HospitalCardPolicy.of(view.card.hospital), physical_card=physical
+            card=CardAtKiosk.of(view.card),
+            hospital=HospitalRead.model_validate(view.card.hospital),
+            physical_card=physical,
         )
 
 
