@@ -70,3 +70,12 @@ async def test_logout_revokes_the_token(client: httpx.AsyncClient, adapters: Ada
     token = await patient_token(client, adapters)
     assert (await client.post("/api/v1/auth/logout", headers=bearer(token))).status_code == 204
     assert (await client.post("/api/v1/auth/logout", headers=bearer(token))).status_code == 401
+
+
+async def test_sandbox_consent_screen_remembers_the_browsers_user(client: httpx.AsyncClient) -> None:
+    form = {"redirect_uri": "/auth/callback", "state": "s1", "nickname": "小明", "openid": ""}
+    first = await client.post("/sandbox/oauth/authorize", data=form)
+    assert first.status_code == 303
+    openid = first.cookies["medcard_sandbox_openid"]
+    page = await client.get("/sandbox/oauth/authorize", params={"redirect_uri": "/auth/callback", "state": "s2"})
+    assert f'value="{openid}"' in page.text

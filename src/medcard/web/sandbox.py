@@ -19,6 +19,7 @@ from medcard.web.render import page
 
 router = APIRouter(prefix="/sandbox", include_in_schema=False)
 OPENID = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
+SANDBOX_OPENID_COOKIE = "medcard_sandbox_openid"
 
 
 def _sandbox_oauth(adapters: AdaptersDep, settings: SettingsDep) -> SandboxOAuth:
@@ -36,7 +37,10 @@ async def consent(
     state: Annotated[str, Query(max_length=64)],
 ) -> Response:
     _sandbox_oauth(adapters, settings)
-    return page(request, "sandbox/oauth.html", {"redirect_uri": redirect_uri, "state": state})
+    # Like WeChat on one phone, the consent screen remembers who this browser is.
+    remembered = request.cookies.get(SANDBOX_OPENID_COOKIE, "")
+    context = {"redirect_uri": redirect_uri, "state": state, "openid": remembered if OPENID.match(remembered) else ""}
+    return page(request, "sandbox/oauth.html", context)
 
 
 @router.post("/oauth/authorize")
@@ -53,7 +57,9 @@ async def consent_given(
         raise NotFound()
     chosen = openid.strip() if OPENID.match(openid.strip()) else oauth.new_openid()
     code = oauth.issue_code(openid=chosen, nickname=nickname.strip() or "微信用户")
-    return RedirectResponse(f"{redirect_uri}?{urlencode({'code': code, 'state': state})}", status_code=303)
+    response = RedirectResponse(f"{redirect_uri}?{urlencode({'code': code, 'state': state})}", status_code=303)
+    response.set_cookie(SANDBOX_OPENID_COOKIE, chosen, max_age=30 * 86400, httponly=True, samesite="lax")
+    return response
 
 
 @router.get("/sms", response_class=HTMLResponse)
