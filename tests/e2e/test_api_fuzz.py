@@ -1,5 +1,6 @@
 """Every API operation, fed inputs generated from its own OpenAPI schema — valid ones and
-invalid ones (schemathesis positive and negative modes, hypothesis) — answers without a server error: bad input is a clear 4xx problem, never a 500.
+invalid ones (schemathesis positive and negative modes, hypothesis) — answers without a
+server error: bad input is a clear 4xx problem, never a 500.
 
 Runs against the live server of the browser tests, logged in as a patient for patient routes
 and as an administrator for staff routes (admin passes every role check).
