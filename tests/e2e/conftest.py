@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -43,12 +44,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _database_url(tmp: Path) -> str:
+def _database_url(tmp: Path, suffix: str = "e2e") -> str:
     """A fresh database of the same kind as the unit tests use."""
     url = os.environ.get("MEDCARD_TEST_DATABASE_URL")
     if not url:
-        return f"sqlite+aiosqlite:///{tmp / 'e2e.db'}"
-    name = f"{make_url(url).database}_e2e"
+        return f"sqlite+aiosqlite:///{tmp / f'{suffix}.db'}"
+    name = f"{make_url(url).database}_{suffix}"
     settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
 
     async def recreate() -> None:
@@ -62,25 +63,26 @@ def _database_url(tmp: Path) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session")
-def live_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The live server's settings (its database and secret), for tests that seed data directly."""
-    url = _database_url(tmp_path_factory.mktemp("e2e-db"))
+def server_settings(tmp: Path, suffix: str) -> Settings:
+    """Settings of a live server with a fresh database of its own."""
     return Settings(  # type: ignore[call-arg]
-        environment="test", database_url=url, secret_key=E2E_SECRET, sandbox_latency_scale=0.0, _env_file=None
+        environment="test",
+        database_url=_database_url(tmp, suffix),
+        secret_key=E2E_SECRET,
+        sandbox_latency_scale=0.0,
+        _env_file=None,
     )
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory, live_settings: Settings) -> Iterator[str]:
-    """Migrate, load demo data and serve on a free port; yields the base URL."""
-    tmp = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def serve(settings: Settings, tmp: Path) -> Iterator[str]:
+    """Migrate, load demo data and serve ``settings`` on a free port; yields the base URL."""
     port = _free_port()
     env = {
         **os.environ,
         "MEDCARD_ENVIRONMENT": "test",
-        "MEDCARD_SECRET_KEY": E2E_SECRET,
-        "MEDCARD_DATABASE_URL": live_settings.database_url,
+        "MEDCARD_SECRET_KEY": settings.secret_key,
+        "MEDCARD_DATABASE_URL": settings.database_url,
         "MEDCARD_SANDBOX_LATENCY_SCALE": "0",
         "MEDCARD_BASE_URL": f"http://127.0.0.1:{port}",
     }
@@ -106,6 +108,19 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, live_settings: Setting
         server.terminate()
         server.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def live_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The live server's settings (its database and secret), for tests that seed data directly."""
+    return server_settings(tmp_path_factory.mktemp("e2e-db"), "e2e")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory, live_settings: Settings) -> Iterator[str]:
+    """The server the browser tests share."""
+    with serve(live_settings, tmp_path_factory.mktemp("e2e")) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

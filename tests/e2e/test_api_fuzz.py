@@ -2,20 +2,25 @@
 invalid ones (schemathesis positive and negative modes, hypothesis) — answers without a
 server error: bad input is a clear 4xx problem, never a 500.
 
-Runs against the live server of the browser tests, logged in as a patient for patient routes
-and as an administrator for staff routes (admin passes every role check).
+Runs against a live server of its own (what the fuzzer creates or rate-limits must not leak
+into the browser tests), logged in as a patient for patient routes and as an administrator for
+staff routes (admin passes every role check).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.e2e.conftest import serve, server_settings
 
 STAFF_PATHS = re.compile(r"^/api/v1/(audit|kiosk|staff|hospitals|policy|review|dashboard|console)")
 SKIP = {("POST", "/api/v1/auth/logout")}  # would end the session the fuzzer logs in with
@@ -55,7 +60,15 @@ def _fuzz(operation: Any, *, base: str, headers: dict[str, str], failures: list[
     check()
 
 
-def test_no_operation_answers_a_server_error(live_server: str) -> None:
+@pytest.fixture(scope="module")
+def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("fuzz")
+    with serve(server_settings(tmp, "fuzz"), tmp) as base:
+        yield base
+
+
+def test_no_operation_answers_a_server_error(fuzz_server: str) -> None:
+    live_server = fuzz_server
     schema = schemathesis.openapi.from_url(f"{live_server}/openapi.json")
     patient = {"Authorization": f"Bearer {_patient_token(live_server)}"}
     staff = {"Authorization": f"Bearer {_staff_token(live_server)}"}
