@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters import Adapters
+from medcard.config import DEV_SECRET, Settings
 from medcard.models import Account, AuditEvent
 from tests.factories import Demo, bearer, patient_token, staff_token
 
@@ -79,3 +82,10 @@ async def test_sandbox_consent_screen_remembers_the_browsers_user(client: httpx.
     openid = first.cookies["medcard_sandbox_openid"]
     page = await client.get("/sandbox/oauth/authorize", params={"redirect_uri": "/auth/callback", "state": "s2"})
     assert f'value="{openid}"' in page.text
+
+
+@pytest.mark.parametrize("environment", ["test", "production"])
+def test_secret_key_refuses_its_dev_default_outside_development(environment: str) -> None:
+    with pytest.raises(ValidationError, match="MEDCARD_SECRET_KEY"):
+        Settings(environment=environment, _env_file=None)  # type: ignore[call-arg]
+    assert Settings(environment="development", _env_file=None).secret_key == DEV_SECRET  # type: ignore[call-arg]
