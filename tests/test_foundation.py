@@ -85,7 +85,10 @@ async def test_sandbox_consent_screen_remembers_the_browsers_user(client: httpx.
 
 
 @pytest.mark.parametrize("environment", ["test", "production"])
-def test_secret_key_refuses_its_dev_default_outside_development(environment: str) -> None:
+def test_secret_key_refuses_its_dev_default_outside_development(
+    environment: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MEDCARD_SECRET_KEY", raising=False)
     with pytest.raises(ValidationError, match="MEDCARD_SECRET_KEY"):
         Settings(environment=environment, _env_file=None)  # type: ignore[call-arg]
     assert Settings(environment="development", _env_file=None).secret_key == DEV_SECRET  # type: ignore[call-arg]
