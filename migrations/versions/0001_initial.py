@@ -128,6 +128,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_event_subject_id"), ["subject_id"], unique=False)
 
     op.create_table(
+        "binding_attempt",
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("region_code", sa.String(length=6), nullable=False),
+        sa.Column("scheme_code", sa.String(length=3), nullable=True),
+        sa.Column("result", sa.String(length=16), nullable=False),
+        sa.Column("error_code", sa.String(length=48), nullable=True),
+        sa.Column("category", sa.String(length=32), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"], name=op.f("fk_binding_attempt_account_id_account")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_binding_attempt")),
+    )
+    with op.batch_alter_table("binding_attempt", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_binding_attempt_account_id"), ["account_id"], unique=False)
+
+    op.create_table(
         "card",
         sa.Column("card_number", sa.String(length=20), nullable=False),
         sa.Column("hospital_id", sa.Uuid(), nullable=False),
@@ -224,24 +240,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_guardianship_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_guardianship_guardian_person_id"), ["guardian_person_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_guardianship_ward_person_id"), ["ward_person_id"], unique=False)
-
-    op.create_table(
-        "insurance_binding_attempt",
-        sa.Column("account_id", sa.Uuid(), nullable=False),
-        sa.Column("region_code", sa.String(length=6), nullable=False),
-        sa.Column("scheme_code", sa.String(length=3), nullable=True),
-        sa.Column("result", sa.String(length=16), nullable=False),
-        sa.Column("error_code", sa.String(length=48), nullable=True),
-        sa.Column("category", sa.String(length=32), nullable=True),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_id"], ["account.id"], name=op.f("fk_insurance_binding_attempt_account_id_account")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_insurance_binding_attempt")),
-    )
-    with op.batch_alter_table("insurance_binding_attempt", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_insurance_binding_attempt_account_id"), ["account_id"], unique=False)
 
     op.create_table(
         "staff_user",
@@ -392,6 +390,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_sms_code_phone"), ["phone"], unique=False)
 
     op.create_table(
+        "disease_application",
+        sa.Column("binding_id", sa.Uuid(), nullable=False),
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("disease_code", sa.String(length=16), nullable=False),
+        sa.Column(
+            "materials", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("reviewer_id", sa.Uuid(), nullable=True),
+        sa.Column("reviewed_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("review_note", sa.String(length=200), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"], name=op.f("fk_disease_application_account_id_account")),
+        sa.ForeignKeyConstraint(
+            ["binding_id"], ["insurance_binding.id"], name=op.f("fk_disease_application_binding_id_insurance_binding")
+        ),
+        sa.ForeignKeyConstraint(
+            ["reviewer_id"], ["staff_user.id"], name=op.f("fk_disease_application_reviewer_id_staff_user")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_disease_application")),
+    )
+    with op.batch_alter_table("disease_application", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_disease_application_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_disease_application_binding_id"), ["binding_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_disease_application_status"), ["status"], unique=False)
+
+    op.create_table(
         "kiosk_service_request",
         sa.Column("card_id", sa.Uuid(), nullable=False),
         sa.Column("physical_card_id", sa.Uuid(), nullable=False),
@@ -445,49 +471,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_out_of_region_filing_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_out_of_region_filing_binding_id"), ["binding_id"], unique=False)
 
-    op.create_table(
-        "special_disease_application",
-        sa.Column("binding_id", sa.Uuid(), nullable=False),
-        sa.Column("account_id", sa.Uuid(), nullable=False),
-        sa.Column("disease_code", sa.String(length=16), nullable=False),
-        sa.Column(
-            "materials", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
-        ),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("reviewer_id", sa.Uuid(), nullable=True),
-        sa.Column("reviewed_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("review_note", sa.String(length=200), nullable=True),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_id"], ["account.id"], name=op.f("fk_special_disease_application_account_id_account")
-        ),
-        sa.ForeignKeyConstraint(
-            ["binding_id"],
-            ["insurance_binding.id"],
-            name=op.f("fk_special_disease_application_binding_id_insurance_binding"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["reviewer_id"], ["staff_user.id"], name=op.f("fk_special_disease_application_reviewer_id_staff_user")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_special_disease_application")),
-    )
-    with op.batch_alter_table("special_disease_application", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_special_disease_application_account_id"), ["account_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_special_disease_application_binding_id"), ["binding_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_special_disease_application_status"), ["status"], unique=False)
-
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table("special_disease_application", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_special_disease_application_status"))
-        batch_op.drop_index(batch_op.f("ix_special_disease_application_binding_id"))
-        batch_op.drop_index(batch_op.f("ix_special_disease_application_account_id"))
-
-    op.drop_table("special_disease_application")
     with op.batch_alter_table("out_of_region_filing", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_out_of_region_filing_binding_id"))
         batch_op.drop_index(batch_op.f("ix_out_of_region_filing_account_id"))
@@ -498,6 +486,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_kiosk_service_request_card_id"))
 
     op.drop_table("kiosk_service_request")
+    with op.batch_alter_table("disease_application", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_disease_application_status"))
+        batch_op.drop_index(batch_op.f("ix_disease_application_binding_id"))
+        batch_op.drop_index(batch_op.f("ix_disease_application_account_id"))
+
+    op.drop_table("disease_application")
     with op.batch_alter_table("sms_code", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sms_code_phone"))
         batch_op.drop_index(batch_op.f("ix_sms_code_client_ip"))
@@ -528,10 +522,6 @@ def downgrade() -> None:
 
     op.drop_table("verification_session")
     op.drop_table("staff_user")
-    with op.batch_alter_table("insurance_binding_attempt", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_insurance_binding_attempt_account_id"))
-
-    op.drop_table("insurance_binding_attempt")
     with op.batch_alter_table("guardianship", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_guardianship_ward_person_id"))
         batch_op.drop_index(batch_op.f("ix_guardianship_guardian_person_id"))
@@ -548,6 +538,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_card_account_id"))
 
     op.drop_table("card")
+    with op.batch_alter_table("binding_attempt", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_binding_attempt_account_id"))
+
+    op.drop_table("binding_attempt")
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_event_subject_id"))
         batch_op.drop_index(batch_op.f("ix_audit_event_at"))

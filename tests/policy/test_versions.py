@@ -83,3 +83,14 @@ async def test_r_ins_04_admin_extends_the_working_day_calendar(client: httpx.Asy
     wrong_year = {**body, "data": {"holidays": ["2028-01-01"]}}
     refused = await client.post("/api/v1/staff/policy/calendar/2027/versions", json=wrong_year, headers=bearer(token))
     assert refused.json()["code"] == "POLICY_INVALID"
+
+
+async def test_r_ins_03_policy_data_with_wrong_shapes_is_refused_not_crashed(
+    client: httpx.AsyncClient, demo: Demo
+) -> None:
+    clock.freeze(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    token = await staff_token(client, "admin1")
+    for data in ({"key": "employee", "ratio_bp": {"tertiary": "x"}}, {"name_zh": "a\x00b"}):
+        body = {"data": data, "effective_from": "2026-03-02", "reason": "fuzz"}
+        response = await client.post("/api/v1/staff/policy/scheme/310/versions", json=body, headers=bearer(token))
+        assert response.json()["code"] == "POLICY_INVALID", data

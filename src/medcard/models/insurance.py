@@ -46,7 +46,7 @@ class InsuranceBinding(Base):
 class BindingAttempt(Base):
     """One try to bind, successful or not: the events the dashboard counts (R-OPS-01)."""
 
-    __tablename__ = "insurance_binding_attempt"
+    __tablename__ = "binding_attempt"
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
     region_code: Mapped[str] = mapped_column(String(6))
@@ -76,7 +76,7 @@ class OutOfRegionFiling(Base):
 class SpecialDiseaseApplication(Base):
     """An application for special-disease (门特/特殊病种) treatment, reviewed by staff (R-INS-07)."""
 
-    __tablename__ = "special_disease_application"
+    __tablename__ = "disease_application"
 
     binding_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("insurance_binding.id"), index=True)
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)

@@ -122,8 +122,10 @@ async def history(session: AsyncSession, kind: str, key: str) -> list[PolicyVers
 
 
 def validate(kind: str, key: str, data: dict[str, Any], default: dict[str, Any] | None) -> None:
-    """Refuse data the rules could not use."""
+    """Refuse data the rules could not use (or a database could not store: NUL characters)."""
     try:
+        if "\\u0000" in json.dumps(data):
+            raise ValueError("NUL characters are not allowed")
         if kind == "region":
             policy = rules.merge_region(key, data, default or data)
             if policy.hmt_residents not in rules.HMT_MODES:
@@ -145,7 +147,7 @@ def validate(kind: str, key: str, data: dict[str, Any], default: dict[str, Any] 
                 raise ValueError("provinces must be 2-digit codes")
         else:
             raise ValueError("unknown kind")
-    except (KeyError, TypeError, ValueError) as error:
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
         raise PolicyInvalid(field="data", reason=str(error)) from error
 
 
