@@ -93,8 +93,10 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.web.card_pages import router as card_pages_router
     from medcard.web.hospital_pages import router as hospital_pages_router
     from medcard.web.identity_pages import router as identity_pages_router
+    from medcard.web.insurance_pages import router as insurance_pages_router
     from medcard.web.kiosk_pages import router as kiosk_pages_router
     from medcard.web.pages import router as pages_router
+    from medcard.web.policy_pages import router as policy_pages_router
     from medcard.web.sandbox import router as sandbox_router
 
     for router in (auth_router, identity_router, card_router, audit_router, kiosk_router, hospital_router):
@@ -106,6 +108,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(card_pages_router)
     app.include_router(kiosk_pages_router)
     app.include_router(hospital_pages_router)
+    app.include_router(insurance_pages_router)
+    app.include_router(policy_pages_router)
     app.include_router(sandbox_router)
 
 

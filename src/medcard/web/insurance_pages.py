@@ -1,0 +1,217 @@
+"""Patient pages for medical insurance: my e-voucher, bind (R-INS-01/02/03, refusals per
+R-INS-09), out-of-region filing (R-INS-06) and special-disease applications (R-INS-07)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medcard.adapters import Adapters
+from medcard.adapters.insurance import SandboxInsurancePlatform
+from medcard.card.repository import CardRepository
+from medcard.db import attempt
+from medcard.deps import AccountDep, AdaptersDep, SessionDep
+from medcard.errors import MedCardError
+from medcard.insurance import service
+from medcard.insurance.repository import InsuranceRepository
+from medcard.kit.uploads import read_limited
+from medcard.models import Account
+from medcard.web.render import error_view, language, page
+
+router = APIRouter(prefix="/insurance", include_in_schema=False)
+TextForm = Annotated[str, Form(max_length=40)]
+SCHEMES = [
+    ("employee", "城镇职工", "Urban employee"),
+    ("resident", "城乡居民", "Resident"),
+    ("new_rural", "新农合", "New rural"),
+]
+LOCATIONS = [
+    ("110000", "北京市", "Beijing"),
+    ("310000", "上海市", "Shanghai"),
+    ("440100", "广州市", "Guangzhou"),
+    ("440300", "深圳市", "Shenzhen"),
+    ("510100", "成都市", "Chengdu"),
+    ("650100", "乌鲁木齐市", "Urumqi"),
+]
+FILING_REASONS = [
+    ("temporary", "临时外出就医(180 天)", "Temporary care elsewhere (180 days)"),
+    ("long_term_residence", "异地长期居住(365 天)", "Living elsewhere (365 days)"),
+    ("referral", "转诊转院(90 天)", "Referral (90 days)"),
+]
+
+
+def _sandbox_hint(adapters: Adapters, account: Account) -> dict[str, str] | None:
+    """In the sandbox, show the test person's card number and scheme so the demo can be followed."""
+    platform = adapters.insurance
+    if not isinstance(platform, SandboxInsurancePlatform) or account.person is None:
+        return None
+    truth = platform.person(account.person.document_number, account.person.name)
+    return {"card_number": truth.card_number, "scheme": truth.scheme_code or "-", "case": truth.case}
+
+
+@router.get("", response_class=HTMLResponse)
+async def my_voucher(
+    request: Request, session: SessionDep, account: AccountDep, bound: Annotated[bool, Query()] = False
+) -> Response:
+    bindings = await InsuranceRepository(session).bindings_of(account)
+    return page(request, "insurance/index.html", {"account": account, "bindings": bindings, "bound": bound})
+
+
+async def _bind_page(
+    request: Request,
+    session: AsyncSession,
+    account: Account,
+    adapters: Adapters,
+    *,
+    values: dict[str, Any] | None = None,
+    error: MedCardError | None = None,
+) -> Response:
+    cards = await CardRepository(session).for_account(account)
+    context = {
+        "account": account,
+        "cards": cards,
+        "schemes": SCHEMES,
+        "locations": LOCATIONS,
+        "values": values or {"client_version": "7.1.0", "region_code": "110000"},
+        "sandbox": _sandbox_hint(adapters, account),
+        "error": error_view(error, language(request)) if error else None,
+    }
+    return page(request, "insurance/bind.html", context, status_code=error.status if error else 200)
+
+
+@router.get("/bind", response_class=HTMLResponse)
+async def bind_form(request: Request, session: SessionDep, account: AccountDep, adapters: AdaptersDep) -> Response:
+    return await _bind_page(request, session, account, adapters)
+
+
+@router.post("/bind", response_class=HTMLResponse)
+async def bind(
+    request: Request,
+    session: SessionDep,
+    account: AccountDep,
+    adapters: AdaptersDep,
+    card_id: Annotated[uuid.UUID, Form()],
+    card_number: TextForm,
+    scheme: TextForm,
+    region_code: Annotated[str, Form(pattern=r"^\d{6}$")],
+    client_version: Annotated[str, Form(max_length=16)],
+    face_image: Annotated[UploadFile, File()],
+) -> Response:
+    values = {"card_id": str(card_id), "card_number": card_number, "scheme": scheme, "region_code": region_code}
+    values["client_version"] = client_version
+    image = await read_limited(face_image, max_bytes=5_000_000, field="face_image")
+    request_data = service.BindRequest(card_number, scheme, region_code, client_version, image)
+
+    async def run() -> object:
+        card = await service.card_of(session, account=account, card_id=card_id)
+        return await service.bind(
+            session, platform=adapters.insurance, account=account, card=card, request=request_data
+        )
+
+    binding, error = await attempt(session, run)
+    if error is not None or binding is None:
+        return await _bind_page(request, session, account, adapters, values=values, error=error)
+    return RedirectResponse("/insurance?bound=1", status_code=303)
+
+
+@router.post("/{binding_id}/unbind", response_class=HTMLResponse)
+async def unbind(binding_id: uuid.UUID, session: SessionDep, account: AccountDep) -> Response:
+    binding = await service.binding_of(session, account=account, binding_id=binding_id)
+    await service.unbind(session, account=account, binding=binding)
+    return RedirectResponse("/insurance", status_code=303)
+
+
+async def _filings_page(
+    request: Request, session: AsyncSession, account: Account, *, error: MedCardError | None = None
+) -> Response:
+    repository = InsuranceRepository(session)
+    bindings = [b for b in await repository.bindings_of(account) if b.status == "active"]
+    context = {
+        "bindings": bindings,
+        "filings": await repository.filings_of(account),
+        "reasons": FILING_REASONS,
+        "locations": LOCATIONS,
+        "error": error_view(error, language(request)) if error else None,
+    }
+    return page(request, "insurance/filings.html", context, status_code=error.status if error else 200)
+
+
+@router.get("/filings", response_class=HTMLResponse)
+async def filings(request: Request, session: SessionDep, account: AccountDep) -> Response:
+    return await _filings_page(request, session, account)
+
+
+@router.post("/filings", response_class=HTMLResponse)
+async def create_filing(
+    request: Request,
+    session: SessionDep,
+    account: AccountDep,
+    binding_id: Annotated[uuid.UUID, Form()],
+    destination_region_code: Annotated[str, Form(pattern=r"^\d{6}$")],
+    reason: TextForm,
+) -> Response:
+    async def run() -> object:
+        binding = await service.binding_of(session, account=account, binding_id=binding_id)
+        return await service.file_out_of_region(
+            session, account=account, binding=binding, destination=destination_region_code, reason=reason
+        )
+
+    _filing, error = await attempt(session, run)
+    if error is not None:
+        return await _filings_page(request, session, account, error=error)
+    return RedirectResponse("/insurance/filings", status_code=303)
+
+
+@router.post("/filings/{filing_id}/cancel", response_class=HTMLResponse)
+async def cancel_filing(filing_id: uuid.UUID, session: SessionDep, account: AccountDep) -> Response:
+    filing = await service.filing_of(session, account=account, filing_id=filing_id)
+    await service.cancel_filing(session, account=account, filing=filing)
+    return RedirectResponse("/insurance/filings", status_code=303)
+
+
+async def _diseases_page(
+    request: Request, session: AsyncSession, account: Account, *, error: MedCardError | None = None
+) -> Response:
+    repository = InsuranceRepository(session)
+    context = {
+        "bindings": [b for b in await repository.bindings_of(account) if b.status == "active"],
+        "applications": await repository.applications_of(account),
+        "diseases": service.SPECIAL_DISEASES,
+        "error": error_view(error, language(request)) if error else None,
+    }
+    return page(request, "insurance/special_diseases.html", context, status_code=error.status if error else 200)
+
+
+@router.get("/special-diseases", response_class=HTMLResponse)
+async def special_diseases(request: Request, session: SessionDep, account: AccountDep) -> Response:
+    return await _diseases_page(request, session, account)
+
+
+@router.post("/special-diseases", response_class=HTMLResponse)
+async def apply_special_disease(
+    request: Request,
+    session: SessionDep,
+    account: AccountDep,
+    binding_id: Annotated[uuid.UUID, Form()],
+    disease_code: Annotated[str, Form(max_length=16)],
+    materials: Annotated[list[UploadFile], File()],
+) -> Response:
+    files = [
+        (u.filename or "material", await read_limited(u, max_bytes=5_000_000, field="materials")) for u in materials
+    ]
+    files = [(name, content) for name, content in files if content]
+
+    async def run() -> object:
+        binding = await service.binding_of(session, account=account, binding_id=binding_id)
+        return await service.apply_special_disease(
+            session, account=account, binding=binding, disease_code=disease_code, files=files
+        )
+
+    _application, error = await attempt(session, run)
+    if error is not None:
+        return await _diseases_page(request, session, account, error=error)
+    return RedirectResponse("/insurance/special-diseases", status_code=303)

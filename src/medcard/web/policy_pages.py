@@ -1,0 +1,139 @@
+"""Console pages: the policy viewer/editor with version history (R-INS-03), the
+special-disease review queue (R-INS-07) and the binding dashboard (R-OPS-01)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medcard.auth.service import actor_for_staff
+from medcard.db import attempt
+from medcard.deps import SessionDep, require_role
+from medcard.errors import MedCardError
+from medcard.insurance import service as insurance
+from medcard.insurance.repository import InsuranceRepository
+from medcard.kit.clock import clock
+from medcard.models import StaffUser
+from medcard.policy import service
+from medcard.policy.errors import PolicyInvalid
+from medcard.policy.repository import PolicyRepository
+from medcard.policy.schemas import PolicyKind
+from medcard.web.render import error_view, language, page
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+AdminDep = Annotated[StaffUser, Depends(require_role())]
+ReviewerDep = Annotated[StaffUser, Depends(require_role("reviewer"))]
+KeyPath = Annotated[str, Path(pattern=r"^[0-9a-z_]{2,16}$")]
+
+
+@router.get("/policy", response_class=HTMLResponse)
+async def policies(request: Request, session: SessionDep, staff: AdminDep) -> Response:
+    documents = await PolicyRepository(session).documents()
+    return page(request, "console/policy_list.html", {"staff": staff, "documents": documents})
+
+
+async def _policy_page(
+    request: Request,
+    session: AsyncSession,
+    staff: StaffUser,
+    kind: str,
+    key: str,
+    *,
+    draft: str | None = None,
+    error: MedCardError | None = None,
+    saved: bool = False,
+) -> Response:
+    versions = await service.history(session, kind, key)
+    today = clock.now().date()
+    in_force = next((v for v in versions if v.effective_from <= today), None)
+    context = {
+        "staff": staff,
+        "kind": kind,
+        "key": key,
+        "versions": versions,
+        "in_force": in_force,
+        "today": today,
+        "saved": saved,
+        "draft": draft if draft is not None else json.dumps(versions[0].data, ensure_ascii=False, indent=2),
+        "error": error_view(error, language(request)) if error else None,
+    }
+    return page(request, "console/policy.html", context, status_code=error.status if error else 200)
+
+
+@router.get("/policy/{kind}/{key}", response_class=HTMLResponse)
+async def policy(request: Request, session: SessionDep, staff: AdminDep, kind: PolicyKind, key: KeyPath) -> Response:
+    return await _policy_page(request, session, staff, kind, key, saved=request.query_params.get("saved") == "1")
+
+
+@router.post("/policy/{kind}/{key}", response_class=HTMLResponse)
+async def policy_save(
+    request: Request,
+    session: SessionDep,
+    staff: AdminDep,
+    kind: PolicyKind,
+    key: KeyPath,
+    data: Annotated[str, Form(max_length=200_000)],
+    effective_from: Annotated[date, Form()],
+    reason: Annotated[str, Form(min_length=2, max_length=200)],
+) -> Response:
+    async def run() -> object:
+        try:
+            parsed = json.loads(data)
+        except ValueError as error:
+            raise PolicyInvalid(field="data", reason="JSON") from error
+        if not isinstance(parsed, dict):
+            raise PolicyInvalid(field="data", reason="JSON object")
+        return await service.add_version(
+            session,
+            kind=kind,
+            key=key,
+            data=parsed,
+            effective_from=effective_from,
+            reason=reason,
+            actor=actor_for_staff(staff),
+            today=clock.now().date(),
+        )
+
+    _version, error = await attempt(session, run)
+    if error is not None:
+        return await _policy_page(request, session, staff, kind, key, draft=data, error=error)
+    return RedirectResponse(f"/console/policy/{kind}/{key}?saved=1", status_code=303)
+
+
+@router.get("/insurance/review", response_class=HTMLResponse)
+async def review_queue(request: Request, session: SessionDep, staff: ReviewerDep) -> Response:
+    queue = await InsuranceRepository(session).review_queue()
+    context = {"staff": staff, "queue": queue, "diseases": insurance.SPECIAL_DISEASES}
+    return page(request, "console/policy_review.html", context)
+
+
+@router.post("/insurance/review/{application_id}", response_class=HTMLResponse)
+async def review(
+    session: SessionDep,
+    staff: ReviewerDep,
+    application_id: uuid.UUID,
+    decision: Annotated[str, Form(pattern=r"^(approve|reject)$")],
+    note: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    application = await insurance.application_by_id(session, application_id)
+    await insurance.review_special_disease(
+        session,
+        staff=staff,
+        actor=actor_for_staff(staff),
+        application=application,
+        approve=decision == "approve",
+        note=note,
+    )
+    return RedirectResponse("/console/insurance/review", status_code=303)
+
+
+@router.get("/insurance/dashboard", response_class=HTMLResponse)
+async def dashboard(request: Request, session: SessionDep, staff: AdminDep) -> Response:
+    stats, categories = await insurance.dashboard(session)
+    return page(request, "console/policy_dashboard.html", {"staff": staff, "stats": stats, "categories": categories})
