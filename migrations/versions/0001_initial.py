@@ -117,10 +117,14 @@ def upgrade() -> None:
         sa.Column(
             "details", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
+        sa.Column("chain_seq", sa.BigInteger(), nullable=True),
+        sa.Column("prev_hash", sa.String(length=64), nullable=True),
+        sa.Column("row_hash", sa.String(length=64), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["hospital_id"], ["hospital.id"], name=op.f("fk_audit_event_hospital_id_hospital")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_event")),
+        sa.UniqueConstraint("chain_seq", name=op.f("uq_audit_event_chain_seq")),
     )
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_event_action"), ["action"], unique=False)
@@ -214,6 +218,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_card_draft_account_id"), ["account_id"], unique=False)
 
     op.create_table(
+        "device",
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        sa.Column("label", sa.String(length=64), nullable=False),
+        sa.Column("last_seen_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"], name=op.f("fk_device_account_id_account")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_device")),
+        sa.UniqueConstraint("key_hash", name=op.f("uq_device_key_hash")),
+    )
+    with op.batch_alter_table("device", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_device_account_id"), ["account_id"], unique=False)
+
+    op.create_table(
         "guardianship",
         sa.Column("guardian_person_id", sa.Uuid(), nullable=False),
         sa.Column("ward_person_id", sa.Uuid(), nullable=False),
@@ -241,6 +261,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_guardianship_guardian_person_id"), ["guardian_person_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_guardianship_ward_person_id"), ["ward_person_id"], unique=False)
 
+    op.create_table(
+        "security_profile",
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("pin_salt", sa.String(length=32), nullable=True),
+        sa.Column("pin_hash", sa.String(length=64), nullable=True),
+        sa.Column("pin_set_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("pin_failures", sa.Integer(), nullable=False),
+        sa.Column("pin_locked_until", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("frozen_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("frozen_reason", sa.String(length=24), nullable=True),
+        sa.Column("frozen_by", sa.String(length=64), nullable=True),
+        sa.Column("per_transaction_limit_fen", sa.Integer(), nullable=False),
+        sa.Column("daily_limit_fen", sa.Integer(), nullable=False),
+        sa.Column("bill_visibility", sa.String(length=16), nullable=False),
+        sa.Column("family_scope", sa.String(length=24), nullable=False),
+        sa.Column("updated_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"], name=op.f("fk_security_profile_account_id_account")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_security_profile")),
+        sa.UniqueConstraint("account_id", name=op.f("uq_security_profile_account_id")),
+    )
     op.create_table(
         "staff_user",
         sa.Column("username", sa.String(length=64), nullable=False),
@@ -338,6 +380,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_insurance_binding_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_insurance_binding_card_id"), ["card_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_insurance_binding_person_id"), ["person_id"], unique=False)
+
+    op.create_table(
+        "payment_code",
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("card_id", sa.Uuid(), nullable=False),
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("issued_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("consumed_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("merchant_id", sa.String(length=40), nullable=True),
+        sa.Column("amount_fen", sa.Integer(), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"], name=op.f("fk_payment_code_account_id_account")),
+        sa.ForeignKeyConstraint(["card_id"], ["card.id"], name=op.f("fk_payment_code_card_id_card")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_code")),
+        sa.UniqueConstraint("code_hash", name=op.f("uq_payment_code_code_hash")),
+    )
+    with op.batch_alter_table("payment_code", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_payment_code_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_payment_code_card_id"), ["card_id"], unique=False)
 
     op.create_table(
         "physical_card",
@@ -506,6 +570,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_physical_card_card_id"))
 
     op.drop_table("physical_card")
+    with op.batch_alter_table("payment_code", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_payment_code_card_id"))
+        batch_op.drop_index(batch_op.f("ix_payment_code_account_id"))
+
+    op.drop_table("payment_code")
     with op.batch_alter_table("insurance_binding", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_insurance_binding_person_id"))
         batch_op.drop_index(batch_op.f("ix_insurance_binding_card_id"))
@@ -522,12 +591,17 @@ def downgrade() -> None:
 
     op.drop_table("verification_session")
     op.drop_table("staff_user")
+    op.drop_table("security_profile")
     with op.batch_alter_table("guardianship", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_guardianship_ward_person_id"))
         batch_op.drop_index(batch_op.f("ix_guardianship_guardian_person_id"))
         batch_op.drop_index(batch_op.f("ix_guardianship_account_id"))
 
     op.drop_table("guardianship")
+    with op.batch_alter_table("device", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_device_account_id"))
+
+    op.drop_table("device")
     with op.batch_alter_table("card_draft", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_card_draft_account_id"))
 

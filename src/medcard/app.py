@@ -83,6 +83,7 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.audit.endpoints import router as audit_router
     from medcard.auth.endpoints import router as auth_router
     from medcard.card.endpoints import router as card_router
+    from medcard.codes.endpoints import router as codes_router
     from medcard.hospital.endpoints import router as hospital_router
     from medcard.identity.endpoints import router as identity_router
     from medcard.insurance.endpoints import router as insurance_router
@@ -90,7 +91,9 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.kiosk.endpoints import router as kiosk_router
     from medcard.policy.endpoints import router as policy_router
     from medcard.policy.endpoints import staff_router as policy_staff_router
+    from medcard.security.endpoints import router as security_router
     from medcard.web.card_pages import router as card_pages_router
+    from medcard.web.codes_pages import router as codes_pages_router
     from medcard.web.hospital_pages import router as hospital_pages_router
     from medcard.web.identity_pages import router as identity_pages_router
     from medcard.web.insurance_pages import router as insurance_pages_router
@@ -98,11 +101,16 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.web.pages import router as pages_router
     from medcard.web.policy_pages import router as policy_pages_router
     from medcard.web.sandbox import router as sandbox_router
+    from medcard.web.security_pages import router as security_pages_router
 
     for router in (auth_router, identity_router, card_router, audit_router, kiosk_router, hospital_router):
         app.include_router(router, prefix="/api/v1")
     for router in (insurance_router, insurance_staff_router, policy_router, policy_staff_router):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(codes_router, prefix="/api/v1")
+    app.include_router(security_router, prefix="/api/v1")
+    app.include_router(codes_pages_router)
+    app.include_router(security_pages_router)
     app.include_router(pages_router)
     app.include_router(identity_pages_router)
     app.include_router(card_pages_router)

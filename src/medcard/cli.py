@@ -57,5 +57,29 @@ def serve(host: str = "127.0.0.1", port: int = 8000, reload: bool = False) -> No
     uvicorn.run("medcard.app:create_app", factory=True, host=host, port=port, reload=reload, log_level="info")
 
 
+audit_app = typer.Typer(help="The tamper-evident audit log (R-SEC-08).", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the SM3 hash chain over every audit row; exit 1 if any row was edited or deleted."""
+    from medcard.audit.chain import verify
+    from medcard.db import make_engine, make_sessionmaker
+
+    async def run() -> bool:
+        engine = make_engine(get_settings())
+        async with make_sessionmaker(engine)() as session:
+            report = await verify(session)
+        await engine.dispose()
+        for problem in report.problems[:50]:
+            typer.echo(f"BROKEN: {problem}", err=True)
+        typer.echo(f"audit chain: {report.rows} rows, {'intact' if report.intact else 'BROKEN'}")
+        return report.intact
+
+    if not asyncio.run(run()):
+        raise typer.Exit(code=1)
+
+
 if __name__ == "__main__":
     app()

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.audit.chain import remember
 from medcard.models import AuditEvent, Base
 
 
@@ -51,4 +52,5 @@ async def record(
     )
     session.add(event)
     await session.flush()
+    remember(session, event)
     return event

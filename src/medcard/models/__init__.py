@@ -4,15 +4,19 @@ from medcard.models.account import STAFF_ROLES, Account, AuthSession, StaffUser
 from medcard.models.audit import AuditEvent
 from medcard.models.base import Base
 from medcard.models.card import Card, CardDraft, PhysicalCard
+from medcard.models.codes import PaymentCode
 from medcard.models.insurance import BindingAttempt, InsuranceBinding, OutOfRegionFiling, SpecialDiseaseApplication
 from medcard.models.kiosk import KioskServiceRequest
 from medcard.models.person import DOCUMENT_TYPES, Guardianship, Person
 from medcard.models.policy import PolicyVersion
 from medcard.models.region import Hospital, Region
+from medcard.models.security import BILL_VISIBILITY, FAMILY_SCOPES, Device, SecurityProfile
 from medcard.models.verification import VERIFICATION_METHODS, SmsCode, VerificationSession
 
 __all__ = [
+    "BILL_VISIBILITY",
     "DOCUMENT_TYPES",
+    "FAMILY_SCOPES",
     "STAFF_ROLES",
     "VERIFICATION_METHODS",
     "Account",
@@ -22,15 +26,18 @@ __all__ = [
     "BindingAttempt",
     "Card",
     "CardDraft",
+    "Device",
     "Guardianship",
     "Hospital",
     "InsuranceBinding",
     "KioskServiceRequest",
     "OutOfRegionFiling",
+    "PaymentCode",
     "Person",
     "PhysicalCard",
     "PolicyVersion",
     "Region",
+    "SecurityProfile",
     "SmsCode",
     "SpecialDiseaseApplication",
     "StaffUser",

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from medcard.models.base import Base, utcnow
@@ -28,3 +28,8 @@ class AuditEvent(Base):
     result: Mapped[str] = mapped_column(String(16), default="ok")
     hospital_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("hospital.id"))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    """Position in the SM3 hash chain, given at commit (R-SEC-08); gaps mean deleted rows."""
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
+    """SM3(prev_hash + canonical row): editing or deleting a row breaks every later link."""

@@ -1,0 +1,49 @@
+"""Payment codes for patients; redeem and verification-code check for cashier and pharmacy POS."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from medcard.card import service as card_service
+from medcard.codes import service
+from medcard.codes.schemas import (
+    PaymentCodeRead,
+    PaymentCodeRequest,
+    RedeemRequest,
+    RedemptionRead,
+    VerificationCheck,
+    VerificationRead,
+)
+from medcard.deps import AccountDep, SessionDep, SettingsDep, require_role
+from medcard.models import StaffUser
+
+router = APIRouter(prefix="/codes", tags=["codes"])
+PosDep = Annotated[StaffUser, Depends(require_role("cashier", "pharmacy"))]
+
+
+@router.post("/payment", response_model=PaymentCodeRead, summary="Issue a 60-second payment code (R-SEC-02)")
+async def issue_payment_code(
+    body: PaymentCodeRequest, session: SessionDep, account: AccountDep, settings: SettingsDep
+) -> PaymentCodeRead:
+    card = await card_service.card_of_account(session, account=account, card_id=body.card_id)
+    return PaymentCodeRead.of(await service.issue(session, account=account, card=card, settings=settings))
+
+
+@router.post("/redeem", response_model=RedemptionRead, summary="POS: consume a payment code (R-SEC-01/02)")
+async def redeem(body: RedeemRequest, session: SessionDep, staff: PosDep, settings: SettingsDep) -> RedemptionRead:
+    redemption = await service.redeem(
+        session, staff=staff, text=body.code, amount_fen=body.amount_fen, pin=body.pin, settings=settings
+    )
+    return RedemptionRead.of(redemption)
+
+
+@router.post("/verification/check", response_model=VerificationRead, summary="POS: check a verification code")
+async def check_verification(body: VerificationCheck, staff: PosDep, settings: SettingsDep) -> VerificationRead:
+    claims = service.check_verification_code(
+        staff=staff, token=body.verification_code, amount_fen=body.amount_fen, settings=settings
+    )
+    return VerificationRead(
+        valid=True, card_number=claims.card_number, merchant_id=claims.merchant_id, ceiling_fen=claims.ceiling_fen
+    )

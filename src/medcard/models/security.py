@@ -1,0 +1,53 @@
+"""Per-account security state: payment password, freeze / loss report, limits and the
+user's permission settings (R-SEC-03, R-SEC-05, R-SEC-06, R-SEC-07)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from medcard.models.base import Base, utcnow
+
+BILL_VISIBILITY = ("self", "guardians", "family")
+FAMILY_SCOPES = ("none", "cards", "cards_and_bills")
+
+
+class SecurityProfile(Base):
+    """One per account. The payment password (支付密码) is kept only as an HMAC-SM3 under a
+    server-side pepper that never enters the database; a freeze (冻结 / 临时挂失) refuses
+    every code and payment of the account until reactivation."""
+
+    __tablename__ = "security_profile"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), unique=True)
+    pin_salt: Mapped[str | None] = mapped_column(String(32))
+    pin_hash: Mapped[str | None] = mapped_column(String(64))
+    pin_set_at: Mapped[datetime | None]
+    pin_failures: Mapped[int] = mapped_column(default=0)
+    pin_locked_until: Mapped[datetime | None]
+    frozen_at: Mapped[datetime | None]
+    frozen_reason: Mapped[str | None] = mapped_column(String(24))
+    """``self_freeze`` (from another logged-in device) or ``loss_report`` (hotline)."""
+    frozen_by: Mapped[str | None] = mapped_column(String(64))
+    per_transaction_limit_fen: Mapped[int] = mapped_column(default=500_000)
+    daily_limit_fen: Mapped[int] = mapped_column(default=2_000_000)
+    bill_visibility: Mapped[str] = mapped_column(String(16), default="self")
+    """Who may see bill details (R-SEC-07): ``self``, ``guardians`` or ``family``."""
+    family_scope: Mapped[str] = mapped_column(String(24), default="none")
+    """What family members bound to this account may share (R-SEC-07)."""
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Device(Base):
+    """A device bound to an account at login (R-SEC-04/06); only the SM3 of its key is kept."""
+
+    __tablename__ = "device"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(64), default="")
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]

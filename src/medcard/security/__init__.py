@@ -1,0 +1,1 @@
+"""Security core: payment password, freeze and loss report, limits, permission settings."""

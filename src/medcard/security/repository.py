@@ -1,0 +1,51 @@
+"""Queries for security profiles, devices and sessions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medcard.models import Account, AuthSession, Card, SecurityProfile, VerificationSession
+
+
+class SecurityRepository:
+    """Profiles (optionally row-locked), fresh verifications, a card for the hotline."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def profile(self, account_id: uuid.UUID, *, lock: bool = False) -> SecurityProfile | None:
+        query = select(SecurityProfile).where(SecurityProfile.account_id == account_id)
+        if lock:
+            # A locked read must see the row as committed by whoever held the lock before us.
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return await self.session.scalar(query)
+
+    async def passed_verification(self, account: Account, verification_id: uuid.UUID) -> VerificationSession | None:
+        return await self.session.scalar(
+            select(VerificationSession).where(
+                VerificationSession.id == verification_id,
+                VerificationSession.account_id == account.id,
+                VerificationSession.status == "passed",
+            )
+        )
+
+    async def latest_passed_verification_id(self, account: Account) -> uuid.UUID | None:
+        return await self.session.scalar(
+            select(VerificationSession.id)
+            .where(VerificationSession.account_id == account.id, VerificationSession.status == "passed")
+            .order_by(VerificationSession.finished_at.desc())
+            .limit(1)
+        )
+
+    async def card_by_number(self, card_number: str) -> Card | None:
+        return await self.session.scalar(select(Card).where(Card.card_number == card_number))
+
+    async def revoke_sessions(self, account: Account, *, keep: uuid.UUID | None, now: datetime) -> None:
+        query = update(AuthSession).where(AuthSession.account_id == account.id, AuthSession.revoked_at.is_(None))
+        if keep is not None:
+            query = query.where(AuthSession.id != keep)
+        await self.session.execute(query.values(revoked_at=now).execution_options(synchronize_session=False))

@@ -1,0 +1,225 @@
+"""Security operations: payment password (R-SEC-03), freeze / loss report / reactivation
+(R-SEC-05), limits (R-SEC-06) and permission settings (R-SEC-07).
+
+The payment password is stored as HMAC-SM3(pepper, salt || pin). The pepper is derived from
+the deployment secret and never written to the database, so a dump alone cannot be brute
+forced even though a 6-digit space is small. Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medcard.audit.service import Actor, record
+from medcard.auth.service import actor_for_account, actor_for_staff
+from medcard.codes.repository import CodeRepository
+from medcard.config import Settings
+from medcard.kit.clock import clock
+from medcard.kit.crypto import derive_key, hmac_sm3
+from medcard.models import Account, Card, SecurityProfile, StaffUser
+from medcard.security import rules
+from medcard.security.errors import (
+    AccountNotVerified,
+    LossReportRefused,
+    NotFrozen,
+    PaymentsFrozen,
+    PinFormatInvalid,
+    PinLocked,
+    PinNotSet,
+    PinWrong,
+    ReverificationRequired,
+)
+from medcard.security.repository import SecurityRepository
+
+
+def pin_digest(settings: Settings, salt: str, pin: str) -> str:
+    """The stored form of a PIN: HMAC-SM3 under the server-side pepper."""
+    return hmac_sm3(derive_key(settings.secret_key, "payment-pin-pepper"), f"{salt}:{pin}".encode()).hex()
+
+
+async def profile_of(session: AsyncSession, account: Account, *, lock: bool = False) -> SecurityProfile:
+    """The account's security profile, created on first use."""
+    repository = SecurityRepository(session)
+    profile = await repository.profile(account.id, lock=lock)
+    if profile is None:
+        profile = SecurityProfile(account_id=account.id)
+        session.add(profile)
+        await session.flush()
+    return profile
+
+
+async def latest_verification_id(session: AsyncSession, account: Account) -> uuid.UUID | None:
+    """The account's most recent passed verification (pages pass it; the service checks freshness)."""
+    return await SecurityRepository(session).latest_passed_verification_id(account)
+
+
+async def _require_fresh_verification(
+    session: AsyncSession, account: Account, verification_id: uuid.UUID | None, *, not_before: datetime | None
+) -> None:
+    verification = (
+        await SecurityRepository(session).passed_verification(account, verification_id) if verification_id else None
+    )
+    if verification is None or not rules.verification_is_fresh(verification.finished_at, clock.now(), not_before):
+        raise ReverificationRequired(field="verification_id")
+
+
+async def set_pin(
+    session: AsyncSession, *, account: Account, pin: str, settings: Settings, verification_id: uuid.UUID | None
+) -> SecurityProfile:
+    """Set the first PIN (verified account), or reset it after a fresh identity verification,
+    which also lifts a lock."""
+    if account.person_id is None:
+        raise AccountNotVerified()
+    if not rules.pin_shape_ok(pin):
+        raise PinFormatInvalid(field="pin")
+    profile = await profile_of(session, account, lock=True)
+    resetting = profile.pin_hash is not None
+    if resetting:
+        await _require_fresh_verification(session, account, verification_id, not_before=profile.pin_set_at)
+    profile.pin_salt = secrets.token_hex(16)
+    profile.pin_hash = pin_digest(settings, profile.pin_salt, pin)
+    profile.pin_set_at = clock.now()
+    profile.pin_failures = 0
+    profile.pin_locked_until = None
+    await record(
+        session,
+        actor=actor_for_account(account),
+        action="security.pin_reset" if resetting else "security.pin_set",
+        subject=profile,
+    )
+    return profile
+
+
+async def check_pin(session: AsyncSession, *, account: Account, pin: str, settings: Settings, actor: Actor) -> None:
+    """Check the PIN under a row lock, so concurrent guesses are counted one at a time and
+    no more than five are ever evaluated before the lock. A wrong PIN commits its count."""
+    profile = await profile_of(session, account, lock=True)
+    now = clock.now()
+    if profile.pin_hash is None or profile.pin_salt is None:
+        raise PinNotSet(field="pin")
+    if rules.is_locked(profile.pin_locked_until, now):
+        raise PinLocked(field="pin")
+    if hmac.compare_digest(pin_digest(settings, profile.pin_salt, pin), profile.pin_hash):
+        profile.pin_failures = 0
+        profile.pin_locked_until = None
+        await session.flush()
+        return
+    outcome = rules.after_wrong_pin(profile.pin_failures, now)
+    profile.pin_failures = outcome.failures
+    profile.pin_locked_until = outcome.locked_until
+    await record(
+        session,
+        actor=actor,
+        action="security.pin_wrong",
+        subject=profile,
+        result="refused",
+        details={"failures": outcome.failures, "locked": outcome.locked_until is not None},
+    )
+    if outcome.locked_until is not None:
+        raise PinLocked(field="pin", keep_changes=True)
+    raise PinWrong(field="pin", attempts_left=outcome.attempts_left, keep_changes=True)
+
+
+async def ensure_not_frozen(session: AsyncSession, account_id: uuid.UUID, *, lock: bool) -> SecurityProfile | None:
+    """Refuse a frozen account. With ``lock``, the profile row stays locked until commit, so a
+    freeze committing meanwhile is seen (freeze waits for us, or we wait for it)."""
+    profile = await SecurityRepository(session).profile(account_id, lock=lock)
+    if profile is not None and profile.frozen_at is not None:
+        raise PaymentsFrozen()
+    return profile
+
+
+async def _freeze(
+    session: AsyncSession, account: Account, *, reason: str, by: str, keep_session: uuid.UUID | None, actor: Actor
+) -> SecurityProfile:
+    profile = await profile_of(session, account, lock=True)
+    now = clock.now()
+    if profile.frozen_at is None:
+        profile.frozen_at = now
+    profile.frozen_reason = reason
+    profile.frozen_by = by
+    revoked = await CodeRepository(session).revoke_live(account.id, now=now)
+    await SecurityRepository(session).revoke_sessions(account, keep=keep_session, now=now)
+    await record(
+        session,
+        actor=actor,
+        action="security.freeze",
+        subject=profile,
+        details={"reason": reason, "codes_revoked": revoked},
+    )
+    return profile
+
+
+async def freeze_self(session: AsyncSession, *, account: Account, current_session_id: uuid.UUID) -> SecurityProfile:
+    """Freeze from another logged-in device: every code is refused and the other sessions end."""
+    return await _freeze(
+        session,
+        account,
+        reason="self_freeze",
+        by="self",
+        keep_session=current_session_id,
+        actor=actor_for_account(account),
+    )
+
+
+def _last4(value: str | None) -> str:
+    return (value or "")[-4:].upper()
+
+
+async def report_loss(
+    session: AsyncSession, *, staff: StaffUser, card_number: str, name: str, document_last4: str, phone_last4: str
+) -> Card:
+    """Hotline temporary loss report (临时挂失) after the identity questions; one answer for
+    an unknown card and for wrong answers."""
+    card = await SecurityRepository(session).card_by_number(card_number.strip())
+    answers_ok = (
+        card is not None
+        and hmac.compare_digest(card.name.encode(), name.strip().encode())
+        and hmac.compare_digest(_last4(card.document_number).encode(), document_last4.strip().upper().encode())
+        and hmac.compare_digest(_last4(card.phone).encode(), phone_last4.strip().encode())
+    )
+    if card is None or not answers_ok:
+        raise LossReportRefused(field="card_number")
+    account = await session.get(Account, card.account_id)
+    assert account is not None
+    await _freeze(
+        session, account, reason="loss_report", by=f"staff:{staff.id}", keep_session=None, actor=actor_for_staff(staff)
+    )
+    return card
+
+
+async def reactivate(
+    session: AsyncSession, *, account: Account, verification_id: uuid.UUID | None, current_session_id: uuid.UUID
+) -> SecurityProfile:
+    """Lift a freeze after a fresh identity verification; the other sessions (the old device) end."""
+    profile = await profile_of(session, account, lock=True)
+    if profile.frozen_at is None:
+        raise NotFrozen()
+    await _require_fresh_verification(session, account, verification_id, not_before=profile.frozen_at)
+    now = clock.now()
+    profile.frozen_at = None
+    profile.frozen_reason = None
+    profile.frozen_by = None
+    await SecurityRepository(session).revoke_sessions(account, keep=current_session_id, now=now)
+    await record(session, actor=actor_for_account(account), action="security.reactivate", subject=profile)
+    return profile
+
+
+async def update_settings(session: AsyncSession, *, account: Account, changes: dict[str, object]) -> SecurityProfile:
+    """Permission settings and limits (R-SEC-06/07); the values are validated by the schema."""
+    profile = await profile_of(session, account, lock=True)
+    changed = {}
+    for name, value in changes.items():
+        if getattr(profile, name) != value:
+            setattr(profile, name, value)
+            changed[name] = value
+    if changed:
+        await record(
+            session, actor=actor_for_account(account), action="security.settings", subject=profile, details=changed
+        )
+    return profile

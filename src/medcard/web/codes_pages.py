@@ -1,0 +1,117 @@
+"""Payment-code pages: the patient's code (large digits, QR, 60-second countdown with
+auto-refresh) and the POS page where a cashier or pharmacy scans it. Same services as the API."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from medcard.card import qr
+from medcard.card.repository import CardRepository
+from medcard.codes import rules, service
+from medcard.db import attempt
+from medcard.deps import AccountDep, SessionDep, SettingsDep, require_role
+from medcard.errors import InvalidInput, NotFound
+from medcard.models import Account, Card, StaffUser
+from medcard.web.render import error_view, language, page
+
+router = APIRouter(include_in_schema=False)
+PosDep = Annotated[StaffUser, Depends(require_role("cashier", "pharmacy"))]
+
+
+async def _active_cards(session: SessionDep, account: Account) -> list[Card]:
+    return [card for card in await CardRepository(session).for_account(account) if card.status == "active"]
+
+
+async def _code_fragment(
+    request: Request, session: SessionDep, account: Account, settings: SettingsDep, card: Card
+) -> Response:
+    issued, error = await attempt(
+        session, lambda: service.issue(session, account=account, card=card, settings=settings)
+    )
+    values: dict[str, Any] = {"card": card, "error": error_view(error, language(request)) if error else None}
+    if issued is not None:
+        values |= {
+            "code": issued.code,
+            "grouped": rules.grouped(issued.code),
+            "qr_svg": qr.svg(issued.code, scale=5),
+            "ttl": int(rules.PAYMENT_CODE_TTL.total_seconds()),
+        }
+    return page(request, "codes/_code.html", values)
+
+
+@router.get("/codes", response_class=HTMLResponse)
+async def payment_code_page(
+    request: Request,
+    session: SessionDep,
+    account: AccountDep,
+    card_id: Annotated[uuid.UUID | None, Query()] = None,
+) -> Response:
+    """My payment code: the page loads the code fragment, which refreshes itself every minute."""
+    cards = await _active_cards(session, account)
+    chosen = next((c for c in cards if c.id == card_id), cards[0] if cards else None)
+    return page(request, "codes/pay.html", {"cards": cards, "card": chosen})
+
+
+@router.post("/codes/fresh", response_class=HTMLResponse)
+async def fresh_code(
+    request: Request,
+    session: SessionDep,
+    account: AccountDep,
+    settings: SettingsDep,
+    card_id: Annotated[uuid.UUID, Query()],
+) -> Response:
+    cards = await _active_cards(session, account)
+    card = next((c for c in cards if c.id == card_id), None)
+    if card is None:
+        raise NotFound()
+    return await _code_fragment(request, session, account, settings, card)
+
+
+def _fen(amount_yuan: str) -> int:
+    try:
+        value = Decimal(amount_yuan.strip())
+    except InvalidOperation:
+        value = Decimal(-1)
+    if value <= 0 or value != value.quantize(Decimal("0.01")) or value > 1_000_000:
+        raise InvalidInput(
+            field="amount",
+            field_zh="金额",
+            field_en="amount",
+            reason_zh="须为大于 0 的金额,最多两位小数",
+            reason_en="must be a positive amount with at most 2 decimals",
+        )
+    return int(value * 100)
+
+
+@router.get("/console/pos", response_class=HTMLResponse)
+async def pos_page(request: Request, staff: PosDep) -> Response:
+    return page(request, "codes/pos.html", {"staff": staff})
+
+
+@router.post("/console/pos", response_class=HTMLResponse)
+async def pos_redeem(
+    request: Request,
+    session: SessionDep,
+    staff: PosDep,
+    settings: SettingsDep,
+    code: Annotated[str, Form(max_length=400)],
+    amount: Annotated[str, Form(max_length=16)],
+    pin: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    """Scan → consume → verification code; a refusal is shown on the page (a burnt code stays burnt)."""
+
+    async def run() -> service.Redemption:
+        return await service.redeem(
+            session, staff=staff, text=code, amount_fen=_fen(amount), pin=pin or None, settings=settings
+        )
+
+    redemption, error = await attempt(session, run)
+    values: dict[str, Any] = {"staff": staff, "redemption": redemption, "amount": amount}
+    if error is not None:
+        values["error"] = error_view(error, language(request))
+    return page(request, "codes/pos.html", values, status_code=error.status if error else 200)
