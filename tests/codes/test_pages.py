@@ -56,3 +56,12 @@ async def test_r_sec_02_pos_page_names_a_bad_amount(
     refused = await _pos(client, cashier, code, amount="12.345")
     assert refused.status_code == 422 and 'id="pos-amount"' in refused.text and "金额" in refused.text
     assert (await _pos(client, cashier, code)).status_code == 200  # a malformed amount did not burn the code
+
+
+async def test_r_sec_02_menus_lead_to_the_code_pages(
+    client: httpx.AsyncClient, holder: Holder, cashier: dict[str, str]
+) -> None:
+    me = await client.get("/me", headers=holder.headers)
+    assert 'id="go-codes"' in me.text and 'id="go-security"' in me.text
+    console = await client.get("/console", headers=cashier)
+    assert 'id="menu-pos"' in console.text and 'id="menu-loss-report"' not in console.text
