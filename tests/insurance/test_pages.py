@@ -124,3 +124,12 @@ async def test_r_ops_01_console_dashboard_shows_success_by_scheme(
     board = await client.get("/console/insurance/dashboard", headers=admin)
     assert 'id="scheme-310"' in board.text and "100.0%" in board.text
     assert 'id="category-card_number"' in board.text
+
+
+async def test_r_ins_04_my_voucher_shows_the_scheme_terms(client: httpx.AsyncClient, make_patient: MakePatient) -> None:
+    patient = await make_patient(sequence=45)
+    await client.post("/api/v1/insurance/bindings", json=patient.form(), headers=patient.headers)
+    mine = await client.get("/insurance", headers=patient.headers)
+    assert "城乡居民基本医疗保险" in mine.text
+    assert "门诊年度限额 ¥500.00" in mine.text
+    assert "3 个工作日后退回" in mine.text

@@ -198,6 +198,7 @@ async def _bind(
         bound_at=clock.now(),
     )
     binding.policy_version = region.version
+    binding.scheme_policy_version = scheme_version
     binding.card = card
     session.add(binding)
     await session.flush()

@@ -41,6 +41,7 @@ class InsuranceBinding(Base):
 
     card: Mapped[Card] = relationship(lazy="joined")
     policy_version: Mapped[PolicyVersion] = relationship(lazy="joined", foreign_keys=[policy_version_id])
+    scheme_policy_version: Mapped[PolicyVersion] = relationship(lazy="joined", foreign_keys=[scheme_policy_version_id])
 
 
 class BindingAttempt(Base):

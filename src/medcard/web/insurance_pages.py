@@ -20,6 +20,7 @@ from medcard.insurance import service
 from medcard.insurance.repository import InsuranceRepository
 from medcard.kit.uploads import read_limited
 from medcard.models import Account
+from medcard.policy import rules
 from medcard.web.render import error_view, language, page
 
 router = APIRouter(prefix="/insurance", include_in_schema=False)
@@ -58,7 +59,9 @@ async def my_voucher(
     request: Request, session: SessionDep, account: AccountDep, bound: Annotated[bool, Query()] = False
 ) -> Response:
     bindings = await InsuranceRepository(session).bindings_of(account)
-    return page(request, "insurance/index.html", {"account": account, "bindings": bindings, "bound": bound})
+    schemes = {b.id: rules.scheme_from(b.scheme_code, b.scheme_policy_version.data) for b in bindings}
+    context = {"account": account, "bindings": bindings, "schemes": schemes, "bound": bound}
+    return page(request, "insurance/index.html", context)
 
 
 async def _bind_page(
