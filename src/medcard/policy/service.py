@@ -177,7 +177,7 @@ async def add_version(
         version=latest + 1,
         effective_from=effective_from,
         data=data,
-        author=actor.label or actor.id,
+        author=(actor.label or actor.id)[:64],
         reason=reason,
     )
     session.add(version)
