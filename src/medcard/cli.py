@@ -68,17 +68,37 @@ def audit_verify() -> None:
     from medcard.db import make_engine, make_sessionmaker
 
     async def run() -> bool:
-        engine = make_engine(get_settings())
+        settings = get_settings()
+        engine = make_engine(settings)
         async with make_sessionmaker(engine)() as session:
-            report = await verify(session)
+            report = await verify(session, secret=settings.secret_key)
         await engine.dispose()
         for problem in report.problems[:50]:
             typer.echo(f"BROKEN: {problem}", err=True)
-        typer.echo(f"audit chain: {report.rows} rows, {'intact' if report.intact else 'BROKEN'}")
+        state = "intact" if report.intact else "BROKEN"
+        typer.echo(f"audit chain: {report.rows} rows, {report.checkpoints} signed checkpoints, {state}")
         return report.intact
 
     if not asyncio.run(run()):
         raise typer.Exit(code=1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the current head of the audit chain (run periodically, e.g. every hour)."""
+    from medcard.audit.chain import checkpoint
+    from medcard.db import make_engine, make_sessionmaker, unit_of_work
+
+    async def run() -> str:
+        settings = get_settings()
+        engine = make_engine(settings)
+        async with unit_of_work(make_sessionmaker(engine)) as session:
+            mark = await checkpoint(session, secret=settings.secret_key)
+            text = f"checkpoint at row {mark.chain_seq}" if mark else "nothing to sign yet"
+        await engine.dispose()
+        return text
+
+    typer.echo(asyncio.run(run()))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.audit import chain
 from medcard.audit.service import Actor, record
+from medcard.config import Settings
 from medcard.models import AuditEvent
 from tests.factories import Demo, verified_account
 
@@ -70,3 +71,46 @@ async def test_r_sec_08_rolled_back_requests_leave_no_gap(
     assert response.status_code == 401
     await _some_history(db)
     assert (await chain.verify(db)).intact
+
+
+async def _rewrite_from(db: AsyncSession, seq: int) -> None:
+    """What an attacker with write access does: edit a row, then recompute every later hash."""
+    rows = (
+        await db.scalars(select(AuditEvent).where(AuditEvent.chain_seq >= seq).order_by(AuditEvent.chain_seq))
+    ).all()
+    rows[0].details = {"i": 7}
+    prev = rows[0].prev_hash or ""
+    for row in rows:
+        row.prev_hash = prev
+        row.row_hash = prev = chain.link(prev, row)
+    await db.flush()
+
+
+async def test_r_sec_08_a_recomputed_chain_is_caught_by_the_signed_checkpoint(
+    db: AsyncSession, demo: Demo, settings: Settings
+) -> None:
+    events = await _some_history(db)
+    assert await chain.checkpoint(db, secret=settings.secret_key) is not None
+    await _rewrite_from(db, events[1].chain_seq or 0)
+    assert (await chain.verify(db)).intact  # the unkeyed chain alone cannot tell
+    report = await chain.verify(db, secret=settings.secret_key)
+    assert not report.intact and any("rewritten" in problem for problem in report.problems)
+
+
+async def test_r_sec_08_a_forged_checkpoint_is_caught(db: AsyncSession, demo: Demo, settings: Settings) -> None:
+    await _some_history(db)
+    mark = await chain.checkpoint(db, secret="not-the-deployment-secret-0123456789abcdef")
+    assert mark is not None
+    report = await chain.verify(db, secret=settings.secret_key)
+    assert any("signature does not match" in problem for problem in report.problems)
+
+
+async def test_r_sec_08_checkpoints_verify_on_an_untouched_chain(
+    db: AsyncSession, demo: Demo, settings: Settings
+) -> None:
+    await _some_history(db)
+    await chain.checkpoint(db, secret=settings.secret_key)
+    await _some_history(db)
+    await chain.checkpoint(db, secret=settings.secret_key)
+    report = await chain.verify(db, secret=settings.secret_key)
+    assert report.intact and report.checkpoints >= 2

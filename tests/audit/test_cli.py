@@ -64,7 +64,16 @@ def test_r_sec_08_cli_verifies_an_intact_chain(database: Settings) -> None:
     _history(database)
     result = _verify()
     assert result.exit_code == 0, result.output
-    assert "3 rows, intact" in result.output
+    assert "3 rows, 0 signed checkpoints, intact" in result.output
+
+
+def test_r_sec_08_cli_signs_a_checkpoint_then_verifies_it(database: Settings) -> None:
+    _history(database)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        signed = pool.submit(CliRunner().invoke, app, ["audit", "checkpoint"]).result()
+    assert signed.exit_code == 0 and "checkpoint at row 3" in signed.output
+    result = _verify()
+    assert result.exit_code == 0 and "1 signed checkpoints, intact" in result.output
 
 
 def test_r_sec_08_cli_fails_when_a_row_is_edited(database: Settings) -> None:

@@ -8,11 +8,15 @@ Taking the lock last means a transaction holding it waits for nothing else, so t
 cannot deadlock with row locks; the cost is that audited commits are serialised.
 
 :func:`verify` recomputes every link: an edited row changes its hash, a deleted row leaves
-a gap in ``chain_seq`` and a broken ``prev_hash``.
+a gap in ``chain_seq`` and a broken ``prev_hash``. Because SM3 is unkeyed, someone with write
+access could recompute every later hash after an edit; signed checkpoints (:func:`checkpoint`,
+HMAC-SM3 under a key derived from the deployment secret, never stored in the database) pin the
+chain head at intervals, so such a rewrite is detected too.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,8 +26,8 @@ from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from medcard.kit.crypto import sm3_hex
-from medcard.models import AuditEvent
+from medcard.kit.crypto import derive_key, hmac_sm3, sm3_hex
+from medcard.models import AuditCheckpoint, AuditEvent
 
 GENESIS = "0" * 64
 PENDING_KEY = "medcard_audit_pending"
@@ -88,6 +92,7 @@ class ChainReport:
     """What :func:`verify` found."""
 
     rows: int = 0
+    checkpoints: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -95,9 +100,55 @@ class ChainReport:
         return not self.problems
 
 
-async def verify(session: AsyncSession, *, batch: int = 2000) -> ChainReport:
-    """Walk the whole chain in order and report every broken link, gap or unlinked row."""
+def checkpoint_key(secret: str) -> bytes:
+    return derive_key(secret, "audit-checkpoint")
+
+
+def _checkpoint_mac(key: bytes, seq: int, row_hash: str) -> str:
+    return hmac_sm3(key, f"{seq}:{row_hash}".encode()).hex()
+
+
+async def checkpoint(session: AsyncSession, *, secret: str) -> AuditCheckpoint | None:
+    """Sign the current chain head (run periodically: ``medcard audit checkpoint``)."""
+    head = (
+        await session.execute(
+            select(AuditEvent.chain_seq, AuditEvent.row_hash)
+            .where(AuditEvent.chain_seq.is_not(None))
+            .order_by(AuditEvent.chain_seq.desc())
+            .limit(1)
+        )
+    ).first()
+    if head is None or head[0] is None or head[1] is None:
+        return None
+    seq, row_hash = int(head[0]), str(head[1])
+    existing = await session.scalar(select(AuditCheckpoint).where(AuditCheckpoint.chain_seq == seq))
+    if existing is not None:
+        return existing
+    mac = _checkpoint_mac(checkpoint_key(secret), seq, row_hash)
+    mark = AuditCheckpoint(chain_seq=seq, row_hash=row_hash, mac=mac)
+    session.add(mark)
+    await session.flush()
+    return mark
+
+
+async def _check_checkpoints(session: AsyncSession, secret: str, report: ChainReport) -> None:
+    key = checkpoint_key(secret)
+    rows = (await session.execute(select(AuditEvent.chain_seq, AuditEvent.row_hash))).all()
+    hashes: dict[int | None, str | None] = {row[0]: row[1] for row in rows}
+    for mark in (await session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.chain_seq))).all():
+        if not hmac.compare_digest(_checkpoint_mac(key, mark.chain_seq, mark.row_hash), mark.mac):
+            report.problems.append(f"checkpoint at row {mark.chain_seq}: signature does not match (forged?)")
+        elif hashes.get(mark.chain_seq) != mark.row_hash:
+            report.problems.append(f"checkpoint at row {mark.chain_seq}: chain was rewritten since it was signed")
+        report.checkpoints += 1
+
+
+async def verify(session: AsyncSession, *, secret: str | None = None, batch: int = 2000) -> ChainReport:
+    """Walk the whole chain in order and report every broken link, gap or unlinked row; with
+    the deployment ``secret``, also check every signed checkpoint against the chain."""
     report = ChainReport()
+    if secret is not None:
+        await _check_checkpoints(session, secret, report)
     unlinked = await session.scalar(
         select(AuditEvent.id).where(AuditEvent.chain_seq.is_(None), AuditEvent.row_hash.is_(None)).limit(1)
     )

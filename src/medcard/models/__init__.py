@@ -10,7 +10,7 @@ from medcard.models.kiosk import KioskServiceRequest
 from medcard.models.person import DOCUMENT_TYPES, Guardianship, Person
 from medcard.models.policy import PolicyVersion
 from medcard.models.region import Hospital, Region
-from medcard.models.security import BILL_VISIBILITY, FAMILY_SCOPES, Device, SecurityProfile
+from medcard.models.security import BILL_VISIBILITY, FAMILY_SCOPES, AuditCheckpoint, Device, SecurityProfile
 from medcard.models.verification import VERIFICATION_METHODS, SmsCode, VerificationSession
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "STAFF_ROLES",
     "VERIFICATION_METHODS",
     "Account",
+    "AuditCheckpoint",
     "AuditEvent",
     "AuthSession",
     "Base",

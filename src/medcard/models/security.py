@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from medcard.models.base import Base, utcnow
@@ -51,3 +51,15 @@ class Device(Base):
     label: Mapped[str] = mapped_column(String(64), default="")
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+
+class AuditCheckpoint(Base):
+    """A signed checkpoint of the audit chain (R-SEC-08): HMAC-SM3, under a key that never
+    enters the database, over the chain head at one moment. Whoever can write the database can
+    recompute the unkeyed SM3 chain after an edit, but cannot forge these."""
+
+    __tablename__ = "audit_checkpoint"
+
+    chain_seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    row_hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64))

@@ -142,7 +142,20 @@ async def audit_chain_page(request: Request, session: SessionDep, staff: Auditor
 
 
 @router.post("/console/security/audit-chain", response_class=HTMLResponse)
-async def audit_chain_verify(request: Request, session: SessionDep, staff: AuditorDep) -> Response:
-    report = await chain.verify(session)
+async def audit_chain_verify(
+    request: Request, session: SessionDep, staff: AuditorDep, settings: SettingsDep
+) -> Response:
+    report = await chain.verify(session, secret=settings.secret_key)
+    events = await AuditRepository(session).latest(limit=30)
+    return page(request, "console/security_chain.html", {"staff": staff, "events": events, "report": report})
+
+
+@router.post("/console/security/audit-chain/checkpoint", response_class=HTMLResponse)
+async def audit_chain_checkpoint(
+    request: Request, session: SessionDep, staff: AuditorDep, settings: SettingsDep
+) -> Response:
+    """Sign the chain head now (a scheduler runs ``medcard audit checkpoint`` periodically)."""
+    await chain.checkpoint(session, secret=settings.secret_key)
+    report = await chain.verify(session, secret=settings.secret_key)
     events = await AuditRepository(session).latest(limit=30)
     return page(request, "console/security_chain.html", {"staff": staff, "events": events, "report": report})
