@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     face_attempts_per_session: int = Field(default=3, ge=1, le=10)
     verification_session_minutes: int = Field(default=15, ge=1, le=120)
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    audit_retention_days: int = Field(default=180, ge=180)
+    """How long audit rows are kept (R-SEC-08; the Cybersecurity Law asks for at least 180 days)."""
 
     @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> Settings:

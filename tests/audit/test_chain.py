@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+from pydantic import ValidationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -114,3 +116,9 @@ async def test_r_sec_08_checkpoints_verify_on_an_untouched_chain(
     await chain.checkpoint(db, secret=settings.secret_key)
     report = await chain.verify(db, secret=settings.secret_key)
     assert report.intact and report.checkpoints >= 2
+
+
+def test_r_sec_08_audit_retention_cannot_be_set_below_180_days(settings: Settings) -> None:
+    assert settings.audit_retention_days >= 180
+    with pytest.raises(ValidationError):
+        Settings(audit_retention_days=179, _env_file=None)  # type: ignore[call-arg]
