@@ -13,8 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.pool import NullPool
 
 from medcard.adapters import Adapters, sandbox_adapters
 from medcard.app import create_app
@@ -73,6 +74,33 @@ async def engine(migrated: Settings) -> AsyncIterator[AsyncEngine]:
     engine = make_engine(migrated)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture
+async def isolated_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """A PostgreSQL database of its own, migrated, dropped afterwards: for concurrency tests
+    that must commit through several connections (their rows must not reach other tests)."""
+    if settings.is_sqlite:
+        pytest.skip("concurrency needs PostgreSQL (SQLite serialises every writer)")
+    url = make_url(settings.database_url)
+    name = f"{url.database}_isolated_{os.getpid()}"
+
+    async def admin(statement: str) -> None:
+        engine = make_engine(settings, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+        await engine.dispose()
+
+    await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin(f'CREATE DATABASE "{name}"')
+    isolated = settings.model_copy(update={"database_url": url.set(database=name).render_as_string(False)})
+    upgrade(isolated)  # runs in a thread of its own while this loop is running
+    engine = make_engine(isolated)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Committed setup for the PostgreSQL concurrency tests (they need separate connections, so
-they cannot run inside the rolled-back test transaction; the rows they commit stay, which is
-harmless: every other test makes its own data)."""
+they cannot run inside the rolled-back test transaction). They run on ``isolated_engine``, a
+database of their own that is dropped afterwards, so their committed rows never meet other tests."""
 
 from __future__ import annotations
 

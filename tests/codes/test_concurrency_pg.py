@@ -24,10 +24,10 @@ CODES = 10_000
 
 
 async def test_r_sec_02_ten_thousand_codes_each_redeemed_twice_concurrently_pay_exactly_once(
-    engine: AsyncEngine, settings: Settings
+    isolated_engine: AsyncEngine, settings: Settings
 ) -> None:
     skip_unless_postgres(settings)
-    world = await committed_world(engine, settings, holders=20)
+    world = await committed_world(isolated_engine, settings, holders=20)
     now = clock.now()
     codes = [f"29{secrets.randbelow(10**16):016d}" for _ in range(CODES)]
     async with unit_of_work(world.sessions) as session:

@@ -22,10 +22,10 @@ pytestmark = postgres_only
 
 
 async def test_r_sec_03_fifty_concurrent_wrong_pins_evaluate_exactly_five(
-    engine: AsyncEngine, settings: Settings
+    isolated_engine: AsyncEngine, settings: Settings
 ) -> None:
     skip_unless_postgres(settings)
-    world = await committed_world(engine, settings, holders=1)
+    world = await committed_world(isolated_engine, settings, holders=1)
     account_id = world.accounts[0].id
     async with unit_of_work(world.sessions) as session:
         account = await session.get(Account, account_id)
@@ -58,9 +58,11 @@ async def test_r_sec_03_fifty_concurrent_wrong_pins_evaluate_exactly_five(
     assert profile is not None and profile.pin_failures == 5 and profile.pin_locked_until is not None
 
 
-async def test_r_sec_05_no_payment_commits_after_the_freeze_commits(engine: AsyncEngine, settings: Settings) -> None:
+async def test_r_sec_05_no_payment_commits_after_the_freeze_commits(
+    isolated_engine: AsyncEngine, settings: Settings
+) -> None:
     skip_unless_postgres(settings)
-    world = await committed_world(engine, settings, holders=1)
+    world = await committed_world(isolated_engine, settings, holders=1)
     account_id = world.accounts[0].id
     now = clock.now()
     codes_text = [f"29{(account_id.int + index) % 10**16:016d}" for index in range(40)]
