@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
+from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -92,3 +95,31 @@ def test_secret_key_refuses_its_dev_default_outside_development(
     with pytest.raises(ValidationError, match="MEDCARD_SECRET_KEY"):
         Settings(environment=environment, _env_file=None)  # type: ignore[call-arg]
     assert Settings(environment="development", _env_file=None).secret_key == DEV_SECRET  # type: ignore[call-arg]
+
+
+async def test_the_unit_of_work_commits_before_the_response_is_sent(
+    app: FastAPI, adapters: Adapters, db: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that follows a redirect right after login must find the login committed."""
+    events: list[str] = []
+    commit = db.commit
+
+    async def recording_commit() -> None:
+        events.append("commit")
+        await commit()
+
+    monkeypatch.setattr(db, "commit", recording_commit)
+
+    async def recording_app(scope: Any, receive: Any, send: Any) -> None:
+        async def recording_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                events.append("response")
+            await send(message)
+
+        await app(scope, receive, recording_send)
+
+    transport = httpx.ASGITransport(app=recording_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        code = adapters.oauth.issue_code(openid="o-commit-order", nickname="x")  # type: ignore[attr-defined]
+        assert (await http.post("/api/v1/auth/oauth", json={"code": code})).status_code == 200
+    assert events[:2] == ["commit", "response"]

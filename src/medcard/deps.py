@@ -38,7 +38,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AdaptersDep = Annotated[Adapters, Depends(get_adapters)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the unit of work commits before the response leaves, so a client that
+# follows a redirect (or retries) never reads state older than the answer it was given.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def _token(request: Request, cookie: str) -> str | None:
