@@ -25,6 +25,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+from common import CARD_FORM as FORM
 from common import fresh_database
 from sqlalchemy import make_url, select
 
@@ -39,21 +40,6 @@ from medcard.models import Account, Card, Hospital, Person
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/medcard_bench"
 SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-FORM = {
-    "ethnicity": "汉族",
-    "phone": "13912345678",
-    "region_code": "110101",
-    "address": "北京市东城区示范路1号3单元502",
-    "postal_code": "100010",
-    "occupation": "professional",
-    "employer": "京华软件有限公司",
-    "marital_status": "married",
-    "education": "bachelor",
-    "emergency_name": "李四",
-    "emergency_phone": "13700001111",
-    "emergency_relation": "spouse",
-    "blood_type": "A+",
-}
 
 
 def resident_id(index: int) -> tuple[str, date]:

@@ -11,6 +11,22 @@ from medcard.config import Settings
 from medcard.db import make_engine
 from medcard.migrate import upgrade
 
+# A complete card application form (the 18 fields less those taken from the verified identity).
+CARD_FORM = {
+    "ethnicity": "汉族",
+    "phone": "13912345678",
+    "region_code": "110101",
+    "address": "北京市东城区示范路1号3单元502",
+    "postal_code": "100010",
+    "occupation": "professional",
+    "employer": "京华软件有限公司",
+    "marital_status": "married",
+    "education": "bachelor",
+    "emergency_name": "李四",
+    "emergency_phone": "13700001111",
+    "emergency_relation": "spouse",
+}
+
 
 async def _recreate_postgres(url: str) -> None:
     target = make_url(url)

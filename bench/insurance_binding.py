@@ -22,6 +22,7 @@ import time
 import uuid
 from datetime import date, timedelta
 
+from common import CARD_FORM as FORM
 from common import fresh_database
 from sqlalchemy import func, make_url, select
 
@@ -38,20 +39,6 @@ from medcard.models import Account, Card, InsuranceBinding, Person
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/medcard_bench_insurance"
 SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
 SCHEME_KEYS = {"310": "employee", "390": "resident", "380": "new_rural"}
-FORM = {
-    "ethnicity": "汉族",
-    "phone": "13912345678",
-    "region_code": "110101",
-    "address": "北京市东城区示范路1号3单元502",
-    "postal_code": "100010",
-    "occupation": "professional",
-    "employer": "京华软件有限公司",
-    "marital_status": "married",
-    "education": "bachelor",
-    "emergency_name": "李四",
-    "emergency_phone": "13700001111",
-    "emergency_relation": "spouse",
-}
 
 
 def resident_id(index: int) -> tuple[str, date]:
