@@ -172,6 +172,7 @@ def test_r_ins_04_scheme_defaults() -> None:
 
 
 def test_r_ins_05_ratios_by_hospital_level_and_visit_type() -> None:
+    """R-INS-05: the shipped scheme data gives tertiary outpatient 50-70 % and inpatient at most 85 %."""
     for code in ("310", "390", "380"):
         scheme = rules.scheme_from(code, SCHEMES[code])
         outpatient = rules.ratio_bp(scheme, hospital_level="tertiary", visit_type="outpatient")
