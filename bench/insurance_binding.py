@@ -23,7 +23,7 @@ import uuid
 from datetime import date, timedelta
 
 from common import CARD_FORM as FORM
-from common import fresh_database
+from common import fresh_database, verified_account
 from sqlalchemy import func, make_url, select
 
 from medcard.adapters import sandbox_adapters
@@ -33,8 +33,7 @@ from medcard.config import Settings
 from medcard.db import make_engine, make_sessionmaker, unit_of_work
 from medcard.demo import load
 from medcard.insurance import service
-from medcard.kit.clock import clock
-from medcard.models import Account, Card, InsuranceBinding, Person
+from medcard.models import Account, Card, InsuranceBinding
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/medcard_bench_insurance"
 SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
@@ -57,17 +56,7 @@ async def seed(settings: Settings, count: int) -> list[tuple[uuid.UUID, uuid.UUI
         hospital = await card_service.hospital_by_code(session, "H110001")
         for index in range(count):
             number, born = resident_id(index)
-            person = Person(
-                document_type="resident_id",
-                document_number=number,
-                name="测试患者",
-                gender="M" if int(number[16]) % 2 else "F",
-                birth_date=born,
-                phone="13912345678",
-                verified_at=clock.now(),
-                verification_method="face",
-            )
-            account = Account(id=uuid.uuid4(), openid=f"o-bench-ins-{index}", person=person)
+            person, account = verified_account(number, born, openid=f"o-bench-ins-{index}")
             session.add_all([person, account])
             await session.flush()
             subject = await card_service.resolve_subject(session, account=account, subject_key="self")
