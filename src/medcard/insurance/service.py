@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters.insurance import InsurancePlatform
 from medcard.audit.service import Actor, record
+from medcard.auth.service import actor_for_account
 from medcard.errors import InvalidInput, NotFound
 from medcard.insurance import errors
 from medcard.insurance.repository import InsuranceRepository
@@ -85,7 +86,7 @@ async def bind(
         session.add(attempt)
         await record(
             session,
-            actor=Actor(kind="patient", id=str(account.id), label=account.nickname),
+            actor=actor_for_account(account),
             action="insurance.bind",
             subject=attempt,
             result="refused",
@@ -100,7 +101,7 @@ async def bind(
     )
     await record(
         session,
-        actor=Actor(kind="patient", id=str(account.id), label=account.nickname),
+        actor=actor_for_account(account),
         action="insurance.bind",
         subject=binding,
         details={
@@ -242,7 +243,7 @@ async def unbind(session: AsyncSession, *, account: Account, binding: InsuranceB
     binding.unbound_at = clock.now()
     await record(
         session,
-        actor=Actor(kind="patient", id=str(account.id), label=account.nickname),
+        actor=actor_for_account(account),
         action="insurance.unbind",
         subject=binding,
     )
@@ -301,7 +302,7 @@ async def file_out_of_region(
     session.add(filing)
     await record(
         session,
-        actor=Actor(kind="patient", id=str(account.id), label=account.nickname),
+        actor=actor_for_account(account),
         action="insurance.filing.create",
         subject=filing,
         details={"destination": destination, "reason": reason},
@@ -316,7 +317,7 @@ async def cancel_filing(session: AsyncSession, *, account: Account, filing: OutO
     filing.cancelled_at = clock.now()
     await record(
         session,
-        actor=Actor(kind="patient", id=str(account.id), label=account.nickname),
+        actor=actor_for_account(account),
         action="insurance.filing.cancel",
         subject=filing,
     )
@@ -384,7 +385,7 @@ async def apply_special_disease(
     session.add(application)
     await record(
         session,
-        actor=Actor(kind="patient", id=str(account.id), label=account.nickname),
+        actor=actor_for_account(account),
         action="insurance.special_disease.apply",
         subject=application,
         details={"disease": disease_code, "files": len(files)},
