@@ -1,15 +1,41 @@
-"""Queries for payment codes. The consume is one conditional UPDATE: of any number of
-concurrent redeemers of one code, exactly one gets a row back."""
+"""Queries for payment codes, set-based so that a batch of issues or redemptions costs a fixed
+number of statements. The consume is one conditional UPDATE: of any number of concurrent
+redeemers of one code, exactly one gets its row back."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medcard.models import PaymentCode
+from medcard.models import PaymentCode, SecurityProfile
+
+
+@dataclass(frozen=True)
+class CodeRow:
+    """The columns of a payment code the redeem path needs."""
+
+    id: uuid.UUID
+    code_hash: str
+    card_id: uuid.UUID
+    account_id: uuid.UUID
+    status: str
+    expires_at: datetime
+
+
+_COLUMNS = (
+    PaymentCode.id,
+    PaymentCode.code_hash,
+    PaymentCode.card_id,
+    PaymentCode.account_id,
+    PaymentCode.status,
+    PaymentCode.expires_at,
+)
 
 
 class CodeRepository:
@@ -18,41 +44,81 @@ class CodeRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def by_hash(self, code_hash: str) -> PaymentCode | None:
-        return await self.session.scalar(
-            select(PaymentCode).where(PaymentCode.code_hash == code_hash).execution_options(populate_existing=True)
+    async def frozen_accounts(self, account_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        rows = await self.session.scalars(
+            select(SecurityProfile.account_id).where(
+                SecurityProfile.account_id.in_(account_ids), SecurityProfile.frozen_at.is_not(None)
+            )
         )
+        return set(rows)
 
-    async def consume(self, code_hash: str, *, now: datetime, merchant_id: str) -> uuid.UUID | None:
-        """Mark the code used if, at this instant, it is still issued and unexpired."""
+    async def issued_counts(self, card_ids: Collection[uuid.UUID], since: datetime) -> dict[uuid.UUID, int]:
+        rows = await self.session.execute(
+            select(PaymentCode.card_id, func.count())
+            .where(PaymentCode.card_id.in_(card_ids), PaymentCode.issued_at >= since)
+            .group_by(PaymentCode.card_id)
+        )
+        return {card_id: int(count) for card_id, count in rows}
+
+    async def insert(self, rows: list[dict[str, Any]]) -> None:
+        """Insert issued codes in one statement (ids and times are chosen by the caller)."""
+        if rows:
+            await self.session.execute(insert(PaymentCode), rows)
+
+    async def by_hashes(self, hashes: Collection[str]) -> dict[str, CodeRow]:
+        rows = await self.session.execute(select(*_COLUMNS).where(PaymentCode.code_hash.in_(hashes)))
+        return {row.code_hash: CodeRow(*row) for row in rows}
+
+    async def consume(self, merchants: Mapping[str, str], *, now: datetime) -> dict[str, CodeRow]:
+        """Mark every code of ``merchants`` (hash → merchant) used if, at this instant, it is
+        still issued and unexpired; return the rows this statement consumed."""
+        if not merchants:
+            return {}
         result = await self.session.execute(
             update(PaymentCode)
-            .where(PaymentCode.code_hash == code_hash, PaymentCode.status == "issued", PaymentCode.expires_at > now)
-            .values(status="consumed", consumed_at=now, merchant_id=merchant_id)
-            .returning(PaymentCode.id)
+            .where(
+                PaymentCode.code_hash.in_(list(merchants)),
+                PaymentCode.status == "issued",
+                PaymentCode.expires_at > now,
+            )
+            .values(
+                status="consumed",
+                consumed_at=now,
+                merchant_id=case(dict(merchants), value=PaymentCode.code_hash),
+            )
+            .returning(*_COLUMNS)
             .execution_options(synchronize_session=False)
         )
-        return result.scalar_one_or_none()
+        return {row.code_hash: CodeRow(*row) for row in result}
 
-    async def issued_since(self, card_id: uuid.UUID, since: datetime) -> int:
-        count = await self.session.scalar(
-            select(func.count()).where(PaymentCode.card_id == card_id, PaymentCode.issued_at >= since)
-        )
-        return int(count or 0)
-
-    async def payments_since(self, account_id: uuid.UUID, since: datetime, *, exclude: uuid.UUID) -> tuple[int, int]:
-        """How many paid codes and how many fen since ``since`` (the code in hand excluded)."""
-        row = (
-            await self.session.execute(
-                select(func.count(), func.coalesce(func.sum(PaymentCode.amount_fen), 0)).where(
-                    PaymentCode.account_id == account_id,
-                    PaymentCode.consumed_at >= since,
-                    PaymentCode.amount_fen.is_not(None),
-                    PaymentCode.id != exclude,
-                )
+    async def payments(
+        self, account_ids: Collection[uuid.UUID], *, recent_since: datetime, day_since: datetime
+    ) -> dict[uuid.UUID, tuple[int, int]]:
+        """Per account: paid codes since ``recent_since`` and fen paid since ``day_since``."""
+        recent = func.sum(case((PaymentCode.consumed_at >= recent_since, 1), else_=0))
+        spent = func.sum(case((PaymentCode.consumed_at >= day_since, PaymentCode.amount_fen), else_=0))
+        rows = await self.session.execute(
+            select(PaymentCode.account_id, recent, spent)
+            .where(
+                PaymentCode.account_id.in_(account_ids),
+                PaymentCode.consumed_at >= min(recent_since, day_since),
+                PaymentCode.amount_fen.is_not(None),
             )
-        ).one()
-        return int(row[0] or 0), int(row[1] or 0)
+            .group_by(PaymentCode.account_id)
+        )
+        return {account_id: (int(count or 0), int(fen or 0)) for account_id, count, fen in rows}
+
+    async def set_amounts(self, amounts: Mapping[uuid.UUID, int]) -> None:
+        """Record the amount each consumed code paid (what the limit and velocity rules count)."""
+        if not amounts:
+            return
+        table = PaymentCode.__table__
+        assert isinstance(table, Table)
+        await self.session.execute(
+            update(table).where(table.c.id == bindparam("code_id")).values(amount_fen=bindparam("fen")),
+            [{"code_id": code_id, "fen": fen} for code_id, fen in amounts.items()],
+            execution_options={"synchronize_session": False},
+        )
 
     async def revoke_live(self, account_id: uuid.UUID, *, now: datetime) -> int:
         result = await self.session.execute(

@@ -9,12 +9,16 @@ card, merchant and an amount ceiling. Services flush, never commit.
 from __future__ import annotations
 
 import secrets
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medcard.audit.service import record
+from medcard.audit.service import Entry, record_many
 from medcard.auth.service import actor_for_account, actor_for_staff
 from medcard.codes import rules
 from medcard.codes.errors import (
@@ -30,17 +34,20 @@ from medcard.codes.errors import (
     PaymentCodeUsed,
     PinRequired,
 )
-from medcard.codes.repository import CodeRepository
+from medcard.codes.repository import CodeRepository, CodeRow
 from medcard.config import Settings
 from medcard.errors import MedCardError, RateLimited
 from medcard.kit.clock import CHINA, clock
 from medcard.kit.crypto import derive_key, hmac_sm3, sign_token, verify_token
 from medcard.kit.masking import mask_name
-from medcard.models import Account, Card, PaymentCode, StaffUser
+from medcard.models import Account, Card, PaymentCode, SecurityProfile, StaffUser
+from medcard.models.security import DEFAULT_DAILY_LIMIT_FEN, DEFAULT_PER_TRANSACTION_LIMIT_FEN
 from medcard.security import rules as security_rules
 from medcard.security import service as security
-from medcard.security.errors import LimitExceeded, VelocityExceeded
+from medcard.security.errors import LimitExceeded, PaymentsFrozen, VelocityExceeded
+from medcard.security.repository import SecurityRepository
 
+T = TypeVar("T")
 AUTHORISATION_PREFIX = "MCVA1"
 LIMIT_LABELS = {"per_transaction": ("单笔限额", "per-transaction limit"), "daily": ("单日限额", "daily limit")}
 
@@ -67,28 +74,12 @@ class IssuedCode:
     expires_at: datetime
 
 
-async def issue(session: AsyncSession, *, account: Account, card: Card, settings: Settings) -> IssuedCode:
-    """A new 60-second payment code for one of the account's active cards (≤ 10 a minute per card)."""
-    now = clock.now()
-    if card.status != "active":
-        raise CodeCardNotUsable(field="card_id")
-    await security.ensure_not_frozen(session, account.id, lock=False)
-    repository = CodeRepository(session)
-    if rules.issue_rate_exceeded(await repository.issued_since(card.id, now - rules.ISSUE_WINDOW)):
-        raise RateLimited(retry_after=60)
-    await security.profile_of(session, account)
-    code = rules.PAYMENT_CODE_PREFIX + "".join(secrets.choice("0123456789") for _ in range(16))
-    row = PaymentCode(
-        code_hash=code_hash(settings, code),
-        card_id=card.id,
-        account_id=account.id,
-        issued_at=now,
-        expires_at=now + rules.PAYMENT_CODE_TTL,
-    )
-    session.add(row)
-    await session.flush()
-    await record(session, actor=actor_for_account(account), action="code.issue", subject=row)
-    return IssuedCode(code=code, card=card, issued_at=now, expires_at=row.expires_at)
+@dataclass(frozen=True)
+class IssueRequest:
+    """One patient page asking for a code for one of the account's cards (ownership checked)."""
+
+    account: Account
+    card: Card
 
 
 @dataclass(frozen=True)
@@ -102,112 +93,224 @@ class Redemption:
     expires_at: datetime
 
 
-async def _consume(session: AsyncSession, *, text: str, staff: StaffUser, settings: Settings) -> PaymentCode:
-    if rules.is_display_code(text):
-        raise DisplayCodeNotPayment(field="code")
-    if not rules.is_payment_code_shape(text):
-        raise PaymentCodeInvalid(field="code")
-    digest = code_hash(settings, rules.normalise(text))
-    repository = CodeRepository(session)
-    row = await repository.by_hash(digest)
-    if row is None:
-        raise PaymentCodeInvalid(field="code")
-    # Lock the account's profile first: a concurrent freeze either commits before us (we see
-    # it and refuse) or waits until we commit.
-    await security.ensure_not_frozen(session, row.account_id, lock=True)
-    now = clock.now()
-    if await repository.consume(digest, now=now, merchant_id=merchant_of(staff)) is None:
-        row = await repository.by_hash(digest)
-        status = row.status if row else "issued"
-        raise {"consumed": PaymentCodeUsed, "revoked": PaymentCodeRevoked}.get(status, PaymentCodeExpired)(field="code")
-    fresh = await repository.by_hash(digest)
-    assert fresh is not None
-    return fresh
+@dataclass(frozen=True)
+class RedeemRequest:
+    """One POS scan: the scanned text, the amount and, above the PIN-free limit, the PIN."""
+
+    staff: StaffUser
+    text: str
+    amount_fen: int
+    pin: str | None = None
 
 
-async def _refuse(session: AsyncSession, code: PaymentCode, staff: StaffUser, error: MedCardError) -> MedCardError:
-    """The code stays consumed although the payment is refused (single use, R-SEC-02)."""
-    await record(
-        session,
-        actor=actor_for_staff(staff),
-        action="code.redeem_refused",
-        subject=code,
-        result="refused",
-        details={"code": error.code},
-    )
-    error.keep_changes = True
-    return error
+def _one(result: T | MedCardError) -> T:
+    if isinstance(result, MedCardError):
+        raise result
+    return result
 
 
-async def _check_risk(session: AsyncSession, code: PaymentCode, amount_fen: int) -> None:
-    profile = await security.profile_of(session, await _account(session, code))
+async def issue(session: AsyncSession, *, account: Account, card: Card, settings: Settings) -> IssuedCode:
+    """A new 60-second payment code for one of the account's active cards (≤ 10 a minute per card)."""
+    return _one((await issue_many(session, [IssueRequest(account, card)], settings=settings))[0])
+
+
+async def issue_many(
+    session: AsyncSession, requests: Sequence[IssueRequest], *, settings: Settings
+) -> list[IssuedCode | MedCardError]:
+    """Issue codes for many requests with a fixed number of statements (frozen accounts, the
+    per-card rate counters, one INSERT of codes, one of audit rows); each request gets its
+    code or the refusal that applies to it alone."""
     now = clock.now()
     repository = CodeRepository(session)
-    recent, _ = await repository.payments_since(code.account_id, now - security_rules.VELOCITY_WINDOW, exclude=code.id)
-    if security_rules.velocity_exceeded(recent):
-        raise VelocityExceeded(field="code")
-    midnight = now.astimezone(CHINA).replace(hour=0, minute=0, second=0, microsecond=0)
-    _, spent = await repository.payments_since(code.account_id, midnight, exclude=code.id)
-    breach = security_rules.limit_breach(
-        amount_fen,
-        spent_today_fen=spent,
-        per_transaction_fen=profile.per_transaction_limit_fen,
-        daily_fen=profile.daily_limit_fen,
-    )
-    if breach is not None:
-        zh, en = LIMIT_LABELS[breach.kind]
-        raise LimitExceeded(field="amount_fen", limit_zh=zh, limit_en=en, limit_yuan=f"{breach.limit_fen / 100:.2f}")
-
-
-async def _account(session: AsyncSession, code: PaymentCode) -> Account:
-    account = await session.get(Account, code.account_id)
-    assert account is not None
-    return account
+    frozen = await repository.frozen_accounts({request.account.id for request in requests})
+    counts = await repository.issued_counts({request.card.id for request in requests}, now - rules.ISSUE_WINDOW)
+    results: list[IssuedCode | MedCardError] = []
+    rows: list[dict[str, Any]] = []
+    entries: list[Entry] = []
+    for request in requests:
+        card, account = request.card, request.account
+        issued = counts.get(card.id, 0)
+        if card.status != "active":
+            results.append(CodeCardNotUsable(field="card_id"))
+        elif account.id in frozen:
+            results.append(PaymentsFrozen())
+        elif rules.issue_rate_exceeded(issued):
+            results.append(RateLimited(retry_after=60))
+        else:
+            counts[card.id] = issued + 1
+            code = rules.PAYMENT_CODE_PREFIX + f"{secrets.randbelow(10**16):016d}"
+            code_id = uuid.uuid4()
+            expires = now + rules.PAYMENT_CODE_TTL
+            rows.append(
+                {
+                    "id": code_id,
+                    "created_at": now,
+                    "code_hash": code_hash(settings, code),
+                    "card_id": card.id,
+                    "account_id": account.id,
+                    "issued_at": now,
+                    "expires_at": expires,
+                    "status": "issued",
+                }
+            )
+            entries.append(Entry(actor_for_account(account), "code.issue", PaymentCode.__tablename__, code_id))
+            results.append(IssuedCode(code=code, card=card, issued_at=now, expires_at=expires))
+    await repository.insert(rows)
+    await record_many(session, entries)
+    return results
 
 
 async def redeem(
     session: AsyncSession, *, staff: StaffUser, text: str, amount_fen: int, pin: str | None, settings: Settings
 ) -> Redemption:
     """A POS scanned ``text`` for ``amount_fen``: consume the code atomically, apply the
-    card, risk and PIN checks, and sign the verification code (核验码)."""
-    if amount_fen > rules.PIN_FREE_LIMIT_FEN and not pin and rules.is_payment_code_shape(text):
-        raise PinRequired(field="pin")
-    code = await _consume(session, text=text, staff=staff, settings=settings)
-    card = await session.get(Card, code.card_id)
-    try:
-        if card is None or card.status != "active":
-            raise CodeCardNotUsable(field="code")
-        await _check_risk(session, code, amount_fen)
-        if amount_fen > rules.PIN_FREE_LIMIT_FEN and pin is not None:
-            await security.check_pin(
-                session, account=await _account(session, code), pin=pin, settings=settings, actor=actor_for_staff(staff)
-            )
-    except MedCardError as error:
-        raise await _refuse(session, code, staff, error) from None
-    code.amount_fen = amount_fen
-    expires = clock.now() + rules.AUTHORISATION_TTL
-    claims = rules.AuthorisationClaims(
-        code_id=str(code.id),
-        card_number=card.card_number,
-        merchant_id=merchant_of(staff),
-        ceiling_fen=amount_fen,
-        expires_epoch=int(expires.timestamp()),
+    card, risk and PIN checks, and sign the verification code (核验码). A refusal after the
+    consume keeps the code used (``keep_changes``)."""
+    request = RedeemRequest(staff=staff, text=text, amount_fen=amount_fen, pin=pin)
+    return _one((await redeem_many(session, [request], settings=settings))[0])
+
+
+def _screen(request: RedeemRequest, settings: Settings) -> str | MedCardError:
+    """The code's keyed hash, or the refusal that needs no database."""
+    if rules.is_display_code(request.text):
+        return DisplayCodeNotPayment(field="code")
+    if not rules.is_payment_code_shape(request.text):
+        return PaymentCodeInvalid(field="code")
+    if request.amount_fen > rules.PIN_FREE_LIMIT_FEN and not request.pin:
+        return PinRequired(field="pin")
+    return code_hash(settings, rules.normalise(request.text))
+
+
+async def redeem_many(
+    session: AsyncSession, requests: Sequence[RedeemRequest], *, settings: Settings
+) -> list[Redemption | MedCardError]:
+    """Redeem many scans with a fixed number of statements.
+
+    Order of work: look the codes up; lock the holders' security profiles in account order (a
+    concurrent freeze either committed before — we see it and refuse — or waits for us, and no
+    two batches deadlock); consume with one conditional UPDATE (exactly one of any number of
+    concurrent redeemers of a code gets it); then card, velocity, limit and PIN checks per code,
+    counting earlier payments of the same batch; one UPDATE of amounts and one INSERT of audit
+    rows. A refusal after the consume leaves the code used (single use, R-SEC-02)."""
+    results: list[Redemption | MedCardError | None] = [None] * len(requests)
+    hashes: dict[int, str] = {}
+    for index, request in enumerate(requests):
+        screened = _screen(request, settings)
+        if isinstance(screened, MedCardError):
+            results[index] = screened
+        else:
+            hashes[index] = screened
+    repository = CodeRepository(session)
+    known = await repository.by_hashes(set(hashes.values())) if hashes else {}
+    profiles = await SecurityRepository(session).lock_profiles({row.account_id for row in known.values()})
+    now = clock.now()
+    merchants: dict[str, str] = {}
+    for index, digest in hashes.items():
+        row = known.get(digest)
+        if row is None:
+            results[index] = PaymentCodeInvalid(field="code")
+        elif (profile := profiles.get(row.account_id)) is not None and profile.frozen_at is not None:
+            results[index] = PaymentsFrozen()
+        else:
+            merchants.setdefault(digest, merchant_of(requests[index].staff))
+    consumed = await repository.consume(merchants, now=now)
+    winners: dict[str, int] = {}
+    losers: dict[int, str] = {}
+    for index, digest in hashes.items():
+        if results[index] is None:
+            if digest in consumed and digest not in winners:
+                winners[digest] = index
+            else:
+                losers[index] = digest
+    if losers:
+        current = await repository.by_hashes(set(losers.values()))
+        for index, digest in losers.items():
+            status = current[digest].status if digest in current else "issued"
+            refusal = {"consumed": PaymentCodeUsed, "revoked": PaymentCodeRevoked}.get(status, PaymentCodeExpired)
+            results[index] = refusal(field="code")
+    if winners:
+        await _authorise(session, requests, winners, consumed, profiles, results, settings, now)
+    return [result if result is not None else PaymentCodeInvalid(field="code") for result in results]
+
+
+async def _authorise(
+    session: AsyncSession,
+    requests: Sequence[RedeemRequest],
+    winners: dict[str, int],
+    consumed: dict[str, CodeRow],
+    profiles: dict[uuid.UUID, SecurityProfile],
+    results: list[Redemption | MedCardError | None],
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """Card, risk and PIN checks of consumed codes, then the signed verification codes."""
+    repository = CodeRepository(session)
+    rows = [consumed[digest] for digest in winners]
+    cards = {
+        card.id: card for card in await session.scalars(select(Card).where(Card.id.in_({r.card_id for r in rows})))
+    }
+    midnight = now.astimezone(CHINA).replace(hour=0, minute=0, second=0, microsecond=0)
+    paid = await repository.payments(
+        {row.account_id for row in rows}, recent_since=now - security_rules.VELOCITY_WINDOW, day_since=midnight
     )
-    await record(
-        session,
-        actor=actor_for_staff(staff),
-        action="code.redeem",
-        subject=code,
-        details={"amount_fen": amount_fen, "merchant": claims.merchant_id},
+    amounts: dict[uuid.UUID, int] = {}
+    entries: list[Entry] = []
+    key = _authorisation_key(settings)
+    expires = now + rules.AUTHORISATION_TTL
+    for digest, index in winners.items():
+        row, request = consumed[digest], requests[index]
+        actor = actor_for_staff(request.staff)
+        card = cards.get(row.card_id)
+        try:
+            if card is None or card.status != "active":
+                raise CodeCardNotUsable(field="code")
+            recent, spent = paid.get(row.account_id, (0, 0))
+            _check_risk(profiles.get(row.account_id), request.amount_fen, recent=recent, spent_today=spent)
+            if request.amount_fen > rules.PIN_FREE_LIMIT_FEN and request.pin is not None:
+                account = await session.get(Account, row.account_id)
+                assert account is not None
+                await security.check_pin(session, account=account, pin=request.pin, settings=settings, actor=actor)
+        except MedCardError as error:
+            error.keep_changes = True
+            refused = {"code": error.code}
+            entries.append(Entry(actor, "code.redeem_refused", PaymentCode.__tablename__, row.id, "refused", refused))
+            results[index] = error
+            continue
+        paid[row.account_id] = (recent + 1, spent + request.amount_fen)
+        amounts[row.id] = request.amount_fen
+        claims = rules.AuthorisationClaims(
+            code_id=str(row.id),
+            card_number=card.card_number,
+            merchant_id=merchant_of(request.staff),
+            ceiling_fen=request.amount_fen,
+            expires_epoch=int(expires.timestamp()),
+        )
+        details: dict[str, Any] = {"amount_fen": request.amount_fen, "merchant": claims.merchant_id}
+        entries.append(Entry(actor, "code.redeem", PaymentCode.__tablename__, row.id, details=details))
+        results[index] = Redemption(
+            verification_code=sign_token(key, AUTHORISATION_PREFIX, dict(claims.as_payload())),
+            card_number=card.card_number,
+            holder=mask_name(card.name),
+            amount_fen=request.amount_fen,
+            expires_at=expires,
+        )
+    await repository.set_amounts(amounts)
+    await record_many(session, entries)
+
+
+def _check_risk(profile: SecurityProfile | None, amount_fen: int, *, recent: int, spent_today: int) -> None:
+    """Velocity, then the per-transaction and daily limits (R-SEC-06)."""
+    if security_rules.velocity_exceeded(recent):
+        raise VelocityExceeded(field="code")
+    breach = security_rules.limit_breach(
+        amount_fen,
+        spent_today_fen=spent_today,
+        per_transaction_fen=profile.per_transaction_limit_fen if profile else DEFAULT_PER_TRANSACTION_LIMIT_FEN,
+        daily_fen=profile.daily_limit_fen if profile else DEFAULT_DAILY_LIMIT_FEN,
     )
-    token = sign_token(_authorisation_key(settings), AUTHORISATION_PREFIX, dict(claims.as_payload()))
-    return Redemption(
-        verification_code=token,
-        card_number=card.card_number,
-        holder=mask_name(card.name),
-        amount_fen=amount_fen,
-        expires_at=expires,
-    )
+    if breach is not None:
+        zh, en = LIMIT_LABELS[breach.kind]
+        raise LimitExceeded(field="amount_fen", limit_zh=zh, limit_en=en, limit_yuan=f"{breach.limit_fen / 100:.2f}")
 
 
 def check_verification_code(

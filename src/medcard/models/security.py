@@ -13,6 +13,8 @@ from medcard.models.base import Base, utcnow
 
 BILL_VISIBILITY = ("self", "guardians", "family")
 FAMILY_SCOPES = ("none", "cards", "cards_and_bills")
+DEFAULT_PER_TRANSACTION_LIMIT_FEN = 500_000
+DEFAULT_DAILY_LIMIT_FEN = 2_000_000
 
 
 class SecurityProfile(Base):
@@ -32,8 +34,8 @@ class SecurityProfile(Base):
     frozen_reason: Mapped[str | None] = mapped_column(String(24))
     """``self_freeze`` (from another logged-in device) or ``loss_report`` (hotline)."""
     frozen_by: Mapped[str | None] = mapped_column(String(64))
-    per_transaction_limit_fen: Mapped[int] = mapped_column(default=500_000)
-    daily_limit_fen: Mapped[int] = mapped_column(default=2_000_000)
+    per_transaction_limit_fen: Mapped[int] = mapped_column(default=DEFAULT_PER_TRANSACTION_LIMIT_FEN)
+    daily_limit_fen: Mapped[int] = mapped_column(default=DEFAULT_DAILY_LIMIT_FEN)
     bill_visibility: Mapped[str] = mapped_column(String(16), default="self")
     """Who may see bill details (R-SEC-07): ``self``, ``guardians`` or ``family``."""
     family_scope: Mapped[str] = mapped_column(String(24), default="none")

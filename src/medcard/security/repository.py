@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -23,6 +24,18 @@ class SecurityRepository:
             # A locked read must see the row as committed by whoever held the lock before us.
             query = query.with_for_update().execution_options(populate_existing=True)
         return await self.session.scalar(query)
+
+    async def lock_profiles(self, account_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, SecurityProfile]:
+        """Lock the profiles of several accounts, always in account-id order so that two
+        batches locking overlapping accounts cannot deadlock."""
+        rows = await self.session.scalars(
+            select(SecurityProfile)
+            .where(SecurityProfile.account_id.in_(account_ids))
+            .order_by(SecurityProfile.account_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return {profile.account_id: profile for profile in rows}
 
     async def passed_verification(self, account: Account, verification_id: uuid.UUID) -> VerificationSession | None:
         return await self.session.scalar(
