@@ -78,6 +78,7 @@ def test_r_sec_02_code_refreshes_and_a_used_code_is_refused_at_the_pos(page: Pag
     first = current_code(page)
     expect(page.locator("#countdown")).to_have_text(re.compile(r"^(60|59|58|57)$"))
     expect(page.locator("#code-qr svg")).to_be_visible()
+    expect(page.locator("#code-barcode svg")).to_be_visible()
     screenshot(page, "codes-01-payment-code")
     page.click("#refresh-code")
     expect(page.locator("#code-digits")).not_to_have_attribute("data-code", first)

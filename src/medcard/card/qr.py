@@ -53,9 +53,19 @@ def read(*, secret: str, text: str) -> DisplayCode | None:
 
 
 def svg(text: str, *, scale: int = 6) -> str:
-    """An inline SVG of the QR (error correction M), with a title for screen readers."""
+    """An inline SVG of the QR (error correction M), with a title for screen readers. It keeps
+    its natural size but carries a viewBox, so a page may scale it with CSS."""
     buffer = io.BytesIO()
-    segno.make(text, error="m", micro=False).save(
-        buffer, kind="svg", scale=scale, border=2, xmldecl=False, svgns=True, title="电子健康卡二维码 / Health card QR"
+    symbol = segno.make(text, error="m", micro=False)
+    symbol.save(
+        buffer,
+        kind="svg",
+        scale=scale,
+        border=2,
+        xmldecl=False,
+        svgns=True,
+        omitsize=True,
+        title="电子健康卡二维码 / Health card QR",
     )
-    return buffer.getvalue().decode()
+    width, height = symbol.symbol_size(scale=scale, border=2)
+    return buffer.getvalue().decode().replace("<svg ", f'<svg width="{width}" height="{height}" ', 1)

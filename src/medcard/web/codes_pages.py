@@ -16,6 +16,7 @@ from medcard.codes import rules, service
 from medcard.db import attempt
 from medcard.deps import AccountDep, SessionDep, SettingsDep, require_role
 from medcard.errors import InvalidInput, NotFound
+from medcard.kit import barcode
 from medcard.models import Account, Card, StaffUser
 from medcard.web.render import error_view, language, page
 
@@ -39,6 +40,7 @@ async def _code_fragment(
             "code": issued.code,
             "grouped": rules.grouped(issued.code),
             "qr_svg": qr.svg(issued.code, scale=5),
+            "barcode_svg": barcode.svg(issued.code, label="付款码条形码 / Payment code barcode"),
             "ttl": int(rules.PAYMENT_CODE_TTL.total_seconds()),
         }
     return page(request, "codes/_code.html", values)
