@@ -22,6 +22,7 @@ from medcard.app import create_app
 from medcard.config import Settings
 from medcard.db import make_engine, transaction
 from medcard.deps import get_session
+from medcard.kit import keys
 from medcard.kit.clock import clock
 from medcard.migrate import upgrade
 from medcard.models import Base
@@ -122,6 +123,12 @@ async def db(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 def _real_clock() -> Iterator[None]:
     yield
     clock.unfreeze()
+
+
+@pytest.fixture(autouse=True)
+def _session_keys(settings: Settings) -> None:
+    """Every test starts with the suite's key ring (a CLI test may have installed another)."""
+    keys.install(settings.key_ring())
 
 
 @pytest.fixture
