@@ -105,6 +105,30 @@ async def isolated_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
+def empty_database(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
+    """Settings of an empty database (no schema) of the same kind as the test database, dropped afterwards."""
+    if settings.is_sqlite:
+        yield settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"})
+        return
+    admin = make_url(settings.database_url)
+    name = f"{admin.database}_empty_{os.getpid()}"
+
+    async def admin_sql(statement: str) -> None:
+        engine = make_engine(settings, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+        await engine.dispose()
+
+    run_async(admin_sql(f'DROP DATABASE IF EXISTS "{name}"'))
+    run_async(admin_sql(f'CREATE DATABASE "{name}"'))
+    try:
+        url = admin.set(database=name).render_as_string(hide_password=False)
+        yield settings.model_copy(update={"database_url": url})
+    finally:
+        run_async(admin_sql(f'DROP DATABASE IF EXISTS "{name}"'))
+
+
+@pytest.fixture
 async def db(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     """A session inside an outer transaction that is rolled back after the test."""
     async with engine.connect() as connection:
