@@ -112,6 +112,14 @@ async def engine(migrated: Settings) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+async def _admin_sql(settings: Settings, statement: str) -> None:
+    """One statement outside any transaction (CREATE / DROP DATABASE) on the test server."""
+    engine = make_engine(settings, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    async with engine.connect() as connection:
+        await connection.execute(text(statement))
+    await engine.dispose()
+
+
 @pytest.fixture
 async def isolated_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     """A PostgreSQL database of its own, migrated, dropped afterwards: for concurrency tests
@@ -120,15 +128,8 @@ async def isolated_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
         pytest.skip("concurrency needs PostgreSQL (SQLite serialises every writer)")
     url = make_url(settings.database_url)
     name = f"{url.database}_isolated_{os.getpid()}"
-
-    async def admin(statement: str) -> None:
-        engine = make_engine(settings, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-        await engine.dispose()
-
-    await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin(f'CREATE DATABASE "{name}"')
+    await _admin_sql(settings, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await _admin_sql(settings, f'CREATE DATABASE "{name}"')
     isolated = settings.model_copy(update={"database_url": url.set(database=name).render_as_string(False)})
     upgrade(isolated)  # runs in a thread of its own while this loop is running
     engine = make_engine(isolated)
@@ -136,7 +137,7 @@ async def isolated_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
         yield engine
     finally:
         await engine.dispose()
-        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await _admin_sql(settings, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -147,20 +148,13 @@ def empty_database(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
         return
     admin = make_url(settings.database_url)
     name = f"{admin.database}_empty_{os.getpid()}"
-
-    async def admin_sql(statement: str) -> None:
-        engine = make_engine(settings, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-        await engine.dispose()
-
-    run_async(admin_sql(f'DROP DATABASE IF EXISTS "{name}"'))
-    run_async(admin_sql(f'CREATE DATABASE "{name}"'))
+    run_async(_admin_sql(settings, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run_async(_admin_sql(settings, f'CREATE DATABASE "{name}"'))
     try:
         url = admin.set(database=name).render_as_string(hide_password=False)
         yield settings.model_copy(update={"database_url": url})
     finally:
-        run_async(admin_sql(f'DROP DATABASE IF EXISTS "{name}"'))
+        run_async(_admin_sql(settings, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

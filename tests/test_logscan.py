@@ -66,3 +66,13 @@ def test_r_sec_08_the_session_capture_sees_structlog_and_library_lines() -> None
     assert any("planted_line" in line and "13912345678" in line for line in lines)
     assert any("some.library" in line for line in lines)
     assert {leak.kind for leak in scan(lines)} == {"phone number", "ID number"}
+
+
+def test_r_sec_08_access_log_lines_drop_query_strings() -> None:
+    """R-SEC-08: a query string (a search by phone or ID number) never reaches the access log."""
+    with CAPTURE.planted() as lines:
+        logging.getLogger("uvicorn.access").info(
+            '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", f"/api/v1/staff/cards?q={ID_NUMBER}", "1.1", 200
+        )
+    assert len(lines) == 1 and "/api/v1/staff/cards?…" in lines[0]
+    assert scan(lines) == []
