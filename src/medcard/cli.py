@@ -109,10 +109,14 @@ app.add_typer(keys_app, name="keys")
 
 @keys_app.command("generate")
 def keys_generate() -> None:
-    """Print a fresh random secret for MEDCARD_DATA_KEYS (as the next version) or MEDCARD_BLIND_INDEX_KEY."""
+    """Print a fresh random secret for MEDCARD_DATA_KEYS (as the next version) or MEDCARD_BLIND_INDEX_KEY.
+
+    Reads MEDCARD_DATA_KEYS only, so it works before the rest of a production setup is complete."""
+    import os
+
     from medcard.kit.keys import generate_secret, parse_data_keys
 
-    configured = get_settings().data_keys
+    configured = os.environ.get("MEDCARD_DATA_KEYS", "")
     versions = [int(version[1:]) for version in parse_data_keys(configured)] if configured else [1]
     typer.echo(f"v{max(versions) + 1}:{generate_secret()}")
 

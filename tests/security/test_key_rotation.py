@@ -171,5 +171,7 @@ def test_r_sec_08_keys_rotate_command_moves_a_database_to_the_new_key(
         status = _invoke("keys", "status").output
         assert "current key version: v2" in status and "person.name: v2=3" in status and "v1=" not in status
         assert "person: 0 rows re-encrypted" in _invoke("keys", "rotate").output
+        version, _, secret = _invoke("keys", "generate").output.strip().partition(":")
+        assert version == "v3" and len(secret) >= 32
     finally:
         get_settings.cache_clear()
