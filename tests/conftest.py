@@ -7,6 +7,7 @@ migrations, not by ``create_all``, so the migrations are exercised on every run.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,16 +20,47 @@ from sqlalchemy.pool import NullPool
 
 from medcard.adapters import Adapters, sandbox_adapters
 from medcard.app import create_app
-from medcard.config import Settings
+from medcard.config import DEV_SECRET, Settings
 from medcard.db import make_engine, transaction
 from medcard.deps import get_session
+from medcard.kit import keys
 from medcard.kit.clock import clock
 from medcard.migrate import upgrade
 from medcard.models import Base
+from medcard.observability import configure_logging
 from tests import factories
+from tests.logscan import CAPTURE, Leak, scan, typed_pins
 from tests.support import run_async
 
 TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+LEAKS = pytest.StashKey[list[Leak]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Capture every log line of the run for the R-SEC-08 log scan (structlog goes through logging)."""
+    configure_logging(Settings(_env_file=None))  # type: ignore[call-arg]
+    root = logging.getLogger()
+    root.addHandler(CAPTURE)
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    CAPTURE.keys.update({DEV_SECRET, TEST_SECRET})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """R-SEC-08: no full ID number, phone, typed PIN, payment code or key in any log line."""
+    leaks = scan(CAPTURE.lines, pins=typed_pins(Path(__file__).parent), keys=CAPTURE.keys)
+    session.config.stash[LEAKS] = leaks
+    if leaks:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    leaks = config.stash.get(LEAKS, [])
+    title = f"log scan (R-SEC-08): {len(CAPTURE.lines)} log lines, {len(leaks)} with personal data or secrets"
+    terminalreporter.write_sep("=" if not leaks else "!", title, red=bool(leaks), green=not leaks)
+    for leak in leaks[:100]:
+        terminalreporter.write_line(f"LOG LEAK {leak}", red=True)
 
 
 def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -40,13 +72,17 @@ def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(
+    settings = Settings(
         environment="test",
         database_url=_database_url(tmp_path_factory),
         secret_key=TEST_SECRET,
         sandbox_latency_scale=0.0,
         _env_file=None,  # type: ignore[call-arg]
     )
+    ring = settings.key_ring()
+    derived = [*ring.data_keys.values(), ring.index_key]
+    CAPTURE.keys.update(key.hex() for key in derived)
+    return settings
 
 
 def _reset_schema(settings: Settings) -> None:
@@ -76,6 +112,14 @@ async def engine(migrated: Settings) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+async def _admin_sql(settings: Settings, statement: str) -> None:
+    """One statement outside any transaction (CREATE / DROP DATABASE) on the test server."""
+    engine = make_engine(settings, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    async with engine.connect() as connection:
+        await connection.execute(text(statement))
+    await engine.dispose()
+
+
 @pytest.fixture
 async def isolated_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     """A PostgreSQL database of its own, migrated, dropped afterwards: for concurrency tests
@@ -84,15 +128,8 @@ async def isolated_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
         pytest.skip("concurrency needs PostgreSQL (SQLite serialises every writer)")
     url = make_url(settings.database_url)
     name = f"{url.database}_isolated_{os.getpid()}"
-
-    async def admin(statement: str) -> None:
-        engine = make_engine(settings, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-        await engine.dispose()
-
-    await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin(f'CREATE DATABASE "{name}"')
+    await _admin_sql(settings, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await _admin_sql(settings, f'CREATE DATABASE "{name}"')
     isolated = settings.model_copy(update={"database_url": url.set(database=name).render_as_string(False)})
     upgrade(isolated)  # runs in a thread of its own while this loop is running
     engine = make_engine(isolated)
@@ -100,7 +137,24 @@ async def isolated_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
         yield engine
     finally:
         await engine.dispose()
-        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await _admin_sql(settings, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def empty_database(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
+    """Settings of an empty database (no schema) of the same kind as the test database, dropped afterwards."""
+    if settings.is_sqlite:
+        yield settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"})
+        return
+    admin = make_url(settings.database_url)
+    name = f"{admin.database}_empty_{os.getpid()}"
+    run_async(_admin_sql(settings, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run_async(_admin_sql(settings, f'CREATE DATABASE "{name}"'))
+    try:
+        url = admin.set(database=name).render_as_string(hide_password=False)
+        yield settings.model_copy(update={"database_url": url})
+    finally:
+        run_async(_admin_sql(settings, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
@@ -122,6 +176,12 @@ async def db(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 def _real_clock() -> Iterator[None]:
     yield
     clock.unfreeze()
+
+
+@pytest.fixture(autouse=True)
+def _session_keys(settings: Settings) -> None:
+    """Every test starts with the suite's key ring (a CLI test may have installed another)."""
+    keys.install(settings.key_ring())
 
 
 @pytest.fixture

@@ -2,45 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, make_url, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import inspect
 
 from medcard.config import Settings
 from medcard.db import make_engine
 from medcard.migrate import downgrade, upgrade
 from medcard.models import Base
 from tests.support import run_async
-
-
-@pytest.fixture
-def fresh(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
-    """An empty database of the same kind as the test database."""
-    if settings.is_sqlite:
-        yield settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'mig.db'}"})
-        return
-    name = f"medcard_migration_{os.getpid()}"
-    admin = make_url(settings.database_url)
-
-    async def admin_sql(statement: str) -> None:
-        engine = make_engine(settings, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-        await engine.dispose()
-
-    run_async(admin_sql(f'DROP DATABASE IF EXISTS "{name}"'))
-    run_async(admin_sql(f'CREATE DATABASE "{name}"'))
-    try:
-        url = admin.set(database=name).render_as_string(hide_password=False)
-        yield settings.model_copy(update={"database_url": url})
-    finally:
-        run_async(admin_sql(f'DROP DATABASE IF EXISTS "{name}"'))
 
 
 def _tables_and_diff(settings: Settings) -> tuple[set[str], list[object]]:
@@ -59,11 +29,11 @@ def _tables_and_diff(settings: Settings) -> tuple[set[str], list[object]]:
     return run_async(run())
 
 
-def test_upgrade_to_head_matches_models_and_downgrade_empties(fresh: Settings) -> None:
-    upgrade(fresh)
-    tables, diff = _tables_and_diff(fresh)
+def test_upgrade_to_head_matches_models_and_downgrade_empties(empty_database: Settings) -> None:
+    upgrade(empty_database)
+    tables, diff = _tables_and_diff(empty_database)
     assert set(Base.metadata.tables) <= tables
     assert diff == [], f"models and migrations disagree: {diff}"
-    downgrade(fresh, "base")
-    tables, _ = _tables_and_diff(fresh)
+    downgrade(empty_database, "base")
+    tables, _ = _tables_and_diff(empty_database)
     assert tables <= {"alembic_version"}

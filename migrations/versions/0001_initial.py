@@ -36,19 +36,26 @@ def upgrade() -> None:
     op.create_table(
         "person",
         sa.Column("document_type", sa.String(length=24), nullable=False),
-        sa.Column("document_number", sa.String(length=32), nullable=False),
+        sa.Column("document_number", medcard.models.base.EncryptedText("person.document_number"), nullable=False),
+        sa.Column("document_number_index", sa.String(length=32), nullable=False),
         sa.Column("nationality", sa.String(length=3), nullable=False),
-        sa.Column("residence_permit_number", sa.String(length=32), nullable=True),
-        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column(
+            "residence_permit_number",
+            medcard.models.base.EncryptedText("person.residence_permit_number"),
+            nullable=True,
+        ),
+        sa.Column("name", medcard.models.base.EncryptedText("person.name"), nullable=False),
         sa.Column("gender", sa.String(length=1), nullable=False),
         sa.Column("birth_date", sa.Date(), nullable=False),
-        sa.Column("phone", sa.String(length=20), nullable=True),
+        sa.Column("phone", medcard.models.base.EncryptedText("person.phone"), nullable=True),
         sa.Column("verified_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("verification_method", sa.String(length=16), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person")),
-        sa.UniqueConstraint("document_type", "document_number", name=op.f("uq_person_document_type_document_number")),
+        sa.UniqueConstraint(
+            "document_type", "document_number_index", name=op.f("uq_person_document_type_document_number_index")
+        ),
     )
     op.create_table(
         "policy_version",
@@ -170,25 +177,26 @@ def upgrade() -> None:
         sa.Column("linked_existing_record", sa.Boolean(), nullable=False),
         sa.Column("activated_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("updated_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("name", medcard.models.base.EncryptedText("card.name"), nullable=False),
         sa.Column("gender", sa.String(length=1), nullable=False),
         sa.Column("ethnicity", sa.String(length=16), nullable=False),
         sa.Column("birth_date", sa.Date(), nullable=False),
         sa.Column("document_type", sa.String(length=24), nullable=False),
-        sa.Column("document_number", sa.String(length=32), nullable=False),
+        sa.Column("document_number", medcard.models.base.EncryptedText("card.document_number"), nullable=False),
+        sa.Column("document_number_index", sa.String(length=32), nullable=False),
         sa.Column("nationality", sa.String(length=3), nullable=False),
-        sa.Column("phone", sa.String(length=20), nullable=False),
+        sa.Column("phone", medcard.models.base.EncryptedText("card.phone"), nullable=False),
         sa.Column("region_code", sa.String(length=6), nullable=False),
-        sa.Column("address", sa.String(length=200), nullable=False),
+        sa.Column("address", medcard.models.base.EncryptedText("card.address"), nullable=False),
         sa.Column("postal_code", sa.String(length=6), nullable=False),
         sa.Column("occupation", sa.String(length=32), nullable=False),
         sa.Column("employer", sa.String(length=100), nullable=False),
         sa.Column("marital_status", sa.String(length=16), nullable=False),
         sa.Column("education", sa.String(length=16), nullable=False),
-        sa.Column("emergency_name", sa.String(length=64), nullable=False),
-        sa.Column("emergency_phone", sa.String(length=20), nullable=False),
+        sa.Column("emergency_name", medcard.models.base.EncryptedText("card.emergency_name"), nullable=False),
+        sa.Column("emergency_phone", medcard.models.base.EncryptedText("card.emergency_phone"), nullable=False),
         sa.Column("emergency_relation", sa.String(length=16), nullable=False),
-        sa.Column("allergy_history", sa.String(length=500), nullable=True),
+        sa.Column("allergy_history", medcard.models.base.EncryptedText("card.allergy_history"), nullable=True),
         sa.Column("blood_type", sa.String(length=8), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
@@ -201,6 +209,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("card", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_card_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_card_document_number_index"), ["document_number_index"], unique=False)
         batch_op.create_index(batch_op.f("ix_card_hospital_id"), ["hospital_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_card_person_id"), ["person_id"], unique=False)
 
@@ -209,9 +218,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.Uuid(), nullable=False),
         sa.Column("hospital_id", sa.Uuid(), nullable=False),
         sa.Column("subject_key", sa.String(length=40), nullable=False),
-        sa.Column(
-            "data", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
-        ),
+        sa.Column("data", medcard.models.base.EncryptedJSON("card_draft.data"), nullable=False),
         sa.Column("last_field", sa.String(length=32), nullable=True),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("updated_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
@@ -250,7 +257,11 @@ def upgrade() -> None:
         sa.Column("account_id", sa.Uuid(), nullable=False),
         sa.Column("relation", sa.String(length=16), nullable=False),
         sa.Column("proof_kind", sa.String(length=24), nullable=False),
-        sa.Column("birth_certificate_number", sa.String(length=16), nullable=True),
+        sa.Column(
+            "birth_certificate_number",
+            medcard.models.base.EncryptedText("guardianship.birth_certificate_number"),
+            nullable=True,
+        ),
         sa.Column("proof_digest", sa.String(length=64), nullable=False),
         sa.Column("provider_reference", sa.String(length=64), nullable=False),
         sa.Column("verified_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
@@ -313,11 +324,17 @@ def upgrade() -> None:
         sa.Column("method", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("document_type", sa.String(length=24), nullable=False),
-        sa.Column("document_number", sa.String(length=32), nullable=False),
+        sa.Column(
+            "document_number", medcard.models.base.EncryptedText("verification_session.document_number"), nullable=False
+        ),
         sa.Column("nationality", sa.String(length=3), nullable=False),
-        sa.Column("residence_permit_number", sa.String(length=32), nullable=True),
-        sa.Column("name", sa.String(length=64), nullable=False),
-        sa.Column("phone", sa.String(length=20), nullable=True),
+        sa.Column(
+            "residence_permit_number",
+            medcard.models.base.EncryptedText("verification_session.residence_permit_number"),
+            nullable=True,
+        ),
+        sa.Column("name", medcard.models.base.EncryptedText("verification_session.name"), nullable=False),
+        sa.Column("phone", medcard.models.base.EncryptedText("verification_session.phone"), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("max_attempts", sa.Integer(), nullable=False),
         sa.Column("score", sa.Double(), nullable=True),
@@ -360,11 +377,21 @@ def upgrade() -> None:
         sa.Column("person_id", sa.Uuid(), nullable=False),
         sa.Column("account_id", sa.Uuid(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("insurance_card_number", sa.String(length=20), nullable=False),
+        sa.Column(
+            "insurance_card_number",
+            medcard.models.base.EncryptedText("insurance_binding.insurance_card_number"),
+            nullable=False,
+        ),
         sa.Column("scheme_code", sa.String(length=3), nullable=False),
         sa.Column("insured_region_code", sa.String(length=6), nullable=False),
-        sa.Column("platform_person_number", sa.String(length=32), nullable=False),
-        sa.Column("voucher_token", sa.String(length=64), nullable=False),
+        sa.Column(
+            "platform_person_number",
+            medcard.models.base.EncryptedText("insurance_binding.platform_person_number"),
+            nullable=False,
+        ),
+        sa.Column(
+            "voucher_token", medcard.models.base.EncryptedText("insurance_binding.voucher_token"), nullable=False
+        ),
         sa.Column("policy_version_id", sa.Uuid(), nullable=False),
         sa.Column("scheme_policy_version_id", sa.Uuid(), nullable=False),
         sa.Column("bound_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
@@ -442,7 +469,8 @@ def upgrade() -> None:
 
     op.create_table(
         "sms_code",
-        sa.Column("phone", sa.String(length=20), nullable=False),
+        sa.Column("phone", medcard.models.base.EncryptedText("sms_code.phone"), nullable=False),
+        sa.Column("phone_index", sa.String(length=32), nullable=False),
         sa.Column("purpose", sa.String(length=24), nullable=False),
         sa.Column("code_hash", sa.String(length=64), nullable=False),
         sa.Column("client_ip", sa.String(length=45), nullable=False),
@@ -461,20 +489,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("sms_code", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sms_code_client_ip"), ["client_ip"], unique=False)
-        batch_op.create_index(batch_op.f("ix_sms_code_phone"), ["phone"], unique=False)
+        batch_op.create_index(batch_op.f("ix_sms_code_phone_index"), ["phone_index"], unique=False)
 
     op.create_table(
         "disease_application",
         sa.Column("binding_id", sa.Uuid(), nullable=False),
         sa.Column("account_id", sa.Uuid(), nullable=False),
-        sa.Column("disease_code", sa.String(length=16), nullable=False),
+        sa.Column(
+            "disease_code", medcard.models.base.EncryptedText("disease_application.disease_code"), nullable=False
+        ),
         sa.Column(
             "materials", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("reviewer_id", sa.Uuid(), nullable=True),
         sa.Column("reviewed_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("review_note", sa.String(length=200), nullable=True),
+        sa.Column("review_note", medcard.models.base.EncryptedText("disease_application.review_note"), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["account_id"], ["account.id"], name=op.f("fk_disease_application_account_id_account")),
@@ -567,7 +597,7 @@ def downgrade() -> None:
 
     op.drop_table("disease_application")
     with op.batch_alter_table("sms_code", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sms_code_phone"))
+        batch_op.drop_index(batch_op.f("ix_sms_code_phone_index"))
         batch_op.drop_index(batch_op.f("ix_sms_code_client_ip"))
 
     op.drop_table("sms_code")
@@ -619,6 +649,7 @@ def downgrade() -> None:
     with op.batch_alter_table("card", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_card_person_id"))
         batch_op.drop_index(batch_op.f("ix_card_hospital_id"))
+        batch_op.drop_index(batch_op.f("ix_card_document_number_index"))
         batch_op.drop_index(batch_op.f("ix_card_account_id"))
 
     op.drop_table("card")

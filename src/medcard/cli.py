@@ -101,5 +101,71 @@ def audit_checkpoint() -> None:
     typer.echo(asyncio.run(run()))
 
 
+keys_app = typer.Typer(
+    help="Field-encryption keys: SM4-GCM data keys and their rotation (R-SEC-08).", no_args_is_help=True
+)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a fresh random secret for MEDCARD_DATA_KEYS (as the next version) or MEDCARD_BLIND_INDEX_KEY.
+
+    Reads MEDCARD_DATA_KEYS only, so it works before the rest of a production setup is complete."""
+    import os
+
+    from medcard.kit.keys import generate_secret, parse_data_keys
+
+    configured = os.environ.get("MEDCARD_DATA_KEYS", "")
+    versions = [int(version[1:]) for version in parse_data_keys(configured)] if configured else [1]
+    typer.echo(f"v{max(versions) + 1}:{generate_secret()}")
+
+
+@keys_app.command("status")
+def keys_status() -> None:
+    """How many stored values each key version holds, per encrypted column."""
+    from medcard.db import make_engine, make_sessionmaker
+    from medcard.kit import keys
+    from medcard.security.rotation import version_counts
+
+    async def run() -> None:
+        engine = make_engine(get_settings())
+        async with make_sessionmaker(engine)() as session:
+            counts = await version_counts(session)
+        await engine.dispose()
+        typer.echo(f"current key version: {keys.active().current}")
+        for column, versions in counts.items():
+            typer.echo(f"{column}: " + (", ".join(f"{v}={n}" for v, n in sorted(versions.items())) or "empty"))
+
+    asyncio.run(run())
+
+
+@keys_app.command("rotate")
+def keys_rotate(batch_size: int = typer.Option(500, min=1, help="Rows per transaction.")) -> None:
+    """Re-encrypt every encrypted value under the newest key version, in audited batches.
+
+    Safe to interrupt and run again: it resumes with the rows still under an older version."""
+    from medcard.db import make_engine, make_sessionmaker, unit_of_work
+    from medcard.kit import keys
+    from medcard.security.rotation import encrypted_tables, rotate_batch
+
+    async def run() -> None:
+        engine = make_engine(get_settings())
+        sessions = make_sessionmaker(engine)
+        for target in encrypted_tables():
+            total = 0
+            while True:
+                async with unit_of_work(sessions) as session:
+                    done = await rotate_batch(session, target=target, batch_size=batch_size)
+                if not done:
+                    break
+                total += done
+            typer.echo(f"{target.table.name}: {total} rows re-encrypted")
+        await engine.dispose()
+        typer.echo(f"every encrypted value is under {keys.active().current}")
+
+    asyncio.run(run())
+
+
 if __name__ == "__main__":
     app()

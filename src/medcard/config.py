@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from medcard.kit.keys import MIN_SECRET_LENGTH, KeyRing, parse_data_keys
+
 DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105 - refused outside development
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,6 +25,13 @@ class Settings(BaseSettings):
     database_echo: bool = False
     secret_key: str = DEV_SECRET
     """Signs session tokens, QR codes and sandbox OAuth codes (HMAC-SM3)."""
+    data_keys: str = ""
+    """SM4-GCM field-encryption keys, ``v1:<secret>,v2:<secret>`` (the highest version encrypts,
+    every listed one decrypts; see ``medcard.kit.keys``). Empty: one key ``v1`` derived from
+    ``secret_key`` — development and tests only, refused in production."""
+    blind_index_key: str = ""
+    """Secret of the HMAC-SM3 blind indexes (ID number, phone). Empty: derived from ``secret_key``
+    — development and tests only, refused in production. Not rotated with the data keys."""
     base_url: str = "http://127.0.0.1:8000"
 
     session_hours: int = Field(default=12, ge=1, le=720)
@@ -43,7 +52,22 @@ class Settings(BaseSettings):
     def _refuse_dev_secrets(self) -> Settings:
         if self.environment != "development" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
             raise ValueError("MEDCARD_SECRET_KEY must be a random value of 32+ characters outside development")
+        data_secrets = parse_data_keys(self.data_keys) if self.data_keys else {}
+        if self.environment == "production":
+            if not data_secrets or not self.blind_index_key:
+                raise ValueError("MEDCARD_DATA_KEYS and MEDCARD_BLIND_INDEX_KEY must be set in production")
+            given = [*data_secrets.values(), self.blind_index_key]
+            if any(len(secret) < MIN_SECRET_LENGTH or secret == self.secret_key for secret in given):
+                raise ValueError(
+                    "MEDCARD_DATA_KEYS secrets and MEDCARD_BLIND_INDEX_KEY must be random values of 32+ characters,"
+                    " distinct from MEDCARD_SECRET_KEY"
+                )
         return self
+
+    def key_ring(self) -> KeyRing:
+        """The field-encryption keys of this deployment (derived from the secret key when unset)."""
+        data_secrets = parse_data_keys(self.data_keys) if self.data_keys else {"v1": self.secret_key}
+        return KeyRing.from_secrets(data_secrets, self.blind_index_key or self.secret_key)
 
     @property
     def is_sqlite(self) -> bool:

@@ -11,13 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from medcard.config import Settings
 from medcard.errors import MedCardError
-from medcard.kit import side_effects
+from medcard.kit import keys, side_effects
 
 T = TypeVar("T")
 
 
 def make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
-    """Engine for ``settings.database_url``; SQLite gets real transactions and foreign keys."""
+    """Engine for ``settings.database_url``; SQLite gets real transactions and foreign keys.
+
+    Installs the settings' field-encryption key ring: encrypted columns read and write through it."""
+    keys.install(settings.key_ring())
     if settings.is_sqlite:
         path = settings.database_url.split("///", 1)[-1]
         if path and path != ":memory:":

@@ -21,6 +21,7 @@ from sqlalchemy.pool import NullPool
 
 from medcard.config import PROJECT_ROOT, Settings
 from medcard.db import make_engine
+from tests.logscan import CAPTURE
 from tests.support import run_async
 
 CHROMIUM = "/usr/bin/chromium"
@@ -36,6 +37,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
 E2E_SECRET = "e2e-secret-0123456789abcdef0123456789abcdef"
+CAPTURE.keys.add(E2E_SECRET)
 
 
 def _free_port() -> int:
@@ -108,6 +110,7 @@ def serve(settings: Settings, tmp: Path) -> Iterator[str]:
         server.terminate()
         server.wait(timeout=10)
         log.close()
+        CAPTURE.add_file(tmp / "server.log")  # the R-SEC-08 log scan reads the live server's lines too
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters.identity import _png_with_text
 from medcard.config import Settings
+from medcard.kit.crypto import sm3_hex
 from medcard.models import AuditEvent
 from tests.identity.helpers import face, resident_passing, start
 
@@ -81,9 +82,9 @@ async def test_r_id_04_face_and_proof_images_are_never_stored(
 
     cells, found = await _scan(db, _needles(marker))
     assert found == []
-    # The scanner does see what IS stored: the verified name and the session's result.
+    # The scanner does see what IS stored: the proof's digest (names are encrypted, R-SEC-08).
     assert cells > 50
-    _, names = await _scan(db, ["王小明".encode()])
-    assert any(place.startswith("person.") for place in names)
+    _, digests = await _scan(db, [sm3_hex(proof).encode()])
+    assert digests == ["guardianship.proof_digest"]
     attempts = (await db.scalars(select(AuditEvent.details).where(AuditEvent.action == "identity.face_attempt"))).all()
     assert attempts and all(set(details) <= {"attempt", "failure_code"} for details in attempts)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medcard.config import Settings
 from medcard.identity.repository import IdentityRepository
 from medcard.kit.clock import clock
+from medcard.kit.keys import blind_index
 from medcard.models import AuditEvent, Person, VerificationSession
 from tests.identity.helpers import (
     SPOOF_FACE,
@@ -54,7 +55,7 @@ async def test_r_id_02_face_session_passes_and_account_holds_the_person(
         "1988-06-15",
     )
     assert me["person"]["verification_method"] == "face"
-    person = await db.scalar(select(Person).where(Person.document_number == number))
+    person = await db.scalar(select(Person).where(Person.document_number_index == blind_index("document", number)))
     assert person is not None and person.verified_at is not None
 
 
@@ -151,7 +152,9 @@ async def test_r_id_02_bank_card_mismatch_fails_the_session_with_its_code(
     assert (refused.status_code, refused.json()["code"]) == (400, "BANK_CARD_CHECK_FAILED")
     state = (await client.get(f"/api/v1/identity/sessions/{session_id}", headers=patient)).json()
     assert (state["status"], state["failure_code"]) == ("failed", "BANK_CARD_MISMATCH")
-    assert await db.scalar(select(Person).where(Person.document_number == number)) is None
+    assert (
+        await db.scalar(select(Person).where(Person.document_number_index == blind_index("document", number))) is None
+    )
 
 
 async def test_r_id_02_bank_card_needs_a_phone(

@@ -16,6 +16,7 @@ from medcard.adapters.identity import _png_with_text
 from medcard.config import Settings
 from medcard.kit.clock import clock
 from medcard.kit.crypto import sm3_hex
+from medcard.kit.keys import blind_index
 from medcard.models import Guardianship, Person
 from tests.factories import bearer, patient_token, verified_account
 from tests.identity.helpers import face, resident_failing_name_check, resident_passing, start
@@ -59,6 +60,15 @@ async def _counts(db: AsyncSession) -> tuple[int, int]:
     persons = await db.scalar(select(func.count()).select_from(Person))
     guardianships = await db.scalar(select(func.count()).select_from(Guardianship))
     return int(persons or 0), int(guardianships or 0)
+
+
+async def _persons_with(db: AsyncSession, document_number: str) -> int:
+    query = (
+        select(func.count())
+        .select_from(Person)
+        .where(Person.document_number_index == blind_index("document", document_number))
+    )
+    return int(await db.scalar(query) or 0)
 
 
 async def test_r_id_07_child_under_14_is_added_with_birth_certificate_number(
@@ -191,7 +201,7 @@ async def test_r_id_07_both_parents_may_add_the_same_child_and_share_the_person(
     for headers in (patient, other_patient):
         response = await _add(client, headers, document_number=child, birth_certificate_number="P110123456")
         assert response.status_code == 201, response.text
-    assert await db.scalar(select(func.count()).select_from(Person).where(Person.document_number == child)) == 1
+    assert await _persons_with(db, child) == 1
     assert len((await client.get("/api/v1/identity/wards", headers=other_patient)).json()) == 1
 
 
@@ -210,4 +220,4 @@ async def test_r_id_02_a_ward_who_verifies_himself_reuses_the_same_person(
     assert (await face(client, other_patient, session_id)).status_code == 200
     me = (await client.get("/api/v1/identity/me", headers=other_patient)).json()
     assert me["person"]["id"] == added.json()["ward"]["id"]
-    assert await db.scalar(select(func.count()).select_from(Person).where(Person.document_number == child)) == 1
+    assert await _persons_with(db, child) == 1

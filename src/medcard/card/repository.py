@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.kit.keys import blind_index
 from medcard.models import Account, Card, CardDraft, Guardianship, Hospital, Person
 
 
@@ -47,7 +48,11 @@ class CardRepository:
         return bool(row[0]), bool(row[1])
 
     async def document_taken_in_scope(self, *, scope: str, document_number: str, except_card: Card) -> bool:
-        condition = (Card.scope == scope) & (Card.document_number == document_number) & (Card.id != except_card.id)
+        condition = (
+            (Card.scope == scope)
+            & (Card.document_number_index == blind_index("document", document_number))
+            & (Card.id != except_card.id)
+        )
         return bool(await self.session.scalar(select(exists().where(condition))))
 
     async def draft(

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.kit.keys import blind_index
 from medcard.models import Account, Guardianship, Hospital, Person, SmsCode, VerificationSession
 
 
@@ -21,7 +22,7 @@ class IdentityRepository:
     async def sms_codes_since(self, *, since: datetime, phone: str | None = None, client_ip: str | None = None) -> int:
         query = select(func.count()).select_from(SmsCode).where(SmsCode.created_at >= since)
         if phone is not None:
-            query = query.where(SmsCode.phone == phone)
+            query = query.where(SmsCode.phone_index == blind_index("phone", phone))
         if client_ip is not None:
             query = query.where(SmsCode.client_ip == client_ip)
         return int(await self.session.scalar(query) or 0)
@@ -29,7 +30,7 @@ class IdentityRepository:
     async def latest_sms_code(self, *, phone: str, purpose: str) -> SmsCode | None:
         query = (
             select(SmsCode)
-            .where(SmsCode.phone == phone, SmsCode.purpose == purpose)
+            .where(SmsCode.phone_index == blind_index("phone", phone), SmsCode.purpose == purpose)
             .order_by(SmsCode.created_at.desc())
             .limit(1)
             .with_for_update()
@@ -48,7 +49,10 @@ class IdentityRepository:
         return await self.session.scalar(query)
 
     async def person_by_document(self, document_type: str, document_number: str) -> Person | None:
-        query = select(Person).where(Person.document_type == document_type, Person.document_number == document_number)
+        query = select(Person).where(
+            Person.document_type == document_type,
+            Person.document_number_index == blind_index("document", document_number),
+        )
         return await self.session.scalar(query)
 
     async def account_holding(self, person: Person) -> Account | None:

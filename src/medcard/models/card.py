@@ -7,9 +7,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from medcard.models.base import Base, utcnow
+from medcard.kit.keys import blind_index
+from medcard.models.base import Base, EncryptedJSON, EncryptedText, utcnow
 from medcard.models.person import Person
 from medcard.models.region import Hospital
 
@@ -26,7 +27,8 @@ class CardDraft(Base):
     hospital_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hospital.id"))
     subject_key: Mapped[str] = mapped_column(String(40))
     """``self`` or the ward's person id."""
-    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("card_draft.data"), default=dict)
+    """The form so far; it holds names, numbers and phones, so the whole object is encrypted."""
     last_field: Mapped[str | None] = mapped_column(String(32))
     revision: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -34,7 +36,8 @@ class CardDraft(Base):
 
 class Card(Base):
     """A patient's electronic health card at one hospital (or region): the 18 form fields,
-    the card number (R-CARD-06) and the display-QR version (R-CARD-07)."""
+    the card number (R-CARD-06) and the display-QR version (R-CARD-07). Personal fields are
+    encrypted at rest (R-SEC-08); the document number has a blind index for lookups."""
 
     __tablename__ = "card"
     __table_args__ = (UniqueConstraint("scope", "person_id"),)
@@ -52,29 +55,35 @@ class Card(Base):
     activated_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    name: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(EncryptedText("card.name"))
     gender: Mapped[str] = mapped_column(String(1))
     ethnicity: Mapped[str] = mapped_column(String(16))
     birth_date: Mapped[date]
     document_type: Mapped[str] = mapped_column(String(24))
-    document_number: Mapped[str] = mapped_column(String(32))
+    document_number: Mapped[str] = mapped_column(EncryptedText("card.document_number"))
+    document_number_index: Mapped[str] = mapped_column(String(32), index=True)
     nationality: Mapped[str] = mapped_column(String(3))
-    phone: Mapped[str] = mapped_column(String(20))
+    phone: Mapped[str] = mapped_column(EncryptedText("card.phone"))
     region_code: Mapped[str] = mapped_column(String(6))
-    address: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(EncryptedText("card.address"))
     postal_code: Mapped[str] = mapped_column(String(6))
     occupation: Mapped[str] = mapped_column(String(32))
     employer: Mapped[str] = mapped_column(String(100))
     marital_status: Mapped[str] = mapped_column(String(16))
     education: Mapped[str] = mapped_column(String(16))
-    emergency_name: Mapped[str] = mapped_column(String(64))
-    emergency_phone: Mapped[str] = mapped_column(String(20))
+    emergency_name: Mapped[str] = mapped_column(EncryptedText("card.emergency_name"))
+    emergency_phone: Mapped[str] = mapped_column(EncryptedText("card.emergency_phone"))
     emergency_relation: Mapped[str] = mapped_column(String(16))
-    allergy_history: Mapped[str | None] = mapped_column(String(500))
+    allergy_history: Mapped[str | None] = mapped_column(EncryptedText("card.allergy_history"))
     blood_type: Mapped[str | None] = mapped_column(String(8))
 
     hospital: Mapped[Hospital] = relationship(lazy="joined")
     person: Mapped[Person] = relationship(lazy="joined")
+
+    @validates("document_number")
+    def _index_document_number(self, _key: str, value: str) -> str:
+        self.document_number_index = blind_index("document", value)
+        return value
 
 
 class PhysicalCard(Base):

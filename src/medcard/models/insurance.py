@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from medcard.models.base import Base
+from medcard.models.base import Base, EncryptedText
 from medcard.models.card import Card
 from medcard.models.policy import PolicyVersion
 
@@ -29,11 +29,11 @@ class InsuranceBinding(Base):
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
     """``active`` or ``unbound``."""
-    insurance_card_number: Mapped[str] = mapped_column(String(20))
+    insurance_card_number: Mapped[str] = mapped_column(EncryptedText("insurance_binding.insurance_card_number"))
     scheme_code: Mapped[str] = mapped_column(String(3))
     insured_region_code: Mapped[str] = mapped_column(String(6))
-    platform_person_number: Mapped[str] = mapped_column(String(32))
-    voucher_token: Mapped[str] = mapped_column(String(64))
+    platform_person_number: Mapped[str] = mapped_column(EncryptedText("insurance_binding.platform_person_number"))
+    voucher_token: Mapped[str] = mapped_column(EncryptedText("insurance_binding.voucher_token"))
     policy_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("policy_version.id"))
     scheme_policy_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("policy_version.id"))
     bound_at: Mapped[datetime]
@@ -81,13 +81,14 @@ class SpecialDiseaseApplication(Base):
 
     binding_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("insurance_binding.id"), index=True)
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
-    disease_code: Mapped[str] = mapped_column(String(16))
+    disease_code: Mapped[str] = mapped_column(EncryptedText("disease_application.disease_code"))
+    """The diagnosis applied for; encrypted at rest (R-SEC-08) like the review note."""
     materials: Mapped[dict[str, Any]] = mapped_column(default=dict)
     """Digests and sizes of the uploaded paper materials (``{"files": [...]}``)."""
     status: Mapped[str] = mapped_column(String(16), default="submitted", index=True)
     """``submitted`` → ``approved`` | ``rejected``."""
     reviewer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_user.id"))
     reviewed_at: Mapped[datetime | None]
-    review_note: Mapped[str | None] = mapped_column(String(200))
+    review_note: Mapped[str | None] = mapped_column(EncryptedText("disease_application.review_note"))
 
     binding: Mapped[InsuranceBinding] = relationship(lazy="joined")

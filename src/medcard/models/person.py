@@ -6,29 +6,40 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from medcard.models.base import Base
+from medcard.kit.keys import blind_index
+from medcard.models.base import Base, EncryptedText
 
 DOCUMENT_TYPES = ("resident_id", "hmt_permit", "foreign_passport")
 
 
 class Person(Base):
-    """A real person as proven by a document: an account holder or a ward (被监护人)."""
+    """A real person as proven by a document: an account holder or a ward (被监护人).
+
+    Document number, name and phone are encrypted at rest (R-SEC-08); one person per document
+    is enforced on the document number's blind index."""
 
     __tablename__ = "person"
-    __table_args__ = (UniqueConstraint("document_type", "document_number"),)
+    __table_args__ = (UniqueConstraint("document_type", "document_number_index"),)
 
     document_type: Mapped[str] = mapped_column(String(24))
-    document_number: Mapped[str] = mapped_column(String(32))
+    document_number: Mapped[str] = mapped_column(EncryptedText("person.document_number"))
+    document_number_index: Mapped[str] = mapped_column(String(32))
+    """HMAC-SM3 blind index of the document number (set whenever the number is)."""
     nationality: Mapped[str] = mapped_column(String(3), default="CHN")
-    residence_permit_number: Mapped[str | None] = mapped_column(String(32))
-    name: Mapped[str] = mapped_column(String(64))
+    residence_permit_number: Mapped[str | None] = mapped_column(EncryptedText("person.residence_permit_number"))
+    name: Mapped[str] = mapped_column(EncryptedText("person.name"))
     gender: Mapped[str] = mapped_column(String(1))
     birth_date: Mapped[date]
-    phone: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(EncryptedText("person.phone"))
     verified_at: Mapped[datetime | None]
     verification_method: Mapped[str | None] = mapped_column(String(16))
+
+    @validates("document_number")
+    def _index_document_number(self, _key: str, value: str) -> str:
+        self.document_number_index = blind_index("document", value)
+        return value
 
 
 class Guardianship(Base):
@@ -43,7 +54,7 @@ class Guardianship(Base):
     relation: Mapped[str] = mapped_column(String(16))
     proof_kind: Mapped[str] = mapped_column(String(24))
     """``household_register`` (户口本) or ``birth_certificate`` (出生证明)."""
-    birth_certificate_number: Mapped[str | None] = mapped_column(String(16))
+    birth_certificate_number: Mapped[str | None] = mapped_column(EncryptedText("guardianship.birth_certificate_number"))
     proof_digest: Mapped[str] = mapped_column(String(64))
     """SM3 of the uploaded proof; the image itself is passed to the authority and not kept."""
     provider_reference: Mapped[str] = mapped_column(String(64))

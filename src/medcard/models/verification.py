@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from medcard.models.base import Base
+from medcard.kit.keys import blind_index
+from medcard.models.base import Base, EncryptedText
 
 VERIFICATION_METHODS = ("face", "bank_card", "sms", "insurance")
 
@@ -23,11 +24,13 @@ class VerificationSession(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     """``pending`` → ``passed`` | ``failed`` | ``expired``."""
     document_type: Mapped[str] = mapped_column(String(24))
-    document_number: Mapped[str] = mapped_column(String(32))
+    document_number: Mapped[str] = mapped_column(EncryptedText("verification_session.document_number"))
     nationality: Mapped[str] = mapped_column(String(3), default="CHN")
-    residence_permit_number: Mapped[str | None] = mapped_column(String(32))
-    name: Mapped[str] = mapped_column(String(64))
-    phone: Mapped[str | None] = mapped_column(String(20))
+    residence_permit_number: Mapped[str | None] = mapped_column(
+        EncryptedText("verification_session.residence_permit_number")
+    )
+    name: Mapped[str] = mapped_column(EncryptedText("verification_session.name"))
+    phone: Mapped[str | None] = mapped_column(EncryptedText("verification_session.phone"))
     attempts: Mapped[int] = mapped_column(default=0)
     max_attempts: Mapped[int] = mapped_column(default=1)
     score: Mapped[float | None]
@@ -38,11 +41,13 @@ class VerificationSession(Base):
 
 
 class SmsCode(Base):
-    """A 6-digit one-time code sent by SMS; only its keyed hash is stored (R-ID-05)."""
+    """A 6-digit one-time code sent by SMS; only its keyed hash is stored (R-ID-05). The phone
+    is encrypted at rest and found through its blind index (R-SEC-08)."""
 
     __tablename__ = "sms_code"
 
-    phone: Mapped[str] = mapped_column(String(20), index=True)
+    phone: Mapped[str] = mapped_column(EncryptedText("sms_code.phone"))
+    phone_index: Mapped[str] = mapped_column(String(32), index=True)
     purpose: Mapped[str] = mapped_column(String(24))
     code_hash: Mapped[str] = mapped_column(String(64))
     client_ip: Mapped[str] = mapped_column(String(45), index=True)
@@ -50,3 +55,8 @@ class SmsCode(Base):
     used_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     verification_session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("verification_session.id"))
+
+    @validates("phone")
+    def _index_phone(self, _key: str, value: str) -> str:
+        self.phone_index = blind_index("phone", value)
+        return value
