@@ -7,6 +7,7 @@ here runs on OpenSSL through the ``cryptography`` package, never pure Python.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac as std_hmac
 import json
@@ -35,6 +36,7 @@ def hmac_sm3(key: bytes, data: bytes) -> bytes:
     return mac.finalize()
 
 
+@functools.lru_cache(maxsize=256)
 def derive_key(secret: str, purpose: str) -> bytes:
     """A separate key per purpose, so a leak of one use never forges another."""
     return hmac_sm3(secret.encode(), b"medcard-key:" + purpose.encode())
