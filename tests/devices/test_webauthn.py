@@ -190,3 +190,17 @@ async def test_r_sec_05_reactivation_revokes_the_old_devices_authenticators(
     await db.refresh(stored)
     assert stored.revoked_at is not None
     assert (await client.get("/api/v1/security", headers=holder.headers)).status_code == 401
+
+
+async def test_r_sec_04_malformed_authenticator_answers_are_refused_not_crashes(
+    client: httpx.AsyncClient, holder: Holder, settings: Settings
+) -> None:
+    """R-SEC-04: a malformed registration or assertion is a clear refusal (the challenge is spent)."""
+    for broken in ({}, {"id": "a", "rawId": "a", "type": "public-key", "response": {"clientDataJSON": "!!"}}):
+        assert (await client.post(f"{REGISTER}/options", headers=holder.headers)).status_code == 200
+        refused = await client.post(REGISTER, json={"credential": broken}, headers=holder.headers)
+        assert refused.status_code == 400 and refused.json()["code"] == "WEBAUTHN_REGISTRATION_FAILED"
+    assert (await _register(client, holder.headers, _authenticator(settings))).status_code == 201
+    assert (await client.post(f"{STEP_UP}/options", headers=holder.headers)).status_code == 200
+    refused = await client.post(STEP_UP, json={"credential": {"id": 5}}, headers=holder.headers)
+    assert refused.status_code == 403 and refused.json()["code"] == "STEP_UP_FAILED"

@@ -26,7 +26,7 @@ from webauthn import (
     verify_registration_response,
 )
 from webauthn.helpers import bytes_to_base64url
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorAttachment,
     AuthenticatorSelectionCriteria,
@@ -243,7 +243,7 @@ async def register(
             expected_origin=origins,
             require_user_verification=True,
         )
-    except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as error:
+    except (WebAuthnException, ValueError, KeyError, TypeError) as error:
         raise AuthenticatorRegistrationFailed(keep_changes=True) from error
     credential_id = bytes_to_base64url(verified.credential_id)
     repository = DeviceRepository(session)
@@ -307,7 +307,7 @@ async def authenticate(
             credential_current_sign_count=0,  # the counter is judged below, after the signature
             require_user_verification=True,
         )
-    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as error:
+    except (WebAuthnException, ValueError, KeyError, TypeError) as error:
         raise StepUpFailed(keep_changes=True) from error
     if not rules.sign_count_ok(verified.new_sign_count, stored.sign_count):
         await record(
