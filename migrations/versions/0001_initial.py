@@ -34,6 +34,19 @@ def upgrade() -> None:
         sa.UniqueConstraint("chain_seq", name=op.f("uq_audit_checkpoint_chain_seq")),
     )
     op.create_table(
+        "login_failure",
+        sa.Column("scope", sa.String(length=16), nullable=False),
+        sa.Column("subject_hash", sa.String(length=64), nullable=True),
+        sa.Column("client_ip", sa.String(length=45), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failure")),
+    )
+    with op.batch_alter_table("login_failure", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_login_failure_client_ip"), ["client_ip"], unique=False)
+        batch_op.create_index(batch_op.f("ix_login_failure_subject_hash"), ["subject_hash"], unique=False)
+
+    op.create_table(
         "person",
         sa.Column("document_type", sa.String(length=24), nullable=False),
         sa.Column("document_number", medcard.models.base.EncryptedText("person.document_number"), nullable=False),
@@ -240,12 +253,14 @@ def upgrade() -> None:
         sa.Column("key_hash", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), nullable=False),
         sa.Column("last_seen_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_region", sa.String(length=24), nullable=False),
+        sa.Column("trusted_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["account_id"], ["account.id"], name=op.f("fk_device_account_id_account")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_device")),
-        sa.UniqueConstraint("key_hash", name=op.f("uq_device_key_hash")),
+        sa.UniqueConstraint("account_id", "key_hash", name=op.f("uq_device_account_id_key_hash")),
     )
     with op.batch_alter_table("device", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_device_account_id"), ["account_id"], unique=False)
@@ -360,15 +375,24 @@ def upgrade() -> None:
         sa.Column("expires_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("user_agent", sa.String(length=256), nullable=False),
+        sa.Column("device_id", sa.Uuid(), nullable=True),
+        sa.Column("region", sa.String(length=24), nullable=False),
+        sa.Column("step_up_reasons", sa.String(length=64), nullable=False),
+        sa.Column("stepped_up_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("step_up_method", sa.String(length=16), nullable=True),
+        sa.Column("challenge", sa.String(length=128), nullable=True),
+        sa.Column("challenge_expires_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["account_id"], ["account.id"], name=op.f("fk_auth_session_account_id_account")),
+        sa.ForeignKeyConstraint(["device_id"], ["device.id"], name=op.f("fk_auth_session_device_id_device")),
         sa.ForeignKeyConstraint(["staff_id"], ["staff_user.id"], name=op.f("fk_auth_session_staff_id_staff_user")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_session")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_auth_session_token_hash")),
     )
     with op.batch_alter_table("auth_session", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_auth_session_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_auth_session_device_id"), ["device_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_auth_session_staff_id"), ["staff_id"], unique=False)
 
     op.create_table(
@@ -492,6 +516,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_sms_code_phone_index"), ["phone_index"], unique=False)
 
     op.create_table(
+        "webauthn_credential",
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("device_id", sa.Uuid(), nullable=False),
+        sa.Column("credential_id", sa.String(length=512), nullable=False),
+        sa.Column("public_key", sa.LargeBinary(), nullable=False),
+        sa.Column("sign_count", sa.BigInteger(), nullable=False),
+        sa.Column("last_used_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"], name=op.f("fk_webauthn_credential_account_id_account")),
+        sa.ForeignKeyConstraint(["device_id"], ["device.id"], name=op.f("fk_webauthn_credential_device_id_device")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webauthn_credential")),
+        sa.UniqueConstraint("credential_id", name=op.f("uq_webauthn_credential_credential_id")),
+    )
+    with op.batch_alter_table("webauthn_credential", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_webauthn_credential_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_webauthn_credential_device_id"), ["device_id"], unique=False)
+
+    op.create_table(
         "disease_application",
         sa.Column("binding_id", sa.Uuid(), nullable=False),
         sa.Column("account_id", sa.Uuid(), nullable=False),
@@ -596,6 +640,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_disease_application_account_id"))
 
     op.drop_table("disease_application")
+    with op.batch_alter_table("webauthn_credential", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webauthn_credential_device_id"))
+        batch_op.drop_index(batch_op.f("ix_webauthn_credential_account_id"))
+
+    op.drop_table("webauthn_credential")
     with op.batch_alter_table("sms_code", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sms_code_phone_index"))
         batch_op.drop_index(batch_op.f("ix_sms_code_client_ip"))
@@ -623,6 +672,7 @@ def downgrade() -> None:
     op.drop_table("insurance_binding")
     with op.batch_alter_table("auth_session", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auth_session_staff_id"))
+        batch_op.drop_index(batch_op.f("ix_auth_session_device_id"))
         batch_op.drop_index(batch_op.f("ix_auth_session_account_id"))
 
     op.drop_table("auth_session")
@@ -668,5 +718,10 @@ def downgrade() -> None:
     op.drop_table("region")
     op.drop_table("policy_version")
     op.drop_table("person")
+    with op.batch_alter_table("login_failure", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_login_failure_subject_hash"))
+        batch_op.drop_index(batch_op.f("ix_login_failure_client_ip"))
+
+    op.drop_table("login_failure")
     op.drop_table("audit_checkpoint")
     # ### end Alembic commands ###

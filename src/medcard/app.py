@@ -18,7 +18,7 @@ from medcard import __version__
 from medcard.adapters import Adapters, sandbox_adapters
 from medcard.config import Settings, get_settings
 from medcard.db import make_engine, make_sessionmaker
-from medcard.errors import MedCardError, NotAuthenticated
+from medcard.errors import MedCardError, NotAuthenticated, retry_after_header
 from medcard.observability import configure_logging
 from medcard.web.render import error_view, language, page
 
@@ -33,6 +33,7 @@ TAGS = [
         "description": "Electronic health card (电子健康卡): apply, autosave, QR, existing-record binding.",
     },
     {"name": "kiosk", "description": "Self-service kiosk (自助机): scan the e-card QR, issue a physical card."},
+    {"name": "devices", "description": "Bound devices, abnormal-login step-up, WebAuthn (fingerprint / face ID)."},
     {"name": "staff", "description": "Staff console: audit log, immutable-field changes with a reason."},
 ]
 
@@ -84,6 +85,7 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.auth.endpoints import router as auth_router
     from medcard.card.endpoints import router as card_router
     from medcard.codes.endpoints import router as codes_router
+    from medcard.devices.endpoints import router as devices_router
     from medcard.hospital.endpoints import router as hospital_router
     from medcard.identity.endpoints import router as identity_router
     from medcard.insurance.endpoints import router as insurance_router
@@ -109,6 +111,7 @@ def _include_routers(app: FastAPI) -> None:
         app.include_router(router, prefix="/api/v1")
     app.include_router(codes_router, prefix="/api/v1")
     app.include_router(security_router, prefix="/api/v1")
+    app.include_router(devices_router, prefix="/api/v1")
     app.include_router(codes_pages_router)
     app.include_router(security_pages_router)
     app.include_router(pages_router)
@@ -130,14 +133,23 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, error: MedCardError) -> Response:
         log.info("request_refused", code=error.code, status=error.status, path=request.url.path)
         if _is_api(request):
-            return JSONResponse(error.problem(request.url.path), status_code=error.status, media_type=PROBLEM_JSON)
+            return JSONResponse(
+                error.problem(request.url.path),
+                status_code=error.status,
+                media_type=PROBLEM_JSON,
+                headers=retry_after_header(error),
+            )
         if isinstance(error, NotAuthenticated):
             staff_area = request.url.path.startswith(("/console", "/kiosk"))
             target = "/console/login" if staff_area else "/login"
             if request.headers.get("hx-request"):
                 return PlainTextResponse("", status_code=200, headers={"HX-Redirect": target})
             return RedirectResponse(target, status_code=303)
-        return page(request, "error.html", {"error": error_view(error, language(request))}, status_code=error.status)
+        response = page(
+            request, "error.html", {"error": error_view(error, language(request))}, status_code=error.status
+        )
+        response.headers.update(retry_after_header(error))
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, error: RequestValidationError) -> Response:

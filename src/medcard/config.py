@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +47,22 @@ class Settings(BaseSettings):
     face_attempts_per_session: int = Field(default=3, ge=1, le=10)
     verification_session_minutes: int = Field(default=15, ge=1, le=120)
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    home_region: str = "beijing"
+    """The login region of loopback and private addresses (a deployment's own network), R-SEC-06."""
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Peers whose ``X-Forwarded-For`` is believed (the reverse proxy in front of the app)."""
+    login_window_minutes: int = Field(default=15, ge=1, le=1440)
+    login_failures_per_subject: int = Field(default=5, ge=1)
+    """Wrong passwords for one username in the window before it is locked (R-SEC-06)."""
+    login_failures_per_ip: int = Field(default=30, ge=1)
+    """Refused logins from one address in the window before the address is refused."""
+    patient_logins_per_account: int = Field(default=20, ge=1)
+    """Logins of one patient account in the window (session churn ceiling)."""
+    webauthn_rp_id: str | None = None
+    """WebAuthn relying-party id; by default the host of ``base_url`` (``localhost`` for an IP:
+    WebAuthn needs a domain, and browsers treat http://localhost as a secure context)."""
+    webauthn_origins: list[str] = Field(default_factory=list)
+    """Origins accepted in WebAuthn responses; by default ``base_url`` with the host above."""
     audit_retention_days: int = Field(default=180, ge=180)
     """How long audit rows are kept (R-SEC-08; the Cybersecurity Law asks for at least 180 days)."""
 
@@ -70,8 +88,27 @@ class Settings(BaseSettings):
         return KeyRing.from_secrets(data_secrets, self.blind_index_key or self.secret_key)
 
     @property
+    def relying_party(self) -> tuple[str, list[str]]:
+        """The WebAuthn relying-party id and the origins it accepts (R-SEC-04)."""
+        url = urlsplit(self.base_url)
+        host = url.hostname or "localhost"
+        if _is_ip(host):
+            host = "localhost"
+        rp_id = self.webauthn_rp_id or host
+        port = f":{url.port}" if url.port else ""
+        return rp_id, self.webauthn_origins or [f"{url.scheme}://{rp_id}{port}"]
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 @lru_cache

@@ -5,19 +5,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters import Adapters
 from medcard.auth.errors import AccountFrozen
-from medcard.auth.service import authenticate
+from medcard.auth.service import Client, authenticate
 from medcard.config import Settings
 from medcard.db import unit_of_work
+from medcard.devices.service import require_step_up
 from medcard.errors import Forbidden, NotAuthenticated
 from medcard.models import Account, AuthSession, StaffUser
 
 PATIENT_COOKIE = "medcard_session"
 STAFF_COOKIE = "medcard_staff"
+DEVICE_COOKIE = "medcard_device"
+DEVICE_HEADER = "x-device-key"
 
 
 def get_settings(request: Request) -> Settings:
@@ -86,7 +89,17 @@ async def current_staff(session: SessionDep, auth: Annotated[AuthSession, Depend
     return staff
 
 
+async def stepped_up_account(
+    account: Annotated[Account, Depends(current_account)], auth: Annotated[AuthSession, Depends(current_auth_session)]
+) -> Account:
+    """The logged-in patient, for a sensitive action: a session opened by an abnormal login
+    (new device, new region, impossible travel) is refused until it steps up (R-SEC-04/06)."""
+    require_step_up(auth)
+    return account
+
+
 AccountDep = Annotated[Account, Depends(current_account)]
+SteppedUpAccountDep = Annotated[Account, Depends(stepped_up_account)]
 PatientSessionDep = Annotated[AuthSession, Depends(current_auth_session)]
 StaffSessionDep = Annotated[AuthSession, Depends(current_staff_session)]
 StaffDep = Annotated[StaffUser, Depends(current_staff)]
@@ -104,7 +117,41 @@ def require_role(*roles: str) -> Callable[..., Coroutine[Any, Any, StaffUser]]:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "0.0.0.0"  # noqa: S104 - a label, not a bind
+    """The caller's address; behind a configured reverse proxy, the nearest address in
+    ``X-Forwarded-For`` that is not one of our proxies."""
+    peer = request.client.host if request.client else "0.0.0.0"  # noqa: S104 - a label, not a bind
+    trusted = set(get_settings(request).trusted_proxies)
+    if peer not in trusted:
+        return peer
+    forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part.strip()]
+    for address in reversed(forwarded):
+        if address not in trusted:
+            return address[:45]
+    return peer
 
 
 ClientIpDep = Annotated[str, Depends(client_ip)]
+
+
+def login_client(request: Request) -> Client:
+    """Address, browser and device key (cookie, or ``X-Device-Key`` for API clients) of a login."""
+    return Client(
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
+        device_key=request.headers.get(DEVICE_HEADER) or request.cookies.get(DEVICE_COOKIE),
+    )
+
+
+LoginClientDep = Annotated[Client, Depends(login_client)]
+
+
+def set_device_cookie(response: Response, device_key: str, settings: Settings) -> None:
+    """Keep the device key in the browser for a year (HttpOnly: scripts never see it)."""
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device_key,
+        max_age=365 * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=settings.environment == "production",
+    )

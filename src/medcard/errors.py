@@ -117,3 +117,9 @@ class RateLimited(MedCardError):
     message_en = "Too many requests"
     hint_zh = "请 {retry_after} 秒后再试。"
     hint_en = "Try again in {retry_after} seconds."
+
+
+def retry_after_header(error: MedCardError) -> dict[str, str]:
+    """``Retry-After`` for a refusal that names a wait (RFC 9110 §10.2.3), else nothing."""
+    wait = error.params.get("retry_after")
+    return {"Retry-After": str(wait)} if isinstance(wait, int) else {}

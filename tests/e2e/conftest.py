@@ -87,6 +87,8 @@ def serve(settings: Settings, tmp: Path) -> Iterator[str]:
         "MEDCARD_DATABASE_URL": settings.database_url,
         "MEDCARD_SANDBOX_LATENCY_SCALE": "0",
         "MEDCARD_BASE_URL": f"http://127.0.0.1:{port}",
+        # The browser tests stand in for a reverse proxy to log in "from" other cities (R-SEC-06).
+        "MEDCARD_TRUSTED_PROXIES": '["127.0.0.1"]',
     }
     cli = [sys.executable, "-m", "medcard.cli"]
     for command in (["db", "upgrade"], ["demo-data"]):

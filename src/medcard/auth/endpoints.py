@@ -2,41 +2,53 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Response
 
-from medcard.adapters.oauth import OAuthCodeInvalid
 from medcard.auth import service
-from medcard.auth.errors import OAuthCodeRejected
 from medcard.auth.schemas import LoginResult, OAuthLogin, StaffLogin
-from medcard.deps import AccountDep, AdaptersDep, PatientSessionDep, SessionDep, SettingsDep
+from medcard.deps import (
+    AccountDep,
+    AdaptersDep,
+    LoginClientDep,
+    PatientSessionDep,
+    SessionDep,
+    SettingsDep,
+    set_device_cookie,
+)
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/oauth", response_model=LoginResult, summary="Patient login with a messaging-app OAuth code")
 async def oauth_login(
-    body: OAuthLogin, request: Request, session: SessionDep, adapters: AdaptersDep, settings: SettingsDep
+    body: OAuthLogin,
+    response: Response,
+    session: SessionDep,
+    adapters: AdaptersDep,
+    settings: SettingsDep,
+    client: LoginClientDep,
 ) -> LoginResult:
-    try:
-        identity = await adapters.oauth.exchange_code(body.code)
-    except OAuthCodeInvalid as error:
-        raise OAuthCodeRejected() from error
-    account, token = await service.login_patient(
-        session, identity=identity, user_agent=request.headers.get("user-agent", ""), hours=settings.session_hours
+    login = await service.login_patient_with_code(
+        session, oauth=adapters.oauth, code=body.code, client=client, settings=settings
     )
-    return LoginResult(token=token, subject_id=account.id, role="patient")
+    set_device_cookie(response, login.device_key, settings)
+    return LoginResult(
+        token=login.token,
+        subject_id=login.account.id,
+        role="patient",
+        device_key=login.device_key,
+        step_up_required=list(login.step_up_reasons),
+    )
 
 
 @router.post(
     "/staff", response_model=LoginResult, summary="Staff login (cashier, kiosk, pharmacy, hotline, reviewer, admin)"
 )
-async def staff_login(body: StaffLogin, request: Request, session: SessionDep, settings: SettingsDep) -> LoginResult:
+async def staff_login(
+    body: StaffLogin, session: SessionDep, settings: SettingsDep, client: LoginClientDep
+) -> LoginResult:
     staff, token = await service.login_staff(
-        session,
-        username=body.username,
-        password=body.password,
-        user_agent=request.headers.get("user-agent", ""),
-        hours=settings.session_hours,
+        session, username=body.username, password=body.password, client=client, settings=settings
     )
     return LoginResult(token=token, subject_id=staff.id, role=staff.role)
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medcard.models import Account, AuthSession, StaffUser
+from medcard.models import Account, AuthSession, LoginFailure, StaffUser
 
 
 class AuthRepository:
-    """Lookups by openid, username and token hash."""
+    """Lookups by openid, username and token hash; refused-login counts."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -22,3 +24,32 @@ class AuthRepository:
 
     async def session_by_token_hash(self, token_hash: str) -> AuthSession | None:
         return await self.session.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash))
+
+    async def nth_latest_failure(
+        self, n: int, *, scope: str, since: datetime, subject_hash: str | None = None, client_ip: str | None = None
+    ) -> datetime | None:
+        """When the ``n``-th most recent refused login since ``since`` happened (None if fewer)."""
+        query = select(LoginFailure.created_at).where(LoginFailure.scope == scope, LoginFailure.created_at > since)
+        if subject_hash is not None:
+            query = query.where(LoginFailure.subject_hash == subject_hash)
+        if client_ip is not None:
+            query = query.where(LoginFailure.client_ip == client_ip)
+        query = query.order_by(LoginFailure.created_at.desc()).offset(n - 1).limit(1)
+        return await self.session.scalar(query)
+
+    async def nth_latest_login(self, n: int, *, account: Account, since: datetime) -> datetime | None:
+        """When the account's ``n``-th most recent session since ``since`` opened (None if fewer)."""
+        query = (
+            select(AuthSession.created_at)
+            .where(AuthSession.account_id == account.id, AuthSession.created_at > since)
+            .order_by(AuthSession.created_at.desc())
+            .offset(n - 1)
+            .limit(1)
+        )
+        return await self.session.scalar(query)
+
+    async def clear_failures(self, *, scope: str, subject_hash: str) -> None:
+        """A correct password ends the username's run of failures."""
+        await self.session.execute(
+            delete(LoginFailure).where(LoginFailure.scope == scope, LoginFailure.subject_hash == subject_hash)
+        )

@@ -25,3 +25,7 @@ class LoginResult(BaseModel):
     token_type: str = "bearer"  # noqa: S105 - OAuth token type name, not a secret
     subject_id: uuid.UUID
     role: str
+    device_key: str | None = None
+    """Patients: the device key to send back as ``X-Device-Key`` (browsers keep it in a cookie)."""
+    step_up_required: list[str] = Field(default_factory=list)
+    """Why this login must step up before sensitive actions (R-SEC-06); empty when it need not."""

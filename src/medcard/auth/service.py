@@ -1,18 +1,30 @@
-"""Logging in and out. Tokens are random; only their SM3 hash is stored."""
+"""Logging in and out. Tokens are random; only their SM3 hash is stored.
+
+Patients log in through the messaging app's OAuth; the login binds the browser as a device and
+may ask for a step-up (``medcard.devices``). Staff log in with a password. Both are rate-limited
+per address, and staff per username, on rows in the database (no Redis needed), and a refused
+staff login looks the same whether the username exists or not (R-SEC-06).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medcard.adapters.oauth import OAuthIdentity
+from medcard.adapters.oauth import MessagingOAuth, OAuthCodeInvalid, OAuthIdentity
 from medcard.audit.service import Actor, record
-from medcard.auth.errors import AccountFrozen, InvalidCredentials
+from medcard.auth import rules
+from medcard.auth.errors import AccountFrozen, InvalidCredentials, OAuthCodeRejected
 from medcard.auth.repository import AuthRepository
+from medcard.config import Settings
+from medcard.devices import service as devices
+from medcard.devices.regions import region_of
+from medcard.errors import RateLimited
 from medcard.kit.clock import clock
-from medcard.kit.crypto import check_password, hash_password, random_token, sm3_hex
-from medcard.models import Account, AuthSession, StaffUser
+from medcard.kit.crypto import check_password, derive_key, hash_password, hmac_sm3, random_token, sm3_hex
+from medcard.models import Account, AuthSession, LoginFailure, StaffUser
 
 # Checked against when the username is unknown, so both answers take the same time.
 _DUMMY_HASH = hash_password("not-a-real-password", salt=b"0" * 16)
@@ -26,24 +38,93 @@ def actor_for_staff(staff: StaffUser) -> Actor:
     return Actor(kind="staff", id=str(staff.id), label=f"{staff.role}:{staff.username}", hospital_id=staff.hospital_id)
 
 
-async def _open_session(session: AsyncSession, *, hours: int, user_agent: str, **owner: object) -> str:
+@dataclass(frozen=True)
+class Client:
+    """Where a login comes from: address, browser and the device key it carries (if any)."""
+
+    ip: str
+    user_agent: str = ""
+    device_key: str | None = None
+
+
+@dataclass(frozen=True)
+class PatientLogin:
+    """A patient's new session: the bearer token, the device key to keep, and why the login
+    must step up before sensitive actions (empty for a normal login)."""
+
+    account: Account
+    token: str
+    device_key: str
+    step_up_reasons: tuple[str, ...]
+
+
+async def _open_session(session: AsyncSession, *, settings: Settings, client: Client, **fields: object) -> str:
     token = random_token()
     session.add(
         AuthSession(
             token_hash=sm3_hex(token),
-            expires_at=clock.now() + timedelta(hours=hours),
-            user_agent=user_agent[:256],
-            **owner,
+            expires_at=clock.now() + timedelta(hours=settings.session_hours),
+            user_agent=client.user_agent[:256],
+            **fields,
         )
     )
     await session.flush()
     return token
 
 
+def _window(settings: Settings) -> timedelta:
+    return timedelta(minutes=settings.login_window_minutes)
+
+
+async def _refuse_when_locked(
+    session: AsyncSession, *, scope: str, client_ip: str, subject_hash: str | None, settings: Settings
+) -> None:
+    """Refuse (429 with Retry-After) while the address, or the username, has too many refusals."""
+    repository = AuthRepository(session)
+    now = clock.now()
+    since = now - _window(settings)
+    checks: list[tuple[int, str | None, str | None]] = [(settings.login_failures_per_ip, None, client_ip)]
+    if subject_hash is not None:
+        checks.append((settings.login_failures_per_subject, subject_hash, None))
+    for limit, subject, ip in checks:
+        nth = await repository.nth_latest_failure(limit, scope=scope, since=since, subject_hash=subject, client_ip=ip)
+        wait = rules.retry_after(nth, window=_window(settings), now=now)
+        if wait is not None:
+            raise RateLimited(retry_after=wait)
+
+
+async def _count_failure(session: AsyncSession, *, scope: str, client_ip: str, subject_hash: str | None) -> None:
+    failure = LoginFailure(scope=scope, subject_hash=subject_hash, client_ip=client_ip[:45])
+    session.add(failure)
+    await session.flush()
+    await record(
+        session,
+        actor=Actor(kind="anonymous", id="-", label=f"{scope}-login"),
+        action="auth.login_refused",
+        subject=failure,
+        result="refused",
+    )
+
+
+async def login_patient_with_code(
+    session: AsyncSession, *, oauth: MessagingOAuth, code: str, client: Client, settings: Settings
+) -> PatientLogin:
+    """Exchange the messaging app's code and log the patient in; a refused code counts
+    against the address."""
+    await _refuse_when_locked(session, scope="patient", client_ip=client.ip, subject_hash=None, settings=settings)
+    try:
+        identity = await oauth.exchange_code(code)
+    except OAuthCodeInvalid as error:
+        await _count_failure(session, scope="patient", client_ip=client.ip, subject_hash=None)
+        raise OAuthCodeRejected(keep_changes=True) from error
+    return await login_patient(session, identity=identity, client=client, settings=settings)
+
+
 async def login_patient(
-    session: AsyncSession, *, identity: OAuthIdentity, user_agent: str, hours: int
-) -> tuple[Account, str]:
-    """Find or create the account for ``identity.openid`` and open a session for it."""
+    session: AsyncSession, *, identity: OAuthIdentity, client: Client, settings: Settings
+) -> PatientLogin:
+    """Find or create the account for ``identity.openid``, bind the device and open a session.
+    A frozen security profile still logs in: reactivation needs a session (R-SEC-05)."""
     repository = AuthRepository(session)
     account = await repository.account_by_openid(identity.openid)
     if account is None:
@@ -53,21 +134,59 @@ async def login_patient(
         await record(session, actor=actor_for_account(account), action="account.create", subject=account)
     if account.status == "frozen":
         raise AccountFrozen()
-    account.last_login_at = clock.now()
-    token = await _open_session(session, hours=hours, user_agent=user_agent, account_id=account.id)
-    await record(session, actor=actor_for_account(account), action="auth.login", subject=account)
-    return account, token
+    now = clock.now()
+    nth = await repository.nth_latest_login(
+        settings.patient_logins_per_account, account=account, since=now - _window(settings)
+    )
+    wait = rules.retry_after(nth, window=_window(settings), now=now)
+    if wait is not None:
+        raise RateLimited(retry_after=wait)
+    region = region_of(client.ip, home_region=settings.home_region)
+    actor = actor_for_account(account)
+    recognition = await devices.recognise(
+        session,
+        account=account,
+        device_key=client.device_key,
+        user_agent=client.user_agent,
+        region=region,
+        settings=settings,
+        actor=actor,
+    )
+    account.last_login_at = now
+    token = await _open_session(
+        session,
+        settings=settings,
+        client=client,
+        account_id=account.id,
+        device_id=recognition.device.id,
+        region=region,
+        step_up_reasons=",".join(recognition.reasons),
+    )
+    details = {"region": region, "step_up": list(recognition.reasons)}
+    await record(session, actor=actor, action="auth.login", subject=account, details=details)
+    return PatientLogin(account, token, recognition.device_key, recognition.reasons)
+
+
+def _subject_hash(settings: Settings, scope: str, username: str) -> str:
+    return hmac_sm3(derive_key(settings.secret_key, "login-subject"), f"{scope}:{username.lower()}".encode()).hex()
 
 
 async def login_staff(
-    session: AsyncSession, *, username: str, password: str, user_agent: str, hours: int
+    session: AsyncSession, *, username: str, password: str, client: Client, settings: Settings
 ) -> tuple[StaffUser, str]:
-    """Check a staff user's password and open a session; one answer for every failure."""
-    staff = await AuthRepository(session).staff_by_username(username)
+    """Check a staff user's password and open a session. Unknown usernames, wrong passwords
+    and inactive users get one answer in the same time (a dummy hash is checked), and count
+    alike towards the username's and the address's lock."""
+    subject = _subject_hash(settings, "staff", username)
+    await _refuse_when_locked(session, scope="staff", client_ip=client.ip, subject_hash=subject, settings=settings)
+    repository = AuthRepository(session)
+    staff = await repository.staff_by_username(username)
     valid = check_password(password, staff.password_hash if staff else _DUMMY_HASH)
     if staff is None or not valid or not staff.active:
-        raise InvalidCredentials()
-    token = await _open_session(session, hours=hours, user_agent=user_agent, staff_id=staff.id)
+        await _count_failure(session, scope="staff", client_ip=client.ip, subject_hash=subject)
+        raise InvalidCredentials(keep_changes=True)
+    await repository.clear_failures(scope="staff", subject_hash=subject)
+    token = await _open_session(session, settings=settings, client=client, staff_id=staff.id)
     await record(session, actor=actor_for_staff(staff), action="auth.staff_login", subject=staff)
     return staff, token
 

@@ -16,7 +16,7 @@ from medcard.codes.schemas import (
     VerificationCheck,
     VerificationRead,
 )
-from medcard.deps import AccountDep, SessionDep, SettingsDep, require_role
+from medcard.deps import SessionDep, SettingsDep, SteppedUpAccountDep, require_role
 from medcard.models import StaffUser
 
 router = APIRouter(prefix="/codes", tags=["codes"])
@@ -25,7 +25,7 @@ PosDep = Annotated[StaffUser, Depends(require_role("cashier", "pharmacy"))]
 
 @router.post("/payment", response_model=PaymentCodeRead, summary="Issue a 60-second payment code (R-SEC-02)")
 async def issue_payment_code(
-    body: PaymentCodeRequest, session: SessionDep, account: AccountDep, settings: SettingsDep
+    body: PaymentCodeRequest, session: SessionDep, account: SteppedUpAccountDep, settings: SettingsDep
 ) -> PaymentCodeRead:
     card = await card_service.card_of_account(session, account=account, card_id=body.card_id)
     return PaymentCodeRead.of(await service.issue(session, account=account, card=card, settings=settings))

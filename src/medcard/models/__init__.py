@@ -1,6 +1,6 @@
 """Every ORM table, re-exported so ``Base.metadata`` knows them all."""
 
-from medcard.models.account import STAFF_ROLES, Account, AuthSession, StaffUser
+from medcard.models.account import STAFF_ROLES, Account, AuthSession, LoginFailure, StaffUser
 from medcard.models.audit import AuditEvent
 from medcard.models.base import Base
 from medcard.models.card import Card, CardDraft, PhysicalCard
@@ -10,7 +10,14 @@ from medcard.models.kiosk import KioskServiceRequest
 from medcard.models.person import DOCUMENT_TYPES, Guardianship, Person
 from medcard.models.policy import PolicyVersion
 from medcard.models.region import Hospital, Region
-from medcard.models.security import BILL_VISIBILITY, FAMILY_SCOPES, AuditCheckpoint, Device, SecurityProfile
+from medcard.models.security import (
+    BILL_VISIBILITY,
+    FAMILY_SCOPES,
+    AuditCheckpoint,
+    Device,
+    SecurityProfile,
+    WebAuthnCredential,
+)
 from medcard.models.verification import VERIFICATION_METHODS, SmsCode, VerificationSession
 
 __all__ = [
@@ -32,6 +39,7 @@ __all__ = [
     "Hospital",
     "InsuranceBinding",
     "KioskServiceRequest",
+    "LoginFailure",
     "OutOfRegionFiling",
     "PaymentCode",
     "Person",
@@ -43,4 +51,5 @@ __all__ = [
     "SpecialDiseaseApplication",
     "StaffUser",
     "VerificationSession",
+    "WebAuthnCredential",
 ]

@@ -53,3 +53,26 @@ class AuthSession(Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     user_agent: Mapped[str] = mapped_column(String(256), default="")
+    device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("device.id"), index=True)
+    region: Mapped[str] = mapped_column(String(24), default="")
+    """Where the login came from (a city code from the IP, R-SEC-06)."""
+    step_up_reasons: Mapped[str] = mapped_column(String(64), default="")
+    """Why this login looked abnormal (``new_device``, ``new_region``, ``impossible_travel``,
+    comma-separated); empty for a normal login. Sensitive actions wait for a step-up."""
+    stepped_up_at: Mapped[datetime | None]
+    step_up_method: Mapped[str | None] = mapped_column(String(16))
+    challenge: Mapped[str | None] = mapped_column(String(128))
+    """The pending WebAuthn challenge (base64url), single use."""
+    challenge_expires_at: Mapped[datetime | None]
+
+
+class LoginFailure(Base):
+    """One refused login (R-SEC-06 rate limits): counted per subject and per client IP in a
+    window. ``subject_hash`` is an HMAC-SM3 of the username, so the table names nobody."""
+
+    __tablename__ = "login_failure"
+
+    scope: Mapped[str] = mapped_column(String(16))
+    """``staff`` or ``patient``."""
+    subject_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    client_ip: Mapped[str] = mapped_column(String(45), index=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from medcard.models.base import Base, utcnow
@@ -44,14 +44,37 @@ class SecurityProfile(Base):
 
 
 class Device(Base):
-    """A device bound to an account at login (R-SEC-04/06); only the SM3 of its key is kept."""
+    """A browser or phone bound to an account at login (设备绑定, R-SEC-04/06). The device key
+    lives in an HttpOnly cookie; only its HMAC-SM3 is kept. The account's first device is
+    trusted at once; a later one becomes trusted after a step-up (二次验证)."""
 
     __tablename__ = "device"
+    __table_args__ = (UniqueConstraint("account_id", "key_hash"),)
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
     label: Mapped[str] = mapped_column(String(64), default="")
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_region: Mapped[str] = mapped_column(String(24), default="")
+    trusted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class WebAuthnCredential(Base):
+    """A platform authenticator (fingerprint / face ID, 指纹/面容) registered on a bound device
+    through WebAuthn (R-SEC-04). The sign count must grow with every use: a count that goes
+    back means a cloned authenticator and is refused."""
+
+    __tablename__ = "webauthn_credential"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("device.id"), index=True)
+    credential_id: Mapped[str] = mapped_column(String(512), unique=True)
+    """base64url of the authenticator's credential id."""
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    """COSE-encoded public key."""
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 
 

@@ -7,7 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from medcard.auth.service import actor_for_account
-from medcard.deps import AccountDep, PatientSessionDep, SessionDep, SettingsDep, require_role
+from medcard.deps import (
+    AccountDep,
+    PatientSessionDep,
+    SessionDep,
+    SettingsDep,
+    SteppedUpAccountDep,
+    require_role,
+)
 from medcard.models import StaffUser
 from medcard.security import service
 from medcard.security.schemas import (
@@ -30,7 +37,9 @@ async def get_security(session: SessionDep, account: AccountDep) -> SecurityRead
 
 
 @router.put("/pin", response_model=SecurityRead, summary="Set or reset the payment password (R-SEC-03)")
-async def set_pin(body: PinSet, session: SessionDep, account: AccountDep, settings: SettingsDep) -> SecurityRead:
+async def set_pin(
+    body: PinSet, session: SessionDep, account: SteppedUpAccountDep, settings: SettingsDep
+) -> SecurityRead:
     profile = await service.set_pin(
         session, account=account, pin=body.pin, settings=settings, verification_id=body.verification_id
     )
@@ -54,14 +63,14 @@ async def freeze(session: SessionDep, account: AccountDep, auth: PatientSessionD
 async def reactivate(
     body: Reactivation, session: SessionDep, account: AccountDep, auth: PatientSessionDep
 ) -> SecurityRead:
-    profile = await service.reactivate(
-        session, account=account, verification_id=body.verification_id, current_session_id=auth.id
-    )
+    profile = await service.reactivate(session, account=account, verification_id=body.verification_id, auth=auth)
     return SecurityRead.of(profile)
 
 
 @router.put("/settings", response_model=SecurityRead, summary="Permission settings and limits (R-SEC-06/07)")
-async def update_settings(body: SecuritySettingsUpdate, session: SessionDep, account: AccountDep) -> SecurityRead:
+async def update_settings(
+    body: SecuritySettingsUpdate, session: SessionDep, account: SteppedUpAccountDep
+) -> SecurityRead:
     changes = body.model_dump(exclude_none=True)
     return SecurityRead.of(await service.update_settings(session, account=account, changes=changes))
 

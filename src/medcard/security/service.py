@@ -19,9 +19,10 @@ from medcard.audit.service import Actor, record
 from medcard.auth.service import actor_for_account, actor_for_staff
 from medcard.codes.repository import CodeRepository
 from medcard.config import Settings
+from medcard.devices import service as devices
 from medcard.kit.clock import clock
 from medcard.kit.crypto import derive_key, hmac_sm3
-from medcard.models import Account, Card, SecurityProfile, StaffUser
+from medcard.models import Account, AuthSession, Card, SecurityProfile, StaffUser
 from medcard.security import rules
 from medcard.security.errors import (
     AccountNotVerified,
@@ -194,9 +195,10 @@ async def report_loss(
 
 
 async def reactivate(
-    session: AsyncSession, *, account: Account, verification_id: uuid.UUID | None, current_session_id: uuid.UUID
+    session: AsyncSession, *, account: Account, verification_id: uuid.UUID | None, auth: AuthSession
 ) -> SecurityProfile:
-    """Lift a freeze after a fresh identity verification; the other sessions (the old device) end."""
+    """Lift a freeze after a fresh identity verification, which is also this session's step-up.
+    Every other device is unbound with its sessions and authenticators (R-SEC-05)."""
     profile = await profile_of(session, account, lock=True)
     if profile.frozen_at is None:
         raise NotFrozen()
@@ -205,8 +207,12 @@ async def reactivate(
     profile.frozen_at = None
     profile.frozen_reason = None
     profile.frozen_by = None
-    await SecurityRepository(session).revoke_sessions(account, keep=current_session_id, now=now)
-    await record(session, actor=actor_for_account(account), action="security.reactivate", subject=profile)
+    await SecurityRepository(session).revoke_sessions(account, keep=auth.id, now=now)
+    actor = actor_for_account(account)
+    unbound = await devices.keep_only(session, account=account, auth=auth, actor=actor)
+    await record(
+        session, actor=actor, action="security.reactivate", subject=profile, details={"devices_unbound": unbound}
+    )
     return profile
 
 

@@ -14,7 +14,7 @@ from medcard.card import qr
 from medcard.card.repository import CardRepository
 from medcard.codes import rules, service
 from medcard.db import attempt
-from medcard.deps import AccountDep, SessionDep, SettingsDep, require_role
+from medcard.deps import SessionDep, SettingsDep, SteppedUpAccountDep, require_role
 from medcard.errors import InvalidInput, NotFound
 from medcard.kit import barcode
 from medcard.models import Account, Card, StaffUser
@@ -50,7 +50,7 @@ async def _code_fragment(
 async def payment_code_page(
     request: Request,
     session: SessionDep,
-    account: AccountDep,
+    account: SteppedUpAccountDep,
     card_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Response:
     """My payment code: the page loads the code fragment, which refreshes itself every minute."""
@@ -63,7 +63,7 @@ async def payment_code_page(
 async def fresh_code(
     request: Request,
     session: SessionDep,
-    account: AccountDep,
+    account: SteppedUpAccountDep,
     settings: SettingsDep,
     card_id: Annotated[uuid.UUID, Query()],
 ) -> Response:

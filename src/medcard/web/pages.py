@@ -8,23 +8,25 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from medcard.adapters.oauth import OAuthCodeInvalid
 from medcard.audit.repository import AuditRepository
 from medcard.auth import service as auth_service
 from medcard.auth.errors import OAuthCodeRejected
+from medcard.db import attempt
 from medcard.deps import (
     PATIENT_COOKIE,
     STAFF_COOKIE,
     AccountDep,
     AdaptersDep,
+    LoginClientDep,
     PatientSessionDep,
     SessionDep,
     SettingsDep,
     StaffDep,
     StaffSessionDep,
     require_role,
+    set_device_cookie,
 )
-from medcard.errors import MedCardError
+from medcard.errors import retry_after_header
 from medcard.kit.crypto import random_token
 from medcard.models import StaffUser
 from medcard.web.render import LANG_COOKIE, error_view, language, page
@@ -76,22 +78,21 @@ async def oauth_callback(
     session: SessionDep,
     adapters: AdaptersDep,
     settings: SettingsDep,
+    client: LoginClientDep,
     code: Annotated[str, Query(max_length=512)],
     state: Annotated[str, Query(max_length=64)],
 ) -> Response:
     if state != request.cookies.get(OAUTH_STATE_COOKIE):
         raise OAuthCodeRejected()
-    try:
-        identity = await adapters.oauth.exchange_code(code)
-    except OAuthCodeInvalid as error:
-        raise OAuthCodeRejected() from error
-    _account, token = await auth_service.login_patient(
-        session, identity=identity, user_agent=request.headers.get("user-agent", ""), hours=settings.session_hours
+    login = await auth_service.login_patient_with_code(
+        session, oauth=adapters.oauth, code=code, client=client, settings=settings
     )
-    response = RedirectResponse("/me", status_code=303)
+    # An abnormal login lands on the step-up page first (it can still go on to /me).
+    response = RedirectResponse("/security/step-up" if login.step_up_reasons else "/me", status_code=303)
     _set_cookie(
-        response, PATIENT_COOKIE, token, hours=settings.session_hours, secure=settings.environment == "production"
+        response, PATIENT_COOKIE, login.token, hours=settings.session_hours, secure=settings.environment == "production"
     )
+    set_device_cookie(response, login.device_key, settings)
     response.delete_cookie(OAUTH_STATE_COOKIE)
     return response
 
@@ -122,24 +123,27 @@ async def console_login(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    client: LoginClientDep,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=128)],
 ) -> Response:
-    try:
-        staff, token = await auth_service.login_staff(
-            session,
-            username=username,
-            password=password,
-            user_agent=request.headers.get("user-agent", ""),
-            hours=settings.session_hours,
-        )
-    except MedCardError as error:
-        return page(
+    staff_token, error = await attempt(
+        session,
+        lambda: auth_service.login_staff(
+            session, username=username, password=password, client=client, settings=settings
+        ),
+    )
+    if staff_token is None:
+        assert error is not None
+        refused = page(
             request,
             "console/login.html",
             {"error": error_view(error, language(request)), "username": username},
             status_code=error.status,
         )
+        refused.headers.update(retry_after_header(error))
+        return refused
+    staff, token = staff_token
     response = RedirectResponse("/kiosk" if staff.role == "kiosk" else "/console", status_code=303)
     _set_cookie(
         response, STAFF_COOKIE, token, hours=settings.session_hours, secure=settings.environment == "production"

@@ -3,17 +3,23 @@ settings; the console's hotline loss report and audit-chain check. Same services
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from medcard.audit import chain
 from medcard.audit.repository import AuditRepository
+from medcard.auth.service import actor_for_account
 from medcard.db import attempt
 from medcard.deps import AccountDep, PatientSessionDep, SessionDep, SettingsDep, require_role
+from medcard.devices import service as devices
+from medcard.devices.regions import region_label
+from medcard.devices.schemas import StepUpRead
 from medcard.errors import MedCardError
-from medcard.models import Account, StaffUser
+from medcard.models import Account, AuthSession, StaffUser
 from medcard.security import service
 from medcard.web.render import error_view, language, page
 
@@ -21,6 +27,12 @@ router = APIRouter(include_in_schema=False)
 HotlineDep = Annotated[StaffUser, Depends(require_role("hotline"))]
 AuditorDep = Annotated[StaffUser, Depends(require_role("reviewer"))]
 
+T = TypeVar("T")
+REASON_LABELS = {
+    "new_device": ("新设备登录", "a new device"),
+    "new_region": ("异地登录", "a new region"),
+    "impossible_travel": ("短时间内异地登录(不可能的行程)", "impossible travel since the last login"),
+}
 BILL_LABELS = {
     "self": ("仅本人", "Only me"),
     "guardians": ("本人及监护人", "Me and guardians"),
@@ -34,15 +46,27 @@ SCOPE_LABELS = {
 
 
 async def _security_page(
-    request: Request, session: SessionDep, account: Account, *, error: MedCardError | None = None, notice: str = ""
+    request: Request,
+    session: SessionDep,
+    account: Account,
+    auth: AuthSession,
+    *,
+    error: MedCardError | None = None,
+    notice: str = "",
 ) -> Response:
     profile = await service.profile_of(session, account)
+    lang = language(request)
     values: dict[str, Any] = {
         "profile": profile,
         "notice": notice,
         "bill_labels": BILL_LABELS,
         "scope_labels": SCOPE_LABELS,
         "verification_id": await service.latest_verification_id(session, account),
+        "devices": await devices.devices_of(session, account),
+        "current_device_id": auth.device_id,
+        "region_label": lambda code: region_label(code, lang),
+        "step_up": StepUpRead.of(auth),
+        "has_authenticator": await devices.has_authenticator(session, account, auth),
     }
     if error is not None:
         values["error"] = error_view(error, language(request))
@@ -50,8 +74,16 @@ async def _security_page(
 
 
 @router.get("/security", response_class=HTMLResponse)
-async def security_page(request: Request, session: SessionDep, account: AccountDep) -> Response:
-    return await _security_page(request, session, account)
+async def security_page(
+    request: Request, session: SessionDep, account: AccountDep, auth: PatientSessionDep
+) -> Response:
+    return await _security_page(request, session, account, auth)
+
+
+async def _after_step_up(auth: AuthSession, operation: Callable[[], Awaitable[T]]) -> T:
+    """Run a sensitive operation only in a session that needs no step-up (R-SEC-04/06)."""
+    devices.require_step_up(auth)
+    return await operation()
 
 
 @router.post("/security/pin", response_class=HTMLResponse)
@@ -59,6 +91,7 @@ async def set_pin(
     request: Request,
     session: SessionDep,
     account: AccountDep,
+    auth: PatientSessionDep,
     settings: SettingsDep,
     pin: Annotated[str, Form(max_length=12)],
 ) -> Response:
@@ -66,15 +99,20 @@ async def set_pin(
     verification_id = await service.latest_verification_id(session, account)
     _, error = await attempt(
         session,
-        lambda: service.set_pin(session, account=account, pin=pin, settings=settings, verification_id=verification_id),
+        lambda: _after_step_up(
+            auth,
+            lambda: service.set_pin(
+                session, account=account, pin=pin, settings=settings, verification_id=verification_id
+            ),
+        ),
     )
-    return await _security_page(request, session, account, error=error, notice="" if error else "pin")
+    return await _security_page(request, session, account, auth, error=error, notice="" if error else "pin")
 
 
 @router.post("/security/freeze", response_class=HTMLResponse)
 async def freeze(request: Request, session: SessionDep, account: AccountDep, auth: PatientSessionDep) -> Response:
     await service.freeze_self(session, account=account, current_session_id=auth.id)
-    return await _security_page(request, session, account, notice="frozen")
+    return await _security_page(request, session, account, auth, notice="frozen")
 
 
 @router.post("/security/reactivate", response_class=HTMLResponse)
@@ -82,11 +120,9 @@ async def reactivate(request: Request, session: SessionDep, account: AccountDep,
     verification_id = await service.latest_verification_id(session, account)
     _, error = await attempt(
         session,
-        lambda: service.reactivate(
-            session, account=account, verification_id=verification_id, current_session_id=auth.id
-        ),
+        lambda: service.reactivate(session, account=account, verification_id=verification_id, auth=auth),
     )
-    return await _security_page(request, session, account, error=error, notice="" if error else "reactivated")
+    return await _security_page(request, session, account, auth, error=error, notice="" if error else "reactivated")
 
 
 @router.post("/security/settings", response_class=HTMLResponse)
@@ -94,13 +130,71 @@ async def update_settings(
     request: Request,
     session: SessionDep,
     account: AccountDep,
+    auth: PatientSessionDep,
     bill_visibility: Annotated[str, Form(pattern="^(self|guardians|family)$")],
     family_scope: Annotated[str, Form(pattern="^(none|cards|cards_and_bills)$")],
 ) -> Response:
-    await service.update_settings(
-        session, account=account, changes={"bill_visibility": bill_visibility, "family_scope": family_scope}
+    changes: dict[str, object] = {"bill_visibility": bill_visibility, "family_scope": family_scope}
+    _, error = await attempt(
+        session,
+        lambda: _after_step_up(auth, lambda: service.update_settings(session, account=account, changes=changes)),
     )
-    return await _security_page(request, session, account, notice="settings")
+    return await _security_page(request, session, account, auth, error=error, notice="" if error else "settings")
+
+
+@router.post("/security/devices/{device_id}/unbind", response_class=HTMLResponse)
+async def unbind_device(
+    request: Request, session: SessionDep, account: AccountDep, auth: PatientSessionDep, device_id: uuid.UUID
+) -> Response:
+    """Unbind a device (its sessions end, its fingerprint / face ID is revoked); needs step-up."""
+    actor = actor_for_account(account)
+    _, error = await attempt(
+        session,
+        lambda: _after_step_up(
+            auth, lambda: devices.unbind(session, account=account, device_id=device_id, actor=actor)
+        ),
+    )
+    if error is None and device_id == auth.device_id:
+        return RedirectResponse("/login", status_code=303)
+    return await _security_page(request, session, account, auth, error=error, notice="" if error else "unbound")
+
+
+@router.get("/security/step-up", response_class=HTMLResponse)
+async def step_up_page(request: Request, session: SessionDep, account: AccountDep, auth: PatientSessionDep) -> Response:
+    """Second verification after an abnormal login: this device's fingerprint / face ID, or a
+    fresh identity verification (face, SMS, …)."""
+    return await _step_up_page(request, session, account, auth)
+
+
+async def _step_up_page(
+    request: Request, session: SessionDep, account: Account, auth: AuthSession, *, error: MedCardError | None = None
+) -> Response:
+    lang = language(request)
+    values: dict[str, Any] = {
+        "step_up": StepUpRead.of(auth),
+        "has_authenticator": await devices.has_authenticator(session, account, auth),
+        "region": region_label(auth.region, lang),
+        "reason_labels": REASON_LABELS,
+    }
+    if error is not None:
+        values["error"] = error_view(error, lang)
+    return page(request, "security/step_up.html", values, status_code=error.status if error else 200)
+
+
+@router.post("/security/step-up/verification", response_class=HTMLResponse)
+async def step_up_with_verification(
+    request: Request, session: SessionDep, account: AccountDep, auth: PatientSessionDep
+) -> Response:
+    """Fallback step-up: the latest identity verification, if fresh and done after this login."""
+    verification_id = await service.latest_verification_id(session, account)
+    actor = actor_for_account(account)
+    _, error = await attempt(
+        session,
+        lambda: devices.step_up_with_verification(
+            session, account=account, auth=auth, verification_id=verification_id, actor=actor
+        ),
+    )
+    return await _step_up_page(request, session, account, auth, error=error)
 
 
 @router.get("/console/security/loss-report", response_class=HTMLResponse)
