@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medcard.audit.chain import remember
 from medcard.models import AuditEvent, Base
 
 
@@ -36,7 +35,8 @@ async def record(
     hospital_id: uuid.UUID | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one audit row. ``details`` must never hold raw personal data (mask it first)."""
+    """Append one audit row, unsealed: the sealer links it into the hash chain after it commits
+    (:mod:`medcard.audit.chain`). ``details`` must never hold raw personal data (mask it first)."""
     if subject.id is None:
         await session.flush()
     event = AuditEvent(
@@ -52,5 +52,4 @@ async def record(
     )
     session.add(event)
     await session.flush()
-    remember(session, event)
     return event
