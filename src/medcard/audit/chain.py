@@ -72,7 +72,8 @@ async def seal(session: AsyncSession, *, batch: int = SEAL_BATCH) -> int:
     """Link up to ``batch`` committed unsealed rows onto the chain head, in ``at`` then id
     order; returns how many. The caller commits (one batch per transaction keeps the lock short)."""
     if session.get_bind().dialect.name == "postgresql":
-        # Taken before reading the head: a second sealer waits here, then sees the first one's rows.
+        # Taken before reading the head: a second sealer waits here, then (READ COMMITTED, each
+        # statement a fresh snapshot) sees the first one's rows as sealed.
         await session.execute(LOCK_SQL)
     repository = AuditRepository(session)
     head = await repository.head()
