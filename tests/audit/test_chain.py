@@ -57,7 +57,7 @@ async def test_r_sec_08_sealed_rows_form_an_intact_chain(db: AsyncSession, demo:
 
 
 async def test_r_sec_08_commit_leaves_rows_pending_and_verify_does_not_fail(db: AsyncSession, demo: Demo) -> None:
-    """Recording no longer links at commit: the rows wait for the sealer, reported as pending."""
+    """R-SEC-08: recording no longer links at commit; the rows wait for the sealer, reported as pending."""
     events = await _unsealed_history(db, steps=3)
     assert all(event.chain_seq is None and event.row_hash is None for event in events)
     report = await chain.verify(db, grace=timedelta(seconds=60))
@@ -69,7 +69,7 @@ async def test_r_sec_08_commit_leaves_rows_pending_and_verify_does_not_fail(db: 
 
 
 async def test_r_sec_08_rows_pending_past_the_grace_period_are_stale(db: AsyncSession, demo: Demo) -> None:
-    """A sealer that stopped shows up as stale rows: not tampering, but not healthy either."""
+    """R-SEC-08: a sealer that stopped shows up as stale rows: not tampering, but not healthy either."""
     await _unsealed_history(db, steps=2)
     clock.freeze(clock.now() + timedelta(minutes=5))
     report = await chain.verify(db, grace=timedelta(seconds=60))
@@ -78,6 +78,7 @@ async def test_r_sec_08_rows_pending_past_the_grace_period_are_stale(db: AsyncSe
 
 
 async def test_r_sec_08_sealing_is_idempotent(db: AsyncSession, demo: Demo) -> None:
+    """R-SEC-08: sealing again finds nothing and changes no sealed row."""
     await _some_history(db)
     before = await _hashes(db)
     assert await chain.seal(db) == 0
@@ -86,6 +87,7 @@ async def test_r_sec_08_sealing_is_idempotent(db: AsyncSession, demo: Demo) -> N
 
 
 async def test_r_sec_08_sealing_in_small_batches_gives_one_contiguous_chain(db: AsyncSession, demo: Demo) -> None:
+    """R-SEC-08: batches append to each other; positions stay 1..N."""
     await _unsealed_history(db, steps=5)
     pending = (await chain.verify(db)).pending
     counts = []
@@ -98,7 +100,7 @@ async def test_r_sec_08_sealing_in_small_batches_gives_one_contiguous_chain(db: 
 
 
 async def test_r_sec_08_a_late_row_with_an_earlier_time_is_appended_not_inserted(db: AsyncSession, demo: Demo) -> None:
-    """A long transaction commits after a seal with a row written earlier: the sealer appends it
+    """R-SEC-08: a long transaction commits after a seal with a row written earlier: the sealer appends it
     and never re-orders or re-hashes what it already sealed."""
     events = await _some_history(db)
     before = await _hashes(db)
@@ -112,7 +114,7 @@ async def test_r_sec_08_a_late_row_with_an_earlier_time_is_appended_not_inserted
 
 
 async def test_r_sec_08_a_row_taken_out_of_the_chain_is_caught(db: AsyncSession, demo: Demo) -> None:
-    """Clearing a sealed row's position (so the sealer would re-link an edited copy) is tampering."""
+    """R-SEC-08: clearing a sealed row's position (so the sealer would re-link an edited copy) is tampering."""
     events = await _some_history(db)
     await db.execute(
         update(AuditEvent)
@@ -213,7 +215,7 @@ async def test_r_sec_08_checkpoints_verify_on_an_untouched_chain(
 async def test_r_sec_08_a_checkpoint_signs_the_sealed_head_only(
     db: AsyncSession, demo: Demo, settings: Settings
 ) -> None:
-    """Pending rows are not covered until they are sealed; seal_and_checkpoint seals them first."""
+    """R-SEC-08: pending rows are not covered until they are sealed; seal_and_checkpoint seals them first."""
     await _some_history(db)
     head = await chain.checkpoint(db, secret=settings.secret_key)
     await _unsealed_history(db, steps=2)

@@ -62,6 +62,7 @@ def _audit(command: str) -> Result:
 
 
 def test_r_sec_08_cli_verify_reports_unsealed_rows_as_pending(database: Settings) -> None:
+    """R-SEC-08: verify is read-only and counts unsealed rows as pending, exit 0."""
     _history(database)
     result = _audit("verify")
     assert result.exit_code == 0, result.output
@@ -69,6 +70,7 @@ def test_r_sec_08_cli_verify_reports_unsealed_rows_as_pending(database: Settings
 
 
 def test_r_sec_08_cli_seals_then_verifies_an_intact_chain(database: Settings) -> None:
+    """R-SEC-08: `audit seal` links the rows once; a second run finds nothing."""
     _history(database)
     sealed = _audit("seal")
     assert sealed.exit_code == 0 and "sealed 3 rows" in sealed.output
@@ -79,6 +81,7 @@ def test_r_sec_08_cli_seals_then_verifies_an_intact_chain(database: Settings) ->
 
 
 def test_r_sec_08_cli_verify_fails_on_rows_the_sealer_left_too_long(database: Settings) -> None:
+    """R-SEC-08: rows older than the grace period are stale: exit 1, though the chain is intact."""
     _history(database)
     _sql(database, "UPDATE audit_event SET at = '2020-01-01 00:00:00.000000'")
     result = _audit("verify")
@@ -87,6 +90,7 @@ def test_r_sec_08_cli_verify_fails_on_rows_the_sealer_left_too_long(database: Se
 
 
 def test_r_sec_08_cli_checkpoint_seals_first_then_signs(database: Settings) -> None:
+    """R-SEC-08: `audit checkpoint` seals pending rows, then signs the new head."""
     _history(database)
     signed = _audit("checkpoint")
     assert signed.exit_code == 0 and "sealed 3 rows; checkpoint at row 3" in signed.output

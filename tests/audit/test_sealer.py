@@ -45,7 +45,7 @@ async def _chain_positions(sessions: async_sessionmaker[AsyncSession]) -> list[i
 
 @postgres_only
 async def test_r_sec_08_concurrent_sealers_build_one_contiguous_chain(isolated_engine: AsyncEngine) -> None:
-    """Three sealers in small batches while writers keep committing: every row is sealed exactly
+    """R-SEC-08: three sealers in small batches while writers keep committing: every row is sealed exactly
     once, positions are 1..N without gaps or duplicates, and the chain verifies."""
     sessions = make_sessionmaker(isolated_engine)
     region = await _region(sessions)
@@ -83,7 +83,7 @@ async def test_r_sec_08_concurrent_sealers_build_one_contiguous_chain(isolated_e
 async def test_r_sec_08_rows_committed_during_a_seal_are_sealed_by_the_next_one(
     isolated_engine: AsyncEngine,
 ) -> None:
-    """A writer commits while a sealer holds the chain lock (commits never wait for it); its row,
+    """R-SEC-08: a writer commits while a sealer holds the chain lock (commits never wait for it); its row,
     though written with an earlier time, is appended by the next seal, after the sealed rows."""
     sessions = make_sessionmaker(isolated_engine)
     region = await _region(sessions)
@@ -136,6 +136,7 @@ async def own_sessions(own_database: Settings) -> AsyncIterator[async_sessionmak
 async def test_r_sec_08_the_app_seals_in_the_background(
     own_database: Settings, own_sessions: async_sessionmaker[AsyncSession]
 ) -> None:
+    """R-SEC-08: the app's lifespan runs the sealer every interval."""
     app = create_app(own_database.model_copy(update={"audit_seal_interval_seconds": 0.05}))
     async with app.router.lifespan_context(app):
         await _write(own_sessions, await _region(own_sessions), 4)
@@ -150,6 +151,7 @@ async def test_r_sec_08_the_app_seals_in_the_background(
 async def test_r_sec_08_the_app_seals_what_is_left_when_it_stops(
     own_database: Settings, own_sessions: async_sessionmaker[AsyncSession]
 ) -> None:
+    """R-SEC-08: a clean shutdown seals once more, so nothing stays pending."""
     app = create_app(own_database.model_copy(update={"audit_seal_interval_seconds": 3600}))
     async with app.router.lifespan_context(app):
         await asyncio.sleep(0.05)  # the first round found nothing; the next is an hour away
@@ -161,6 +163,7 @@ async def test_r_sec_08_the_app_seals_what_is_left_when_it_stops(
 async def test_r_sec_08_interval_zero_runs_no_sealer(
     own_database: Settings, own_sessions: async_sessionmaker[AsyncSession]
 ) -> None:
+    """R-SEC-08: interval 0 turns the background sealer off (tests; a scheduler runs `audit seal`)."""
     app = create_app(own_database.model_copy(update={"audit_seal_interval_seconds": 0}))
     async with app.router.lifespan_context(app):
         await _write(own_sessions, await _region(own_sessions), 2)

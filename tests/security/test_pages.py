@@ -74,6 +74,7 @@ async def test_r_sec_08_console_audit_chain_page_detects_an_edit(
 async def test_r_sec_08_console_audit_log_shows_sealed_and_pending_counts(
     client: httpx.AsyncClient, db: AsyncSession, demo: Demo, settings: Settings
 ) -> None:
+    """R-SEC-08: the console's audit log shows how many rows are sealed and how many pending."""
     reviewer = bearer(await staff_token(client, "reviewer1"))
     log = await client.get("/console/audit", headers=reviewer)
     state = await AuditRepository(db).seal_state()
