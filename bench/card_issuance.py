@@ -1,7 +1,9 @@
 """Card issuance throughput (R-CARD-01): verified accounts submit complete applications through
 the service layer (``card.service.submit``: form validation, one card per scope, HIS check and
 registration, card number, audit), each in its own unit of work, with N concurrent workers in each
-of P processes (as a deployment runs one app worker per core).
+of P processes (as a deployment runs one app worker per core). Each process also runs the audit
+sealer in the background, as each app worker does (``MEDCARD_AUDIT_SEAL_INTERVAL_SECONDS``), and the
+run ends by sealing what is left and verifying the chain.
 Sandbox adapters at zero latency, so the figure is MedCard + database. Prints cards/s, p50, p99.
 
     .venv/bin/python bench/card_issuance.py [--cards 3000] [--processes 2] [--workers 8]
@@ -30,11 +32,13 @@ from common import fresh_database, verified_account
 from sqlalchemy import make_url, select
 
 from medcard.adapters import sandbox_adapters
+from medcard.audit import chain, sealer
 from medcard.card import service
 from medcard.config import Settings
 from medcard.db import make_engine, make_sessionmaker, unit_of_work
 from medcard.demo import load
 from medcard.models import Account, Card, Hospital
+from medcard.observability import configure_logging
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/medcard_bench"
 SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
@@ -69,7 +73,7 @@ async def run(
 ) -> tuple[float, float, list[float]]:
     """Issue a card for every account with ``workers`` concurrent units of work; returns the wall-clock
     start and end (``time.time()``) and each card's latency in seconds."""
-    engine = make_engine(settings, pool_size=workers, max_overflow=0)
+    engine = make_engine(settings, pool_size=workers + 1, max_overflow=0)  # + the sealer's connection
     sessions = make_sessionmaker(engine)
     adapters = sandbox_adapters(settings)
     queue: asyncio.Queue[uuid.UUID] = asyncio.Queue()
@@ -98,9 +102,10 @@ async def run(
 
     await asyncio.gather(*(warm() for _ in range(workers)))
     ready()
-    started = time.time()
-    await asyncio.gather(*(worker() for _ in range(workers)))
-    ended = time.time()
+    async with sealer.running(sessions, interval=settings.audit_seal_interval_seconds):
+        started = time.time()
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        ended = time.time()
     await engine.dispose()
     return started, ended, latencies
 
@@ -108,6 +113,7 @@ async def run(
 def _process(url: str, account_ids: list[uuid.UUID], workers: int, barrier: Any, results: Any) -> None:
     """One OS process of the benchmark (a deployment runs several app workers the same way)."""
     settings = _settings(url)
+    configure_logging(settings)  # as the app does: the sealer's debug lines stay quiet
     results.put(asyncio.run(run(settings, account_ids, workers, barrier.wait)))
 
 
@@ -127,6 +133,19 @@ async def _count_cards(settings: Settings) -> int:
         issued = len((await session.scalars(select(Card.id))).all())
     await engine.dispose()
     return issued
+
+
+async def _seal_and_verify(settings: Settings) -> tuple[int, float, chain.ChainReport]:
+    """Seal what the background sealers left (timed), then verify the whole chain."""
+    engine = make_engine(settings)
+    sessions = make_sessionmaker(engine)
+    started = time.perf_counter()
+    left = await sealer.seal_pending(sessions)
+    took = time.perf_counter() - started
+    async with sessions() as session:
+        report = await chain.verify(session)
+    await engine.dispose()
+    return left, took, report
 
 
 def main() -> None:
@@ -155,6 +174,7 @@ def main() -> None:
     elapsed = max(end for _start, end, _lat in outcomes) - min(start for start, _end, _lat in outcomes)
     latencies = sorted(latency for _start, _end, lats in outcomes for latency in lats)
     issued = asyncio.run(_count_cards(settings))
+    left, took, report = asyncio.run(_seal_and_verify(settings))
     assert issued == len(account_ids) == len(latencies), f"{issued} cards for {len(account_ids)} applications"
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     print(f"database      {make_url(url).render_as_string(hide_password=True)}")
@@ -163,6 +183,8 @@ def main() -> None:
     print(f"throughput    {len(latencies) / elapsed:.1f} cards/s")
     print(f"latency p50   {statistics.median(latencies) * 1000:.1f} ms")
     print(f"latency p99   {p99 * 1000:.1f} ms")
+    state = "intact" if report.intact else "BROKEN"
+    print(f"audit chain   {report.rows} rows sealed, {state}; {left} left after the run, sealed in {took:.2f} s")
 
 
 if __name__ == "__main__":

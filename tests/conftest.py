@@ -77,6 +77,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         database_url=_database_url(tmp_path_factory),
         secret_key=TEST_SECRET,
         sandbox_latency_scale=0.0,
+        audit_seal_interval_seconds=0,  # tests seal where they expect linked rows
         _env_file=None,  # type: ignore[call-arg]
     )
     ring = settings.key_ring()

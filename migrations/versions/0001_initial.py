@@ -160,6 +160,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_event_action"), ["action"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_event_at"), ["at"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_event_subject_id"), ["subject_id"], unique=False)
+        batch_op.create_index(
+            "ix_audit_event_unsealed",
+            ["at", "id"],
+            unique=False,
+            postgresql_where=sa.text("chain_seq IS NULL"),
+            sqlite_where=sa.text("chain_seq IS NULL"),
+        )
 
     op.create_table(
         "binding_attempt",
@@ -708,6 +715,11 @@ def downgrade() -> None:
 
     op.drop_table("binding_attempt")
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_audit_event_unsealed",
+            postgresql_where=sa.text("chain_seq IS NULL"),
+            sqlite_where=sa.text("chain_seq IS NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_audit_event_subject_id"))
         batch_op.drop_index(batch_op.f("ix_audit_event_at"))
         batch_op.drop_index(batch_op.f("ix_audit_event_action"))

@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from medcard import __version__
 from medcard.adapters import Adapters, sandbox_adapters
+from medcard.audit import sealer
 from medcard.config import Settings, get_settings
 from medcard.db import make_engine, make_sessionmaker
 from medcard.errors import MedCardError, NotAuthenticated, retry_after_header
@@ -43,10 +44,12 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
     settings = settings or get_settings()
     configure_logging(settings)
     engine = make_engine(settings)
+    sessions = make_sessionmaker(engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with sealer.running(sessions, interval=settings.audit_seal_interval_seconds):
+            yield
         await engine.dispose()
 
     app = FastAPI(
@@ -62,7 +65,7 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessions = make_sessionmaker(engine)
+    app.state.sessions = sessions
     app.state.adapters = adapters or sandbox_adapters(settings)
 
     _install_error_handlers(app)

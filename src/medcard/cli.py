@@ -61,9 +61,29 @@ audit_app = typer.Typer(help="The tamper-evident audit log (R-SEC-08).", no_args
 app.add_typer(audit_app, name="audit")
 
 
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Link every committed audit row into the hash chain now (the app's sealer does it every
+    ``MEDCARD_AUDIT_SEAL_INTERVAL_SECONDS``; run this from a scheduler when that is 0)."""
+    from medcard.audit.sealer import seal_pending
+    from medcard.db import make_engine, make_sessionmaker
+
+    async def run() -> int:
+        engine = make_engine(get_settings())
+        sealed = await seal_pending(make_sessionmaker(engine))
+        await engine.dispose()
+        return sealed
+
+    typer.echo(f"sealed {asyncio.run(run())} rows")
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Recompute the SM3 hash chain over every audit row; exit 1 if any row was edited or deleted."""
+    """Recompute the SM3 hash chain over every sealed audit row; exit 1 if any row was edited or
+    deleted, or if rows have waited for the sealer longer than the grace period. Read-only:
+    rows not sealed yet are reported as pending, not as broken."""
+    from datetime import timedelta
+
     from medcard.audit.chain import verify
     from medcard.db import make_engine, make_sessionmaker
 
@@ -71,13 +91,23 @@ def audit_verify() -> None:
         settings = get_settings()
         engine = make_engine(settings)
         async with make_sessionmaker(engine)() as session:
-            report = await verify(session, secret=settings.secret_key)
+            grace = timedelta(seconds=settings.audit_seal_grace_seconds)
+            report = await verify(session, secret=settings.secret_key, grace=grace)
         await engine.dispose()
         for problem in report.problems[:50]:
             typer.echo(f"BROKEN: {problem}", err=True)
+        if report.stale:
+            typer.echo(
+                f"STALE: {report.stale} rows unsealed for more than {settings.audit_seal_grace_seconds} s "
+                "(is the sealer running? `medcard audit seal`)",
+                err=True,
+            )
         state = "intact" if report.intact else "BROKEN"
-        typer.echo(f"audit chain: {report.rows} rows, {report.checkpoints} signed checkpoints, {state}")
-        return report.intact
+        typer.echo(
+            f"audit chain: {report.rows} rows, {report.checkpoints} signed checkpoints, {state}; "
+            f"{report.pending} pending (not sealed yet)"
+        )
+        return report.healthy
 
     if not asyncio.run(run()):
         raise typer.Exit(code=1)
@@ -85,18 +115,21 @@ def audit_verify() -> None:
 
 @audit_app.command("checkpoint")
 def audit_checkpoint() -> None:
-    """Sign the current head of the audit chain (run periodically, e.g. every hour)."""
+    """Seal pending rows, then sign the head of the audit chain (run periodically, e.g. every hour)."""
     from medcard.audit.chain import checkpoint
+    from medcard.audit.sealer import seal_pending
     from medcard.db import make_engine, make_sessionmaker, unit_of_work
 
     async def run() -> str:
         settings = get_settings()
         engine = make_engine(settings)
-        async with unit_of_work(make_sessionmaker(engine)) as session:
+        sessions = make_sessionmaker(engine)
+        sealed = await seal_pending(sessions)
+        async with unit_of_work(sessions) as session:
             mark = await checkpoint(session, secret=settings.secret_key)
             text = f"checkpoint at row {mark.chain_seq}" if mark else "nothing to sign yet"
         await engine.dispose()
-        return text
+        return f"sealed {sealed} rows; {text}"
 
     typer.echo(asyncio.run(run()))
 

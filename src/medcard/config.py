@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     """Origins accepted in WebAuthn responses; by default ``base_url`` with the host above."""
     audit_retention_days: int = Field(default=180, ge=180)
     """How long audit rows are kept (R-SEC-08; the Cybersecurity Law asks for at least 180 days)."""
+    audit_seal_interval_seconds: float = Field(default=1.0, ge=0.0)
+    """How often the app's background sealer links new audit rows into the hash chain; 0 turns
+    it off (tests; or when ``medcard audit seal`` runs from a scheduler instead)."""
+    audit_seal_grace_seconds: int = Field(default=60, ge=1)
+    """An audit row still unsealed after this long is reported as stale by ``audit verify``."""
 
     @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> Settings:

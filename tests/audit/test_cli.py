@@ -1,4 +1,5 @@
-"""`medcard audit verify` reports an intact chain and fails on a tampered one (R-SEC-08)."""
+"""`medcard audit seal|verify|checkpoint`: seal pending rows, report an intact chain, fail on a
+tampered one (R-SEC-08)."""
 
 from __future__ import annotations
 
@@ -55,37 +56,60 @@ def _sql(settings: Settings, statement: str) -> None:
     run_async(run())
 
 
-def _verify() -> Result:
+def _audit(command: str) -> Result:
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(CliRunner().invoke, app, ["audit", "verify"]).result()
+        return pool.submit(CliRunner().invoke, app, ["audit", command]).result()
 
 
-def test_r_sec_08_cli_verifies_an_intact_chain(database: Settings) -> None:
+def test_r_sec_08_cli_verify_reports_unsealed_rows_as_pending(database: Settings) -> None:
+    """R-SEC-08: verify is read-only and counts unsealed rows as pending, exit 0."""
     _history(database)
-    result = _verify()
+    result = _audit("verify")
     assert result.exit_code == 0, result.output
-    assert "3 rows, 0 signed checkpoints, intact" in result.output
+    assert "0 rows, 0 signed checkpoints, intact; 3 pending" in result.output
 
 
-def test_r_sec_08_cli_signs_a_checkpoint_then_verifies_it(database: Settings) -> None:
+def test_r_sec_08_cli_seals_then_verifies_an_intact_chain(database: Settings) -> None:
+    """R-SEC-08: `audit seal` links the rows once; a second run finds nothing."""
     _history(database)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        signed = pool.submit(CliRunner().invoke, app, ["audit", "checkpoint"]).result()
-    assert signed.exit_code == 0 and "checkpoint at row 3" in signed.output
-    result = _verify()
+    sealed = _audit("seal")
+    assert sealed.exit_code == 0 and "sealed 3 rows" in sealed.output
+    assert "sealed 0 rows" in _audit("seal").output
+    result = _audit("verify")
+    assert result.exit_code == 0, result.output
+    assert "3 rows, 0 signed checkpoints, intact; 0 pending" in result.output
+
+
+def test_r_sec_08_cli_verify_fails_on_rows_the_sealer_left_too_long(database: Settings) -> None:
+    """R-SEC-08: rows older than the grace period are stale: exit 1, though the chain is intact."""
+    _history(database)
+    _sql(database, "UPDATE audit_event SET at = '2020-01-01 00:00:00.000000'")
+    result = _audit("verify")
+    assert result.exit_code == 1
+    assert "STALE: 3 rows unsealed" in result.output and "intact" in result.output
+
+
+def test_r_sec_08_cli_checkpoint_seals_first_then_signs(database: Settings) -> None:
+    """R-SEC-08: `audit checkpoint` seals pending rows, then signs the new head."""
+    _history(database)
+    signed = _audit("checkpoint")
+    assert signed.exit_code == 0 and "sealed 3 rows; checkpoint at row 3" in signed.output
+    result = _audit("verify")
     assert result.exit_code == 0 and "1 signed checkpoints, intact" in result.output
 
 
 def test_r_sec_08_cli_fails_when_a_row_is_edited(database: Settings) -> None:
     _history(database)
+    _audit("seal")
     _sql(database, "UPDATE audit_event SET result = 'refused' WHERE chain_seq = 2")
-    result = _verify()
+    result = _audit("verify")
     assert result.exit_code == 1
     assert "BROKEN" in result.output and "row 2" in result.output
 
 
 def test_r_sec_08_cli_fails_when_a_row_is_deleted(database: Settings) -> None:
     _history(database)
+    _audit("seal")
     _sql(database, "DELETE FROM audit_event WHERE chain_seq = 2")
-    result = _verify()
+    result = _audit("verify")
     assert result.exit_code == 1 and "missing" in result.output

@@ -117,6 +117,7 @@ async def test_r_sec_06_velocity_and_daily_limit_count_earlier_payments_of_the_b
     (other,) = await _holders(db, adapters, demo, 1)
     profile = await security.profile_of(db, other.account)
     profile.daily_limit_fen = 2_500
+    await db.flush()
     codes = _codes(await service.issue_many(db, [other] * 3, settings=settings))
     results = await service.redeem_many(db, [RedeemRequest(cashier, c, 1_000) for c in codes], settings=settings)
     assert [type(r) for r in results] == [Redemption, Redemption, LimitExceeded]

@@ -104,19 +104,16 @@ async def test_r_sec_05_no_payment_commits_after_the_freeze_commits(
     assert "paid" in outcomes
     assert "ACCOUNT_PAYMENTS_FROZEN" in outcomes or "PAYMENT_CODE_REVOKED" in outcomes
     async with world.sessions() as session:
-        # The chain gives each audited commit its place in commit order.
-        freeze_seq = await session.scalar(
-            select(AuditEvent.chain_seq).where(
-                AuditEvent.action == "security.freeze", AuditEvent.actor_id == str(account_id)
-            )
+        # Both write their audit row while holding the profile's row lock, so the rows' times
+        # follow the order in which the lock was held, which is the commit order.
+        freeze_at = await session.scalar(
+            select(AuditEvent.at).where(AuditEvent.action == "security.freeze", AuditEvent.actor_id == str(account_id))
         )
         ids = [
             str(i) for i in (await session.scalars(select(PaymentCode.id).where(PaymentCode.account_id == account_id)))
         ]
         last_payment = await session.scalar(
-            select(func.max(AuditEvent.chain_seq)).where(
-                AuditEvent.action == "code.redeem", AuditEvent.subject_id.in_(ids)
-            )
+            select(func.max(AuditEvent.at)).where(AuditEvent.action == "code.redeem", AuditEvent.subject_id.in_(ids))
         )
-    assert freeze_seq is not None
-    assert last_payment is None or last_payment < freeze_seq
+    assert freeze_at is not None
+    assert last_payment is None or last_payment < freeze_at

@@ -6,6 +6,9 @@ import httpx
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.audit import chain
+from medcard.audit.repository import AuditRepository
+from medcard.config import Settings
 from medcard.models import AuditEvent
 from tests.codes.conftest import Holder
 from tests.factories import Demo, bearer, staff_token
@@ -57,8 +60,27 @@ async def test_r_sec_08_console_audit_chain_page_detects_an_edit(
     client: httpx.AsyncClient, db: AsyncSession, holder: Holder, demo: Demo
 ) -> None:
     reviewer = bearer(await staff_token(client, "reviewer1"))
-    intact = await client.post("/console/security/audit-chain", headers=reviewer)
-    assert intact.status_code == 200 and 'data-intact="1"' in intact.text
+    before = await client.get("/console/security/audit-chain", headers=reviewer)
+    assert 'data-pending="0"' not in before.text and "待封存" in before.text  # the login, not sealed yet
+    pending = await client.post("/console/security/audit-chain", headers=reviewer)
+    assert pending.status_code == 200 and 'data-intact="1"' in pending.text and "条待封存" in pending.text
+    sealed = await client.post("/console/security/audit-chain/checkpoint", headers=reviewer)
+    assert 'data-intact="1"' in sealed.text and 'data-pending="0"' in sealed.text
     await db.execute(update(AuditEvent).where(AuditEvent.action == "auth.login").values(actor_label="mallory"))
     broken = await client.post("/console/security/audit-chain", headers=reviewer)
     assert 'data-intact="0"' in broken.text and "审计链已被破坏" in broken.text
+
+
+async def test_r_sec_08_console_audit_log_shows_sealed_and_pending_counts(
+    client: httpx.AsyncClient, db: AsyncSession, demo: Demo, settings: Settings
+) -> None:
+    """R-SEC-08: the console's audit log shows how many rows are sealed and how many pending."""
+    reviewer = bearer(await staff_token(client, "reviewer1"))
+    log = await client.get("/console/audit", headers=reviewer)
+    state = await AuditRepository(db).seal_state()
+    assert state.pending >= 1  # the reviewer's own login
+    assert f'data-sealed="{state.sealed}" data-pending="{state.pending}"' in log.text
+    await chain.seal_and_checkpoint(db, secret=settings.secret_key)
+    await db.commit()
+    after = await client.get("/console/audit", headers=reviewer)
+    assert f'data-sealed="{state.sealed + state.pending}" data-pending="0"' in after.text

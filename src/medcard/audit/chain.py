@@ -1,17 +1,29 @@
 """The tamper-evident audit log (R-SEC-08): an SM3 hash chain over ``audit_event`` rows.
 
-Rows are written without hashes during a transaction; just before it commits, the
-transaction takes the chain lock (a PostgreSQL advisory transaction lock; SQLite's
-``BEGIN IMMEDIATE`` already serialises writers), reads the chain head and links its own
-rows: ``row_hash = SM3(prev_hash || canonical(row))`` with a contiguous ``chain_seq``.
-Taking the lock last means a transaction holding it waits for nothing else, so the chain
-cannot deadlock with row locks; the cost is that audited commits are serialised.
+Transactions insert audit rows *unsealed* (``chain_seq``, ``prev_hash`` and ``row_hash``
+NULL) and commit without touching the chain, so audited commits no longer queue behind one
+lock. A **sealer** (封存, :func:`seal`; run in the app by :mod:`medcard.audit.sealer` every
+``MEDCARD_AUDIT_SEAL_INTERVAL_SECONDS`` and by ``medcard audit seal``) later links committed
+unsealed rows in batches: under the chain lock (a PostgreSQL advisory transaction lock;
+SQLite's ``BEGIN IMMEDIATE`` already serialises writers) it reads the chain head, takes the
+oldest unsealed rows by ``at`` then id, and appends them:
+``row_hash = SM3(prev_hash || canonical(row))`` with a contiguous ``chain_seq``.
 
-:func:`verify` recomputes every link: an edited row changes its hash, a deleted row leaves
-a gap in ``chain_seq`` and a broken ``prev_hash``. Because SM3 is unkeyed, someone with write
-access could recompute every later hash after an edit; signed checkpoints (:func:`checkpoint`,
-HMAC-SM3 under a key derived from the deployment secret, never stored in the database) pin the
-chain head at intervals, so such a rewrite is detected too.
+The sealer only ever appends: sealed rows are never re-ordered or re-hashed. A row that
+commits after a batch with an earlier ``at`` (a long transaction) is simply appended by a
+later batch, so ``chain_seq`` is the order of sealing, which follows ``at`` only within a batch.
+
+:func:`verify` recomputes every link of the sealed chain: an edited row changes its hash, a
+deleted row leaves a gap in ``chain_seq`` and a broken ``prev_hash``. Unsealed rows are reported
+as *pending* (counted, not a fault); one pending longer than the grace period
+(``MEDCARD_AUDIT_SEAL_GRACE_SECONDS``) is reported as *stale*: the sealer is not running.
+**The window**: a row edited or deleted before it is sealed leaves no trace in the chain; the
+sealer keeps that window to about one interval, and ``stale`` shows when it grows.
+
+Because SM3 is unkeyed, someone with write access could recompute every later hash after an
+edit; signed checkpoints (:func:`checkpoint`, HMAC-SM3 under a key derived from the deployment
+secret, never stored in the database) pin the sealed head at intervals, so such a rewrite is
+detected too.
 """
 
 from __future__ import annotations
@@ -20,17 +32,19 @@ import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
+from medcard.audit.repository import AuditRepository
+from medcard.kit.clock import clock
 from medcard.kit.crypto import derive_key, hmac_sm3, sm3_hex
 from medcard.models import AuditCheckpoint, AuditEvent
 
 GENESIS = "0" * 64
-PENDING_KEY = "medcard_audit_pending"
+SEAL_BATCH = 500
 LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtext('medcard-audit-chain'))")
 
 
@@ -54,50 +68,46 @@ def link(prev_hash: str, row: AuditEvent) -> str:
     return sm3_hex(prev_hash.encode() + b"|" + canonical(row))
 
 
-def remember(session: AsyncSession, row: AuditEvent) -> None:
-    """Queue a new row to be linked when its transaction commits."""
-    session.sync_session.info.setdefault(PENDING_KEY, []).append(row)
-
-
-@event.listens_for(Session, "before_commit")
-def _link_pending(session: Session) -> None:
-    pending: list[AuditEvent] = session.info.pop(PENDING_KEY, [])
-    if not pending:
-        return
-    session.flush()
+async def seal(session: AsyncSession, *, batch: int = SEAL_BATCH) -> int:
+    """Link up to ``batch`` committed unsealed rows onto the chain head, in ``at`` then id
+    order; returns how many. The caller commits (one batch per transaction keeps the lock short)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(LOCK_SQL)
-    head = session.execute(
-        select(AuditEvent.chain_seq, AuditEvent.row_hash)
-        .where(AuditEvent.chain_seq.is_not(None))
-        .order_by(AuditEvent.chain_seq.desc())
-        .limit(1)
-    ).first()
-    seq: int = (head[0] or 0) if head else 0
-    prev: str = str(head[1]) if head else GENESIS
-    for row in pending:
+        # Taken before reading the head: a second sealer waits here, then (READ COMMITTED, each
+        # statement a fresh snapshot) sees the first one's rows as sealed.
+        await session.execute(LOCK_SQL)
+    repository = AuditRepository(session)
+    head = await repository.head()
+    seq, prev = head if head else (0, GENESIS)
+    rows = await repository.unsealed(limit=batch)
+    for row in rows:
         seq += 1
         row.chain_seq = seq
         row.prev_hash = prev
         row.row_hash = prev = link(prev, row)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_pending(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
+    await session.flush()
+    return len(rows)
 
 
 @dataclass
 class ChainReport:
-    """What :func:`verify` found."""
+    """What :func:`verify` found: ``problems`` are evidence of tampering with sealed rows or
+    checkpoints; ``pending`` rows are not sealed yet (normal for about one sealer interval);
+    ``stale`` of them have waited longer than the grace period (the sealer is not running)."""
 
     rows: int = 0
     checkpoints: int = 0
+    pending: int = 0
+    stale: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
     def intact(self) -> bool:
         return not self.problems
+
+    @property
+    def healthy(self) -> bool:
+        """Intact, and nothing has waited for the sealer longer than the grace period."""
+        return self.intact and not self.stale
 
 
 def checkpoint_key(secret: str) -> bytes:
@@ -109,18 +119,12 @@ def _checkpoint_mac(key: bytes, seq: int, row_hash: str) -> str:
 
 
 async def checkpoint(session: AsyncSession, *, secret: str) -> AuditCheckpoint | None:
-    """Sign the current chain head (run periodically: ``medcard audit checkpoint``)."""
-    head = (
-        await session.execute(
-            select(AuditEvent.chain_seq, AuditEvent.row_hash)
-            .where(AuditEvent.chain_seq.is_not(None))
-            .order_by(AuditEvent.chain_seq.desc())
-            .limit(1)
-        )
-    ).first()
-    if head is None or head[0] is None or head[1] is None:
+    """Sign the current sealed head (run periodically: ``medcard audit checkpoint``, which
+    seals first). Unsealed rows are not covered until a later checkpoint."""
+    head = await AuditRepository(session).head()
+    if head is None:
         return None
-    seq, row_hash = int(head[0]), str(head[1])
+    seq, row_hash = head
     existing = await session.scalar(select(AuditCheckpoint).where(AuditCheckpoint.chain_seq == seq))
     if existing is not None:
         return existing
@@ -129,6 +133,14 @@ async def checkpoint(session: AsyncSession, *, secret: str) -> AuditCheckpoint |
     session.add(mark)
     await session.flush()
     return mark
+
+
+async def seal_and_checkpoint(session: AsyncSession, *, secret: str) -> AuditCheckpoint | None:
+    """Seal every pending row in this transaction, then sign the new head (the console's button;
+    the CLI seals in separate batches first, which suits a large backlog better)."""
+    while await seal(session) == SEAL_BATCH:
+        pass
+    return await checkpoint(session, secret=secret)
 
 
 async def _check_checkpoints(session: AsyncSession, secret: str, report: ChainReport) -> None:
@@ -143,15 +155,19 @@ async def _check_checkpoints(session: AsyncSession, secret: str, report: ChainRe
         report.checkpoints += 1
 
 
-async def verify(session: AsyncSession, *, secret: str | None = None, batch: int = 2000) -> ChainReport:
-    """Walk the whole chain in order and report every broken link, gap or unlinked row; with
-    the deployment ``secret``, also check every signed checkpoint against the chain."""
+async def verify(
+    session: AsyncSession, *, secret: str | None = None, grace: timedelta | None = None, batch: int = 2000
+) -> ChainReport:
+    """Walk the sealed chain in order and report every broken link or gap; with the deployment
+    ``secret``, also check every signed checkpoint. Unsealed rows are counted as pending, and
+    as stale when older than ``grace``. Read-only: it never seals."""
     report = ChainReport()
     if secret is not None:
         await _check_checkpoints(session, secret, report)
-    unlinked = await session.scalar(
-        select(AuditEvent.id).where(AuditEvent.chain_seq.is_(None), AuditEvent.row_hash.is_(None)).limit(1)
-    )
+    state = await AuditRepository(session).seal_state()
+    report.pending = state.pending
+    if grace is not None and state.oldest_pending_at is not None and state.oldest_pending_at < clock.now() - grace:
+        report.stale = await AuditRepository(session).pending_before(clock.now() - grace)
     expected_seq, prev = 1, GENESIS
     last_seq = 0
     while True:
@@ -176,6 +192,9 @@ async def verify(session: AsyncSession, *, secret: str | None = None, batch: int
             if link(row.prev_hash or "", row) != row.row_hash:
                 report.problems.append(f"row {seq}: content does not match its hash (edited?)")
             prev, expected_seq, last_seq = row.row_hash or "", seq + 1, seq
-    if unlinked is not None:
-        report.problems.append("committed rows outside the chain")
+    unsealed_with_hash = await AuditRepository(session).unsealed_with_hash()
+    if unsealed_with_hash:
+        report.problems.append(
+            f"{unsealed_with_hash} rows carry a hash but no chain position (taken out of the chain?)"
+        )
     return report

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.models import AuditEvent
 
 
+@dataclass(frozen=True)
+class SealState:
+    """How much of the log the sealer has linked into the chain (R-SEC-08)."""
+
+    sealed: int
+    """The head's ``chain_seq``: rows linked so far (deleted ones included, which verify reports)."""
+    pending: int
+    oldest_pending_at: datetime | None
+
+
 class AuditRepository:
-    """Read access to :class:`AuditEvent` rows, newest first."""
+    """Read access to :class:`AuditEvent` rows, newest first, and to the chain's head and backlog."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -33,3 +45,50 @@ class AuditRepository:
         if hospital_id:
             query = query.where(AuditEvent.hospital_id == hospital_id)
         return (await self.session.scalars(query)).all()
+
+    async def head(self) -> tuple[int, str] | None:
+        """The last sealed row's ``chain_seq`` and ``row_hash``, or ``None`` for an empty chain."""
+        row = (
+            await self.session.execute(
+                select(AuditEvent.chain_seq, AuditEvent.row_hash)
+                .where(AuditEvent.chain_seq.is_not(None))
+                .order_by(AuditEvent.chain_seq.desc())
+                .limit(1)
+            )
+        ).first()
+        if row is None or row[0] is None or row[1] is None:
+            return None
+        return int(row[0]), str(row[1])
+
+    async def unsealed(self, *, limit: int) -> Sequence[AuditEvent]:
+        """The oldest committed rows not yet in the chain, in sealing order (``at``, then id)."""
+        query = (
+            select(AuditEvent)
+            .where(AuditEvent.chain_seq.is_(None))
+            .order_by(AuditEvent.at, AuditEvent.id)
+            .limit(limit)
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def seal_state(self) -> SealState:
+        """Sealed rows (the head's position) and the backlog; both use indexes, never a full scan."""
+        pending, oldest = (
+            await self.session.execute(
+                select(func.count(), func.min(AuditEvent.at)).where(AuditEvent.chain_seq.is_(None))
+            )
+        ).one()
+        head = await self.head()
+        return SealState(sealed=head[0] if head else 0, pending=int(pending), oldest_pending_at=oldest)
+
+    async def pending_before(self, moment: datetime) -> int:
+        """Unsealed rows written before ``moment`` (stale when ``moment`` is now minus the grace)."""
+        query = select(func.count()).where(AuditEvent.chain_seq.is_(None), AuditEvent.at < moment)
+        return int(await self.session.scalar(query) or 0)
+
+    async def unsealed_with_hash(self) -> int:
+        """Rows with a hash but no chain position: the sealer never leaves one (tampering does)."""
+        query = select(func.count()).where(
+            AuditEvent.chain_seq.is_(None), (AuditEvent.row_hash.is_not(None)) | (AuditEvent.prev_hash.is_not(None))
+        )
+        return int(await self.session.scalar(query) or 0)

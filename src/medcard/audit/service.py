@@ -6,9 +6,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medcard.audit.chain import remember
 from medcard.models import AuditEvent, Base
 
 
@@ -36,7 +36,8 @@ async def record(
     hospital_id: uuid.UUID | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one audit row. ``details`` must never hold raw personal data (mask it first)."""
+    """Append one audit row, unsealed: the sealer links it into the hash chain after it commits
+    (:mod:`medcard.audit.chain`). ``details`` must never hold raw personal data (mask it first)."""
     if subject.id is None:
         await session.flush()
     event = AuditEvent(
@@ -52,7 +53,6 @@ async def record(
     )
     session.add(event)
     await session.flush()
-    remember(session, event)
     return event
 
 
@@ -69,25 +69,23 @@ class Entry:
 
 
 async def record_many(session: AsyncSession, entries: list[Entry]) -> None:
-    """Append many audit rows with one flush: the batched payment-code paths write one row
-    per code without one round trip per row."""
-    events = [
-        AuditEvent(
-            actor_kind=entry.actor.kind,
-            actor_id=entry.actor.id,
-            actor_label=entry.actor.label,
-            action=entry.action,
-            subject_kind=entry.subject_kind,
-            subject_id=str(entry.subject_id),
-            result=entry.result,
-            hospital_id=entry.actor.hospital_id,
-            details=entry.details or {},
+    """Append many audit rows with one INSERT (unsealed, like :func:`record`): the batched
+    payment-code paths write one row per code without one round trip per row."""
+    if entries:
+        await session.execute(
+            insert(AuditEvent),
+            [
+                {
+                    "actor_kind": entry.actor.kind,
+                    "actor_id": entry.actor.id,
+                    "actor_label": entry.actor.label,
+                    "action": entry.action,
+                    "subject_kind": entry.subject_kind,
+                    "subject_id": str(entry.subject_id),
+                    "result": entry.result,
+                    "hospital_id": entry.actor.hospital_id,
+                    "details": entry.details or {},
+                }
+                for entry in entries
+            ],
         )
-        for entry in entries
-    ]
-    if not events:
-        return
-    session.add_all(events)
-    await session.flush()
-    for event in events:
-        remember(session, event)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from medcard.models.base import Base, utcnow
@@ -16,6 +16,16 @@ class AuditEvent(Base):
     """Who did what to which subject, when, and with what result. Never updated or deleted."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (
+        # The sealer's backlog, in sealing order: small however long the sealed log grows.
+        Index(
+            "ix_audit_event_unsealed",
+            "at",
+            "id",
+            postgresql_where=text("chain_seq IS NULL"),
+            sqlite_where=text("chain_seq IS NULL"),
+        ),
+    )
 
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     actor_kind: Mapped[str] = mapped_column(String(16))
@@ -29,7 +39,8 @@ class AuditEvent(Base):
     hospital_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("hospital.id"))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
-    """Position in the SM3 hash chain, given at commit (R-SEC-08); gaps mean deleted rows."""
+    """Position in the SM3 hash chain, given by the sealer after commit (R-SEC-08); NULL while
+    pending; gaps mean deleted rows."""
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     row_hash: Mapped[str | None] = mapped_column(String(64))
     """SM3(prev_hash + canonical row): editing or deleting a row breaks every later link."""

@@ -171,5 +171,7 @@ async def console_audit(
     staff: Annotated[StaffUser, Depends(require_role("reviewer"))],
     action: Annotated[str | None, Query(max_length=48)] = None,
 ) -> Response:
-    events = await AuditRepository(session).latest(limit=200, action=action or None, hospital_id=staff.hospital_id)
-    return page(request, "console/audit.html", {"staff": staff, "events": events, "action": action or ""})
+    repository = AuditRepository(session)
+    events = await repository.latest(limit=200, action=action or None, hospital_id=staff.hospital_id)
+    values = {"staff": staff, "events": events, "action": action or "", "state": await repository.seal_state()}
+    return page(request, "console/audit.html", values)

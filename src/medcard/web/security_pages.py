@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -229,27 +230,34 @@ async def loss_report(
     return page(request, "console/security_loss.html", values, status_code=error.status if error else 200)
 
 
+async def _chain_page(
+    request: Request, session: SessionDep, staff: StaffUser, report: chain.ChainReport | None
+) -> Response:
+    repository = AuditRepository(session)
+    values = {"staff": staff, "events": await repository.latest(limit=30), "report": report}
+    return page(request, "console/security_chain.html", {**values, "state": await repository.seal_state()})
+
+
 @router.get("/console/security/audit-chain", response_class=HTMLResponse)
 async def audit_chain_page(request: Request, session: SessionDep, staff: AuditorDep) -> Response:
-    events = await AuditRepository(session).latest(limit=30)
-    return page(request, "console/security_chain.html", {"staff": staff, "events": events, "report": None})
+    return await _chain_page(request, session, staff, None)
 
 
 @router.post("/console/security/audit-chain", response_class=HTMLResponse)
 async def audit_chain_verify(
     request: Request, session: SessionDep, staff: AuditorDep, settings: SettingsDep
 ) -> Response:
-    report = await chain.verify(session, secret=settings.secret_key)
-    events = await AuditRepository(session).latest(limit=30)
-    return page(request, "console/security_chain.html", {"staff": staff, "events": events, "report": report})
+    grace = timedelta(seconds=settings.audit_seal_grace_seconds)
+    report = await chain.verify(session, secret=settings.secret_key, grace=grace)
+    return await _chain_page(request, session, staff, report)
 
 
 @router.post("/console/security/audit-chain/checkpoint", response_class=HTMLResponse)
 async def audit_chain_checkpoint(
     request: Request, session: SessionDep, staff: AuditorDep, settings: SettingsDep
 ) -> Response:
-    """Sign the chain head now (a scheduler runs ``medcard audit checkpoint`` periodically)."""
-    await chain.checkpoint(session, secret=settings.secret_key)
-    report = await chain.verify(session, secret=settings.secret_key)
-    events = await AuditRepository(session).latest(limit=30)
-    return page(request, "console/security_chain.html", {"staff": staff, "events": events, "report": report})
+    """Seal pending rows and sign the head now (a scheduler runs ``medcard audit checkpoint`` periodically)."""
+    await chain.seal_and_checkpoint(session, secret=settings.secret_key)
+    grace = timedelta(seconds=settings.audit_seal_grace_seconds)
+    report = await chain.verify(session, secret=settings.secret_key, grace=grace)
+    return await _chain_page(request, session, staff, report)
