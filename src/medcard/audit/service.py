@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.models import AuditEvent, Base
@@ -56,6 +56,9 @@ async def record(
     return event
 
 
+AUDIT_TABLE: Table = AuditEvent.metadata.tables["audit_event"]
+
+
 @dataclass(frozen=True)
 class Entry:
     """One audit row of a batch (see :func:`record_many`)."""
@@ -73,7 +76,7 @@ async def record_many(session: AsyncSession, entries: list[Entry]) -> None:
     payment-code paths write one row per code without one round trip per row."""
     if entries:
         await session.execute(
-            insert(AuditEvent),
+            insert(AUDIT_TABLE),
             [
                 {
                     "actor_kind": entry.actor.kind,

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medcard.models import PaymentCode, SecurityProfile
+from medcard.models import Card, PaymentCode, SecurityProfile
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class CodeRow:
     expires_at: datetime
 
 
+_TABLE: Table = PaymentCode.metadata.tables["payment_code"]
 _COLUMNS = (
     PaymentCode.id,
     PaymentCode.code_hash,
@@ -36,6 +37,16 @@ _COLUMNS = (
     PaymentCode.status,
     PaymentCode.expires_at,
 )
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """What a redemption needs of the card: only these columns are read (and one decrypted)."""
+
+    id: uuid.UUID
+    status: str
+    card_number: str
+    name: str
 
 
 class CodeRepository:
@@ -63,33 +74,35 @@ class CodeRepository:
     async def insert(self, rows: list[dict[str, Any]]) -> None:
         """Insert issued codes in one statement (ids and times are chosen by the caller)."""
         if rows:
-            await self.session.execute(insert(PaymentCode), rows)
+            await self.session.execute(insert(_TABLE), rows)
 
     async def by_hashes(self, hashes: Collection[str]) -> dict[str, CodeRow]:
         rows = await self.session.execute(select(*_COLUMNS).where(PaymentCode.code_hash.in_(hashes)))
         return {row.code_hash: CodeRow(*row) for row in rows}
 
+    async def cards(self, card_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, CardFacts]:
+        rows = await self.session.execute(
+            select(Card.id, Card.status, Card.card_number, Card.name).where(Card.id.in_(card_ids))
+        )
+        return {row.id: CardFacts(*row) for row in rows}
+
     async def consume(self, merchants: Mapping[str, str], *, now: datetime) -> dict[str, CodeRow]:
         """Mark every code of ``merchants`` (hash → merchant) used if, at this instant, it is
-        still issued and unexpired; return the rows this statement consumed."""
-        if not merchants:
-            return {}
-        result = await self.session.execute(
-            update(PaymentCode)
-            .where(
-                PaymentCode.code_hash.in_(list(merchants)),
-                PaymentCode.status == "issued",
-                PaymentCode.expires_at > now,
+        still issued and unexpired; return the rows consumed. One conditional UPDATE per
+        merchant in the batch (a POS batch has one)."""
+        by_merchant: dict[str, list[str]] = {}
+        for digest, merchant in merchants.items():
+            by_merchant.setdefault(merchant, []).append(digest)
+        consumed: dict[str, CodeRow] = {}
+        for merchant, hashes in by_merchant.items():
+            result = await self.session.execute(
+                update(_TABLE)
+                .where(_TABLE.c.code_hash.in_(hashes), _TABLE.c.status == "issued", _TABLE.c.expires_at > now)
+                .values(status="consumed", consumed_at=now, merchant_id=merchant)
+                .returning(*(_TABLE.c[column.key] for column in _COLUMNS))
             )
-            .values(
-                status="consumed",
-                consumed_at=now,
-                merchant_id=case(dict(merchants), value=PaymentCode.code_hash),
-            )
-            .returning(*_COLUMNS)
-            .execution_options(synchronize_session=False)
-        )
-        return {row.code_hash: CodeRow(*row) for row in result}
+            consumed |= {row.code_hash: CodeRow(*row) for row in result}
+        return consumed
 
     async def payments(
         self, account_ids: Collection[uuid.UUID], *, recent_since: datetime, day_since: datetime
@@ -112,10 +125,8 @@ class CodeRepository:
         """Record the amount each consumed code paid (what the limit and velocity rules count)."""
         if not amounts:
             return
-        table = PaymentCode.__table__
-        assert isinstance(table, Table)
         await self.session.execute(
-            update(table).where(table.c.id == bindparam("code_id")).values(amount_fen=bindparam("fen")),
+            update(_TABLE).where(_TABLE.c.id == bindparam("code_id")).values(amount_fen=bindparam("fen")),
             [{"code_id": code_id, "fen": fen} for code_id, fen in amounts.items()],
             execution_options={"synchronize_session": False},
         )

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.audit.service import Entry, record_many
@@ -246,9 +245,7 @@ async def _authorise(
     """Card, risk and PIN checks of consumed codes, then the signed verification codes."""
     repository = CodeRepository(session)
     rows = [consumed[digest] for digest in winners]
-    cards = {
-        card.id: card for card in await session.scalars(select(Card).where(Card.id.in_({r.card_id for r in rows})))
-    }
+    cards = await repository.cards({row.card_id for row in rows})
     midnight = now.astimezone(CHINA).replace(hour=0, minute=0, second=0, microsecond=0)
     paid = await repository.payments(
         {row.account_id for row in rows}, recent_since=now - security_rules.VELOCITY_WINDOW, day_since=midnight
