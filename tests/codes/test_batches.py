@@ -12,7 +12,7 @@ from medcard.codes.errors import DisplayCodeNotPayment, PaymentCodeInvalid, Paym
 from medcard.codes.service import IssuedCode, IssueRequest, RedeemRequest, Redemption
 from medcard.config import Settings
 from medcard.errors import MedCardError, RateLimited
-from medcard.models import AuditEvent, PaymentCode
+from medcard.models import AuditEvent, PaymentCode, SecurityProfile
 from medcard.security import service as security
 from medcard.security.errors import LimitExceeded, PaymentsFrozen, VelocityExceeded
 from tests.card.conftest import issue_card
@@ -122,3 +122,15 @@ async def test_r_sec_06_velocity_and_daily_limit_count_earlier_payments_of_the_b
     results = await service.redeem_many(db, [RedeemRequest(cashier, c, 1_000) for c in codes], settings=settings)
     assert [type(r) for r in results] == [Redemption, Redemption, LimitExceeded]
     assert all(r.keep_changes for r in results if isinstance(r, MedCardError))
+
+
+async def test_r_sec_06_first_code_creates_the_profile_later_payments_lock(
+    db: AsyncSession, adapters: Adapters, demo: Demo, settings: Settings
+) -> None:
+    """Limits and velocity are counted under the holder's profile lock, so the profile must
+    exist before the first payment: the first code issue creates it (once, even in a batch)."""
+    (request,) = await _holders(db, adapters, demo, 1)
+    owned = select(func.count()).where(SecurityProfile.account_id == request.account.id)
+    assert await db.scalar(owned) == 0
+    _codes(await service.issue_many(db, [request, request], settings=settings))
+    assert await db.scalar(owned) == 1

@@ -12,12 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from medcard.codes import service
 from medcard.codes.errors import PaymentCodeUsed
-from medcard.codes.service import RedeemRequest
+from medcard.codes.service import IssueRequest, RedeemRequest
 from medcard.config import Settings
 from medcard.db import unit_of_work
 from medcard.errors import MedCardError
 from medcard.kit.clock import clock
 from medcard.models import PaymentCode
+from medcard.security import service as security
+from medcard.security.errors import LimitExceeded
 from tests.codes.pg import World, committed_world, postgres_only, skip_unless_postgres
 
 pytestmark = postgres_only
@@ -111,3 +113,35 @@ async def test_r_sec_02_single_requests_racing_for_each_code_pay_exactly_once(
     assert outcomes.count("used") == 500
     assert len(outcomes) - outcomes.count("used") == 500
     assert await _consumed(world) == 500
+
+
+async def test_r_sec_06_concurrent_payments_of_one_holder_respect_the_daily_limit(
+    isolated_engine: AsyncEngine, settings: Settings
+) -> None:
+    """Four 10-yuan codes of one holder whose daily limit is 25 yuan, paid at four POS at the
+    same instant: the holder's security profile (created at the first code issue) serialises
+    them, so exactly two pay and two are refused by the limit."""
+    skip_unless_postgres(settings)
+    world = await committed_world(isolated_engine, settings, holders=1)
+    async with unit_of_work(world.sessions) as session:
+        account = await session.get(type(world.accounts[0]), world.accounts[0].id)
+        card = await session.get(type(world.cards[0]), world.cards[0].id)
+        assert account is not None and card is not None
+        issued = await service.issue_many(session, [IssueRequest(account, card)] * 4, settings=settings)
+        codes = [code.code for code in issued if isinstance(code, service.IssuedCode)]
+        profile = await security.profile_of(session, account)
+        profile.daily_limit_fen = 2_500
+    assert len(codes) == 4
+
+    async def pay(code: str) -> str:
+        try:
+            async with unit_of_work(world.sessions) as session:
+                cashier = await session.get(type(world.cashier), world.cashier.id)
+                assert cashier is not None
+                await service.redeem(session, staff=cashier, text=code, amount_fen=1_000, pin=None, settings=settings)
+        except MedCardError as error:
+            return error.code
+        return "paid"
+
+    outcomes = await asyncio.gather(*(pay(code) for code in codes))
+    assert sorted(outcomes) == sorted(["paid", "paid", LimitExceeded.code, LimitExceeded.code])

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, case, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.models import Card, PaymentCode, SecurityProfile
@@ -56,12 +57,26 @@ class CodeRepository:
         self.session = session
 
     async def frozen_accounts(self, account_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
-        rows = await self.session.scalars(
-            select(SecurityProfile.account_id).where(
-                SecurityProfile.account_id.in_(account_ids), SecurityProfile.frozen_at.is_not(None)
+        """The frozen ones among ``account_ids``; every one of them gets a security profile if it
+        has none yet, so that later redemptions of its codes have a row to lock (and to be
+        serialised on: limits and velocity are counted under that lock)."""
+        rows = (
+            await self.session.execute(
+                select(SecurityProfile.account_id, SecurityProfile.frozen_at).where(
+                    SecurityProfile.account_id.in_(account_ids)
+                )
             )
-        )
-        return set(rows)
+        ).all()
+        missing = set(account_ids) - {account_id for account_id, _ in rows}
+        if missing:
+            table = SecurityProfile.metadata.tables["security_profile"]
+            postgres = self.session.get_bind().dialect.name == "postgresql"
+            statement = (postgresql.insert if postgres else sqlite.insert)(table)
+            await self.session.execute(
+                statement.on_conflict_do_nothing(index_elements=["account_id"]),
+                [{"account_id": account_id} for account_id in missing],
+            )
+        return {account_id for account_id, frozen_at in rows if frozen_at is not None}
 
     async def issued_counts(self, card_ids: Collection[uuid.UUID], since: datetime) -> dict[uuid.UUID, int]:
         rows = await self.session.execute(
