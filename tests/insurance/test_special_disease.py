@@ -41,6 +41,9 @@ async def test_r_ins_07_reviewer_approves_submitted_materials(
     audit = await db.scalar(select(AuditEvent).where(AuditEvent.action == "insurance.special_disease.review"))
     assert audit is not None
     assert (audit.result, audit.actor_label) == ("approved", "reviewer:reviewer1")
+    trail = (await db.scalars(select(AuditEvent).where(AuditEvent.action.like("insurance.special_disease.%")))).all()
+    assert len(trail) == 2
+    assert all("MT002" not in str(event.details) for event in trail)  # diagnoses never in the audit log (R-SEC-08)
 
 
 async def test_r_ins_07_a_review_is_final(client: httpx.AsyncClient, make_patient: MakePatient, demo: Demo) -> None:

@@ -388,7 +388,7 @@ async def apply_special_disease(
         actor=actor_for_account(account),
         action="insurance.special_disease.apply",
         subject=application,
-        details={"disease": disease_code, "files": len(files)},
+        details={"files": len(files)},  # the diagnosis stays in its encrypted column, never in the log
     )
     return application
 
@@ -415,7 +415,6 @@ async def review_special_disease(
         action="insurance.special_disease.review",
         subject=application,
         result=application.status,
-        details={"disease": application.disease_code},
     )
     await session.flush()
     return application
