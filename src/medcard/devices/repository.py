@@ -23,6 +23,9 @@ class DeviceRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def lock_account(self, account: Account) -> None:
+        await self.session.execute(select(Account.id).where(Account.id == account.id).with_for_update())
+
     async def by_key(self, account: Account, key_hash: str) -> Device | None:
         query = select(Device).where(Device.account_id == account.id, Device.key_hash == key_hash)
         return await self.session.scalar(query)

@@ -83,6 +83,9 @@ async def recognise(
     """Bind (or recognise) the login's device and judge the login (R-SEC-06). An unknown or
     missing key gets a new random key; the account's very first device is trusted at once."""
     repository = DeviceRepository(session)
+    # One login of an account at a time: a double-submitted login must find the device the
+    # other one bound, and of two simultaneous first logins only one is the trusted first device.
+    await repository.lock_account(account)
     now = clock.now()
     device_key = device_key if device_key and 16 <= len(device_key) <= 128 else random_token()
     device = await repository.by_key(account, key_hash(settings, device_key))
