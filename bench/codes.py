@@ -168,9 +168,17 @@ async def run(settings: Settings, cards: int, batch: int, workers: int, single: 
     figures = await run_pass(
         sessions, settings, pairs[:single], cashier, batch=1, workers=1, label="per request, sequential"
     )
-    figures += await run_pass(
-        sessions, settings, pairs, cashier, batch=batch, workers=workers, label=f"batches of {batch} x {workers}"
-    )
+    # Three batched rounds (each card pays once a round: under the rate and velocity rules); the
+    # median round is printed, as a shared virtual machine's timings vary by ±30 % run to run.
+    rounds = [
+        await run_pass(
+            sessions, settings, pairs, cashier, batch=batch, workers=workers, label=f"batches of {batch} x {workers}"
+        )
+        for _ in range(3)
+    ]
+    for phase in range(2):
+        ordered = sorted((round_[phase] for round_ in rounds), key=lambda figure: figure.app_cpu + figure.db_cpu)
+        figures.append(ordered[1])
     await engine.dispose()
     kind = "SQLite" if settings.is_sqlite else "PostgreSQL"
     print(f"{kind}, {len(pairs)} cards, load average {os.getloadavg()[0]:.1f} at the end:")
