@@ -33,3 +33,18 @@ def test_wrong_staff_password_shows_bilingual_error(page: Page) -> None:
     page.fill("#password", "wrong")
     page.click("button[type=submit]")
     expect(page.locator(".alert")).to_contain_text("用户名或密码错误")
+
+
+def test_r_sec_06_refused_login_shows_on_the_risk_monitor(page: Page) -> None:
+    """A wrong staff password is a risk signal: the admin's monitor counts it at once."""
+    page.goto("/console/login")
+    page.fill("#username", "pharmacy1")
+    page.fill("#password", "not-the-password")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    staff_login(page, "admin1")
+    page.click("#menu-risk-monitor")
+    recent = page.locator('#risk-counts tr[data-kind="login_refused"] .count-recent')
+    expect(recent).not_to_have_text("0")
+    expect(page.locator('#risk-latest tr[data-kind="login_refused"]').first).to_be_visible()
+    screenshot(page, "91-console-risk-monitor")

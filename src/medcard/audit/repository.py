@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.models import AuditEvent
@@ -44,6 +44,21 @@ class AuditRepository:
             query = query.where(AuditEvent.subject_id == subject_id)
         if hospital_id:
             query = query.where(AuditEvent.hospital_id == hospital_id)
+        return (await self.session.scalars(query)).all()
+
+    async def since(
+        self, actions: Sequence[str], since: datetime, *, hospital_id: uuid.UUID | None, limit: int
+    ) -> Sequence[AuditEvent]:
+        """Rows of ``actions`` at or after ``since``, newest first, at most ``limit``; with a
+        hospital, that hospital's rows and the patient-side rows that belong to no hospital."""
+        query = (
+            select(AuditEvent)
+            .where(AuditEvent.action.in_(actions), AuditEvent.at >= since)
+            .order_by(AuditEvent.at.desc(), AuditEvent.id)
+            .limit(limit)
+        )
+        if hospital_id:
+            query = query.where(or_(AuditEvent.hospital_id == hospital_id, AuditEvent.hospital_id.is_(None)))
         return (await self.session.scalars(query)).all()
 
     async def head(self) -> tuple[int, str] | None:

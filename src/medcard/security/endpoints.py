@@ -23,12 +23,14 @@ from medcard.security.schemas import (
     PinCheckRequest,
     PinSet,
     Reactivation,
+    RiskMonitorRead,
     SecurityRead,
     SecuritySettingsUpdate,
 )
 
 router = APIRouter(prefix="/security", tags=["security"])
 HotlineDep = Annotated[StaffUser, Depends(require_role("hotline"))]
+MonitorDep = Annotated[StaffUser, Depends(require_role("hotline", "reviewer"))]
 
 
 @router.get("", response_model=SecurityRead, summary="My security state and settings")
@@ -86,3 +88,11 @@ async def report_loss(body: LossReport, session: SessionDep, staff: HotlineDep) 
         phone_last4=body.phone_last4,
     )
     return LossReportRead(card_number=card.card_number)
+
+
+@router.get("/monitor", response_model=RiskMonitorRead, summary="Staff: real-time risk monitor (R-SEC-06)")
+async def risk_monitor(session: SessionDep, staff: MonitorDep) -> RiskMonitorRead:
+    """Velocity and limit refusals, wrong or locked PINs, abnormal and refused logins, freezes
+    and suspected cloned authenticators, from the audit log; hospital staff see their hospital's
+    rows and the patient-side ones (logins, self-freezes) that belong to no hospital."""
+    return RiskMonitorRead.of(await service.risk_monitor(session, hospital_id=staff.hospital_id))

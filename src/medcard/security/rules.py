@@ -68,3 +68,45 @@ def limit_breach(
 
 def velocity_exceeded(payments_in_window: int) -> bool:
     return payments_in_window >= VELOCITY_MAX_PAYMENTS
+
+
+# Real-time risk monitoring (风控监控, R-SEC-06): which audit rows are risk signals, and of what kind.
+RISK_KINDS: dict[str, tuple[str, str]] = {
+    "velocity": ("支付频率超限", "Payment velocity exceeded"),
+    "limit": ("超出支付限额", "Payment limit exceeded"),
+    "payment_refused": ("其他支付拒绝", "Other refused payments"),
+    "pin_wrong": ("支付密码错误", "Wrong payment password"),
+    "pin_locked": ("支付密码锁定", "Payment password locked"),
+    "abnormal_login": ("异常登录(需二次验证)", "Abnormal login (step-up required)"),
+    "login_refused": ("登录失败", "Refused login"),
+    "freeze": ("冻结 / 挂失", "Freeze / loss report"),
+    "authenticator_clone": ("疑似克隆的验证器", "Suspected cloned authenticator"),
+}
+RISK_ACTIONS = (
+    "code.redeem_refused",
+    "security.pin_wrong",
+    "auth.login",
+    "auth.login_refused",
+    "security.freeze",
+    "device.webauthn_clone_suspected",
+)
+MONITOR_RECENT = timedelta(minutes=15)
+MONITOR_DAY = timedelta(hours=24)
+
+
+def risk_kind(action: str, details: dict[str, object]) -> str | None:
+    """The risk kind of one audit row, or None when the row is not a risk signal (a normal login)."""
+    if action == "code.redeem_refused":
+        refusal = details.get("code")
+        if refusal == "PAYMENT_VELOCITY_EXCEEDED":
+            return "velocity"
+        return "limit" if refusal == "PAYMENT_LIMIT_EXCEEDED" else "payment_refused"
+    if action == "security.pin_wrong":
+        return "pin_locked" if details.get("locked") else "pin_wrong"
+    if action == "auth.login":
+        return "abnormal_login" if details.get("step_up") else None
+    return {
+        "auth.login_refused": "login_refused",
+        "security.freeze": "freeze",
+        "device.webauthn_clone_suspected": "authenticator_clone",
+    }.get(action)

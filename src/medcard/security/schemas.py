@@ -8,6 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from medcard.security.rules import RISK_KINDS
+from medcard.security.service import RiskMonitor
+
 
 class PinSet(BaseModel):
     """Set the first payment password, or reset it with a fresh verification's id."""
@@ -74,3 +77,41 @@ class SecurityRead(BaseModel):
 class LossReportRead(BaseModel):
     card_number: str
     frozen: bool = True
+
+
+class RiskSignalRead(BaseModel):
+    at: datetime
+    kind: str
+    label_zh: str
+    label_en: str
+    actor: str
+    subject: str
+
+
+class RiskMonitorRead(BaseModel):
+    """Risk signals from the audit log (R-SEC-06): counts per kind in the last 15 minutes and
+    24 hours, and the latest signals (actors and subjects by id only)."""
+
+    recent: dict[str, int]
+    day: dict[str, int]
+    latest: list[RiskSignalRead]
+    truncated: bool
+
+    @classmethod
+    def of(cls, monitor: RiskMonitor) -> RiskMonitorRead:
+        return cls(
+            recent=monitor.recent,
+            day=monitor.day,
+            latest=[
+                RiskSignalRead(
+                    at=signal.at,
+                    kind=signal.kind,
+                    label_zh=RISK_KINDS[signal.kind][0],
+                    label_en=RISK_KINDS[signal.kind][1],
+                    actor=signal.actor,
+                    subject=signal.subject,
+                )
+                for signal in monitor.latest
+            ],
+            truncated=monitor.truncated,
+        )

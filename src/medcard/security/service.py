@@ -11,10 +11,13 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.audit.repository import AuditRepository
 from medcard.audit.service import Actor, record
 from medcard.auth.service import actor_for_account, actor_for_staff
 from medcard.codes.repository import CodeRepository
@@ -229,3 +232,51 @@ async def update_settings(session: AsyncSession, *, account: Account, changes: d
             session, actor=actor_for_account(account), action="security.settings", subject=profile, details=changed
         )
     return profile
+
+
+@dataclass(frozen=True)
+class RiskSignal:
+    """One audit row that is a risk signal, as the monitor lists it (no personal data)."""
+
+    at: datetime
+    kind: str
+    actor: str
+    subject: str
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RiskMonitor:
+    """Counts of each risk kind in the last 15 minutes and 24 hours, and the latest signals."""
+
+    recent: dict[str, int]
+    day: dict[str, int]
+    latest: list[RiskSignal]
+    truncated: bool
+    """More rows than the monitor reads matched the day: the day counts are lower bounds."""
+
+
+MONITOR_ROW_CAP = 20_000
+
+
+async def risk_monitor(session: AsyncSession, *, hospital_id: uuid.UUID | None, latest: int = 50) -> RiskMonitor:
+    """Real-time risk monitoring (R-SEC-06) over the audit log: velocity and limit refusals,
+    wrong and locked PINs, abnormal and refused logins, freezes, suspected cloned authenticators."""
+    now = clock.now()
+    rows = await AuditRepository(session).since(
+        rules.RISK_ACTIONS, now - rules.MONITOR_DAY, hospital_id=hospital_id, limit=MONITOR_ROW_CAP
+    )
+    recent = dict.fromkeys(rules.RISK_KINDS, 0)
+    day = dict.fromkeys(rules.RISK_KINDS, 0)
+    signals: list[RiskSignal] = []
+    for row in rows:
+        kind = rules.risk_kind(row.action, row.details)
+        if kind is None:
+            continue
+        day[kind] += 1
+        if row.at >= now - rules.MONITOR_RECENT:
+            recent[kind] += 1
+        if len(signals) < latest:
+            actor = f"{row.actor_kind}:{row.actor_label or row.actor_id[:8]}"
+            signals.append(RiskSignal(row.at, kind, actor, f"{row.subject_kind}:{row.subject_id[:8]}", row.details))
+    return RiskMonitor(recent=recent, day=day, latest=signals, truncated=len(rows) >= MONITOR_ROW_CAP)

@@ -21,12 +21,13 @@ from medcard.devices.regions import region_label
 from medcard.devices.schemas import StepUpRead
 from medcard.errors import MedCardError
 from medcard.models import Account, AuthSession, StaffUser
-from medcard.security import service
+from medcard.security import rules, service
 from medcard.web.render import error_view, language, page
 
 router = APIRouter(include_in_schema=False)
 HotlineDep = Annotated[StaffUser, Depends(require_role("hotline"))]
 AuditorDep = Annotated[StaffUser, Depends(require_role("reviewer"))]
+MonitorDep = Annotated[StaffUser, Depends(require_role("hotline", "reviewer"))]
 
 T = TypeVar("T")
 REASON_LABELS = {
@@ -261,3 +262,19 @@ async def audit_chain_checkpoint(
     grace = timedelta(seconds=settings.audit_seal_grace_seconds)
     report = await chain.verify(session, secret=settings.secret_key, grace=grace)
     return await _chain_page(request, session, staff, report)
+
+
+async def _monitor_values(session: SessionDep, staff: StaffUser) -> dict[str, Any]:
+    monitor = await service.risk_monitor(session, hospital_id=staff.hospital_id)
+    return {"staff": staff, "monitor": monitor, "kinds": rules.RISK_KINDS}
+
+
+@router.get("/console/security/monitor", response_class=HTMLResponse)
+async def risk_monitor_page(request: Request, session: SessionDep, staff: MonitorDep) -> Response:
+    """Real-time risk monitor (风控监控, R-SEC-06); the panel refreshes itself every 10 seconds."""
+    return page(request, "console/security_monitor.html", await _monitor_values(session, staff))
+
+
+@router.get("/console/security/monitor/live", response_class=HTMLResponse)
+async def risk_monitor_panel(request: Request, session: SessionDep, staff: MonitorDep) -> Response:
+    return page(request, "console/_monitor_panel.html", await _monitor_values(session, staff))
