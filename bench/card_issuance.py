@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from common import CARD_FORM as FORM
-from common import fresh_database, verified_account
+from common import bench_settings, fresh_database, verified_account
 from sqlalchemy import make_url, select
 
 from medcard.adapters import sandbox_adapters
@@ -41,7 +41,6 @@ from medcard.models import Account, Card, Hospital
 from medcard.observability import configure_logging
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/medcard_bench"
-SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -112,19 +111,9 @@ async def run(
 
 def _process(url: str, account_ids: list[uuid.UUID], workers: int, barrier: Any, results: Any) -> None:
     """One OS process of the benchmark (a deployment runs several app workers the same way)."""
-    settings = _settings(url)
+    settings = bench_settings(url)
     configure_logging(settings)  # as the app does: the sealer's debug lines stay quiet
     results.put(asyncio.run(run(settings, account_ids, workers, barrier.wait)))
-
-
-def _settings(url: str) -> Settings:
-    return Settings(
-        environment="test",
-        database_url=url,
-        secret_key=SECRET,
-        sandbox_latency_scale=0.0,
-        _env_file=None,  # type: ignore[call-arg]
-    )
 
 
 async def _count_cards(settings: Settings) -> int:
@@ -155,7 +144,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8, help="concurrent units of work per process")
     args = parser.parse_args()
     url = os.environ.get("MEDCARD_DATABASE_URL", DEFAULT_URL)
-    settings = _settings(url)
+    settings = bench_settings(url)
     fresh_database(settings)
     account_ids = asyncio.run(seed(settings, args.cards))
 

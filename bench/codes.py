@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from common import fresh_database
-from kiosk_issuance import SECRET, seed
+from common import bench_settings, fresh_database
+from kiosk_issuance import seed
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -197,13 +197,7 @@ def main() -> None:
     url = os.environ.get("MEDCARD_DATABASE_URL")
     with tempfile.TemporaryDirectory() as tmp:
         database = url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        settings = Settings(
-            environment="test",
-            database_url=database,
-            secret_key=SECRET,
-            sandbox_latency_scale=0.0,
-            _env_file=None,  # type: ignore[call-arg]
-        )
+        settings = bench_settings(database)
         fresh_database(settings)
         asyncio.run(run(settings, args.cards, args.batch, args.workers, args.single))
 

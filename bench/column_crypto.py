@@ -22,7 +22,7 @@ from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
-from common import CARD_FORM, verified_account
+from common import CARD_FORM, bench_settings, verified_account
 
 from medcard.adapters import sandbox_adapters
 from medcard.card import service
@@ -122,13 +122,7 @@ def main() -> None:
     parser.add_argument("--cards", type=int, default=200)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            environment="test",
-            database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'crypto.db'}",
-            secret_key="bench-secret-0123456789abcdef0123456789abcdef",
-            sandbox_latency_scale=0.0,
-            _env_file=None,  # type: ignore[call-arg]
-        )
+        settings = bench_settings(f"sqlite+aiosqlite:///{Path(tmp) / 'crypto.db'}")
         figures = micro(settings.key_ring(), args.rounds)
         upgrade(settings)
         per_card, calls = asyncio.run(issuance(settings, args.cards))

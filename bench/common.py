@@ -15,6 +15,20 @@ from medcard.kit.clock import clock
 from medcard.migrate import upgrade
 from medcard.models import Account, Person
 
+SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
+
+
+def bench_settings(database_url: str) -> Settings:
+    """Test-mode settings with zero-latency sandboxes: the figures are MedCard + the database."""
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        secret_key=SECRET,
+        sandbox_latency_scale=0.0,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
 # A complete card application form (the 18 fields less those taken from the verified identity).
 CARD_FORM = {
     "ethnicity": "汉族",

@@ -23,7 +23,7 @@ import uuid
 from datetime import date, timedelta
 
 from common import CARD_FORM as FORM
-from common import fresh_database, verified_account
+from common import bench_settings, fresh_database, verified_account
 from sqlalchemy import func, make_url, select
 
 from medcard.adapters import sandbox_adapters
@@ -36,7 +36,6 @@ from medcard.insurance import service
 from medcard.models import Account, Card, InsuranceBinding
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/medcard_bench_insurance"
-SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
 SCHEME_KEYS = {"310": "employee", "390": "resident", "380": "new_rural"}
 
 
@@ -118,13 +117,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8)
     args = parser.parse_args()
     url = os.environ.get("MEDCARD_DATABASE_URL", DEFAULT_URL)
-    settings = Settings(
-        environment="test",
-        database_url=url,
-        secret_key=SECRET,
-        sandbox_latency_scale=0.0,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    settings = bench_settings(url)
     fresh_database(settings)
     pairs = asyncio.run(seed(settings, args.bindings))
     elapsed, latencies = asyncio.run(run(settings, pairs, args.workers))

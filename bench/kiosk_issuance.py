@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 
 import httpx
-from common import fresh_database
+from common import bench_settings, fresh_database
 from sqlalchemy import select
 
 from medcard.app import create_app
@@ -33,7 +33,6 @@ from medcard.demo import DEMO_PASSWORD, load
 from medcard.kit.clock import clock
 from medcard.models import Account, Card, Hospital, Person
 
-SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -123,13 +122,7 @@ def main() -> None:
     url = os.environ.get("MEDCARD_DATABASE_URL")
     with tempfile.TemporaryDirectory() as tmp:
         url = url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        settings = Settings(
-            environment="test",
-            database_url=url,
-            secret_key=SECRET,
-            sandbox_latency_scale=0.0,
-            _env_file=None,  # type: ignore[call-arg]
-        )
+        settings = bench_settings(url)
         fresh_database(settings)
         timings = asyncio.run(run(settings, args.cards))
     ordered = sorted(timings)

@@ -26,6 +26,35 @@ class Actor:
         return cls(kind="system", id="system", label=label)
 
 
+AUDIT_TABLE: Table = AuditEvent.metadata.tables["audit_event"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One audit row to write (:func:`record` for one subject, :func:`record_many` for a batch)."""
+
+    actor: Actor
+    action: str
+    subject_kind: str
+    subject_id: uuid.UUID
+    result: str = "ok"
+    details: dict[str, Any] | None = None
+
+    def values(self, *, hospital_id: uuid.UUID | None = None) -> dict[str, Any]:
+        """The row's columns (the hospital defaults to the actor's)."""
+        return {
+            "actor_kind": self.actor.kind,
+            "actor_id": self.actor.id,
+            "actor_label": self.actor.label,
+            "action": self.action,
+            "subject_kind": self.subject_kind,
+            "subject_id": str(self.subject_id),
+            "result": self.result,
+            "hospital_id": hospital_id or self.actor.hospital_id,
+            "details": self.details or {},
+        }
+
+
 async def record(
     session: AsyncSession,
     *,
@@ -40,35 +69,11 @@ async def record(
     (:mod:`medcard.audit.chain`). ``details`` must never hold raw personal data (mask it first)."""
     if subject.id is None:
         await session.flush()
-    event = AuditEvent(
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        actor_label=actor.label,
-        action=action,
-        subject_kind=subject.__tablename__,
-        subject_id=str(subject.id),
-        result=result,
-        hospital_id=hospital_id or actor.hospital_id,
-        details=details or {},
-    )
+    entry = Entry(actor, action, subject.__tablename__, subject.id, result, details)
+    event = AuditEvent(**entry.values(hospital_id=hospital_id))
     session.add(event)
     await session.flush()
     return event
-
-
-AUDIT_TABLE: Table = AuditEvent.metadata.tables["audit_event"]
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One audit row of a batch (see :func:`record_many`)."""
-
-    actor: Actor
-    action: str
-    subject_kind: str
-    subject_id: uuid.UUID
-    result: str = "ok"
-    details: dict[str, Any] | None = None
 
 
 async def record_many(session: AsyncSession, entries: list[Entry]) -> None:
@@ -77,18 +82,5 @@ async def record_many(session: AsyncSession, entries: list[Entry]) -> None:
     if entries:
         await session.execute(
             insert(AUDIT_TABLE),
-            [
-                {
-                    "actor_kind": entry.actor.kind,
-                    "actor_id": entry.actor.id,
-                    "actor_label": entry.actor.label,
-                    "action": entry.action,
-                    "subject_kind": entry.subject_kind,
-                    "subject_id": str(entry.subject_id),
-                    "result": entry.result,
-                    "hospital_id": entry.actor.hospital_id,
-                    "details": entry.details or {},
-                }
-                for entry in entries
-            ],
+            [entry.values() for entry in entries],
         )

@@ -11,10 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, case, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medcard.models import Card, PaymentCode, SecurityProfile
+from medcard.models import Card, PaymentCode
 
 
 @dataclass(frozen=True)
@@ -55,28 +54,6 @@ class CodeRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def frozen_accounts(self, account_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
-        """The frozen ones among ``account_ids``; every one of them gets a security profile if it
-        has none yet, so that later redemptions of its codes have a row to lock (and to be
-        serialised on: limits and velocity are counted under that lock)."""
-        rows = (
-            await self.session.execute(
-                select(SecurityProfile.account_id, SecurityProfile.frozen_at).where(
-                    SecurityProfile.account_id.in_(account_ids)
-                )
-            )
-        ).all()
-        missing = set(account_ids) - {account_id for account_id, _ in rows}
-        if missing:
-            table = SecurityProfile.metadata.tables["security_profile"]
-            postgres = self.session.get_bind().dialect.name == "postgresql"
-            statement = (postgresql.insert if postgres else sqlite.insert)(table)
-            await self.session.execute(
-                statement.on_conflict_do_nothing(index_elements=["account_id"]),
-                [{"account_id": account_id} for account_id in missing],
-            )
-        return {account_id for account_id, frozen_at in rows if frozen_at is not None}
 
     async def issued_counts(self, card_ids: Collection[uuid.UUID], since: datetime) -> dict[uuid.UUID, int]:
         rows = await self.session.execute(

@@ -121,7 +121,7 @@ async def issue_many(
     code or the refusal that applies to it alone."""
     now = clock.now()
     repository = CodeRepository(session)
-    frozen = await repository.frozen_accounts({request.account.id for request in requests})
+    frozen = await SecurityRepository(session).ensure_profiles({request.account.id for request in requests})
     counts = await repository.issued_counts({request.card.id for request in requests}, now - rules.ISSUE_WINDOW)
     results: list[IssuedCode | MedCardError] = []
     rows: list[dict[str, Any]] = []

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.models import Account, AuthSession, Card, SecurityProfile, VerificationSession
@@ -24,6 +25,27 @@ class SecurityRepository:
             # A locked read must see the row as committed by whoever held the lock before us.
             query = query.with_for_update().execution_options(populate_existing=True)
         return await self.session.scalar(query)
+
+    async def ensure_profiles(self, account_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Create the missing profiles of ``account_ids`` (so later payments have a row to lock
+        and be serialised on) and return the frozen ones among them."""
+        rows = (
+            await self.session.execute(
+                select(SecurityProfile.account_id, SecurityProfile.frozen_at).where(
+                    SecurityProfile.account_id.in_(account_ids)
+                )
+            )
+        ).all()
+        missing = set(account_ids) - {account_id for account_id, _ in rows}
+        if missing:
+            table = SecurityProfile.metadata.tables["security_profile"]
+            postgres = self.session.get_bind().dialect.name == "postgresql"
+            statement = (postgresql.insert if postgres else sqlite.insert)(table)
+            await self.session.execute(
+                statement.on_conflict_do_nothing(index_elements=["account_id"]),
+                [{"account_id": account_id} for account_id in missing],
+            )
+        return {account_id for account_id, frozen_at in rows if frozen_at is not None}
 
     async def lock_profiles(self, account_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, SecurityProfile]:
         """Lock the profiles of several accounts, always in account-id order so that two

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from medcard.security.errors import LimitExceeded, VelocityExceeded
+
 PIN_PATTERN = re.compile(r"^[0-9]{6}$")
 MAX_PIN_FAILURES = 5
 PIN_LOCK = timedelta(hours=3)
@@ -98,9 +100,9 @@ def risk_kind(action: str, details: dict[str, object]) -> str | None:
     """The risk kind of one audit row, or None when the row is not a risk signal (a normal login)."""
     if action == "code.redeem_refused":
         refusal = details.get("code")
-        if refusal == "PAYMENT_VELOCITY_EXCEEDED":
+        if refusal == VelocityExceeded.code:
             return "velocity"
-        return "limit" if refusal == "PAYMENT_LIMIT_EXCEEDED" else "payment_refused"
+        return "limit" if refusal == LimitExceeded.code else "payment_refused"
     if action == "security.pin_wrong":
         return "pin_locked" if details.get("locked") else "pin_wrong"
     if action == "auth.login":

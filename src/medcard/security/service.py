@@ -31,7 +31,6 @@ from medcard.security.errors import (
     AccountNotVerified,
     LossReportRefused,
     NotFrozen,
-    PaymentsFrozen,
     PinFormatInvalid,
     PinLocked,
     PinNotSet,
@@ -127,15 +126,6 @@ async def check_pin(session: AsyncSession, *, account: Account, pin: str, settin
     if outcome.locked_until is not None:
         raise PinLocked(field="pin", keep_changes=True)
     raise PinWrong(field="pin", attempts_left=outcome.attempts_left, keep_changes=True)
-
-
-async def ensure_not_frozen(session: AsyncSession, account_id: uuid.UUID, *, lock: bool) -> SecurityProfile | None:
-    """Refuse a frozen account. With ``lock``, the profile row stays locked until commit, so a
-    freeze committing meanwhile is seen (freeze waits for us, or we wait for it)."""
-    profile = await SecurityRepository(session).profile(account_id, lock=lock)
-    if profile is not None and profile.frozen_at is not None:
-        raise PaymentsFrozen()
-    return profile
 
 
 async def _freeze(
