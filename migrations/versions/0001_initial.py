@@ -344,6 +344,8 @@ def upgrade() -> None:
         "verification_session",
         sa.Column("account_id", sa.Uuid(), nullable=False),
         sa.Column("method", sa.String(length=16), nullable=False),
+        sa.Column("purpose", sa.String(length=16), nullable=False),
+        sa.Column("return_to", sa.String(length=200), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("document_type", sa.String(length=24), nullable=False),
         sa.Column(

@@ -11,6 +11,7 @@ import secrets
 import uuid
 from datetime import date, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -65,6 +66,29 @@ FAILURE_TEXTS = {
     "SESSION_EXPIRED": ("超过时限未完成", "Not finished in time"),
     "IDENTITY_HELD_BY_ANOTHER_ACCOUNT": ("该身份已绑定其他账号", "Held by another account"),
 }
+
+
+PURPOSES = {
+    "step_up": ("新设备二次验证", "second verification of a new device"),
+    "pin_reset": ("重置支付密码", "resetting the payment password"),
+    "reactivation": ("解冻账户", "reactivating the account"),
+}
+
+
+def _purpose(raw: str | None) -> str:
+    return raw if raw in PURPOSES else ""
+
+
+def _again_query(purpose: str, next_path: str | None) -> str:
+    """The query that starts the same kind of verification again (purpose and way back kept)."""
+    if not purpose:
+        return ""
+    return urlencode({"purpose": purpose, "next": next_path or ""})
+
+
+def _after_pass(verification: VerificationSession) -> RedirectResponse:
+    """Back to the task a re-verification was started for, else to the patient's home."""
+    return RedirectResponse(rules.safe_return_path(verification.return_to) or "/me", status_code=303)
 
 
 def _form_error(error: ValidationError, values: dict[str, str]) -> MedCardError:
@@ -128,8 +152,12 @@ def _verify_form(
     error: MedCardError | None = None,
 ) -> Response:
     lang = language(request)
+    purpose = _purpose(values.get("purpose")) if account.person is not None else ""
     context = {
         "account": account,
+        "purpose": purpose,
+        "purpose_label": PURPOSES.get(purpose),
+        "next_path": rules.safe_return_path(values.get("next")) or "",
         "methods": METHODS,
         "document_types": DOCUMENT_TYPES,
         "values": values,
@@ -148,9 +176,14 @@ async def verify_page(
     settings: SettingsDep,
     adapters: AdaptersDep,
     method: Annotated[str | None, Query(max_length=16)] = None,
+    purpose: Annotated[str | None, Query(max_length=16)] = None,
+    next: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
+    """The verification form; with ``purpose`` a verified patient re-proves his identity for a
+    task (step-up, PIN reset, reactivation) and comes back to ``next`` (local paths only)."""
     chosen = method if method in {m[0] for m in METHODS} else "face"
-    values = {"method": chosen or "face", "document_type": "resident_id"}
+    values = {"method": chosen or "face", "document_type": "resident_id", "purpose": _purpose(purpose)}
+    values["next"] = rules.safe_return_path(next) or ""
     return _verify_form(request, account, settings, adapters, values=values)
 
 
@@ -168,8 +201,11 @@ async def verify_start(
     nationality: Annotated[str, Form(max_length=8)] = "",
     residence_permit_number: Annotated[str, Form(max_length=40)] = "",
     phone: Annotated[str, Form(max_length=20)] = "",
+    purpose: Annotated[str, Form(max_length=16)] = "",
+    next: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     values = {
+        "purpose": _purpose(purpose),
         "method": method,
         "document_type": document_type,
         "document_number": document_number,
@@ -181,11 +217,13 @@ async def verify_start(
     try:
         body = VerificationStart.model_validate({k: v or None for k, v in values.items()})
     except ValidationError as invalid:
+        values["next"] = next
         return _verify_form(request, account, settings, adapters, values=values, error=_form_error(invalid, values))
     verification, error = await attempt(
-        session, lambda: service.start(session, account=account, request=body, settings=settings)
+        session, lambda: service.start(session, account=account, request=body, settings=settings, return_to=next)
     )
     if verification is None:
+        values["next"] = next
         return _verify_form(request, account, settings, adapters, values=values, error=error)
     return RedirectResponse(f"/verify/{verification.id}", status_code=303)
 
@@ -214,6 +252,9 @@ async def _step_page(
         "sandbox": _sandbox(settings, adapters),
         "sample_card": _sample_card(adapters, verification) if _sandbox(settings, adapters) else "",
         "minutes_left": max(int((view.expires_at - clock.now()).total_seconds() // 60), 0),
+        "purpose_label": PURPOSES.get(verification.purpose),
+        "return_to": rules.safe_return_path(verification.return_to) or "/me",
+        "again": _again_query(_purpose(verification.purpose), verification.return_to),
     }
     return page(request, "identity/step.html", context, status_code=error.status if error else 200)
 
@@ -250,9 +291,9 @@ async def face_step(
         )
 
     done, error = await attempt(session, submit)
-    if done is None:
+    if not isinstance(done, VerificationSession):
         return await _step_page(request, session, account, settings, adapters, verification_id, error=error)
-    return RedirectResponse("/me", status_code=303)
+    return _after_pass(done)
 
 
 @router.post("/verify/{verification_id}/sms-code", response_class=HTMLResponse)
@@ -318,7 +359,7 @@ async def confirm_step(
     )
     if done is None:
         return await _step_page(request, session, account, settings, adapters, verification_id, error=error)
-    return RedirectResponse("/me", status_code=303)
+    return _after_pass(done)
 
 
 async def _wards_page(
