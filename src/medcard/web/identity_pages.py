@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters import Adapters
 from medcard.adapters.identity import PASS_RATES, SandboxIdentityAuthority
+from medcard.card.repository import CardRepository
 from medcard.config import Settings
 from medcard.db import attempt
 from medcard.deps import AccountDep, AdaptersDep, ClientIpDep, SessionDep, SettingsDep
@@ -447,3 +448,91 @@ async def add_ward(
     if done is None:
         return await _wards_page(request, session, account, settings, adapters, values=values, error=error)
     return RedirectResponse("/wards?added=1", status_code=303)
+
+
+async def _phone_page(
+    request: Request,
+    session: AsyncSession,
+    account: Account,
+    settings: Settings,
+    adapters: Adapters,
+    *,
+    phone: str,
+    next_path: str,
+    sent: bool = False,
+    error: MedCardError | None = None,
+) -> Response:
+    lang = language(request)
+    context = {
+        "account": account,
+        "values": {"phone": phone},
+        "next_path": rules.safe_return_path(next_path) or "",
+        "sent": sent,
+        "error": error_view(error, lang) if error else None,
+        "field_errors": _field_errors(error, lang),
+        "sandbox": _sandbox(settings, adapters),
+    }
+    return page(request, "identity/phone.html", context, status_code=error.status if error else 200)
+
+
+@router.get("/me/phone", response_class=HTMLResponse)
+async def phone_page(
+    request: Request,
+    session: SessionDep,
+    account: AccountDep,
+    settings: SettingsDep,
+    adapters: AdaptersDep,
+    next_path: Annotated[str, Query(max_length=200, alias="next")] = "",
+) -> Response:
+    """Add or change the verified person's phone (a face verification stores none; binding the
+    insurance e-voucher needs one, R-INS-01). Offers the phone on the patient's health card."""
+    person = account.person
+    cards = await CardRepository(session).for_account(account)
+    suggested = (person.phone if person else None) or next((c.phone for c in cards if c.phone), "")
+    return await _phone_page(request, session, account, settings, adapters, phone=suggested, next_path=next_path)
+
+
+@router.post("/me/phone/code", response_class=HTMLResponse)
+async def phone_code(
+    request: Request,
+    session: SessionDep,
+    account: AccountDep,
+    settings: SettingsDep,
+    adapters: AdaptersDep,
+    client_ip: ClientIpDep,
+    phone: Annotated[str, Form(max_length=20)] = "",
+    next: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Text a code to the phone (R-ID-05 limits)."""
+    _, error = await attempt(
+        session,
+        lambda: service.send_phone_code(
+            session, account=account, phone=phone, client_ip=client_ip, adapters=adapters, settings=settings
+        ),
+    )
+    return await _phone_page(
+        request, session, account, settings, adapters, phone=phone, next_path=next, sent=error is None, error=error
+    )
+
+
+@router.post("/me/phone", response_class=HTMLResponse)
+async def phone_confirm(
+    request: Request,
+    session: SessionDep,
+    account: AccountDep,
+    settings: SettingsDep,
+    adapters: AdaptersDep,
+    phone: Annotated[str, Form(max_length=20)] = "",
+    code: Annotated[str, Form(max_length=12)] = "",
+    next: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Confirm the phone with the texted code, then back to the task (e.g. the insurance bind page)."""
+    done, error = await attempt(
+        session,
+        lambda: service.confirm_phone(session, account=account, phone=phone, code=code.strip(), settings=settings),
+    )
+    if done is None:
+        return await _phone_page(
+            request, session, account, settings, adapters, phone=phone, next_path=next, sent=True, error=error
+        )
+    return RedirectResponse(rules.safe_return_path(next) or "/me", status_code=303)
