@@ -153,3 +153,31 @@ async def test_r_id_02_reverify_page_is_startable_and_returns_to_the_task(
     )
     assert refused.status_code == 403 and "REVERIFICATION_IDENTITY_MISMATCH" in refused.text
     assert "重新认证须使用本账号已实名的身份" in refused.text
+
+
+async def test_r_id_02_reverification_needs_more_than_knowing_name_and_number(
+    client: httpx.AsyncClient, patient: dict[str, str], settings: Settings
+) -> None:
+    """The insurance-record match only checks name + number, so it cannot re-prove the holder; an
+    SMS re-verification must go to the phone on record (a face-verified account has none)."""
+    number = await verified(client, patient, settings, "王芳")
+    insurance = await reverify(client, patient, number, "王芳", "pin_reset", method="insurance")
+    assert (insurance.status_code, insurance.json()["code"]) == (400, "REVERIFICATION_METHOD_NOT_ALLOWED")
+    sms = await reverify(client, patient, number, "王芳", "step_up", method="sms", phone="13800138000")
+    assert sms.json()["code"] == "REVERIFICATION_METHOD_NOT_ALLOWED" and sms.json()["field"] == "phone"
+    page = await client.get("/verify?purpose=step_up", headers=patient)
+    assert 'id="method-insurance"' not in page.text and 'id="method-face"' in page.text
+
+
+async def test_r_id_02_sms_reverification_to_the_phone_on_record(
+    client: httpx.AsyncClient, patient: dict[str, str], settings: Settings, db: AsyncSession
+) -> None:
+    number = await verified(client, patient, settings, "王芳")
+    person = await db.scalar(select(Person))
+    assert person is not None
+    person.phone = "13800138000"  # as an SMS first verification or /me/phone leaves it
+    await db.commit()
+    other = await reverify(client, patient, number, "王芳", "step_up", method="sms", phone="13911112222")
+    assert other.json()["code"] == "REVERIFICATION_METHOD_NOT_ALLOWED"
+    own = await reverify(client, patient, number, "王芳", "step_up", method="sms", phone="13800138000")
+    assert own.status_code == 201, own.text

@@ -181,6 +181,15 @@ class ReverificationNeedsIdentity(MedCardError):
     hint_en = "A re-verification is for a verified account; verify your identity first."
 
 
+class ReverificationMethodNotAllowed(MedCardError):
+    status = 400
+    code = "REVERIFICATION_METHOD_NOT_ALLOWED"
+    message_zh = "此方式不能用于重新认证"
+    message_en = "This method cannot be used to verify again"
+    hint_zh = "请用人脸识别、银行卡验证,或实名登记手机号的短信验证码。"
+    hint_en = "Use face recognition, the bank card, or an SMS code to the phone on your verified identity."
+
+
 class ReverificationIdentityMismatch(MedCardError):
     status = 403
     code = "REVERIFICATION_IDENTITY_MISMATCH"

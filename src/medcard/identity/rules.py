@@ -382,6 +382,19 @@ def insurance_settlement_available(person_document_type: str, hospital_allows_fo
 
 
 REVERIFICATION_PURPOSES: Final = ("step_up", "pin_reset", "reactivation")
+
+
+def reverification_method_allowed(method: str, phone: str | None, phone_on_record: str | None) -> bool:
+    """A re-verification guards a stolen or new phone, so it must prove more than knowing a name
+    and an ID number: face or bank card, or an SMS code to the phone already on record. The
+    insurance-record match (name + number against a register) is not enough."""
+    if method == "insurance":
+        return False
+    if method == "sms":
+        return phone_on_record is not None and phone == phone_on_record
+    return True
+
+
 _RETURN_PATH: Final = re.compile(r"^/(?![/\\])[A-Za-z0-9/_\-.~%?=&]*$")
 
 

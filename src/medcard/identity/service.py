@@ -37,6 +37,7 @@ from medcard.identity.errors import (
     NameNumberMismatch,
     PhoneNeedsIdentity,
     ReverificationIdentityMismatch,
+    ReverificationMethodNotAllowed,
     ReverificationNeedsIdentity,
     VerificationCompleted,
     VerificationExpired,
@@ -126,6 +127,9 @@ async def start(
     phone = rules.parse_phone(request.phone) if request.method in PHONE_METHODS else None
     if request.purpose is not None:
         _check_same_person(account, document.document_type, document.document_number, name)
+        phone_on_record = account.person.phone if account.person else None
+        if not rules.reverification_method_allowed(request.method, phone, phone_on_record):
+            raise ReverificationMethodNotAllowed(field="phone" if request.method == "sms" else "method")
     verification = VerificationSession(
         account_id=account.id,
         method=request.method,

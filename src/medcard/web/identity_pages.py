@@ -159,7 +159,7 @@ def _verify_form(
         "purpose": purpose,
         "purpose_label": PURPOSES.get(purpose),
         "next_path": rules.safe_return_path(values.get("next")) or "",
-        "methods": METHODS,
+        "methods": [m for m in METHODS if not purpose or m[0] != "insurance"],
         "document_types": DOCUMENT_TYPES,
         "values": values,
         "error": error_view(error, lang) if error else None,
