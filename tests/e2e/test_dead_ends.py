@@ -226,3 +226,45 @@ def test_r_sec_02_paid_code_shows_the_result_and_a_wrong_pin_is_retried_at_the_p
     pos.fill("#pos-amount", "1.00")
     pos.click("#pos-submit")
     expect(pos.locator(".alert")).to_have_attribute("data-code", "PAYMENT_CODE_USED")
+
+
+def test_r_sec_05_patient_lifts_a_hotline_loss_report_after_a_reverification(
+    page: Page, second_browser: BrowserContext
+) -> None:
+    """R-SEC-05 / R-ID-02: the hotline places a loss report; the patient logs in again, 安全设置
+    shows the freeze, 第一步:重新实名认证 brings him back, and 解冻 lifts it."""
+    name, number = "褚挂失", resident_passing(SANDBOX, "褚挂失", birth=date(1984, 4, 14))
+    patient_login(page, name)
+    verify_identity(page, name=name, number=number)
+    apply_card(page, name=name, number=number)
+    card_number = "".join(page.locator("#card-number").inner_text().split())
+
+    hotline = second_browser.new_page()
+    staff_login(hotline, "hotline1")
+    hotline.goto("/console/security/loss-report")
+    hotline.fill("#card_number", card_number)
+    hotline.fill("#name", name)
+    hotline.fill("#document_last4", number[-4:])
+    hotline.fill("#phone_last4", DETAILS["phone"][-4:])
+    hotline.click("#loss-submit")
+    expect(hotline.locator("#loss-placed")).to_contain_text(card_number)
+
+    page.goto("/security")  # the loss report ended every session
+    page.wait_for_url("**/login**")
+    page.click("#wechat-login")
+    page.click("#consent")
+    page.wait_for_url("**/me")
+    page.goto("/security")
+    expect(page.locator("#frozen-state")).to_have_attribute("data-frozen", "1")
+    page.click("#reactivate")
+    expect(page.locator(".alert")).to_have_attribute("data-code", "REVERIFICATION_REQUIRED")
+    page.click("#reactivate-verify")
+    expect(page.locator("#reverify-title")).to_contain_text("解冻账户")
+    fill_identity(page, name=name, number=number)
+    pass_face(page)
+    page.wait_for_url("**/security?reverified=reactivation")
+    expect(page.locator("#reverified-notice")).to_contain_text("解冻")
+    page.click("#reactivate")
+    expect(page.locator("#security-notice")).to_contain_text("账户已解冻")
+    expect(page.locator("#frozen-state")).to_have_attribute("data-frozen", "0")
+    screenshot(page, "dead-ends-11-reactivated")
