@@ -41,6 +41,12 @@ def sandbox_adapters(settings: Settings) -> Adapters:
         sms=SandboxSms(behaviour),
         his=SandboxHis.from_fixture(behaviour),
         oauth=SandboxOAuth(key=derive_key(settings.secret_key, "sandbox-oauth"), base_url=settings.base_url),
-        insurance=SandboxInsurancePlatform(behaviour),
+        insurance=SandboxInsurancePlatform(
+            behaviour,
+            SandboxFaults(
+                timeout_rate=settings.sandbox_insurance_timeout_rate,
+                applied_before_timeout_rate=settings.sandbox_applied_before_timeout_rate,
+            ),
+        ),
         channel=SandboxChannel(behaviour, channel_faults),
     )
