@@ -57,6 +57,39 @@ def serve(host: str = "127.0.0.1", port: int = 8000, reload: bool = False) -> No
     uvicorn.run("medcard.app:create_app", factory=True, host=host, port=port, reload=reload, log_level="info")
 
 
+@app.command()
+def worker(
+    once: bool = typer.Option(False, "--once", help="Run the jobs due now, then exit."),
+    interval: float = typer.Option(1.0, help="Seconds to wait when nothing is due."),
+) -> None:
+    """Run durable scheduled work (payment expiry, deferred reimbursement, notifications). Any
+    number of workers may run beside the app's in-process one: each job runs once."""
+    from medcard.adapters import sandbox_adapters
+    from medcard.db import make_engine, make_sessionmaker
+    from medcard.jobs.worker import Worker
+
+    async def run() -> int:
+        settings = get_settings()
+        engine = make_engine(settings)
+        runner = Worker(make_sessionmaker(engine), settings=settings, adapters=sandbox_adapters(settings))
+        try:
+            if once:
+                await runner.schedule_periodic(force=True)
+                return await runner.drain()
+            typer.echo(f"medcard worker: polling every {interval} s (Ctrl-C stops)")
+            await runner.run(interval=interval)
+            return 0
+        finally:
+            await engine.dispose()
+
+    try:
+        ran = asyncio.run(run())
+    except KeyboardInterrupt:
+        return
+    if once:
+        typer.echo(f"ran {ran} jobs")
+
+
 audit_app = typer.Typer(help="The tamper-evident audit log (R-SEC-08).", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
