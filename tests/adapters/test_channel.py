@@ -3,6 +3,8 @@ after a timeout (R-PAY-03, R-PAY-04, R-PAY-05, R-PAY-07)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from medcard.adapters import sandbox_adapters
@@ -300,3 +302,16 @@ def test_settings_choose_the_channel_faults() -> None:
     built = sandbox_adapters(settings).channel
     assert isinstance(built, SandboxChannel)
     assert (built.faults.timeout_rate, built.faults.false_insufficient_rate) == (0.3, 0.1)
+
+
+async def test_an_order_is_paying_while_the_charge_runs_and_cannot_be_paid_or_closed_twice() -> None:
+    sandbox = SandboxChannel(SandboxBehaviour(seed=11, latency_scale=0.01))
+    await sandbox.create_order(cash("T-busy", 1_000))
+    charging = asyncio.create_task(sandbox.pay("T-busy"))
+    await asyncio.sleep(0)  # the charge has started and waits on the channel
+    assert sandbox.orders["T-busy"].state == "paying"
+    with pytest.raises(ChannelError) as busy:
+        await sandbox.pay("T-busy")
+    assert (busy.value.code, busy.value.retryable) == ("USERPAYING", True)
+    assert (await charging).state == "paid"
+    assert sandbox.charges == 1
