@@ -90,6 +90,53 @@ def worker(
         typer.echo(f"ran {ran} jobs")
 
 
+jobs_app = typer.Typer(help="The durable job queue (what `medcard worker` runs).", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("status")
+def jobs_status() -> None:
+    """Jobs per kind and state, and the latest failed ones with their errors."""
+    from medcard.db import make_engine, make_sessionmaker
+    from medcard.jobs.repository import JobRepository
+
+    async def run() -> None:
+        engine = make_engine(get_settings())
+        async with make_sessionmaker(engine)() as session:
+            repository = JobRepository(session)
+            counts = await repository.counts()
+            failed = await repository.failed(limit=20)
+        await engine.dispose()
+        for kind, state, count in counts:
+            typer.echo(f"{kind:<32} {state:<10} {count}")
+        for job in failed:
+            typer.echo(f"FAILED {job.id} {job.kind} after {job.attempts} attempts: {job.last_error}", err=True)
+
+    asyncio.run(run())
+
+
+@jobs_app.command("retry")
+def jobs_retry(job_id: str) -> None:
+    """Put a failed job back in the queue (after fixing what made it fail)."""
+    import uuid
+
+    from medcard.db import make_engine, make_sessionmaker, unit_of_work
+    from medcard.jobs.repository import JobRepository
+    from medcard.kit.clock import clock
+
+    async def run() -> bool:
+        engine = make_engine(get_settings())
+        async with unit_of_work(make_sessionmaker(engine)) as session:
+            retried = await JobRepository(session).retry(uuid.UUID(job_id), now=clock.now())
+        await engine.dispose()
+        return retried
+
+    if not asyncio.run(run()):
+        typer.echo("no failed job with that id", err=True)
+        raise typer.Exit(code=1)
+    typer.echo("queued again")
+
+
 audit_app = typer.Typer(help="The tamper-evident audit log (R-SEC-08).", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 

@@ -29,6 +29,16 @@ async def noop(job: JobContext) -> None:
     return None
 
 
+@handles("test.runner-broken")
+async def broken(job: JobContext) -> None:
+    raise RuntimeError("the HIS is down")
+
+
+def _cli(*arguments: str):  # type: ignore[no-untyped-def]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(CliRunner().invoke, cli, list(arguments)).result()
+
+
 @pytest.fixture
 def database(tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}"
@@ -41,26 +51,25 @@ def database(tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
     get_settings.cache_clear()
 
 
-async def _enqueue(settings: Settings, count: int) -> None:
+async def _enqueue(settings: Settings, count: int, kind: str = "test.runner", **options: int) -> None:
     engine = make_engine(settings)
     async with unit_of_work(make_sessionmaker(engine)) as session:
         for index in range(count):
-            await enqueue(session, "test.runner", {"index": index})
+            await enqueue(session, kind, {"index": index}, **options)
     await engine.dispose()
 
 
-async def _states(settings: Settings) -> list[str]:
+async def _states(settings: Settings, kind: str = "test.runner") -> list[str]:
     engine = make_engine(settings)
     async with make_sessionmaker(engine)() as session:
-        states = list(await session.scalars(select(Job.state).where(Job.kind == "test.runner")))
+        states = list(await session.scalars(select(Job.state).where(Job.kind == kind)))
     await engine.dispose()
     return states
 
 
 def test_r_pay_04_medcard_worker_once_runs_the_jobs_due(database: Settings) -> None:
     run_async(_enqueue(database, 3))
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        result = pool.submit(CliRunner().invoke, cli, ["worker", "--once"]).result()
+    result = _cli("worker", "--once")
     assert result.exit_code == 0, result.output
     assert "ran" in result.output
     assert run_async(_states(database)) == ["done"] * 3
@@ -85,3 +94,16 @@ async def test_the_worker_is_off_in_tests_unless_asked(database: Settings, setti
     async with application.router.lifespan_context(application):
         await asyncio.sleep(0.05)
     assert await _states(database) == ["pending"]
+
+
+def test_jobs_status_shows_failed_jobs_and_retry_queues_them_again(database: Settings) -> None:
+    run_async(_enqueue(database, 1, "test.runner-broken", max_attempts=1))
+    assert _cli("worker", "--once").exit_code == 0
+    status = _cli("jobs", "status")
+    assert status.exit_code == 0, status.output
+    assert "test.runner-broken" in status.output
+    assert "RuntimeError: the HIS is down" in status.output
+    job_id = status.output.split("FAILED ")[1].split()[0]
+    assert _cli("jobs", "retry", job_id).exit_code == 0
+    assert run_async(_states(database, "test.runner-broken")) == ["pending"]
+    assert _cli("jobs", "retry", job_id).exit_code == 1  # pending, not failed

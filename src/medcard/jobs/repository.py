@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,3 +83,23 @@ class JobRepository:
             delete(Job).where(Job.state.in_(("done", "cancelled")), Job.finished_at < finished_before)
         )
         return int(getattr(result, "rowcount", 0))
+
+    async def counts(self) -> list[tuple[str, str, int]]:
+        """(kind, state, how many) over the whole queue."""
+        statement = (
+            select(Job.kind, Job.state, func.count()).group_by(Job.kind, Job.state).order_by(Job.kind, Job.state)
+        )
+        return [(kind, state, int(count)) for kind, state, count in (await self.session.execute(statement)).all()]
+
+    async def failed(self, *, limit: int) -> Sequence[Job]:
+        statement = select(Job).where(Job.state == "failed").order_by(Job.finished_at.desc()).limit(limit)
+        return list(await self.session.scalars(statement))
+
+    async def retry(self, job_id: uuid.UUID, *, now: datetime) -> bool:
+        """A failed job back to pending now, with a fresh round of attempts."""
+        result = await self.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == "failed")
+            .values(state="pending", run_at=now, attempts=0, finished_at=None)
+        )
+        return bool(getattr(result, "rowcount", 0))
