@@ -13,7 +13,7 @@ from medcard.adapters import Adapters
 from medcard.adapters.oauth import SandboxOAuth
 from medcard.demo import DEMO_PASSWORD, load
 from medcard.kit.clock import clock
-from medcard.models import Account, Hospital, Person, StaffUser
+from medcard.models import Account, FamilyMember, Hospital, Person, StaffUser
 
 _counter = itertools.count(1)
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -83,3 +83,20 @@ async def verified_account(
     session.add_all([person, account])
     await session.flush()
     return account
+
+
+async def family_member(
+    session: AsyncSession, account: Account, patient: Person, *, relation: str = "child"
+) -> FamilyMember:
+    """An active family relation (a unit-test shortcut for the rows ``family.service.add_member``
+    writes after its checks; journeys go through the API instead)."""
+    member = FamilyMember(
+        account_id=account.id,
+        patient_person_id=patient.id,
+        relation=relation,
+        proof_kind="birth_certificate",
+        status="active",
+    )
+    session.add(member)
+    await session.flush()
+    return member

@@ -439,9 +439,13 @@ def upgrade() -> None:
         sa.Column("step_up_method", sa.String(length=16), nullable=True),
         sa.Column("challenge", sa.String(length=128), nullable=True),
         sa.Column("challenge_expires_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("current_patient_id", sa.Uuid(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["account_id"], ["account.id"], name=op.f("fk_auth_session_account_id_account")),
+        sa.ForeignKeyConstraint(
+            ["current_patient_id"], ["person.id"], name=op.f("fk_auth_session_current_patient_id_person")
+        ),
         sa.ForeignKeyConstraint(["device_id"], ["device.id"], name=op.f("fk_auth_session_device_id_device")),
         sa.ForeignKeyConstraint(["staff_id"], ["staff_user.id"], name=op.f("fk_auth_session_staff_id_staff_user")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_session")),
@@ -451,6 +455,43 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_auth_session_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_auth_session_device_id"), ["device_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_auth_session_staff_id"), ["staff_id"], unique=False)
+
+    op.create_table(
+        "family_member",
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("patient_person_id", sa.Uuid(), nullable=False),
+        sa.Column("relation", sa.String(length=16), nullable=False),
+        sa.Column("proof_kind", sa.String(length=32), nullable=False),
+        sa.Column(
+            "birth_certificate_number",
+            medcard.models.base.EncryptedText("family_member.birth_certificate_number"),
+            nullable=True,
+        ),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("ends_on", sa.Date(), nullable=True),
+        sa.Column("provider_reference", sa.String(length=64), nullable=True),
+        sa.Column("reviewed_by_staff_id", sa.Uuid(), nullable=True),
+        sa.Column("reviewed_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("review_note", sa.String(length=200), nullable=True),
+        sa.Column("ended_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ended_by", sa.String(length=16), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"], name=op.f("fk_family_member_account_id_account")),
+        sa.ForeignKeyConstraint(
+            ["patient_person_id"], ["person.id"], name=op.f("fk_family_member_patient_person_id_person")
+        ),
+        sa.ForeignKeyConstraint(
+            ["reviewed_by_staff_id"], ["staff_user.id"], name=op.f("fk_family_member_reviewed_by_staff_id_staff_user")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_family_member")),
+        sa.UniqueConstraint(
+            "account_id", "patient_person_id", name=op.f("uq_family_member_account_id_patient_person_id")
+        ),
+    )
+    with op.batch_alter_table("family_member", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_family_member_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_family_member_patient_person_id"), ["patient_person_id"], unique=False)
 
     op.create_table(
         "insurance_binding",
@@ -623,6 +664,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_disease_application_status"), ["status"], unique=False)
 
     op.create_table(
+        "family_proof",
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column("document", sa.String(length=24), nullable=False),
+        sa.Column("content_type", sa.String(length=32), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("data", medcard.models.base.EncryptedText("family_proof.data"), nullable=True),
+        sa.Column("purged_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["family_member.id"], name=op.f("fk_family_proof_member_id_family_member")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_family_proof")),
+        sa.UniqueConstraint("member_id", "document", name=op.f("uq_family_proof_member_id_document")),
+    )
+    with op.batch_alter_table("family_proof", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_family_proof_member_id"), ["member_id"], unique=False)
+
+    op.create_table(
         "kiosk_service_request",
         sa.Column("card_id", sa.Uuid(), nullable=False),
         sa.Column("physical_card_id", sa.Uuid(), nullable=False),
@@ -691,6 +751,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_kiosk_service_request_card_id"))
 
     op.drop_table("kiosk_service_request")
+    with op.batch_alter_table("family_proof", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_family_proof_member_id"))
+
+    op.drop_table("family_proof")
     with op.batch_alter_table("disease_application", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_disease_application_status"))
         batch_op.drop_index(batch_op.f("ix_disease_application_binding_id"))
@@ -727,6 +791,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_insurance_binding_account_id"))
 
     op.drop_table("insurance_binding")
+    with op.batch_alter_table("family_member", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_family_member_patient_person_id"))
+        batch_op.drop_index(batch_op.f("ix_family_member_account_id"))
+
+    op.drop_table("family_member")
     with op.batch_alter_table("auth_session", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auth_session_staff_id"))
         batch_op.drop_index(batch_op.f("ix_auth_session_device_id"))

@@ -94,6 +94,8 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.card.endpoints import router as card_router
     from medcard.codes.endpoints import router as codes_router
     from medcard.devices.endpoints import router as devices_router
+    from medcard.family.endpoints import router as family_router
+    from medcard.family.endpoints import staff_router as family_staff_router
     from medcard.hospital.endpoints import router as hospital_router
     from medcard.identity.endpoints import router as identity_router
     from medcard.insurance.endpoints import router as insurance_router
@@ -120,6 +122,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(codes_router, prefix="/api/v1")
     app.include_router(security_router, prefix="/api/v1")
     app.include_router(devices_router, prefix="/api/v1")
+    app.include_router(family_router, prefix="/api/v1")
+    app.include_router(family_staff_router, prefix="/api/v1")
     app.include_router(codes_pages_router)
     app.include_router(security_pages_router)
     app.include_router(pages_router)

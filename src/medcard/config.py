@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     when ``medcard worker`` runs as its own process)."""
     job_lease_seconds: int = Field(default=300, ge=10)
     """How long a worker owns a claimed job; a job still running after that is taken over."""
+    family_review_all: bool = False
+    """Staff review every family binding (policy); by default only those the identity authority
+    could not confirm itself: adults' relations and guardians who are not parents (R-FAM-02)."""
     audit_retention_days: int = Field(default=180, ge=180)
     """How long audit rows are kept (R-SEC-08; the Cybersecurity Law asks for at least 180 days)."""
     audit_seal_interval_seconds: float = Field(default=1.0, ge=0.0)

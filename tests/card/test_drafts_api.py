@@ -13,7 +13,7 @@ from medcard.adapters import Adapters
 from medcard.adapters.identity import sample_document_photo
 from medcard.kit.clock import clock
 from medcard.models import Account, AuditEvent, CardDraft, Guardianship, Person
-from tests.factories import Demo, bearer, patient_token, resident_id, verified_account
+from tests.factories import Demo, bearer, family_member, patient_token, resident_id, verified_account
 
 HOSPITAL = "H110001"
 
@@ -48,6 +48,7 @@ async def _ward(db: AsyncSession, guardian: Account, name: str = "张小宝") ->
             verified_at=clock.now(),
         )
     )
+    await family_member(db, guardian, ward)
     await db.flush()
     return ward
 

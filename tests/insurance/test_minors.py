@@ -14,7 +14,7 @@ from medcard.card import service as card_service
 from medcard.kit.clock import clock
 from medcard.models import Guardianship, Person
 from tests.card.conftest import complete_form
-from tests.factories import Demo, bearer, patient_token, resident_id, verified_account
+from tests.factories import Demo, bearer, family_member, patient_token, resident_id, verified_account
 from tests.insurance.conftest import LIVE_FACE, MakePatient
 
 BIND = "/api/v1/insurance/bindings"
@@ -42,6 +42,7 @@ async def ward_binding_form(
             verified_at=clock.now(),
         )
     )
+    await family_member(db, guardian, ward)
     await db.flush()
     subject = await card_service.resolve_subject(db, account=guardian, subject_key=str(ward.id))
     card = await card_service.submit(

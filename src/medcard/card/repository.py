@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.family.repository import FamilyRepository, visible_person
+from medcard.kit.clock import clock
 from medcard.kit.keys import blind_index
-from medcard.models import Account, Card, CardDraft, Guardianship, Hospital, Person
+from medcard.models import Account, Card, CardDraft, Hospital, Person
 
 
 class CardRepository:
@@ -18,14 +20,17 @@ class CardRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def for_account(self, account: Account) -> Sequence[Card]:
-        """Every card the account manages (its own and its wards'), oldest first."""
-        query = select(Card).where(Card.account_id == account.id).order_by(Card.created_at)
-        return (await self.session.scalars(query)).unique().all()
+    async def for_account(self, account: Account, *, person: Person | None = None) -> Sequence[Card]:
+        """Every card the account may see — the holder's own and those of the relatives he currently
+        acts for (R-FAM-01; a relation that ended hides them at once) —, or only ``person``'s, oldest first."""
+        query = select(Card).where(visible_person(Card.person_id, account, clock.today_in_china()))
+        if person is not None:
+            query = query.where(Card.person_id == person.id)
+        return (await self.session.scalars(query.order_by(Card.created_at))).unique().all()
 
     async def of_account(self, account: Account, card_id: uuid.UUID) -> Card | None:
-        """The card if ``account`` manages it (another account's card is simply not found)."""
-        query = select(Card).where(Card.id == card_id, Card.account_id == account.id)
+        """The card if ``account`` may see it (anyone else's card is simply not found)."""
+        query = select(Card).where(Card.id == card_id, visible_person(Card.person_id, account, clock.today_in_china()))
         return (await self.session.scalars(query)).unique().one_or_none()
 
     async def by_number(self, card_number: str, *, for_update: bool = False) -> Card | None:
@@ -74,19 +79,9 @@ class CardRepository:
         return (await self.session.scalars(select(Hospital).order_by(Hospital.code))).unique().all()
 
     async def ward_of(self, *, account: Account, ward_id: uuid.UUID) -> Person | None:
-        """The ward ``ward_id`` if this account holds a guardianship over that person."""
-        query = (
-            select(Person)
-            .join(Guardianship, Guardianship.ward_person_id == Person.id)
-            .where(Guardianship.account_id == account.id, Person.id == ward_id)
-        )
-        return await self.session.scalar(query)
+        """The relative ``ward_id`` if this account currently acts for him (R-FAM-01…06)."""
+        return await FamilyRepository(self.session).current_patient(account, ward_id, clock.today_in_china())
 
     async def wards(self, account: Account) -> Sequence[Person]:
-        query = (
-            select(Person)
-            .join(Guardianship, Guardianship.ward_person_id == Person.id)
-            .where(Guardianship.account_id == account.id)
-            .order_by(Guardianship.created_at)
-        )
-        return (await self.session.scalars(query)).all()
+        """The relatives this account currently acts for (children, parents, spouse, wards)."""
+        return await FamilyRepository(self.session).current_patients(account, clock.today_in_china())

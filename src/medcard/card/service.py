@@ -42,6 +42,7 @@ from medcard.card.errors import (
 from medcard.card.repository import CardRepository
 from medcard.config import Settings
 from medcard.errors import MedCardError, NotFound
+from medcard.family.service import note_proxy_access
 from medcard.identity.sms import check_code, send_code
 from medcard.kit import side_effects
 from medcard.kit.clock import clock
@@ -74,7 +75,7 @@ async def hospital_by_code(session: AsyncSession, code: str) -> Hospital:
 
 
 async def resolve_subject(session: AsyncSession, *, account: Account, subject_key: str) -> Subject:
-    """``self`` (needs a verified account) or a ward of this account (anyone else's ward is 404)."""
+    """``self`` (needs a verified account) or a relative this account currently acts for (else 404)."""
     holder = account.person
     if holder is None or holder.verified_at is None:
         raise CardAccountNotVerified()
@@ -495,6 +496,7 @@ async def card_of_account(
     card = await CardRepository(session).of_account(account, card_id)
     if card is None:
         raise NotFound()
+    await note_proxy_access(session, account=account, patient_id=card.person_id, subject=card, what="card")
     if for_update:
         card = await CardRepository(session).by_id(card.id, for_update=True) or card
     return card

@@ -15,7 +15,7 @@ Method = Literal["face", "bank_card", "sms", "insurance"]
 Purpose = Literal["step_up", "pin_reset", "reactivation"]
 DocumentType = Literal["resident_id", "hmt_permit", "foreign_passport"]
 Relation = Literal["parent", "guardian"]
-ProofKind = Literal["household_register", "birth_certificate"]
+ProofKind = Literal["household_register", "birth_certificate", "guardianship_certificate"]
 
 
 class ClaimedIdentity(BaseModel):
@@ -169,7 +169,9 @@ class WardCreate(ClaimedIdentity):
     """A child added by a verified adult guardian (R-ID-07)."""
 
     relation: Relation = Field(description="parent 父母 · guardian 其他法定监护人")
-    proof_kind: ProofKind = Field(description="household_register 户口本 · birth_certificate 出生医学证明")
+    proof_kind: ProofKind = Field(
+        description="household_register 户口本 · birth_certificate 出生医学证明 · guardianship_certificate 监护证明"
+    )
     birth_certificate_number: str | None = Field(
         default=None, max_length=16, description="出生医学证明编号 (1 letter + 9 digits); required under 14"
     )

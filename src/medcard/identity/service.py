@@ -10,6 +10,7 @@ Every session keeps its ``failure_code`` so pass rates can be counted (R-OPS-01)
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,9 @@ from medcard.audit.service import record
 from medcard.auth.service import actor_for_account
 from medcard.config import Settings
 from medcard.errors import NotFound
+from medcard.family import membership
+from medcard.family.repository import FamilyRepository
+from medcard.family.rules import OPEN_STATUSES
 from medcard.identity import rules
 from medcard.identity import sms as sms_codes
 from medcard.identity.errors import (
@@ -449,12 +453,16 @@ async def add_ward(
     proof: bytes,
     adapters: Adapters,
     settings: Settings,
+    documents: Mapping[str, bytes] | None = None,
 ) -> WardRead:
     """Add a child under the account's guardianship (R-ID-07, R-FAM-03).
 
     The guardian is an adult verified account; under 14 the birth-certificate number is
-    mandatory and the guardian's own identity is re-checked with the authority. The proof
-    photo goes to the authority and only its SM3 digest is kept.
+    mandatory and the guardian's own identity is re-checked with the authority. The child
+    becomes one of the account's family members (R-FAM-01's limit applies; a guardian who is not
+    a parent also uploads both ID photos and a photo holding his ID, R-FAM-02, and waits for
+    staff review); the proof is stored encrypted for that review (``documents`` adds the other
+    photos), with its SM3 digest on the guardianship.
     """
     guardian = account.person
     if guardian is None:
@@ -476,8 +484,15 @@ async def add_ward(
     certificate = rules.parse_birth_certificate_number(ward.birth_certificate_number, age=age)
     repository = IdentityRepository(session)
     person = await repository.person_by_document(document.document_type, document.document_number)
-    if person is not None and await repository.guardianship(guardian=guardian, ward=person) is not None:
-        raise WardAlreadyAdded(field="document_number")
+    guardianship = None if person is None else await repository.guardianship(guardian=guardian, ward=person)
+    if person is not None and guardianship is not None:
+        member = await FamilyRepository(session).pair(account, person)
+        if member is None or member.status in OPEN_STATUSES:
+            raise WardAlreadyAdded(field="document_number")
+    relation = "child" if ward.relation == "parent" else "guardian"
+    uploads = {"relation_proof": proof, **(documents or {})}
+    membership.ensure_documents(relation, uploads)
+    await membership.ensure_room(session, account=account, today=today)
     result = await _prove_guardianship(
         adapters, guardian, document, name, proof=proof, certificate=certificate, age=age
     )
@@ -497,18 +512,15 @@ async def add_ward(
         session.add(person)
         await session.flush()
         await record(session, actor=actor, action="person.create", subject=person, details=_person_details(person))
-    guardianship = Guardianship(
-        guardian_person_id=guardian.id,
-        ward_person_id=person.id,
-        account_id=account.id,
-        relation=ward.relation,
-        proof_kind=ward.proof_kind,
-        birth_certificate_number=certificate,
-        proof_digest=sm3_hex(proof),
-        provider_reference=result.reference,
-        verified_at=clock.now(),
-    )
-    session.add(guardianship)
+    if guardianship is None:
+        guardianship = Guardianship(guardian_person_id=guardian.id, ward_person_id=person.id, account_id=account.id)
+        session.add(guardianship)
+    guardianship.relation = ward.relation
+    guardianship.proof_kind = ward.proof_kind
+    guardianship.birth_certificate_number = certificate
+    guardianship.proof_digest = sm3_hex(proof)
+    guardianship.provider_reference = result.reference
+    guardianship.verified_at = clock.now()
     await session.flush()
     await record(
         session,
@@ -521,7 +533,28 @@ async def add_ward(
             "ward": mask_document(person.document_number),
         },
     )
+    enrolment = membership.Enrolment(
+        relation=relation,
+        proof_kind=ward.proof_kind,
+        birth_certificate_number=certificate,
+        provider_reference=result.reference,
+        authority_confirmed=True,
+    )
+    await membership.enrol(
+        session,
+        account=account,
+        patient=person,
+        enrolment=enrolment,
+        documents=uploads,
+        review_all=settings.family_review_all,
+        actor=actor,
+    )
     return WardRead.of(guardianship, person, age=age)
+
+
+def document_claim(document: rules.Document, name: str) -> DocumentClaim:
+    """The claim the identity authority checks for ``document`` and ``name``."""
+    return _claim(document, name)
 
 
 async def _prove_guardianship(

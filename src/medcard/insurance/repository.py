@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.family.repository import visible_person
+from medcard.kit.clock import clock
 from medcard.models import (
     Account,
     BindingAttempt,
@@ -23,7 +25,8 @@ class InsuranceRepository:
         self.session = session
 
     async def card_of(self, account: Account, card_id: uuid.UUID) -> Card | None:
-        return await self.session.scalar(select(Card).where(Card.id == card_id, Card.account_id == account.id))
+        visible = visible_person(Card.person_id, account, clock.today_in_china())
+        return await self.session.scalar(select(Card).where(Card.id == card_id, visible))
 
     async def active_binding_for_card(self, card: Card) -> InsuranceBinding | None:
         statement = select(InsuranceBinding).where(

@@ -5,6 +5,7 @@ from medcard.models.audit import AuditEvent
 from medcard.models.base import Base
 from medcard.models.card import Card, CardDraft, PhysicalCard
 from medcard.models.codes import PaymentCode
+from medcard.models.family import FAMILY_RELATIONS, FAMILY_STATUSES, PROOF_DOCUMENTS, FamilyMember, FamilyProof
 from medcard.models.idempotency import IdempotencyKey
 from medcard.models.insurance import BindingAttempt, InsuranceBinding, OutOfRegionFiling, SpecialDiseaseApplication
 from medcard.models.job import JOB_STATES, Job
@@ -25,8 +26,11 @@ from medcard.models.verification import VERIFICATION_METHODS, SmsCode, Verificat
 __all__ = [
     "BILL_VISIBILITY",
     "DOCUMENT_TYPES",
+    "FAMILY_RELATIONS",
     "FAMILY_SCOPES",
+    "FAMILY_STATUSES",
     "JOB_STATES",
+    "PROOF_DOCUMENTS",
     "STAFF_ROLES",
     "VERIFICATION_METHODS",
     "Account",
@@ -38,6 +42,8 @@ __all__ = [
     "Card",
     "CardDraft",
     "Device",
+    "FamilyMember",
+    "FamilyProof",
     "Guardianship",
     "Hospital",
     "IdempotencyKey",

@@ -64,6 +64,8 @@ class AuthSession(Base):
     challenge: Mapped[str | None] = mapped_column(String(128))
     """The pending WebAuthn challenge (base64url), single use."""
     challenge_expires_at: Mapped[datetime | None]
+    current_patient_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("person.id"))
+    """The patient chosen with "switch patient" (切换就诊人) in this session; ``None`` = the holder."""
 
 
 class LoginFailure(Base):

@@ -1,0 +1,1 @@
+"""Family accounts (家庭代办): patients managed from one account, proof, switch patient, proxies."""

@@ -1,0 +1,116 @@
+"""Family-account errors: stable codes, zh-CN + English text and a hint."""
+
+from __future__ import annotations
+
+from medcard.errors import MedCardError
+
+
+class FamilyHolderNotVerified(MedCardError):
+    status = 403
+    code = "FAMILY_HOLDER_NOT_VERIFIED"
+    message_zh = "添加家庭成员前,请先完成本人实名认证"
+    message_en = "Verify your own identity before adding family members"
+    hint_zh = "代办人须已实名认证(R-FAM-02)。"
+    hint_en = "Whoever acts for a relative must be real-name verified."
+
+
+class FamilyHolderNotAdult(MedCardError):
+    status = 403
+    code = "FAMILY_HOLDER_NOT_ADULT"
+    message_zh = "年满 18 周岁才能为家人代办"
+    message_en = "You must be 18 or over to act for a relative"
+    hint_zh = "请由年满 18 周岁的家人操作。"
+    hint_en = "An adult relative must do this."
+
+
+class FamilyLimitReached(MedCardError):
+    status = 409
+    code = "FAMILY_LIMIT_REACHED"
+    message_zh = "一个账号最多管理 {max_patients} 位就诊人(含本人),已达上限"
+    message_en = "One account manages at most {max_patients} patients (yourself included); the limit is reached"
+    hint_zh = "请先解除一位家庭成员,再添加新的成员。"
+    hint_en = "Remove a family member first, then add the new one."
+
+
+class FamilyMemberIsSelf(MedCardError):
+    status = 400
+    code = "FAMILY_MEMBER_IS_SELF"
+    message_zh = "不能把本人添加为家庭成员"
+    message_en = "You cannot add yourself as a family member"
+    hint_zh = "请填写家人的证件号码。"
+    hint_en = "Enter your relative's document number."
+
+
+class FamilyMemberAlreadyAdded(MedCardError):
+    status = 409
+    code = "FAMILY_MEMBER_ALREADY_ADDED"
+    message_zh = "该家人已在您的家庭成员中"
+    message_en = "This relative is already one of your family members"
+    hint_zh = "可在家庭成员列表中查看审核状态。"
+    hint_en = "See the family member list for its status."
+
+
+class FamilyRelationImplausible(MedCardError):
+    status = 400
+    code = "FAMILY_RELATION_IMPLAUSIBLE"
+    message_zh = "关系与年龄不符:{reason_zh}"
+    message_en = "The relation does not fit the ages: {reason_en}"
+    hint_zh = "请核对所选关系和家人的证件号码。"
+    hint_en = "Check the relation and your relative's document number."
+
+
+class FamilyProofKindInvalid(MedCardError):
+    status = 400
+    code = "FAMILY_PROOF_KIND_INVALID"
+    message_zh = "该关系需要户口本、出生证明、结婚证或监护证明中相应的一种"
+    message_en = "This relation needs a matching proof (household register or a certificate)"
+    hint_zh = "父母子女可用户口本或出生证明,配偶用结婚证,监护人用监护证明。"
+    hint_en = (
+        "Parents and children: household register or birth certificate; spouse: marriage certificate; "
+        "guardian: guardianship certificate."
+    )
+
+
+class FamilyProofMissing(MedCardError):
+    status = 400
+    code = "FAMILY_PROOF_MISSING"
+    message_zh = "缺少证明材料:{documents_zh}"
+    message_en = "Proof documents missing: {documents_en}"
+    hint_zh = "监护人绑定需上传双方身份证照片、关系证明和监护人手持身份证照片(R-FAM-02)。"
+    hint_en = "A guardian binding needs both ID photos, the proof and a photo of the guardian holding his ID."
+
+
+class FamilyPatientIdentityMismatch(MedCardError):
+    status = 400
+    code = "FAMILY_PATIENT_IDENTITY_MISMATCH"
+    message_zh = "家人的姓名与证件号码核验未通过"
+    message_en = "Your relative's name and document number did not match"
+    hint_zh = "请对照证件核对姓名和号码。"
+    hint_en = "Check the name and number against the document."
+
+
+class FamilyDissolveTooYoung(MedCardError):
+    status = 403
+    code = "FAMILY_DISSOLVE_TOO_YOUNG"
+    message_zh = "年满 16 周岁才能自行解除代办关系"
+    message_en = "You can end a proxy relationship yourself from the age of 16"
+    hint_zh = "未满 16 周岁请由监护人解除。"
+    hint_en = "Under 16, your guardian can end it."
+
+
+class FamilyNotPendingReview(MedCardError):
+    status = 409
+    code = "FAMILY_NOT_PENDING_REVIEW"
+    message_zh = "该家庭成员申请不在待审核状态"
+    message_en = "This family binding is not waiting for review"
+    hint_zh = "刷新审核列表。"
+    hint_en = "Reload the review list."
+
+
+class FamilyRelationEnded(MedCardError):
+    status = 409
+    code = "FAMILY_RELATION_ENDED"
+    message_zh = "该代办关系已结束"
+    message_en = "This proxy relationship has already ended"
+    hint_zh = "如需继续代办,请重新添加家庭成员。"
+    hint_en = "Add the family member again to act for him."
