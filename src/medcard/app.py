@@ -106,6 +106,7 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.security.endpoints import router as security_router
     from medcard.web.card_pages import router as card_pages_router
     from medcard.web.codes_pages import router as codes_pages_router
+    from medcard.web.family_pages import router as family_pages_router
     from medcard.web.hospital_pages import router as hospital_pages_router
     from medcard.web.identity_pages import router as identity_pages_router
     from medcard.web.insurance_pages import router as insurance_pages_router
@@ -125,6 +126,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(family_router, prefix="/api/v1")
     app.include_router(family_staff_router, prefix="/api/v1")
     app.include_router(codes_pages_router)
+    app.include_router(family_pages_router)
     app.include_router(security_pages_router)
     app.include_router(pages_router)
     app.include_router(identity_pages_router)

@@ -80,7 +80,7 @@ async def enrol(
         enrolment.relation, authority_confirmed=enrolment.authority_confirmed, review_all=review_all
     )
     if member is None:
-        member = FamilyMember(account_id=account.id, patient_person_id=patient.id)
+        member = FamilyMember(account_id=account.id, patient_person_id=patient.id, patient=patient)
         session.add(member)
     member.relation = enrolment.relation
     member.proof_kind = enrolment.proof_kind

@@ -15,19 +15,21 @@ from medcard.card.repository import CardRepository
 from medcard.codes import rules, service
 from medcard.codes.errors import PosPinWrong
 from medcard.db import attempt
-from medcard.deps import SessionDep, SettingsDep, SteppedUpAccountDep, require_role
+from medcard.deps import PatientSessionDep, SessionDep, SettingsDep, SteppedUpAccountDep, require_role
 from medcard.errors import InvalidInput, MedCardError, NotFound
+from medcard.family import service as family
 from medcard.kit import barcode
 from medcard.kit.clock import CHINA
-from medcard.models import Account, Card, StaffUser
+from medcard.models import Account, Card, Person, StaffUser
 from medcard.web.render import error_view, language, page
 
 router = APIRouter(include_in_schema=False)
 PosDep = Annotated[StaffUser, Depends(require_role("cashier", "pharmacy"))]
 
 
-async def _active_cards(session: SessionDep, account: Account) -> list[Card]:
-    return [card for card in await CardRepository(session).for_account(account) if card.status == "active"]
+async def _active_cards(session: SessionDep, account: Account, *, person: Person | None = None) -> list[Card]:
+    cards = await CardRepository(session).for_account(account, person=person)
+    return [card for card in cards if card.status == "active"]
 
 
 async def _code_fragment(
@@ -54,12 +56,23 @@ async def payment_code_page(
     request: Request,
     session: SessionDep,
     account: SteppedUpAccountDep,
+    auth: PatientSessionDep,
     card_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Response:
-    """My payment code: the page loads the code fragment, which refreshes itself every minute."""
-    cards = await _active_cards(session, account)
+    """The current patient's payment code (switch patient above it, R-FAM-01): the page loads the
+    code fragment, which refreshes itself every minute."""
+    patient = await family.current_patient(session, account=account, auth=auth) if account.person else None
+    cards = await _active_cards(session, account, person=patient)
     chosen = next((c for c in cards if c.id == card_id), cards[0] if cards else None)
-    return page(request, "codes/pay.html", {"cards": cards, "card": chosen})
+    values = {
+        "cards": cards,
+        "card": chosen,
+        "patient": patient,
+        "account": account,
+        "patients": await family.patient_choices(session, account=account, auth=auth) if account.person else [],
+        "switch_next": "/codes",
+    }
+    return page(request, "codes/pay.html", values)
 
 
 @router.post("/codes/fresh", response_class=HTMLResponse)
@@ -74,6 +87,7 @@ async def fresh_code(
     card = next((c for c in cards if c.id == card_id), None)
     if card is None:
         raise NotFound()
+    await family.note_proxy_access(session, account=account, patient_id=card.person_id, subject=card, what="code")
     return await _code_fragment(request, session, account, settings, card)
 
 

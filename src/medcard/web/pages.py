@@ -106,11 +106,21 @@ async def logout_page(session: SessionDep, account: AccountDep, auth: PatientSes
 
 
 @router.get("/me", response_class=HTMLResponse)
-async def home(request: Request, session: SessionDep, account: AccountDep) -> Response:
+async def home(request: Request, session: SessionDep, account: AccountDep, auth: PatientSessionDep) -> Response:
+    """Home: the current patient's cards (switch patient above them, R-FAM-01)."""
     from medcard.card.repository import CardRepository
+    from medcard.family import service as family
 
-    cards = await CardRepository(session).for_account(account)
-    return page(request, "home.html", {"account": account, "cards": cards})
+    values: dict[str, object] = {"account": account, "patients": [], "patient": None, "switch_next": "/me"}
+    if account.person is None:
+        values["cards"] = await CardRepository(session).for_account(account)
+        return page(request, "home.html", values)
+    patient = await family.current_patient(session, account=account, auth=auth)
+    values["patients"] = await family.patient_choices(session, account=account, auth=auth)
+    values["patient"] = patient
+    values["cards"] = await CardRepository(session).for_account(account, person=patient)
+    await family.note_proxy_access(session, account=account, patient_id=patient.id, subject=patient, what="cards")
+    return page(request, "home.html", values)
 
 
 @router.get("/console/login", response_class=HTMLResponse)

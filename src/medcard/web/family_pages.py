@@ -1,0 +1,213 @@
+"""Family pages: my family members (add with proof, status, remove), the accounts acting for me
+(end one, R-FAM-06), switch patient (切换就诊人) and the staff review of proofs. Same services as
+the API; a refused addition shows the form again with the message next to its field."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medcard.adapters import Adapters
+from medcard.config import Settings
+from medcard.db import attempt
+from medcard.deps import AccountDep, AdaptersDep, PatientSessionDep, SessionDep, SettingsDep, require_role
+from medcard.errors import MedCardError
+from medcard.family import service
+from medcard.family.membership import DOCUMENT_LABELS
+from medcard.family.schemas import FamilyMemberCreate, ProofDocument
+from medcard.identity.errors import FieldRequired
+from medcard.identity.rules import safe_return_path
+from medcard.identity.service import read_image
+from medcard.models import Account, AuthSession, StaffUser
+from medcard.web.identity_pages import DOCUMENT_TYPES, _sandbox
+from medcard.web.render import error_view, language, page
+
+router = APIRouter(include_in_schema=False)
+ReviewerDep = Annotated[StaffUser, Depends(require_role("reviewer"))]
+
+RELATIONS = [
+    ("parent", "父母", "Parent"),
+    ("child", "子女", "Child"),
+    ("spouse", "配偶", "Spouse"),
+    ("guardian", "被监护人(我是其法定监护人)", "Ward (I am the legal guardian)"),
+]
+PROOF_KINDS = [
+    ("household_register", "户口本", "Household register"),
+    ("birth_certificate", "出生医学证明", "Birth certificate"),
+    ("marriage_certificate", "结婚证", "Marriage certificate"),
+    ("guardianship_certificate", "监护证明", "Guardianship certificate"),
+]
+STATUSES = {
+    "pending_review": ("待审核", "Waiting for review"),
+    "active": ("已生效", "Active"),
+    "rejected": ("未通过审核", "Rejected"),
+    "dissolved": ("已解除", "Ended"),
+    "expired": ("已到期", "Expired"),
+}
+UPLOADS = ("relation_proof", "holder_id_photo", "patient_id_photo", "holder_with_id")
+
+
+async def _family_page(
+    request: Request,
+    session: AsyncSession,
+    account: Account,
+    auth: AuthSession,
+    settings: Settings,
+    adapters: Adapters,
+    *,
+    values: dict[str, str] | None = None,
+    error: MedCardError | None = None,
+    notice: str = "",
+) -> Response:
+    lang = language(request)
+    context: dict[str, Any] = {
+        "account": account,
+        "members": await service.members(session, account=account),
+        "proxies": await service.proxies(session, account=account),
+        "patients": await service.patient_choices(session, account=account, auth=auth) if account.person else [],
+        "document_types": DOCUMENT_TYPES,
+        "relations": RELATIONS,
+        "relation_labels": {key: (zh, en) for key, zh, en in RELATIONS},
+        "proof_kinds": PROOF_KINDS,
+        "statuses": STATUSES,
+        "uploads": [(name, *DOCUMENT_LABELS[name]) for name in UPLOADS],
+        "values": values or {"document_type": "resident_id", "relation": "parent", "proof_kind": "household_register"},
+        "error": error_view(error, lang) if error else None,
+        "field_errors": {error.field: error.text(lang)} if error is not None and error.field else {},
+        "notice": notice,
+        "sandbox": _sandbox(settings, adapters),
+    }
+    return page(request, "family/index.html", context, status_code=error.status if error else 200)
+
+
+NOTICES = {"added": "added", "removed": "removed", "dissolved": "dissolved"}
+
+
+@router.get("/family", response_class=HTMLResponse)
+async def family_page(
+    request: Request,
+    session: SessionDep,
+    account: AccountDep,
+    auth: PatientSessionDep,
+    settings: SettingsDep,
+    adapters: AdaptersDep,
+    done: str = "",
+) -> Response:
+    notice = NOTICES.get(done, "")
+    return await _family_page(request, session, account, auth, settings, adapters, notice=notice)
+
+
+@router.post("/family", response_class=HTMLResponse)
+async def add_member(
+    request: Request,
+    session: SessionDep,
+    account: AccountDep,
+    auth: PatientSessionDep,
+    settings: SettingsDep,
+    adapters: AdaptersDep,
+    document_type: Annotated[str, Form(max_length=24)] = "resident_id",
+    document_number: Annotated[str, Form(max_length=40)] = "",
+    name: Annotated[str, Form(max_length=64)] = "",
+    relation: Annotated[str, Form(max_length=16)] = "",
+    proof_kind: Annotated[str, Form(max_length=32)] = "",
+    birth_certificate_number: Annotated[str, Form(max_length=16)] = "",
+    relation_proof: Annotated[UploadFile | None, File()] = None,
+    holder_id_photo: Annotated[UploadFile | None, File()] = None,
+    patient_id_photo: Annotated[UploadFile | None, File()] = None,
+    holder_with_id: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    values = {
+        "document_type": document_type,
+        "document_number": document_number,
+        "name": name,
+        "relation": relation,
+        "proof_kind": proof_kind,
+        "birth_certificate_number": birth_certificate_number,
+    }
+    try:
+        claim = FamilyMemberCreate.model_validate({k: v or None for k, v in values.items()})
+    except ValidationError as invalid:
+        field = str(invalid.errors()[0]["loc"][0]) if invalid.errors() and invalid.errors()[0]["loc"] else "form"
+        required = FieldRequired(field=field, label_zh=field, label_en=field)
+        return await _family_page(request, session, account, auth, settings, adapters, values=values, error=required)
+    uploads = dict(zip(UPLOADS, (relation_proof, holder_id_photo, patient_id_photo, holder_with_id), strict=True))
+
+    async def add() -> object:
+        documents = {
+            field: await read_image(upload, settings=settings, field=field)
+            for field, upload in uploads.items()
+            if upload is not None and upload.filename
+        }
+        return await service.add_member(
+            session, account=account, claim=claim, documents=documents, adapters=adapters, settings=settings
+        )
+
+    done, error = await attempt(session, add)
+    if done is None:
+        return await _family_page(request, session, account, auth, settings, adapters, values=values, error=error)
+    return RedirectResponse("/family?done=added", status_code=303)
+
+
+@router.post("/family/members/{member_id}/remove")
+async def remove_member(session: SessionDep, account: AccountDep, member_id: uuid.UUID) -> Response:
+    await service.remove_member(session, account=account, member_id=member_id)
+    return RedirectResponse("/family?done=removed", status_code=303)
+
+
+@router.post("/family/proxies/{member_id}/dissolve")
+async def dissolve_proxy(session: SessionDep, account: AccountDep, member_id: uuid.UUID) -> Response:
+    await service.dissolve_proxy(session, account=account, member_id=member_id)
+    return RedirectResponse("/family?done=dissolved", status_code=303)
+
+
+@router.post("/family/switch")
+async def switch_patient(
+    session: SessionDep,
+    account: AccountDep,
+    auth: PatientSessionDep,
+    person_id: Annotated[str, Form(max_length=40)] = "",
+    next_path: Annotated[str, Form(alias="next", max_length=200)] = "/me",
+) -> Response:
+    """Switch patient (切换就诊人) and go back to the page it was chosen on."""
+    chosen = uuid.UUID(person_id) if person_id and person_id != "self" else None
+    await service.switch_patient(session, account=account, auth=auth, person_id=chosen)
+    return RedirectResponse(safe_return_path(next_path) or "/me", status_code=303)
+
+
+# --- staff review ---------------------------------------------------------------------------------
+
+
+@router.get("/console/family/reviews", response_class=HTMLResponse)
+async def review_page(request: Request, session: SessionDep, staff: ReviewerDep) -> Response:
+    values = {
+        "staff": staff,
+        "pending": await service.pending_reviews(session),
+        "relation_labels": {key: (zh, en) for key, zh, en in RELATIONS},
+        "labels": DOCUMENT_LABELS,
+    }
+    return page(request, "console/family_reviews.html", values)
+
+
+@router.get("/console/family/reviews/{member_id}/proofs/{document}")
+async def review_proof(
+    session: SessionDep, staff: ReviewerDep, member_id: uuid.UUID, document: ProofDocument
+) -> Response:
+    content_type, data = await service.proof_image(session, staff=staff, member_id=member_id, document=document)
+    return Response(data, media_type=content_type, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/console/family/reviews/{member_id}")
+async def review_decide(
+    session: SessionDep,
+    staff: ReviewerDep,
+    member_id: uuid.UUID,
+    decision: Annotated[str, Form(max_length=8)],
+    note: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    await service.review(session, staff=staff, member_id=member_id, approve=decision == "approve", note=note)
+    return RedirectResponse("/console/family/reviews", status_code=303)
