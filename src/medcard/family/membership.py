@@ -24,7 +24,7 @@ from medcard.kit.uploads import sniff_image
 from medcard.models import Account, FamilyMember, FamilyProof, Person
 
 DOCUMENT_LABELS: dict[str, tuple[str, str]] = {
-    "relation_proof": ("关系证明", "relation proof"),
+    "relation_proof": ("关系证明照片", "photo of the relation proof"),
     "holder_id_photo": ("代办人身份证照片", "your ID photo"),
     "patient_id_photo": ("就诊人身份证照片", "the patient's ID photo"),
     "holder_with_id": ("监护人手持身份证照片", "photo of you holding your ID"),
