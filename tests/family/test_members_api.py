@@ -139,6 +139,10 @@ async def test_r_fam_02_guardian_binding_needs_both_id_photos_and_the_photo_hold
     reviewer = bearer(await staff_token(client, "reviewer1"))
     photo = await client.get(f"/api/v1/family/reviews/{complete.json()['id']}/proofs/holder_with_id", headers=reviewer)
     assert photo.content == PHOTO
+    assert (await _approve(client, complete.json()["id"])).json()["status"] == "active"
+    base = f"/api/v1/family/reviews/{complete.json()['id']}/proofs"
+    assert (await client.get(f"{base}/holder_with_id", headers=reviewer)).status_code == 404  # face erased
+    assert (await client.get(f"{base}/relation_proof", headers=reviewer)).status_code == 200
 
 
 async def test_r_fam_02_an_unverified_account_cannot_add_relatives(

@@ -121,9 +121,14 @@ async def _store_proof(session: AsyncSession, member: FamilyMember, document: st
     proof.purged_at = None
 
 
-async def purge_proofs(session: AsyncSession, member: FamilyMember) -> None:
-    """Erase the stored images of a relation that was rejected or ended (the digests stay)."""
+PERSONAL_PHOTOS = ("holder_id_photo", "patient_id_photo", "holder_with_id")
+"""ID photos and the guardian's face with his ID: kept only until a reviewer has looked (R-ID-04's
+spirit: no face kept longer than its purpose); the relation proof stays while the relation does."""
+
+
+async def purge_proofs(session: AsyncSession, member: FamilyMember, *, only: tuple[str, ...] | None = None) -> None:
+    """Erase stored images (all, or the ``only`` documents) of a relation; the digests stay."""
     for proof in await FamilyRepository(session).proofs(member):
-        if proof.data is not None:
+        if proof.data is not None and (only is None or proof.document in only):
             proof.data = None
             proof.purged_at = clock.now()

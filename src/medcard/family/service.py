@@ -274,7 +274,8 @@ async def pending_reviews(session: AsyncSession) -> list[FamilyMemberRead]:
 async def review(
     session: AsyncSession, *, staff: StaffUser, member_id: uuid.UUID, approve: bool, note: str
 ) -> FamilyMember:
-    """A reviewer accepts or rejects a binding's proof; a rejection erases the stored images."""
+    """A reviewer accepts or rejects a binding's proof. A rejection erases every stored image, an
+    approval the ID photos and the photo holding the ID (the relation proof stays while it holds)."""
     member = await FamilyRepository(session).by_id(member_id, for_update=True)
     if member is None:
         raise NotFound()
@@ -284,7 +285,9 @@ async def review(
     member.reviewed_at = clock.now()
     member.review_note = note.strip() or None
     member.status = "active" if approve else "rejected"
-    if not approve:
+    if approve:
+        await membership.purge_proofs(session, member, only=membership.PERSONAL_PHOTOS)
+    else:
         member.ended_at = clock.now()
         member.ended_by = "staff"
         await membership.purge_proofs(session, member)
