@@ -12,7 +12,7 @@ class CsrfRefused(MedCardError):
     code = "CSRF_REFUSED"
     message_zh = "请求来源无法确认,已拒绝"
     message_en = "The request did not come from this site's own page and was refused"
-    hint_zh = "请回到本站页面,刷新后重新提交。如果您没有进行此操作,可能有其他网站试图冒用您的登录,请忽略。"
+    hint_zh = "请回到本站页面,刷新后重新提交。如果不是您本人的操作,可能有其他网站试图冒用您的登录;本次操作未执行。"
     hint_en = (
         "Go back to the page on this site, reload it and submit again. If you did not do this, another "
         "site may have tried to act with your login; no change was made."
