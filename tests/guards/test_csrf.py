@@ -163,3 +163,17 @@ async def test_r_sec_08_multipart_forms_carry_the_token_in_the_body(client: http
     assert refused.status_code == 403 and "CSRF_REFUSED" in refused.text
     passed = await client.post("/cards/apply/photo", files=photo, data={"csrf_token": token})
     assert "CSRF_REFUSED" not in passed.text
+
+
+async def test_r_sec_05_a_planted_pre_session_cookie_does_not_unlock_a_session(
+    client: httpx.AsyncClient, holder: Holder, settings: Settings
+) -> None:
+    """A sibling subdomain can plant cookies for the whole site (cookie tossing): its own
+    pre-session cookie and the token that goes with it must not pass for a logged-in patient."""
+    _as_browser(client, holder)
+    client.cookies.set("medcard_csrf", "planted-by-a-sibling")
+    planted = token_for(derive_key(settings.secret_key, "csrf"), "planted-by-a-sibling")
+    refused = await client.post("/security/freeze", data={"csrf_token": planted})
+    assert refused.status_code == 403 and "CSRF_REFUSED" in refused.text
+    api = await client.post("/api/v1/security/freeze", headers={"X-CSRF-Token": planted})
+    assert api.status_code == 403 and not await _frozen(client, holder)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable
-from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
@@ -27,6 +26,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from medcard.deps import PATIENT_COOKIE, STAFF_COOKIE
 from medcard.kit.crypto import b64url, derive_key, hmac_sm3, random_token
 
 from .errors import CsrfRefused
@@ -36,8 +36,6 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 PRESESSION_COOKIE = "medcard_csrf"
-PATIENT_COOKIE = "medcard_session"  # the same names as medcard.deps (imported there from here would cycle)
-STAFF_COOKIE = "medcard_staff"
 STAFF_AREAS = ("/console", "/kiosk")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -45,15 +43,6 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 def token_for(key: bytes, binding: str) -> str:
     """The token a page carries for ``binding`` (a session token or the pre-session cookie)."""
     return b64url(hmac_sm3(key, b"csrf|" + binding.encode())[:24])
-
-
-@dataclass(frozen=True)
-class PageToken:
-    """What the templates of one request put in their forms; kept in ``request.state.csrf``."""
-
-    token: str
-    new_presession: str | None
-    """A pre-session cookie made for this response (the browser had none)."""
 
 
 def _page_binding(path: str, cookies: dict[str, str], presession: str) -> str:
@@ -66,12 +55,17 @@ def _page_binding(path: str, cookies: dict[str, str], presession: str) -> str:
 
 
 def _accepted(key: bytes, cookies: dict[str, str]) -> list[str]:
-    bindings = [cookies.get(name, "") for name in (PATIENT_COOKIE, STAFF_COOKIE, PRESESSION_COOKIE)]
+    """Tokens of the request's logins; the pre-session one only when there is no login (a
+    pre-session cookie planted by a sibling subdomain must not unlock a logged-in session)."""
+    sessions = [cookies[name] for name in (PATIENT_COOKIE, STAFF_COOKIE) if cookies.get(name)]
+    bindings = sessions or [cookies.get(PRESESSION_COOKIE, "")]
     return [token_for(key, binding) for binding in bindings if binding]
 
 
-def _matches(token: str | None, accepted: Iterable[str]) -> bool:
-    return bool(token) and any(hmac.compare_digest(token.encode(), good.encode()) for good in accepted)  # type: ignore[union-attr]
+def _matches(token: object, accepted: Iterable[str]) -> bool:
+    if not isinstance(token, str) or not token:
+        return False
+    return any(hmac.compare_digest(token.encode(), good.encode()) for good in accepted)
 
 
 def _has_bearer(headers: Headers) -> bool:
@@ -98,7 +92,7 @@ class CsrfGuard:
         presession = cookies.get(PRESESSION_COOKIE) or ""
         fresh = None if presession else random_token(24)
         binding = _page_binding(scope["path"], cookies, presession or fresh or "")
-        scope.setdefault("state", {})["csrf"] = PageToken(token_for(self.key, binding), fresh)
+        scope.setdefault("state", {})["csrf_token"] = token_for(self.key, binding)  # read by web/render.py
 
         if scope["method"] in UNSAFE_METHODS:
             if not self._same_origin(scope, headers):
@@ -139,8 +133,7 @@ class CsrfGuard:
         except Exception:  # noqa: BLE001 - a body that is not a form carries no token
             return False, _replay(body, receive)
         try:
-            value = form.get(FORM_FIELD)
-            return _matches(value if isinstance(value, str) else None, accepted), _replay(body, receive)
+            return _matches(form.get(FORM_FIELD), accepted), _replay(body, receive)
         finally:
             await form.close()
 

@@ -23,8 +23,7 @@ templates.env.filters.update(yuan=format_yuan, mask_document=mask_document, mask
 @pass_context
 def csrf_token(context: Any) -> str:
     """This request's CSRF token (ADR 0008), made by ``guards.csrf.CsrfGuard``; empty outside it."""
-    token = context["request"].scope.get("state", {}).get("csrf")
-    return token.token if token is not None else ""
+    return str(context["request"].scope.get("state", {}).get("csrf_token", ""))
 
 
 @pass_context
