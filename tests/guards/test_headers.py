@@ -3,11 +3,14 @@ in a cache, pages run no inline script and are never framed)."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+import medcard.web
 from medcard.app import create_app
 from medcard.config import Settings
 from tests.codes.conftest import Holder
@@ -70,3 +73,16 @@ async def test_r_sec_08_refusals_of_the_guards_carry_the_headers_too(client: htt
     assert refused.status_code == 403
     _assert_guarded(refused)
     assert refused.headers["cache-control"] == "no-store"
+
+
+def test_r_sec_08_no_template_needs_unsafe_inline() -> None:
+    """Every template works under ``script-src 'self'; style-src 'self'``: no inline script or
+    style, no ``on…=`` handler, no ``javascript:`` link, no style attribute."""
+    forbidden = re.compile(r"<script>|<script(?![^>]*\bsrc=)[^>]*>|<style|\son[a-z]+=|javascript:|\sstyle=", re.I)
+    templates = Path(medcard.web.__file__).parent / "templates"
+    found = [
+        f"{path.relative_to(templates)}: {match.group(0)}"
+        for path in sorted(templates.rglob("*.html"))
+        for match in forbidden.finditer(path.read_text())
+    ]
+    assert not found, found

@@ -19,6 +19,12 @@
     if (target && target.matches && target.matches("select[data-autosubmit]") && target.form) target.form.submit();
   });
 
+  // A link with data-back goes back a page when there is one (its href is the fallback).
+  document.addEventListener("click", function (event) {
+    var link = event.target && event.target.closest ? event.target.closest("a[data-back]") : null;
+    if (link && window.history.length > 1) { event.preventDefault(); window.history.back(); }
+  });
+
   // Identity forms: show only the inputs the chosen document type and method need.
   function syncIdentityFields() {
     var type = document.getElementById("document_type");
