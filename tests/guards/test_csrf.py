@@ -91,8 +91,10 @@ async def test_r_sec_05_the_api_takes_a_cookie_with_the_header_token_and_a_beare
     scripted = await client.post("/api/v1/security/freeze", headers=header)
     assert scripted.status_code == 200 and scripted.json()["frozen"] is True
     client.cookies.clear()
-    bearer_client = await client.post("/api/v1/security/pin/check", json={"pin": "000000"}, headers=holder.headers)
-    assert bearer_client.json().get("code") != "CSRF_REFUSED"
+    bearer_client = await client.post(
+        "/api/v1/codes/payment", json={"card_id": str(holder.card_id)}, headers=holder.headers
+    )
+    assert bearer_client.json()["code"] != "CSRF_REFUSED"  # reached the service: a frozen account's refusal
 
 
 async def test_r_sec_05_a_token_is_bound_to_its_session(
