@@ -24,6 +24,7 @@ def _assert_guarded(response: httpx.Response) -> None:
     assert "script-src 'self';" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "same-origin"
+    assert response.headers["x-frame-options"] == "DENY" and "microphone=()" in response.headers["permissions-policy"]
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -4,7 +4,8 @@
   no ``on…=`` handlers, no eval), no plugins, forms post only to us, never framed.
 - ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin`` (paths with ids never
   leave the site; same-origin posts keep their ``Origin`` header for the CSRF guard),
-  ``X-Frame-Options: DENY`` for old browsers, ``Cross-Origin-Opener-Policy``.
+  ``X-Frame-Options: DENY`` for old browsers, ``Cross-Origin-Opener-Policy`` / ``-Resource-Policy``,
+  a ``Permissions-Policy`` that grants only the camera (the face step).
 - ``Strict-Transport-Security`` in production.
 - ``Cache-Control: no-store`` on everything but ``/static``: pages and API answers show personal
   data or a live payment code and must not stay in a shared or back-button cache.
@@ -28,6 +29,8 @@ DOCS_CSP = (
 )
 DOCS_PATHS = ("/docs", "/redoc")
 HSTS = "max-age=63072000; includeSubDomains"
+PERMISSIONS = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
+"""The face step may use the camera; nothing else is needed."""
 
 
 class SecurityHeaders:
@@ -48,6 +51,8 @@ class SecurityHeaders:
             (b"referrer-policy", b"same-origin"),
             (b"x-frame-options", b"DENY"),
             (b"cross-origin-opener-policy", b"same-origin"),
+            (b"cross-origin-resource-policy", b"same-origin"),
+            (b"permissions-policy", PERMISSIONS.encode()),
         ]
         if self.production:
             fixed.append((b"strict-transport-security", HSTS.encode()))
