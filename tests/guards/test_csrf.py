@@ -8,9 +8,13 @@ logged-in patient was frozen and every staff form could be submitted.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import httpx
 import pytest
 
+import medcard.web
 from medcard.config import Settings
 from medcard.guards.csrf import token_for
 from medcard.kit.crypto import derive_key
@@ -179,3 +183,16 @@ async def test_r_sec_05_a_planted_pre_session_cookie_does_not_unlock_a_session(
     assert refused.status_code == 403 and "CSRF_REFUSED" in refused.text
     api = await client.post("/api/v1/security/freeze", headers={"X-CSRF-Token": planted})
     assert api.status_code == 403 and not await _frozen(client, holder)
+
+
+def test_r_sec_08_every_post_form_in_the_templates_carries_the_token() -> None:
+    """A form added later without ``{{ csrf_field() }}`` would be refused for every user; this
+    names it at test time instead."""
+    templates = Path(medcard.web.__file__).parent / "templates"
+    missing = [
+        f"{path.relative_to(templates)}: {match.group(0)[:80]}"
+        for path in sorted(templates.rglob("*.html"))
+        for match in re.finditer(r"<form\b[^>]*method=\"post\"[^>]*>(.{0,40})", path.read_text(), re.I | re.S)
+        if "csrf_field()" not in match.group(1)
+    ]
+    assert not missing, missing
