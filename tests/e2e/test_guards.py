@@ -119,3 +119,18 @@ def test_r_sec_08_main_pages_run_under_the_csp_without_violations(
     assert all(not found for found in violations.values()), violations
     reported = [text for text in console + staff_console if "Content Security Policy" in text]
     assert not reported, reported
+
+
+def test_r_sec_05_a_stale_page_says_so_when_htmx_is_refused(page: Page, live_settings: Settings) -> None:
+    """The payment code page's HTMX refresh with a token of an older login is refused, and the
+    page tells the patient to reload instead of failing silently."""
+    patient_login(page, "过期页面用户")
+    give_card(live_settings, "过期页面用户")
+    page.goto("/codes")
+    current_code(page)
+    page.evaluate("document.querySelector('meta[name=\"csrf-token\"]').content = 'stale-token'")
+    page.click("#refresh-code")
+    expect(page.locator("#stale-page")).to_contain_text("页面已过期")
+    page.reload()
+    current_code(page)
+    expect(page.locator("#stale-page")).to_have_count(0)

@@ -13,6 +13,23 @@
     event.detail.headers["X-CSRF-Token"] = csrfToken();
   });
 
+  // An HTMX request refused as forged (its page's token went stale: the login changed in another
+  // tab) is not swapped in by HTMX; say so instead of failing silently.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    if (!xhr || xhr.status !== 403 || xhr.responseText.indexOf("CSRF_REFUSED") < 0) return;
+    if (document.getElementById("stale-page")) return;
+    var zh = document.documentElement.lang !== "en";
+    var notice = document.createElement("div");
+    notice.id = "stale-page";
+    notice.className = "alert";
+    notice.setAttribute("role", "alert");
+    notice.setAttribute("data-code", "CSRF_REFUSED");
+    notice.textContent = zh ? "页面已过期(登录状态已变化),请刷新页面后重试。" : "This page has expired (your login changed); reload it and try again.";
+    var main = document.getElementById("main") || document.body;
+    main.insertBefore(notice, main.firstChild);
+  });
+
   // A <select data-autosubmit> submits its form when changed (the payment code's card choice).
   document.addEventListener("change", function (event) {
     var target = event.target;
