@@ -20,6 +20,7 @@ from medcard.audit import sealer
 from medcard.config import Settings, get_settings
 from medcard.db import make_engine, make_sessionmaker
 from medcard.errors import MedCardError, NotAuthenticated, retry_after_header
+from medcard.guards import install as install_guards
 from medcard.idempotency.errors import IdempotentReplay
 from medcard.jobs import worker as jobs
 from medcard.observability import configure_logging
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
     app.state.sessions = sessions
     app.state.adapters = adapters or sandbox_adapters(settings)
 
+    install_guards(app, settings)
     _install_error_handlers(app)
     _include_routers(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")

@@ -17,6 +17,7 @@ from medcard.demo import DEMO_PASSWORD
 from medcard.kit.crypto import hash_password
 from medcard.models import StaffUser
 from tests.codes.conftest import Holder, holder
+from tests.csrf import form_token
 from tests.factories import Demo, bearer, staff_token
 
 __all__ = ["holder"]
@@ -62,8 +63,11 @@ async def test_r_sec_06_staff_login_unknown_user_and_wrong_password_look_the_sam
 
     _same_body(await unknown(0), await wrong(0))
     _similar(await _median_seconds(unknown), await _median_seconds(wrong))
-    page_unknown = await client.post("/console/login", data={"username": "nobody", "password": "x"})
-    page_wrong = await client.post("/console/login", data={"username": "admin1", "password": "x"})
+    token = await form_token(client, "/console/login")
+    page_unknown = await client.post(
+        "/console/login", data={"username": "nobody", "password": "x", "csrf_token": token}
+    )
+    page_wrong = await client.post("/console/login", data={"username": "admin1", "password": "x", "csrf_token": token})
     assert page_unknown.status_code == page_wrong.status_code == 401
     assert page_unknown.text.replace("nobody", "admin1") == page_wrong.text
 

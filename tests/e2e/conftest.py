@@ -177,3 +177,11 @@ def staff_login(page: Page, username: str) -> None:
     page.fill("#password", "medcard-demo")
     page.click("button[type=submit]")
     page.wait_for_load_state()
+
+
+def csrf_headers(page: Page) -> dict[str, str]:
+    """``X-CSRF-Token`` of the page now open, for ``page.request`` calls that ride on its cookie
+    (a cookie-authenticated API call needs it, ADR 0008)."""
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    assert token
+    return {"X-CSRF-Token": token}
