@@ -53,7 +53,11 @@ class Settings(BaseSettings):
     """Peers whose ``X-Forwarded-For`` is believed (the reverse proxy in front of the app)."""
     login_window_minutes: int = Field(default=15, ge=1, le=1440)
     login_failures_per_subject: int = Field(default=5, ge=1)
-    """Wrong passwords for one username in the window before it is locked (R-SEC-06)."""
+    """Wrong passwords for one username *from one address* in the window before that pair is
+    locked (R-SEC-06); from the same count on, every address waits a growing delay."""
+    login_delay_cap_seconds: int = Field(default=60, ge=1, le=3600)
+    """Longest progressive delay between a username's failed logins from any address: 1 s, 2 s,
+    4 s … up to this (R-SEC-06). An attacker can slow a user down, never lock him out."""
     login_failures_per_ip: int = Field(default=30, ge=1)
     """Refused logins from one address in the window before the address is refused."""
     patient_logins_per_account: int = Field(default=20, ge=1)

@@ -159,6 +159,36 @@ async def console_logout(session: SessionDep, staff: StaffDep, auth: StaffSessio
     return response
 
 
+AdminDep = Annotated[StaffUser, Depends(require_role("admin"))]
+
+
+@router.get("/console/login-locks", response_class=HTMLResponse)
+async def login_locks_page(request: Request, staff: AdminDep) -> Response:
+    return page(request, "console/login_locks.html", {"staff": staff})
+
+
+@router.post("/console/login-locks", response_class=HTMLResponse)
+async def login_locks_unlock(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    staff: AdminDep,
+    username: Annotated[str, Form(min_length=1, max_length=64)],
+    client_ip: Annotated[str, Form(max_length=45)] = "",
+) -> Response:
+    """R-SEC-06: an administrator ends a staff username's login lock (audited)."""
+    cleared, error = await attempt(
+        session,
+        lambda: auth_service.unlock_staff_login(
+            session, admin=staff, username=username, client_ip=client_ip.strip() or None, settings=settings
+        ),
+    )
+    values = {"staff": staff, "username": username, "client_ip": client_ip, "cleared": cleared}
+    if error is not None:
+        values["error"] = error_view(error, language(request))
+    return page(request, "console/login_locks.html", values, status_code=error.status if error else 200)
+
+
 @router.get("/console", response_class=HTMLResponse)
 async def console_home(request: Request, staff: StaffDep) -> Response:
     return page(request, "console/home.html", {"staff": staff})
