@@ -556,7 +556,9 @@ async def find_card_for_staff(session: AsyncSession, *, staff: StaffUser, card_n
     if not rules.card_number_valid(number):
         raise CardNumberInvalid(field="card_number")
     card = await CardRepository(session).by_number(number)
-    if card is None or (staff.hospital_id is not None and card.hospital_id != staff.hospital_id):
+    if card is None or not rules.staff_sees_card(
+        staff_hospital_id=staff.hospital_id, card_hospital_id=card.hospital_id
+    ):
         raise NotFound(field="card_number")
     return card
 
@@ -564,7 +566,9 @@ async def find_card_for_staff(session: AsyncSession, *, staff: StaffUser, card_n
 async def card_for_staff(session: AsyncSession, *, staff: StaffUser, card_id: uuid.UUID) -> Card:
     """A card a staff member may work on (his hospital's; an admin without a hospital sees all)."""
     card = await CardRepository(session).by_id(card_id, for_update=True)
-    if card is None or (staff.hospital_id is not None and card.hospital_id != staff.hospital_id):
+    if card is None or not rules.staff_sees_card(
+        staff_hospital_id=staff.hospital_id, card_hospital_id=card.hospital_id
+    ):
         raise NotFound()
     return card
 

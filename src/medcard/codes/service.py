@@ -25,6 +25,7 @@ from medcard.codes.errors import (
     AuthorisationExpired,
     AuthorisationInvalid,
     AuthorisationOtherMerchant,
+    CardNotAcceptedHere,
     CodeCardNotUsable,
     DisplayCodeNotPayment,
     PaymentCodeExpired,
@@ -33,7 +34,7 @@ from medcard.codes.errors import (
     PaymentCodeUsed,
     PinRequired,
 )
-from medcard.codes.repository import CodeRepository, CodeRow
+from medcard.codes.repository import CardFacts, CodeRepository, CodeRow
 from medcard.config import Settings
 from medcard.errors import MedCardError, RateLimited
 from medcard.kit.clock import CHINA, clock
@@ -250,6 +251,7 @@ async def _authorise(
     paid = await repository.payments(
         {row.account_id for row in rows}, recent_since=now - security_rules.VELOCITY_WINDOW, day_since=midnight
     )
+    regions = await _merchant_regions(repository, requests, winners, consumed, cards)
     amounts: dict[uuid.UUID, int] = {}
     entries: list[Entry] = []
     key = _authorisation_key(settings)
@@ -261,6 +263,14 @@ async def _authorise(
         try:
             if card is None or card.status != "active":
                 raise CodeCardNotUsable(field="code")
+            merchant_hospital = request.staff.hospital_id
+            if not rules.card_pays_at(
+                card_scope=card.scope,
+                card_hospital_id=card.hospital_id,
+                merchant_hospital_id=merchant_hospital,
+                merchant_region_code=regions.get(merchant_hospital) if merchant_hospital else None,
+            ):
+                raise CardNotAcceptedHere(field="code")
             recent, spent = paid.get(row.account_id, (0, 0))
             _check_risk(profiles.get(row.account_id), request.amount_fen, recent=recent, spent_today=spent)
             if request.amount_fen > rules.PIN_FREE_LIMIT_FEN and request.pin is not None:
@@ -293,6 +303,23 @@ async def _authorise(
         )
     await repository.set_amounts(amounts)
     await record_many(session, entries)
+
+
+async def _merchant_regions(
+    repository: CodeRepository,
+    requests: Sequence[RedeemRequest],
+    winners: dict[str, int],
+    consumed: dict[str, CodeRow],
+    cards: dict[uuid.UUID, CardFacts],
+) -> dict[uuid.UUID, str]:
+    """Region codes of the POS hospitals, read (one statement per batch) only when a regional
+    card is paid at a hospital other than its own."""
+    needed = set()
+    for digest, index in winners.items():
+        card, hospital = cards.get(consumed[digest].card_id), requests[index].staff.hospital_id
+        if card is not None and hospital is not None and card.hospital_id != hospital and card.scope.startswith("R:"):
+            needed.add(hospital)
+    return await repository.hospital_regions(needed) if needed else {}
 
 
 def _check_risk(profile: SecurityProfile | None, amount_fen: int, *, recent: int, spent_today: int) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medcard.audit.repository import AuditRepository
 from medcard.audit.service import Actor, record
 from medcard.auth.service import actor_for_account, actor_for_staff
+from medcard.card import rules as card_rules
 from medcard.codes.repository import CodeRepository
 from medcard.config import Settings
 from medcard.devices import service as devices
@@ -169,10 +170,12 @@ async def report_loss(
     session: AsyncSession, *, staff: StaffUser, card_number: str, name: str, document_last4: str, phone_last4: str
 ) -> Card:
     """Hotline temporary loss report (临时挂失) after the identity questions; one answer for
-    an unknown card and for wrong answers."""
+    an unknown card, a card of another hospital (R-CARD-05: staff act only on their hospital's
+    cards) and wrong answers."""
     card = await SecurityRepository(session).card_by_number(card_number.strip())
     answers_ok = (
         card is not None
+        and card_rules.staff_sees_card(staff_hospital_id=staff.hospital_id, card_hospital_id=card.hospital_id)
         and hmac.compare_digest(card.name.encode(), name.strip().encode())
         and hmac.compare_digest(_last4(card.document_number).encode(), document_last4.strip().upper().encode())
         and hmac.compare_digest(_last4(card.phone).encode(), phone_last4.strip().encode())
