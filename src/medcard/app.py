@@ -12,7 +12,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from medcard import __version__
 from medcard.adapters import Adapters, sandbox_adapters
@@ -72,14 +71,6 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
     _include_routers(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
     return app
 
 
@@ -94,6 +85,7 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.insurance.endpoints import router as insurance_router
     from medcard.insurance.endpoints import staff_router as insurance_staff_router
     from medcard.kiosk.endpoints import router as kiosk_router
+    from medcard.ops import router as ops_router
     from medcard.policy.endpoints import router as policy_router
     from medcard.policy.endpoints import staff_router as policy_staff_router
     from medcard.security.endpoints import router as security_router
@@ -125,6 +117,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(insurance_pages_router)
     app.include_router(policy_pages_router)
     app.include_router(sandbox_router)
+    app.include_router(ops_router)
 
 
 def _is_api(request: Request) -> bool:

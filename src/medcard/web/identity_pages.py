@@ -76,7 +76,7 @@ def _form_error(error: ValidationError, values: dict[str, str]) -> MedCardError:
 
 
 def _sandbox(settings: Settings, adapters: Adapters) -> bool:
-    return settings.environment != "production" and isinstance(adapters.identity, SandboxIdentityAuthority)
+    return settings.sandbox and isinstance(adapters.identity, SandboxIdentityAuthority)
 
 
 def _sandbox_sample(adapters: Adapters) -> dict[str, str] | None:

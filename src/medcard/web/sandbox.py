@@ -1,5 +1,6 @@
 """Pages that stand in for outside systems while the sandboxes run: the messaging app's
-OAuth consent screen, an SMS inbox and sample photos. Absent in production."""
+OAuth consent screen, an SMS inbox and sample photos. 404 unless ``MEDCARD_SANDBOX=true``
+(which production refuses)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ SANDBOX_OPENID_COOKIE = "medcard_sandbox_openid"
 
 
 def _sandbox_oauth(adapters: AdaptersDep, settings: SettingsDep) -> SandboxOAuth:
-    if settings.environment == "production" or not isinstance(adapters.oauth, SandboxOAuth):
+    if not settings.sandbox or not isinstance(adapters.oauth, SandboxOAuth):
         raise NotFound()
     return adapters.oauth
 
@@ -64,7 +65,7 @@ async def consent_given(
 
 @router.get("/sms", response_class=HTMLResponse)
 async def sms_inbox(request: Request, adapters: AdaptersDep, settings: SettingsDep) -> Response:
-    if settings.environment == "production" or not isinstance(adapters.sms, SandboxSms):
+    if not settings.sandbox or not isinstance(adapters.sms, SandboxSms):
         raise NotFound()
     return page(request, "sandbox/sms.html", {"messages": list(reversed(adapters.sms.outbox))[:50]})
 
@@ -72,7 +73,7 @@ async def sms_inbox(request: Request, adapters: AdaptersDep, settings: SettingsD
 @router.get("/face.png")
 async def face_photo(settings: SettingsDep, live: bool = True) -> Response:
     """A selfie the sandbox treats as live (``live=false``: as a spoof)."""
-    if settings.environment == "production":
+    if not settings.sandbox:
         raise NotFound()
     return Response(sample_face_photo(live=live), media_type="image/png")
 
@@ -87,7 +88,7 @@ async def id_photo(
     address: Annotated[str, Query(max_length=200)] = "北京市东城区示范路1号",
 ) -> Response:
     """A photo of an ID card's front, readable by the sandbox OCR."""
-    if settings.environment == "production":
+    if not settings.sandbox:
         raise NotFound()
     fields = {"name": name, "document_number": number, "gender": gender, "ethnicity": ethnicity, "address": address}
     return Response(sample_document_photo(fields), media_type="image/png")
