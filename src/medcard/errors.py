@@ -5,7 +5,9 @@ Rendered as RFC 9457 problem+json for the API and as a friendly message in pages
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
+
+T = TypeVar("T")
 
 
 class MedCardError(Exception):
@@ -52,6 +54,25 @@ class MedCardError(Exception):
         if instance:
             body["instance"] = instance
         return body
+
+
+class Inconsistent(MedCardError):
+    """A fact the code relies on is missing (a row, a field set earlier in the flow). Refuses the
+    request (500 problem+json) instead of going on; unlike ``assert`` it survives ``python -O``."""
+
+    status = 500
+    code = "INTERNAL_INCONSISTENCY"
+    message_zh = "系统数据不一致,操作未完成"
+    message_en = "The data is inconsistent; nothing was changed"
+    hint_zh = "请稍后重试;如仍失败请联系服务热线。"
+    hint_en = "Try again later; call the hotline if it keeps failing."
+
+
+def present(value: T | None, what: str) -> T:
+    """``value``, or :class:`Inconsistent` when it is None (a runtime guard, never ``assert``)."""
+    if value is None:
+        raise Inconsistent(what=what)
+    return value
 
 
 class NotFound(MedCardError):

@@ -36,7 +36,7 @@ from medcard.codes.errors import (
 )
 from medcard.codes.repository import CardFacts, CodeRepository, CodeRow
 from medcard.config import Settings
-from medcard.errors import MedCardError, RateLimited
+from medcard.errors import MedCardError, RateLimited, present
 from medcard.kit.clock import CHINA, clock
 from medcard.kit.crypto import derive_key, hmac_sm3, sign_token, verify_token
 from medcard.kit.masking import mask_name
@@ -274,8 +274,7 @@ async def _authorise(
             recent, spent = paid.get(row.account_id, (0, 0))
             _check_risk(profiles.get(row.account_id), request.amount_fen, recent=recent, spent_today=spent)
             if request.amount_fen > rules.PIN_FREE_LIMIT_FEN and request.pin is not None:
-                account = await session.get(Account, row.account_id)
-                assert account is not None
+                account = present(await session.get(Account, row.account_id), "account")
                 await security.check_pin(session, account=account, pin=request.pin, settings=settings, actor=actor)
         except MedCardError as error:
             error.keep_changes = True

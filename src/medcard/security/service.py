@@ -24,6 +24,7 @@ from medcard.card import rules as card_rules
 from medcard.codes.repository import CodeRepository
 from medcard.config import Settings
 from medcard.devices import service as devices
+from medcard.errors import present
 from medcard.kit.clock import clock
 from medcard.kit.crypto import derive_key, hmac_sm3
 from medcard.models import Account, AuthSession, Card, SecurityProfile, StaffUser
@@ -182,8 +183,7 @@ async def report_loss(
     )
     if card is None or not answers_ok:
         raise LossReportRefused(field="card_number")
-    account = await session.get(Account, card.account_id)
-    assert account is not None
+    account = present(await session.get(Account, card.account_id), "account")
     await _freeze(
         session, account, reason="loss_report", by=f"staff:{staff.id}", keep_session=None, actor=actor_for_staff(staff)
     )

@@ -26,7 +26,7 @@ from medcard.deps import (
     require_role,
     set_device_cookie,
 )
-from medcard.errors import retry_after_header
+from medcard.errors import present, retry_after_header
 from medcard.kit.crypto import random_token
 from medcard.models import StaffUser
 from medcard.web.render import LANG_COOKIE, error_view, language, page
@@ -134,7 +134,7 @@ async def console_login(
         ),
     )
     if staff_token is None:
-        assert error is not None
+        error = present(error, "refusal")
         refused = page(
             request,
             "console/login.html",
