@@ -32,6 +32,7 @@ from medcard.card.errors import (
     CardFieldInvalid,
     CardHisUnavailable,
     CardIdentityMismatch,
+    CardMinorNeedsGuardian,
     CardNotActive,
     CardNumberInvalid,
     CardNumberOccupied,
@@ -42,6 +43,7 @@ from medcard.card.errors import (
 from medcard.card.repository import CardRepository
 from medcard.config import Settings
 from medcard.errors import MedCardError, NotFound
+from medcard.identity import rules as identity_rules
 from medcard.identity.sms import check_code, send_code
 from medcard.kit import side_effects
 from medcard.kit.clock import clock
@@ -79,6 +81,10 @@ async def resolve_subject(session: AsyncSession, *, account: Account, subject_ke
     if holder is None or holder.verified_at is None:
         raise CardAccountNotVerified()
     if subject_key in ("", SELF):
+        # Every route to a card passes here: under 14 only a guardian's account applies (R-ID-07),
+        # whatever verified the account (a verification from before the rule, a staff change).
+        if not identity_rules.may_verify_self(holder.birth_date, clock.today_in_china()):
+            raise CardMinorNeedsGuardian()
         return Subject(SELF, holder)
     try:
         ward_id = uuid.UUID(subject_key)

@@ -34,6 +34,7 @@ from medcard.identity.errors import (
     GuardianshipNotProven,
     IdentityHeldByAnotherAccount,
     InsuranceRecordNotFound,
+    MinorNeedsGuardian,
     NameNumberMismatch,
     VerificationCompleted,
     VerificationExpired,
@@ -95,6 +96,8 @@ async def start(
         nationality=request.nationality,
         residence_permit_number=request.residence_permit_number,
     )
+    if not rules.may_verify_self(document.birth_date, clock.today_in_china()):
+        raise MinorNeedsGuardian(field="document_number")
     name = rules.parse_name(request.name)
     phone = rules.parse_phone(request.phone) if request.method in PHONE_METHODS else None
     verification = VerificationSession(
