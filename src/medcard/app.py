@@ -20,6 +20,7 @@ from medcard.config import Settings, get_settings
 from medcard.db import make_engine, make_sessionmaker
 from medcard.errors import MedCardError, NotAuthenticated, retry_after_header
 from medcard.observability import configure_logging
+from medcard.ops import install_error_handlers as install_ops_error_handlers
 from medcard.web.render import error_view, language, page
 
 log = structlog.get_logger(__name__)
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
     app.state.adapters = adapters or sandbox_adapters(settings)
 
     _install_error_handlers(app)
+    install_ops_error_handlers(app)
     _include_routers(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
 

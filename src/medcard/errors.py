@@ -140,6 +140,28 @@ class RateLimited(MedCardError):
     hint_en = "Try again in {retry_after} seconds."
 
 
+class DatabaseUnavailable(MedCardError):
+    """The database cannot be reached (restart, failover, network): retry shortly."""
+
+    status = 503
+    code = "SERVICE_UNAVAILABLE"
+    message_zh = "系统暂时不可用"
+    message_en = "The service is temporarily unavailable"
+    hint_zh = "请 {retry_after} 秒后重试;您的操作未被执行。"
+    hint_en = "Try again in {retry_after} seconds; nothing was done."
+
+
+class MalformedBody(MedCardError):
+    """A body that cannot be parsed at all (not UTF-8, not JSON, nested too deep)."""
+
+    status = 400
+    code = "MALFORMED_BODY"
+    message_zh = "请求内容无法解析"
+    message_en = "The request body cannot be parsed"
+    hint_zh = "请发送 UTF-8 编码、结构正常的 JSON。"
+    hint_en = "Send well-formed UTF-8 JSON."
+
+
 def retry_after_header(error: MedCardError) -> dict[str, str]:
     """``Retry-After`` for a refusal that names a wait (RFC 9110 §10.2.3), else nothing."""
     wait = error.params.get("retry_after")
