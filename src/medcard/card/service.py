@@ -42,7 +42,7 @@ from medcard.card.errors import (
 )
 from medcard.card.repository import CardRepository
 from medcard.config import Settings
-from medcard.errors import MedCardError, NotFound
+from medcard.errors import MedCardError, NotFound, present
 from medcard.identity import rules as identity_rules
 from medcard.identity.sms import check_code, send_code
 from medcard.kit import side_effects
@@ -561,12 +561,13 @@ async def find_card_for_staff(session: AsyncSession, *, staff: StaffUser, card_n
     number = rules.normalize_card_number(card_number)
     if not rules.card_number_valid(number):
         raise CardNumberInvalid(field="card_number")
-    card = await CardRepository(session).by_number(number)
-    if card is None or not rules.staff_sees_card(
-        staff_hospital_id=staff.hospital_id, card_hospital_id=card.hospital_id
-    ):
+    # Scope first, on columns that need no decryption: a card of another hospital costs exactly
+    # what a missing number costs (one query), so neither answer nor work tells them apart.
+    repository = CardRepository(session)
+    found = await repository.hospital_of_number(number)
+    if found is None or not rules.staff_sees_card(staff_hospital_id=staff.hospital_id, card_hospital_id=found[1]):
         raise NotFound(field="card_number")
-    return card
+    return present(await repository.by_id(found[0]), "card")
 
 
 async def card_for_staff(session: AsyncSession, *, staff: StaffUser, card_id: uuid.UUID) -> Card:
