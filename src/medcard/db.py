@@ -36,7 +36,21 @@ def make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(settings.database_url, echo=settings.database_echo, **kwargs)
     if settings.is_sqlite:
         _sqlite_transactions(engine)
+    else:
+        _drop_broken_connections(engine)
     return engine
+
+
+def _drop_broken_connections(engine: AsyncEngine) -> None:
+    # A connection interrupted by a server restart can come back from the pool with asyncpg's
+    # protocol out of step ("another operation is in progress"); SQLAlchemy does not see that as
+    # a disconnect and would hand it out again and again. Mark it so the pool discards it.
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        if database_unavailable(context.original_exception) or isinstance(
+            context.original_exception, asyncpg.InternalClientError
+        ):
+            context.is_disconnect = True
 
 
 def _sqlite_transactions(engine: AsyncEngine) -> None:
@@ -137,7 +151,7 @@ def database_unavailable(error: BaseException) -> bool:
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
-        if isinstance(current, UNAVAILABLE):
+        if isinstance(current, UNAVAILABLE) or getattr(current, "connection_invalidated", False):
             return True
         seen.add(id(current))
         current = _next_in_chain(current)

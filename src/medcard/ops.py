@@ -22,7 +22,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+from sqlalchemy import exc, text
 from starlette.exceptions import HTTPException
 
 from medcard import __version__
@@ -87,8 +87,16 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("database_unavailable", cause=root_cause(error), path=request.url.path)
         return await render(request, DatabaseUnavailable(retry_after=RETRY_AFTER_SECONDS))
 
-    for kind in UNAVAILABLE:
-        app.add_exception_handler(kind, database_down)
+    async def database_error(request: Request, error: Exception) -> Response:
+        # SQLAlchemy wraps some driver errors generically (asyncpg's "the database system is
+        # shutting down" arrives as a bare DBAPIError): look at the cause to decide.
+        if database_unavailable(error):
+            return await database_down(request, error)
+        log.error("database_error", cause=root_cause(error), path=request.url.path, exc_info=error)
+        return _internal_error(request)
+
+    for kind in (*UNAVAILABLE, exc.DBAPIError):
+        app.add_exception_handler(kind, database_error)
 
     async def http_error(request: Request, error: Exception) -> Response:
         problem = error if isinstance(error, HTTPException) else HTTPException(500)
@@ -117,17 +125,21 @@ def install_error_handlers(app: FastAPI) -> None:
         # outage wrapped in another exception is still a 503; anything else a 500 problem.
         if database_unavailable(error):
             return await database_down(request, error)
-        body = {
-            "type": "about:blank",
-            "title": "Internal server error",
-            "title_zh": "服务器内部错误",
-            "status": 500,
-            "code": "INTERNAL_ERROR",
-            "detail": "Internal server error",
-            "hint": "Try again later.",
-            "hint_zh": "请稍后重试。",
-            "instance": request.url.path,
-        }
-        return JSONResponse(body, status_code=500, media_type=PROBLEM_JSON)
+        return _internal_error(request)
 
     app.add_exception_handler(Exception, unexpected)
+
+
+def _internal_error(request: Request) -> Response:
+    body = {
+        "type": "about:blank",
+        "title": "Internal server error",
+        "title_zh": "服务器内部错误",
+        "status": 500,
+        "code": "INTERNAL_ERROR",
+        "detail": "Internal server error",
+        "hint": "Try again later.",
+        "hint_zh": "请稍后重试。",
+        "instance": request.url.path,
+    }
+    return JSONResponse(body, status_code=500, media_type=PROBLEM_JSON)
