@@ -81,6 +81,7 @@ def test_r_sec_08_production_refuses_the_sandbox_and_staging_must_name_it() -> N
 SANDBOX_ROUTES = [
     "/sandbox/oauth/authorize?redirect_uri=/auth/callback&state=s1",
     "/sandbox/sms",
+    "/sandbox/payments",
     "/sandbox/face.png",
     "/sandbox/id-photo.png?name=x&number=1",
 ]

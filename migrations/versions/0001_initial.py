@@ -34,6 +34,54 @@ def upgrade() -> None:
         sa.UniqueConstraint("chain_seq", name=op.f("uq_audit_checkpoint_chain_seq")),
     )
     op.create_table(
+        "idempotency_key",
+        sa.Column("actor", sa.String(length=80), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("method", sa.String(length=8), nullable=False),
+        sa.Column("path", sa.String(length=255), nullable=False),
+        sa.Column("locked_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("recovery_point", sa.String(length=32), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column(
+            "response_body",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column("finished_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_key")),
+        sa.UniqueConstraint("actor", "key", name=op.f("uq_idempotency_key_actor_key")),
+    )
+    with op.batch_alter_table("idempotency_key", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_idempotency_key_finished_at"), ["finished_at"], unique=False)
+
+    op.create_table(
+        "job",
+        sa.Column("kind", sa.String(length=64), nullable=False),
+        sa.Column(
+            "payload", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("run_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("max_attempts", sa.Integer(), nullable=False),
+        sa.Column("locked_until", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("unique_key", sa.String(length=160), nullable=True),
+        sa.Column("finished_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("state IN ('pending', 'running', 'done', 'failed', 'cancelled')", name=op.f("ck_job_state")),
+        sa.CheckConstraint("attempts >= 0", name=op.f("ck_job_attempts")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_job")),
+        sa.UniqueConstraint("unique_key", name=op.f("uq_job_unique_key")),
+    )
+    with op.batch_alter_table("job", schema=None) as batch_op:
+        batch_op.create_index("ix_job_state_run_at", ["state", "run_at"], unique=False)
+
+    op.create_table(
         "login_failure",
         sa.Column("scope", sa.String(length=16), nullable=False),
         sa.Column("subject_hash", sa.String(length=64), nullable=True),
@@ -344,6 +392,8 @@ def upgrade() -> None:
         "verification_session",
         sa.Column("account_id", sa.Uuid(), nullable=False),
         sa.Column("method", sa.String(length=16), nullable=False),
+        sa.Column("purpose", sa.String(length=16), nullable=False),
+        sa.Column("return_to", sa.String(length=200), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("document_type", sa.String(length=24), nullable=False),
         sa.Column(
@@ -735,5 +785,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_login_failure_client_ip"))
 
     op.drop_table("login_failure")
+    with op.batch_alter_table("job", schema=None) as batch_op:
+        batch_op.drop_index("ix_job_state_run_at")
+
+    op.drop_table("job")
+    with op.batch_alter_table("idempotency_key", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_idempotency_key_finished_at"))
+
+    op.drop_table("idempotency_key")
     op.drop_table("audit_checkpoint")
     # ### end Alembic commands ###

@@ -19,6 +19,8 @@ from medcard.audit import sealer
 from medcard.config import Settings, get_settings
 from medcard.db import make_engine, make_sessionmaker
 from medcard.errors import MedCardError, NotAuthenticated, retry_after_header
+from medcard.idempotency.errors import IdempotentReplay
+from medcard.jobs import worker as jobs
 from medcard.observability import configure_logging
 from medcard.ops import install_error_handlers as install_ops_error_handlers
 from medcard.web.render import error_view, language, page
@@ -47,8 +49,11 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
     sessions = make_sessionmaker(engine)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        async with sealer.running(sessions, interval=settings.audit_seal_interval_seconds):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = jobs.running(
+            sessions, settings=settings, adapters=app.state.adapters, interval=settings.job_worker_interval_seconds
+        )
+        async with sealer.running(sessions, interval=settings.audit_seal_interval_seconds), worker:
             yield
         await engine.dispose()
 
@@ -148,6 +153,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
         response.headers.update(retry_after_header(error))
         return response
+
+    @app.exception_handler(IdempotentReplay)
+    async def replay(_request: Request, stored: IdempotentReplay) -> Response:
+        """The stored answer of a finished request with the same Idempotency-Key (R-PAY-05)."""
+        return JSONResponse(stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, error: RequestValidationError) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -11,6 +12,8 @@ from medcard.codes import service
 from medcard.codes.schemas import (
     PaymentCodeRead,
     PaymentCodeRequest,
+    PaymentCodeStatusRead,
+    PinRetry,
     RedeemRequest,
     RedemptionRead,
     VerificationCheck,
@@ -29,6 +32,27 @@ async def issue_payment_code(
 ) -> PaymentCodeRead:
     card = await card_service.card_of_account(session, account=account, card_id=body.card_id)
     return PaymentCodeRead.of(await service.issue(session, account=account, card=card, settings=settings))
+
+
+@router.get(
+    "/payment/{code_id}",
+    response_model=PaymentCodeStatusRead,
+    summary="What became of my payment code: live, paid (amount, where, when), pending, unpaid (R-SEC-02)",
+)
+async def payment_code_status(
+    code_id: uuid.UUID, session: SessionDep, account: SteppedUpAccountDep
+) -> PaymentCodeStatusRead:
+    return PaymentCodeStatusRead.of(await service.code_status(session, account=account, code_id=code_id))
+
+
+@router.post(
+    "/redeem/pin",
+    response_model=RedemptionRead,
+    summary="POS: the payment password again after PIN_WRONG, with its retry_token (R-SEC-03)",
+)
+async def retry_pin(body: PinRetry, session: SessionDep, staff: PosDep, settings: SettingsDep) -> RedemptionRead:
+    redemption = await service.retry_pin(session, staff=staff, token=body.retry_token, pin=body.pin, settings=settings)
+    return RedemptionRead.of(redemption)
 
 
 @router.post("/redeem", response_model=RedemptionRead, summary="POS: consume a payment code (R-SEC-01/02)")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from medcard.errors import MedCardError
+from medcard.security.errors import PinWrong
 
 
 class DisplayCodeNotPayment(MedCardError):
@@ -114,3 +117,28 @@ class AuthorisationAmountExceeded(MedCardError):
     message_en = "The amount is above the verification code's ceiling"
     hint_zh = "请按实际金额重新扫码。"
     hint_en = "Scan again with the real amount."
+
+
+class PosPinWrong(PinWrong):
+    """A wrong payment password at the POS. The code stays consumed for this payment only: the
+    cashier may let the patient try again with ``retry_token`` until the authorisation window
+    ends, without scanning again; every wrong try still counts toward the lock (R-SEC-03)."""
+
+    hint_zh = "无需重新扫码:请患者在 {window_minutes} 分钟内重新输入支付密码。连续错误 5 次将锁定 3 小时。"
+    hint_en = (
+        "No need to scan again: the patient may re-enter the password within {window_minutes} minutes. "
+        "Five wrong attempts in a row lock it for 3 hours."
+    )
+    retry_token: str = ""
+
+    def problem(self, instance: str | None = None) -> dict[str, Any]:
+        return {**super().problem(instance), "retry_token": self.retry_token}
+
+
+class PinRetryExpired(MedCardError):
+    status = 410
+    code = "PIN_RETRY_EXPIRED"
+    message_zh = "重输密码的时限已过"
+    message_en = "The time to re-enter the password is over"
+    hint_zh = "请患者刷新付款码后重新扫码。"
+    hint_en = "Ask the patient to refresh the payment code and scan again."

@@ -145,3 +145,9 @@ class CodeRepository:
         )
         rowcount: int = getattr(result, "rowcount", 0) or 0
         return rowcount
+
+    async def code(self, code_id: uuid.UUID) -> PaymentCode | None:
+        """One code as it is now (re-read, so a caller that waited on a lock sees the winner's write)."""
+        return await self.session.scalar(
+            select(PaymentCode).where(PaymentCode.id == code_id).execution_options(populate_existing=True)
+        )

@@ -92,3 +92,23 @@ def card_pays_at(
     return (
         card_scope.startswith("R:") and merchant_region_code is not None and card_scope == f"R:{merchant_region_code}"
     )
+
+
+CODE_STATES = ("live", "expired", "paid", "pending", "unpaid", "revoked")
+
+
+def code_state(
+    status: str, *, amount_fen: int | None, consumed_at: datetime | None, expires_at: datetime, now: datetime
+) -> str:
+    """What the patient's page shows of one code (R-SEC-02): ``live`` until used or expired;
+    ``paid`` once a POS took the payment; ``pending`` while a scanned code waits for the payment
+    password within its authorisation; ``unpaid`` when that window closed without a payment."""
+    if status == "revoked":
+        return "revoked"
+    if status == "consumed":
+        if amount_fen is not None:
+            return "paid"
+        if consumed_at is not None and now < consumed_at + AUTHORISATION_TTL:
+            return "pending"
+        return "unpaid"
+    return "live" if still_valid(expires_at, now) else "expired"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from medcard.codes import rules
-from medcard.codes.service import IssuedCode, Redemption
+from medcard.codes.service import CodeStatus, IssuedCode, Redemption
 
 
 class PaymentCodeRequest(BaseModel):
@@ -18,6 +19,7 @@ class PaymentCodeRequest(BaseModel):
 class PaymentCodeRead(BaseModel):
     """A dynamic payment code: 18 digits (also the QR and barcode content), valid 60 s."""
 
+    id: uuid.UUID
     code: str
     code_grouped: str
     card_id: uuid.UUID
@@ -28,6 +30,7 @@ class PaymentCodeRead(BaseModel):
     @classmethod
     def of(cls, issued: IssuedCode) -> PaymentCodeRead:
         return cls(
+            id=issued.id,
             code=issued.code,
             code_grouped=rules.grouped(issued.code),
             card_id=issued.card.id,
@@ -72,3 +75,32 @@ class VerificationRead(BaseModel):
     card_number: str
     merchant_id: str
     ceiling_fen: int
+
+
+class PinRetry(BaseModel):
+    """The payment password entered again for a code a wrong PIN refused (no new scan)."""
+
+    retry_token: str = Field(min_length=1, max_length=600)
+    pin: str = Field(min_length=1, max_length=12)
+
+
+class PaymentCodeStatusRead(BaseModel):
+    """What became of one of my codes: ``live`` / ``expired``; ``paid`` with amount, where and
+    when; ``pending`` (scanned, waiting for the payment password); ``unpaid``; ``revoked``."""
+
+    state: Literal["live", "expired", "paid", "pending", "unpaid", "revoked"]
+    amount_fen: int | None
+    merchant_zh: str | None
+    merchant_en: str | None
+    used_at: datetime | None
+
+    @classmethod
+    def of(cls, status: CodeStatus) -> PaymentCodeStatusRead:
+        zh, en = status.merchant or (None, None)
+        return cls(
+            state=status.state,
+            amount_fen=status.amount_fen,
+            merchant_zh=zh,
+            merchant_en=en,
+            used_at=status.used_at,
+        )

@@ -33,10 +33,13 @@ from medcard.codes.errors import (
     PaymentCodeRevoked,
     PaymentCodeUsed,
     PinRequired,
+    PinRetryExpired,
+    PosPinWrong,
 )
 from medcard.codes.repository import CardFacts, CodeRepository, CodeRow
 from medcard.config import Settings
-from medcard.errors import MedCardError, RateLimited, present
+from medcard.errors import Inconsistent, MedCardError, NotFound, RateLimited, present
+from medcard.hospital.repository import HospitalRepository
 from medcard.kit.clock import CHINA, clock
 from medcard.kit.crypto import derive_key, hmac_sm3, sign_token, verify_token
 from medcard.kit.masking import mask_name
@@ -44,11 +47,12 @@ from medcard.models import Account, Card, PaymentCode, SecurityProfile, StaffUse
 from medcard.models.security import DEFAULT_DAILY_LIMIT_FEN, DEFAULT_PER_TRANSACTION_LIMIT_FEN
 from medcard.security import rules as security_rules
 from medcard.security import service as security
-from medcard.security.errors import LimitExceeded, PaymentsFrozen, VelocityExceeded
+from medcard.security.errors import LimitExceeded, PaymentsFrozen, PinWrong, VelocityExceeded
 from medcard.security.repository import SecurityRepository
 
 T = TypeVar("T")
 AUTHORISATION_PREFIX = "MCVA1"
+PIN_RETRY_PREFIX = "MCPR1"
 LIMIT_LABELS = {"per_transaction": ("单笔限额", "per-transaction limit"), "daily": ("单日限额", "daily limit")}
 
 
@@ -58,6 +62,10 @@ def code_hash(settings: Settings, code: str) -> str:
 
 def _authorisation_key(settings: Settings) -> bytes:
     return derive_key(settings.secret_key, "pos-verification-code")
+
+
+def _pin_retry_key(settings: Settings) -> bytes:
+    return derive_key(settings.secret_key, "pos-pin-retry")
 
 
 def merchant_of(staff: StaffUser) -> str:
@@ -72,6 +80,8 @@ class IssuedCode:
     card: Card
     issued_at: datetime
     expires_at: datetime
+    id: uuid.UUID
+    """The code's row, for the page that polls its status (the digits are never stored)."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +164,7 @@ async def issue_many(
                 }
             )
             entries.append(Entry(actor_for_account(account), "code.issue", PaymentCode.__tablename__, code_id))
-            results.append(IssuedCode(code=code, card=card, issued_at=now, expires_at=expires))
+            results.append(IssuedCode(code=code, card=card, issued_at=now, expires_at=expires, id=code_id))
     await repository.insert(rows)
     await record_many(session, entries)
     return results
@@ -276,7 +286,8 @@ async def _authorise(
             if request.amount_fen > rules.PIN_FREE_LIMIT_FEN and request.pin is not None:
                 account = present(await session.get(Account, row.account_id), "account")
                 await security.check_pin(session, account=account, pin=request.pin, settings=settings, actor=actor)
-        except MedCardError as error:
+        except MedCardError as refusal:
+            error = _with_pin_retry(refusal, row, request, key=_pin_retry_key(settings), window_ends=expires)
             error.keep_changes = True
             refused = {"code": error.code}
             entries.append(Entry(actor, "code.redeem_refused", PaymentCode.__tablename__, row.id, "refused", refused))
@@ -319,6 +330,94 @@ async def _merchant_regions(
         if card is not None and hospital is not None and card.hospital_id != hospital and card.scope.startswith("R:"):
             needed.add(hospital)
     return await repository.hospital_regions(needed) if needed else {}
+
+
+def _with_pin_retry(
+    error: MedCardError, row: CodeRow, request: RedeemRequest, *, key: bytes, window_ends: datetime
+) -> MedCardError:
+    """A wrong PIN does not burn the payment: the refusal carries a signed token with which the
+    same merchant may try the PIN again for the same code and amount until ``window_ends``."""
+    if not isinstance(error, PinWrong):
+        return error
+    retry = PosPinWrong(field=error.field, **error.params, window_minutes=int(rules.AUTHORISATION_TTL.seconds // 60))
+    claims = rules.AuthorisationClaims(
+        code_id=str(row.id),
+        card_number="",
+        merchant_id=merchant_of(request.staff),
+        ceiling_fen=request.amount_fen,
+        expires_epoch=int(window_ends.timestamp()),
+    )
+    retry.retry_token = sign_token(key, PIN_RETRY_PREFIX, dict(claims.as_payload()))
+    return retry
+
+
+async def retry_pin(session: AsyncSession, *, staff: StaffUser, token: str, pin: str, settings: Settings) -> Redemption:
+    """The patient re-enters the payment password for a code the POS scanned and a wrong PIN
+    refused (R-SEC-03): same code, merchant and amount, within the code's authorisation window.
+    The PIN lock still counts every wrong try; once locked, or once paid, the code is refused."""
+    payload = verify_token(_pin_retry_key(settings), PIN_RETRY_PREFIX, token)
+    claims = rules.AuthorisationClaims.from_payload(payload) if payload is not None else None
+    if claims is None:
+        raise AuthorisationInvalid(field="retry_token")
+    if claims.merchant_id != merchant_of(staff):
+        raise AuthorisationOtherMerchant(field="retry_token")
+    if clock.now() >= datetime.fromtimestamp(claims.expires_epoch, tz=CHINA):
+        raise PinRetryExpired(field="retry_token")
+    repository = CodeRepository(session)
+    code = await repository.code(uuid.UUID(claims.code_id))
+    if code is None:
+        raise AuthorisationInvalid(field="retry_token")
+    profiles = await SecurityRepository(session).lock_profiles({code.account_id})
+    # re-read under the holder's lock: a parallel retry may have paid
+    code = present(await repository.code(code.id), "payment code")
+    if code.status != "consumed" or code.amount_fen is not None:
+        raise PaymentCodeUsed(field="code")
+    if (profile := profiles.get(code.account_id)) is not None and profile.frozen_at is not None:
+        raise PaymentsFrozen()
+    row = CodeRow(code.id, code.code_hash, code.card_id, code.account_id, code.status, code.expires_at)
+    request = RedeemRequest(staff=staff, text="", amount_fen=claims.ceiling_fen, pin=pin)
+    results: list[Redemption | MedCardError | None] = [None]
+    await _authorise(
+        session, [request], {row.code_hash: 0}, {row.code_hash: row}, profiles, results, settings, clock.now()
+    )
+    result = results[0]
+    if isinstance(result, PosPinWrong):
+        result.retry_token = token  # the window is the first scan's, not extended by each try
+    if result is None:
+        raise Inconsistent(what="redemption")
+    return _one(result)
+
+
+@dataclass(frozen=True)
+class CodeStatus:
+    """One of the patient's codes as the open payment page shows it (R-SEC-02)."""
+
+    state: str
+    amount_fen: int | None
+    merchant: tuple[str, str] | None
+    """(zh, en) name of where it was used."""
+    used_at: datetime | None
+
+
+async def code_status(session: AsyncSession, *, account: Account, code_id: uuid.UUID) -> CodeStatus:
+    """Whether a code the patient is showing is still live, was paid (amount, where, when), waits
+    for the payment password or was used without paying; another account's code answers 404."""
+    code = await CodeRepository(session).code(code_id)
+    if code is None or code.account_id != account.id:
+        raise NotFound(field="code_id")
+    state = rules.code_state(
+        code.status,
+        amount_fen=code.amount_fen,
+        consumed_at=code.consumed_at,
+        expires_at=code.expires_at,
+        now=clock.now(),
+    )
+    merchant = None
+    if code.merchant_id:
+        hospital_id = None if code.merchant_id == "platform" else uuid.UUID(code.merchant_id)
+        hospital = await HospitalRepository(session).get(hospital_id) if hospital_id else None
+        merchant = (hospital.name_zh, hospital.name_en) if hospital else ("MedCard 平台", "MedCard platform")
+    return CodeStatus(state=state, amount_fen=code.amount_fen, merchant=merchant, used_at=code.consumed_at)
 
 
 def _check_risk(profile: SecurityProfile | None, amount_fen: int, *, recent: int, spent_today: int) -> None:

@@ -174,6 +174,7 @@ async def step_up_with_verification(
         verification is None
         or verification.account_id != account.id
         or verification.status != "passed"
+        or verification.purpose not in ("identity", "step_up")
         or not rules.verification_counts_as_step_up(
             verification.finished_at, session_opened_at=auth.created_at, now=clock.now()
         )

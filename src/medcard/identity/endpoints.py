@@ -13,6 +13,9 @@ from medcard.identity import service
 from medcard.identity.schemas import (
     DocumentType,
     IdentityStatus,
+    PersonRead,
+    PhoneCodeRequest,
+    PhoneConfirm,
     ProofKind,
     Relation,
     SmsSent,
@@ -153,6 +156,44 @@ async def confirm_session(
 )
 async def my_identity(session: SessionDep, account: AccountDep) -> IdentityStatus:
     return await service.status(session, account=account)
+
+
+@router.post(
+    "/phone/code",
+    status_code=202,
+    response_model=SmsSent,
+    summary="Text a code to the phone I want to add",
+    description=(
+        "A verified account adds or changes its phone (binding the insurance e-voucher needs one, R-INS-01): "
+        "6-digit code, single use, rate-limited per phone and per IP (R-ID-05)."
+    ),
+    responses={403: PROBLEM, 429: PROBLEM},
+)
+async def send_phone_code(
+    body: PhoneCodeRequest,
+    session: SessionDep,
+    account: AccountDep,
+    adapters: AdaptersDep,
+    settings: SettingsDep,
+    client_ip: ClientIpDep,
+) -> SmsSent:
+    code = await service.send_phone_code(
+        session, account=account, phone=body.phone, client_ip=client_ip, adapters=adapters, settings=settings
+    )
+    return SmsSent(sent_to=mask_phone(code.phone), expires_in_seconds=settings.sms_code_ttl_seconds)
+
+
+@router.put(
+    "/phone",
+    response_model=PersonRead,
+    summary="Confirm my phone with the texted code",
+    responses={400: PROBLEM, 403: PROBLEM},
+)
+async def confirm_phone(
+    body: PhoneConfirm, session: SessionDep, account: AccountDep, settings: SettingsDep
+) -> PersonRead:
+    person = await service.confirm_phone(session, account=account, phone=body.phone, code=body.code, settings=settings)
+    return PersonRead.of(person)
 
 
 @router.post(

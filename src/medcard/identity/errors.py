@@ -165,8 +165,38 @@ class AccountAlreadyVerified(MedCardError):
     code = "ACCOUNT_ALREADY_VERIFIED"
     message_zh = "您的账号已完成实名认证"
     message_en = "Your account is already verified"
-    hint_zh = "无需重复认证;如需为子女办卡,请使用“为子女办卡”。"
-    hint_en = "There is nothing more to do; to add a child, use “A card for my child”."
+    hint_zh = "无需重复认证;重置支付密码、解冻或新设备二次验证时,请从相应页面发起重新认证。"
+    hint_en = (
+        "There is nothing more to do; to reset the payment password, reactivate or verify a new device, "
+        "start the re-verification from that page."
+    )
+
+
+class ReverificationNeedsIdentity(MedCardError):
+    status = 403
+    code = "REVERIFICATION_NEEDS_IDENTITY"
+    message_zh = "请先完成实名认证"
+    message_en = "Please verify your identity first"
+    hint_zh = "重新认证只用于已实名的账号;请先完成实名认证。"
+    hint_en = "A re-verification is for a verified account; verify your identity first."
+
+
+class ReverificationMethodNotAllowed(MedCardError):
+    status = 400
+    code = "REVERIFICATION_METHOD_NOT_ALLOWED"
+    message_zh = "此方式不能用于重新认证"
+    message_en = "This method cannot be used to verify again"
+    hint_zh = "请用人脸识别、银行卡验证,或实名登记手机号的短信验证码。"
+    hint_en = "Use face recognition, the bank card, or an SMS code to the phone on your verified identity."
+
+
+class ReverificationIdentityMismatch(MedCardError):
+    status = 403
+    code = "REVERIFICATION_IDENTITY_MISMATCH"
+    message_zh = "重新认证须使用本账号已实名的身份"
+    message_en = "A re-verification must prove the identity this account holds"
+    hint_zh = "请填写本人({holder})的证件号码和姓名;他人的证件不能用于本账号的安全验证。"
+    hint_en = "Enter the account holder's ({holder}) document number and name; nobody else's document can be used."
 
 
 class VerificationMethodMismatch(MedCardError):
@@ -364,3 +394,15 @@ class SmsRateLimited(MedCardError):
     message_en = "Too many codes requested"
     hint_zh = "请 {retry_after} 秒后再试。"
     hint_en = "Try again in {retry_after} seconds."
+
+
+# --------------------------------------------------------------------------- the verified person's phone (R-ID-05)
+
+
+class PhoneNeedsIdentity(MedCardError):
+    status = 403
+    code = "PHONE_NEEDS_IDENTITY"
+    message_zh = "请先完成实名认证,再添加手机号码"
+    message_en = "Verify your identity before adding a phone number"
+    hint_zh = "手机号码登记在实名身份上。"
+    hint_en = "The phone number belongs to your verified identity."

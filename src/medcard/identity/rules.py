@@ -385,3 +385,33 @@ def insurance_settlement_available(person_document_type: str, hospital_allows_fo
     if person_document_type == "foreign_passport":
         return hospital_allows_foreigners
     return True
+
+
+REVERIFICATION_PURPOSES: Final = ("step_up", "pin_reset", "reactivation")
+
+
+def reverification_method_allowed(method: str, phone: str | None, phone_on_record: str | None) -> bool:
+    """A re-verification guards a stolen or new phone, so it must prove more than knowing a name
+    and an ID number: face or bank card, or an SMS code to the phone already on record. The
+    insurance-record match (name + number against a register) is not enough."""
+    if method == "insurance":
+        return False
+    if method == "sms":
+        return phone_on_record is not None and phone == phone_on_record
+    return True
+
+
+_RETURN_PATH: Final = re.compile(r"^/(?![/\\])[A-Za-z0-9/_\-.~%?=&]*$")
+
+
+def safe_return_path(raw: str | None) -> str | None:
+    """A local path to go back to after a re-verification, or None. Only ``/…`` paths of this
+    site pass: no scheme, no ``//host`` or ``/\\host``, no spaces or control characters."""
+    if not raw or len(raw) > 200 or not _RETURN_PATH.match(raw):
+        return None
+    return raw
+
+
+def same_identity(claimed: tuple[str, str, str], held: tuple[str, str, str]) -> bool:
+    """A re-verification proves the account's own person: same document type, number and name."""
+    return claimed == held

@@ -12,6 +12,7 @@ from medcard.kit.masking import mask_document, mask_phone
 from medcard.models import Guardianship, Person, VerificationSession
 
 Method = Literal["face", "bank_card", "sms", "insurance"]
+Purpose = Literal["step_up", "pin_reset", "reactivation"]
 DocumentType = Literal["resident_id", "hmt_permit", "foreign_passport"]
 Relation = Literal["parent", "guardian"]
 ProofKind = Literal["household_register", "birth_certificate"]
@@ -40,6 +41,13 @@ class VerificationStart(ClaimedIdentity):
 
     method: Method = Field(description="face · bank_card (4-factor) · sms · insurance (record match)")
     phone: str | None = Field(default=None, max_length=20, description="Required for sms and bank_card")
+    purpose: Purpose | None = Field(
+        default=None,
+        description=(
+            "Absent: make this unverified account real-name. step_up · pin_reset · reactivation: a verified "
+            "account re-proves its own identity (R-SEC-03/04/05); another person's document is refused."
+        ),
+    )
 
 
 class SmsConfirm(BaseModel):
@@ -66,6 +74,7 @@ class VerificationRead(BaseModel):
 
     id: uuid.UUID
     method: Method
+    purpose: Literal["identity", "step_up", "pin_reset", "reactivation"]
     status: Literal["pending", "passed", "failed", "expired"]
     document_type: DocumentType
     document_number_masked: str
@@ -88,6 +97,7 @@ class VerificationRead(BaseModel):
         return cls(
             id=verification.id,
             method=verification.method,
+            purpose=verification.purpose,
             status=status,
             document_type=verification.document_type,
             document_number_masked=mask_document(verification.document_number),
@@ -115,6 +125,7 @@ class PersonRead(BaseModel):
     birth_date: date
     verified_at: datetime | None
     verification_method: str | None
+    phone_masked: str | None = None
 
     @classmethod
     def of(cls, person: Person) -> PersonRead:
@@ -128,6 +139,7 @@ class PersonRead(BaseModel):
             birth_date=person.birth_date,
             verified_at=person.verified_at,
             verification_method=person.verification_method,
+            phone_masked=mask_phone(person.phone) if person.phone else None,
         )
 
 
@@ -186,3 +198,16 @@ class WardRead(BaseModel):
             age=age,
             verified_at=guardianship.verified_at,
         )
+
+
+class PhoneCodeRequest(BaseModel):
+    """Send a code to the phone the verified patient wants to add (R-ID-05 limits)."""
+
+    phone: str = Field(min_length=1, max_length=20)
+
+
+class PhoneConfirm(BaseModel):
+    """The phone and the 6-digit code texted to it."""
+
+    phone: str = Field(min_length=1, max_length=20)
+    code: str = Field(pattern=r"^\d{6}$")

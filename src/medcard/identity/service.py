@@ -36,6 +36,10 @@ from medcard.identity.errors import (
     InsuranceRecordNotFound,
     MinorNeedsGuardian,
     NameNumberMismatch,
+    PhoneNeedsIdentity,
+    ReverificationIdentityMismatch,
+    ReverificationMethodNotAllowed,
+    ReverificationNeedsIdentity,
     VerificationCompleted,
     VerificationExpired,
     VerificationFailed,
@@ -58,11 +62,12 @@ from medcard.identity.schemas import (
 )
 from medcard.kit.clock import clock
 from medcard.kit.crypto import sm3_hex
-from medcard.kit.masking import mask_document, mask_phone
+from medcard.kit.masking import mask_document, mask_name, mask_phone
 from medcard.kit.uploads import check_image, read_limited
 from medcard.models import Account, Guardianship, Person, SmsCode, VerificationSession
 
 SMS_PURPOSE = "identity"
+PHONE_SMS_PURPOSE = "phone"
 PHONE_METHODS = ("sms", "bank_card")
 
 
@@ -83,12 +88,35 @@ def _claim(source: VerificationSession | Person | rules.Document, name: str | No
     )
 
 
+def _check_same_person(account: Account, document_type: str, document_number: str, name: str) -> None:
+    """A re-verification must prove the identity the account already holds, nobody else's."""
+    person = account.person
+    if person is None:
+        raise ReverificationNeedsIdentity()
+    if not rules.same_identity(
+        (document_type, document_number, name), (person.document_type, person.document_number, person.name)
+    ):
+        holder = f"{mask_name(person.name)} {mask_document(person.document_number)}"
+        raise ReverificationIdentityMismatch(field="document_number", holder=holder)
+
+
 async def start(
-    session: AsyncSession, *, account: Account, request: VerificationStart, settings: Settings
+    session: AsyncSession,
+    *,
+    account: Account,
+    request: VerificationStart,
+    settings: Settings,
+    return_to: str | None = None,
 ) -> VerificationSession:
-    """Open a verification session for a claimed identity (nothing is written if a rule fails)."""
-    if account.person_id is not None:
+    """Open a verification session for a claimed identity (nothing is written if a rule fails).
+
+    Without a purpose it makes an unverified account real-name. With one (``step_up``,
+    ``pin_reset``, ``reactivation``) a verified account re-proves its own identity; ``return_to``
+    (a local path only) is where the pages send the patient back once it passes."""
+    if request.purpose is None and account.person_id is not None:
         raise AccountAlreadyVerified()
+    if request.purpose is not None and account.person_id is None:
+        raise ReverificationNeedsIdentity()
     document = rules.parse_document(
         request.document_type,
         request.document_number,
@@ -100,9 +128,16 @@ async def start(
         raise MinorNeedsGuardian(field="document_number")
     name = rules.parse_name(request.name)
     phone = rules.parse_phone(request.phone) if request.method in PHONE_METHODS else None
+    if request.purpose is not None:
+        _check_same_person(account, document.document_type, document.document_number, name)
+        phone_on_record = account.person.phone if account.person else None
+        if not rules.reverification_method_allowed(request.method, phone, phone_on_record):
+            raise ReverificationMethodNotAllowed(field="phone" if request.method == "sms" else "method")
     verification = VerificationSession(
         account_id=account.id,
         method=request.method,
+        purpose=request.purpose or "identity",
+        return_to=rules.safe_return_path(return_to),
         document_type=document.document_type,
         document_number=document.document_number,
         nationality=document.nationality,
@@ -119,7 +154,7 @@ async def start(
         actor=actor_for_account(account),
         action="identity.session_start",
         subject=verification,
-        details={"method": request.method, "document_type": document.document_type},
+        details={"method": request.method, "document_type": document.document_type, "purpose": verification.purpose},
     )
     return verification
 
@@ -292,7 +327,11 @@ async def confirm(
 
 
 async def _complete(session: AsyncSession, verification: VerificationSession, account: Account) -> None:
-    """Passed: create or reuse the Person and make it the account's identity (one account each)."""
+    """Passed: create or reuse the Person and make it the account's identity (one account each).
+    A re-verification only re-proves the account's own person and changes nothing of it."""
+    if verification.purpose != "identity":
+        await _complete_reverification(session, verification, account)
+        return
     repository = IdentityRepository(session)
     actor = actor_for_account(account)
     now = clock.now()
@@ -318,6 +357,20 @@ async def _complete(session: AsyncSession, verification: VerificationSession, ac
         details={"method": verification.method, "attempts": verification.attempts, "person_id": str(person.id)},
     )
     await record(session, actor=actor, action="account.verified", subject=account, details=_person_details(person))
+
+
+async def _complete_reverification(session: AsyncSession, verification: VerificationSession, account: Account) -> None:
+    _check_same_person(account, verification.document_type, verification.document_number, verification.name)
+    verification.status = "passed"
+    verification.failure_code = None
+    verification.finished_at = clock.now()
+    await record(
+        session,
+        actor=actor_for_account(account),
+        action="identity.session_passed",
+        subject=verification,
+        details={"method": verification.method, "attempts": verification.attempts, "purpose": verification.purpose},
+    )
 
 
 async def _link_person(
@@ -502,3 +555,43 @@ async def wards(session: AsyncSession, *, account: Account) -> list[WardRead]:
     return [
         WardRead.of(guardianship, person, age=rules.age_on(person.birth_date, today)) for guardianship, person in rows
     ]
+
+
+def _verified_person(account: Account) -> Person:
+    if account.person is None or account.person.verified_at is None:
+        raise PhoneNeedsIdentity()
+    return account.person
+
+
+async def send_phone_code(
+    session: AsyncSession, *, account: Account, phone: str, client_ip: str, adapters: Adapters, settings: Settings
+) -> SmsCode:
+    """Text a code to the phone a verified patient wants to add (R-ID-05 limits; needed to bind
+    the insurance e-voucher, R-INS-01, when the verification method stored no phone)."""
+    _verified_person(account)
+    number = rules.parse_phone(phone)
+    return await sms_codes.send_code(
+        session,
+        phone=number,
+        purpose=PHONE_SMS_PURPOSE,
+        client_ip=client_ip,
+        actor=actor_for_account(account),
+        adapters=adapters,
+        settings=settings,
+    )
+
+
+async def confirm_phone(
+    session: AsyncSession, *, account: Account, phone: str, code: str, settings: Settings
+) -> Person:
+    """Make ``phone`` the verified person's phone once the code texted to it is entered."""
+    person = _verified_person(account)
+    number = rules.parse_phone(phone)
+    actor = actor_for_account(account)
+    await sms_codes.check_code(
+        session, phone=number, purpose=PHONE_SMS_PURPOSE, code=code, actor=actor, settings=settings
+    )
+    person.phone = number
+    await session.flush()
+    await record(session, actor=actor, action="person.phone_confirm", subject=person, details=_person_details(person))
+    return person

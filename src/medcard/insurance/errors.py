@@ -85,8 +85,8 @@ class PhoneRequired(InsuranceError):
     category = "prerequisite"
     message_zh = "需要可接收短信的手机号"
     message_en = "A phone number that receives SMS is needed"
-    hint_zh = "请在实名信息中补充手机号。"
-    hint_en = "Add your phone number to your real-name details."
+    hint_zh = "请在“我的 → 手机号码”添加并用短信验证码确认手机号,然后重新绑定。"
+    hint_en = "Add your phone under “Me → Phone number”, confirm it with the texted code, then bind again."
 
 
 class InvalidCardNumber(InsuranceError):

@@ -5,7 +5,9 @@ from medcard.models.audit import AuditEvent
 from medcard.models.base import Base
 from medcard.models.card import Card, CardDraft, PhysicalCard
 from medcard.models.codes import PaymentCode
+from medcard.models.idempotency import IdempotencyKey
 from medcard.models.insurance import BindingAttempt, InsuranceBinding, OutOfRegionFiling, SpecialDiseaseApplication
+from medcard.models.job import JOB_STATES, Job
 from medcard.models.kiosk import KioskServiceRequest
 from medcard.models.person import DOCUMENT_TYPES, Guardianship, Person
 from medcard.models.policy import PolicyVersion
@@ -24,6 +26,7 @@ __all__ = [
     "BILL_VISIBILITY",
     "DOCUMENT_TYPES",
     "FAMILY_SCOPES",
+    "JOB_STATES",
     "STAFF_ROLES",
     "VERIFICATION_METHODS",
     "Account",
@@ -37,7 +40,9 @@ __all__ = [
     "Device",
     "Guardianship",
     "Hospital",
+    "IdempotencyKey",
     "InsuranceBinding",
+    "Job",
     "KioskServiceRequest",
     "LoginFailure",
     "OutOfRegionFiling",

@@ -12,6 +12,7 @@ from medcard.kit.keys import blind_index
 from medcard.models.base import Base, EncryptedText
 
 VERIFICATION_METHODS = ("face", "bank_card", "sms", "insurance")
+VERIFICATION_PURPOSES = ("identity", "step_up", "pin_reset", "reactivation")
 
 
 class VerificationSession(Base):
@@ -21,6 +22,11 @@ class VerificationSession(Base):
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
     method: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(16), default="identity")
+    """``identity`` makes an unverified account real-name (实名); ``step_up``, ``pin_reset`` and
+    ``reactivation`` re-prove the identity the account already holds (R-SEC-03/04/05)."""
+    return_to: Mapped[str | None] = mapped_column(String(200))
+    """The local page the patient goes back to once a re-verification passes."""
     status: Mapped[str] = mapped_column(String(16), default="pending")
     """``pending`` → ``passed`` | ``failed`` | ``expired``."""
     document_type: Mapped[str] = mapped_column(String(24))

@@ -46,8 +46,8 @@ class ReverificationRequired(MedCardError):
     code = "REVERIFICATION_REQUIRED"
     message_zh = "需要重新进行实名认证"
     message_en = "A fresh identity verification is needed"
-    hint_zh = "请先完成人脸、银行卡、短信或医保认证(10 分钟内有效),再继续。"
-    hint_en = "Complete a face, bank-card, SMS or insurance verification first (valid 10 minutes)."
+    hint_zh = "请先重新认证本人身份(人脸、银行卡或实名手机号短信,10 分钟内有效),再继续。"
+    hint_en = "Verify your own identity again first (face, bank card or an SMS to your phone; valid 10 minutes)."
 
 
 class AccountNotVerified(MedCardError):

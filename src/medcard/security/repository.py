@@ -74,19 +74,26 @@ class SecurityRepository:
         )
         return {profile.account_id: profile for profile in rows}
 
-    async def passed_verification(self, account: Account, verification_id: uuid.UUID) -> VerificationSession | None:
+    async def passed_verification(
+        self, account: Account, verification_id: uuid.UUID, *, purposes: Collection[str]
+    ) -> VerificationSession | None:
         return await self.session.scalar(
             select(VerificationSession).where(
                 VerificationSession.id == verification_id,
                 VerificationSession.account_id == account.id,
                 VerificationSession.status == "passed",
+                VerificationSession.purpose.in_(purposes),
             )
         )
 
-    async def latest_passed_verification_id(self, account: Account) -> uuid.UUID | None:
+    async def latest_passed_verification_id(self, account: Account, *, purposes: Collection[str]) -> uuid.UUID | None:
         return await self.session.scalar(
             select(VerificationSession.id)
-            .where(VerificationSession.account_id == account.id, VerificationSession.status == "passed")
+            .where(
+                VerificationSession.account_id == account.id,
+                VerificationSession.status == "passed",
+                VerificationSession.purpose.in_(purposes),
+            )
             .order_by(VerificationSession.finished_at.desc())
             .limit(1)
         )

@@ -60,16 +60,31 @@ async def profile_of(session: AsyncSession, account: Account, *, lock: bool = Fa
     return profile
 
 
-async def latest_verification_id(session: AsyncSession, account: Account) -> uuid.UUID | None:
-    """The account's most recent passed verification (pages pass it; the service checks freshness)."""
-    return await SecurityRepository(session).latest_passed_verification_id(account)
+def purposes_for(purpose: str) -> tuple[str, ...]:
+    """The verifications that count for ``purpose``: a re-verification done for it, or the account's
+    own real-name verification (which counts only when it is fresh enough, e.g. just after login)."""
+    return ("identity", purpose)
+
+
+async def latest_verification_id(session: AsyncSession, account: Account, *, purpose: str) -> uuid.UUID | None:
+    """The account's most recent passed verification for ``purpose`` (pages pass it; the service
+    checks freshness)."""
+    return await SecurityRepository(session).latest_passed_verification_id(account, purposes=purposes_for(purpose))
 
 
 async def _require_fresh_verification(
-    session: AsyncSession, account: Account, verification_id: uuid.UUID | None, *, not_before: datetime | None
+    session: AsyncSession,
+    account: Account,
+    verification_id: uuid.UUID | None,
+    *,
+    not_before: datetime | None,
+    purpose: str,
 ) -> None:
+    repository = SecurityRepository(session)
     verification = (
-        await SecurityRepository(session).passed_verification(account, verification_id) if verification_id else None
+        await repository.passed_verification(account, verification_id, purposes=purposes_for(purpose))
+        if verification_id
+        else None
     )
     if verification is None or not rules.verification_is_fresh(verification.finished_at, clock.now(), not_before):
         raise ReverificationRequired(field="verification_id")
@@ -87,7 +102,9 @@ async def set_pin(
     profile = await profile_of(session, account, lock=True)
     resetting = profile.pin_hash is not None
     if resetting:
-        await _require_fresh_verification(session, account, verification_id, not_before=profile.pin_set_at)
+        await _require_fresh_verification(
+            session, account, verification_id, not_before=profile.pin_set_at, purpose="pin_reset"
+        )
     profile.pin_salt = secrets.token_hex(16)
     profile.pin_hash = pin_digest(settings, profile.pin_salt, pin)
     profile.pin_set_at = clock.now()
@@ -225,7 +242,9 @@ async def reactivate(
     profile = await profile_of(session, account, lock=True)
     if profile.frozen_at is None:
         raise NotFrozen()
-    await _require_fresh_verification(session, account, verification_id, not_before=profile.frozen_at)
+    await _require_fresh_verification(
+        session, account, verification_id, not_before=profile.frozen_at, purpose="reactivation"
+    )
     now = clock.now()
     profile.frozen_at = None
     profile.frozen_reason = None

@@ -13,10 +13,12 @@ from fastapi.responses import HTMLResponse, Response
 from medcard.card import qr
 from medcard.card.repository import CardRepository
 from medcard.codes import rules, service
+from medcard.codes.errors import PosPinWrong
 from medcard.db import attempt
 from medcard.deps import SessionDep, SettingsDep, SteppedUpAccountDep, require_role
-from medcard.errors import InvalidInput, NotFound
+from medcard.errors import InvalidInput, MedCardError, NotFound
 from medcard.kit import barcode
+from medcard.kit.clock import CHINA
 from medcard.models import Account, Card, StaffUser
 from medcard.web.render import error_view, language, page
 
@@ -42,6 +44,7 @@ async def _code_fragment(
             "qr_svg": qr.svg(issued.code, scale=5),
             "barcode_svg": barcode.svg(issued.code, label="付款码条形码 / Payment code barcode"),
             "ttl": int(rules.PAYMENT_CODE_TTL.total_seconds()),
+            "code_id": issued.id,
         }
     return page(request, "codes/_code.html", values)
 
@@ -72,6 +75,25 @@ async def fresh_code(
     if card is None:
         raise NotFound()
     return await _code_fragment(request, session, account, settings, card)
+
+
+@router.get("/codes/{code_id}/status", response_class=HTMLResponse)
+async def code_status(
+    request: Request,
+    session: SessionDep,
+    account: SteppedUpAccountDep,
+    code_id: uuid.UUID,
+    shown: Annotated[str, Query(max_length=16)] = "live",
+) -> Response:
+    """Polled every 2 s by the open payment page (R-SEC-02): nothing (204) while the code is as
+    shown (or merely expired: the page refreshes it itself); else the result that replaces the
+    code at once: paid (amount, where, when), waiting for the password, unpaid or revoked."""
+    status = await service.code_status(session, account=account, code_id=code_id)
+    if status.state in (shown, "live", "expired"):
+        return Response(status_code=204)
+    used_at = status.used_at.astimezone(CHINA) if status.used_at else None
+    values = {"status": status, "code_id": code_id, "used_at": used_at}
+    return page(request, "codes/_status.html", values)
 
 
 def _fen(amount_yuan: str) -> int:
@@ -113,7 +135,32 @@ async def pos_redeem(
         )
 
     redemption, error = await attempt(session, run)
+    return _pos_result(request, staff, redemption, error, amount)
+
+
+def _pos_result(
+    request: Request, staff: StaffUser, redemption: service.Redemption | None, error: MedCardError | None, amount: str
+) -> Response:
+    """The POS page after a scan or a PIN retry; a wrong PIN offers the retry form (no new scan)."""
     values: dict[str, Any] = {"staff": staff, "redemption": redemption, "amount": amount}
     if error is not None:
         values["error"] = error_view(error, language(request))
+        values["retry_token"] = error.retry_token if isinstance(error, PosPinWrong) else ""
     return page(request, "codes/pos.html", values, status_code=error.status if error else 200)
+
+
+@router.post("/console/pos/pin", response_class=HTMLResponse)
+async def pos_retry_pin(
+    request: Request,
+    session: SessionDep,
+    staff: PosDep,
+    settings: SettingsDep,
+    retry_token: Annotated[str, Form(max_length=600)],
+    pin: Annotated[str, Form(max_length=12)],
+    amount: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    """The patient re-enters the payment password for the code just scanned (R-SEC-03)."""
+    redemption, error = await attempt(
+        session, lambda: service.retry_pin(session, staff=staff, token=retry_token, pin=pin, settings=settings)
+    )
+    return _pos_result(request, staff, redemption, error, amount)

@@ -11,6 +11,7 @@ import secrets
 import uuid
 from datetime import date, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters import Adapters
 from medcard.adapters.identity import PASS_RATES, SandboxIdentityAuthority
+from medcard.card.repository import CardRepository
 from medcard.config import Settings
 from medcard.db import attempt
 from medcard.deps import AccountDep, AdaptersDep, ClientIpDep, SessionDep, SettingsDep
@@ -65,6 +67,29 @@ FAILURE_TEXTS = {
     "SESSION_EXPIRED": ("超过时限未完成", "Not finished in time"),
     "IDENTITY_HELD_BY_ANOTHER_ACCOUNT": ("该身份已绑定其他账号", "Held by another account"),
 }
+
+
+PURPOSES = {
+    "step_up": ("新设备二次验证", "second verification of a new device"),
+    "pin_reset": ("重置支付密码", "resetting the payment password"),
+    "reactivation": ("解冻账户", "reactivating the account"),
+}
+
+
+def _purpose(raw: str | None) -> str:
+    return raw if raw in PURPOSES else ""
+
+
+def _again_query(purpose: str, next_path: str | None) -> str:
+    """The query that starts the same kind of verification again (purpose and way back kept)."""
+    if not purpose:
+        return ""
+    return urlencode({"purpose": purpose, "next": next_path or ""})
+
+
+def _after_pass(verification: VerificationSession) -> RedirectResponse:
+    """Back to the task a re-verification was started for, else to the patient's home."""
+    return RedirectResponse(rules.safe_return_path(verification.return_to) or "/me", status_code=303)
 
 
 def _form_error(error: ValidationError, values: dict[str, str]) -> MedCardError:
@@ -131,9 +156,13 @@ def _verify_form(
     error: MedCardError | None = None,
 ) -> Response:
     lang = language(request)
+    purpose = _purpose(values.get("purpose")) if account.person is not None else ""
     context = {
         "account": account,
-        "methods": METHODS,
+        "purpose": purpose,
+        "purpose_label": PURPOSES.get(purpose),
+        "next_path": rules.safe_return_path(values.get("next")) or "",
+        "methods": [m for m in METHODS if not purpose or m[0] != "insurance"],
         "document_types": DOCUMENT_TYPES,
         "values": values,
         "error": error_view(error, lang) if error else None,
@@ -151,9 +180,14 @@ async def verify_page(
     settings: SettingsDep,
     adapters: AdaptersDep,
     method: Annotated[str | None, Query(max_length=16)] = None,
+    purpose: Annotated[str | None, Query(max_length=16)] = None,
+    next: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
+    """The verification form; with ``purpose`` a verified patient re-proves his identity for a
+    task (step-up, PIN reset, reactivation) and comes back to ``next`` (local paths only)."""
     chosen = method if method in {m[0] for m in METHODS} else "face"
-    values = {"method": chosen or "face", "document_type": "resident_id"}
+    values = {"method": chosen or "face", "document_type": "resident_id", "purpose": _purpose(purpose)}
+    values["next"] = rules.safe_return_path(next) or ""
     return _verify_form(request, account, settings, adapters, values=values)
 
 
@@ -171,8 +205,11 @@ async def verify_start(
     nationality: Annotated[str, Form(max_length=8)] = "",
     residence_permit_number: Annotated[str, Form(max_length=40)] = "",
     phone: Annotated[str, Form(max_length=20)] = "",
+    purpose: Annotated[str, Form(max_length=16)] = "",
+    next: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     values = {
+        "purpose": _purpose(purpose),
         "method": method,
         "document_type": document_type,
         "document_number": document_number,
@@ -184,11 +221,13 @@ async def verify_start(
     try:
         body = VerificationStart.model_validate({k: v or None for k, v in values.items()})
     except ValidationError as invalid:
+        values["next"] = next
         return _verify_form(request, account, settings, adapters, values=values, error=_form_error(invalid, values))
     verification, error = await attempt(
-        session, lambda: service.start(session, account=account, request=body, settings=settings)
+        session, lambda: service.start(session, account=account, request=body, settings=settings, return_to=next)
     )
     if verification is None:
+        values["next"] = next
         return _verify_form(request, account, settings, adapters, values=values, error=error)
     return RedirectResponse(f"/verify/{verification.id}", status_code=303)
 
@@ -217,6 +256,9 @@ async def _step_page(
         "sandbox": _sandbox(settings, adapters),
         "sample_card": _sample_card(adapters, verification) if _sandbox(settings, adapters) else "",
         "minutes_left": max(int((view.expires_at - clock.now()).total_seconds() // 60), 0),
+        "purpose_label": PURPOSES.get(verification.purpose),
+        "return_to": rules.safe_return_path(verification.return_to) or "/me",
+        "again": _again_query(_purpose(verification.purpose), verification.return_to),
     }
     return page(request, "identity/step.html", context, status_code=error.status if error else 200)
 
@@ -253,9 +295,9 @@ async def face_step(
         )
 
     done, error = await attempt(session, submit)
-    if done is None:
+    if not isinstance(done, VerificationSession):
         return await _step_page(request, session, account, settings, adapters, verification_id, error=error)
-    return RedirectResponse("/me", status_code=303)
+    return _after_pass(done)
 
 
 @router.post("/verify/{verification_id}/sms-code", response_class=HTMLResponse)
@@ -321,7 +363,7 @@ async def confirm_step(
     )
     if done is None:
         return await _step_page(request, session, account, settings, adapters, verification_id, error=error)
-    return RedirectResponse("/me", status_code=303)
+    return _after_pass(done)
 
 
 async def _wards_page(
@@ -409,3 +451,91 @@ async def add_ward(
     if done is None:
         return await _wards_page(request, session, account, settings, adapters, values=values, error=error)
     return RedirectResponse("/wards?added=1", status_code=303)
+
+
+async def _phone_page(
+    request: Request,
+    session: AsyncSession,
+    account: Account,
+    settings: Settings,
+    adapters: Adapters,
+    *,
+    phone: str,
+    next_path: str,
+    sent: bool = False,
+    error: MedCardError | None = None,
+) -> Response:
+    lang = language(request)
+    context = {
+        "account": account,
+        "values": {"phone": phone},
+        "next_path": rules.safe_return_path(next_path) or "",
+        "sent": sent,
+        "error": error_view(error, lang) if error else None,
+        "field_errors": _field_errors(error, lang),
+        "sandbox": _sandbox(settings, adapters),
+    }
+    return page(request, "identity/phone.html", context, status_code=error.status if error else 200)
+
+
+@router.get("/me/phone", response_class=HTMLResponse)
+async def phone_page(
+    request: Request,
+    session: SessionDep,
+    account: AccountDep,
+    settings: SettingsDep,
+    adapters: AdaptersDep,
+    next_path: Annotated[str, Query(max_length=200, alias="next")] = "",
+) -> Response:
+    """Add or change the verified person's phone (a face verification stores none; binding the
+    insurance e-voucher needs one, R-INS-01). Offers the phone on the patient's health card."""
+    person = account.person
+    cards = await CardRepository(session).for_account(account)
+    suggested = (person.phone if person else None) or next((c.phone for c in cards if c.phone), "")
+    return await _phone_page(request, session, account, settings, adapters, phone=suggested, next_path=next_path)
+
+
+@router.post("/me/phone/code", response_class=HTMLResponse)
+async def phone_code(
+    request: Request,
+    session: SessionDep,
+    account: AccountDep,
+    settings: SettingsDep,
+    adapters: AdaptersDep,
+    client_ip: ClientIpDep,
+    phone: Annotated[str, Form(max_length=20)] = "",
+    next: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Text a code to the phone (R-ID-05 limits)."""
+    _, error = await attempt(
+        session,
+        lambda: service.send_phone_code(
+            session, account=account, phone=phone, client_ip=client_ip, adapters=adapters, settings=settings
+        ),
+    )
+    return await _phone_page(
+        request, session, account, settings, adapters, phone=phone, next_path=next, sent=error is None, error=error
+    )
+
+
+@router.post("/me/phone", response_class=HTMLResponse)
+async def phone_confirm(
+    request: Request,
+    session: SessionDep,
+    account: AccountDep,
+    settings: SettingsDep,
+    adapters: AdaptersDep,
+    phone: Annotated[str, Form(max_length=20)] = "",
+    code: Annotated[str, Form(max_length=12)] = "",
+    next: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Confirm the phone with the texted code, then back to the task (e.g. the insurance bind page)."""
+    done, error = await attempt(
+        session,
+        lambda: service.confirm_phone(session, account=account, phone=phone, code=code.strip(), settings=settings),
+    )
+    if done is None:
+        return await _phone_page(
+            request, session, account, settings, adapters, phone=phone, next_path=next, sent=True, error=error
+        )
+    return RedirectResponse(rules.safe_return_path(next) or "/me", status_code=303)

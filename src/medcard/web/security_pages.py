@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from medcard.audit import chain
@@ -55,6 +55,7 @@ async def _security_page(
     *,
     error: MedCardError | None = None,
     notice: str = "",
+    reverified: str = "",
 ) -> Response:
     profile = await service.profile_of(session, account)
     lang = language(request)
@@ -63,7 +64,7 @@ async def _security_page(
         "notice": notice,
         "bill_labels": BILL_LABELS,
         "scope_labels": SCOPE_LABELS,
-        "verification_id": await service.latest_verification_id(session, account),
+        "reverified": reverified,
         "devices": await devices.devices_of(session, account),
         "current_device_id": auth.device_id,
         "region_label": lambda code: region_label(code, lang),
@@ -77,9 +78,15 @@ async def _security_page(
 
 @router.get("/security", response_class=HTMLResponse)
 async def security_page(
-    request: Request, session: SessionDep, account: AccountDep, auth: PatientSessionDep
+    request: Request,
+    session: SessionDep,
+    account: AccountDep,
+    auth: PatientSessionDep,
+    reverified: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
-    return await _security_page(request, session, account, auth)
+    """``reverified`` names the purpose of a re-verification the patient just came back from."""
+    shown = reverified if reverified in ("pin_reset", "reactivation") else ""
+    return await _security_page(request, session, account, auth, reverified=shown)
 
 
 async def _after_step_up(auth: AuthSession, operation: Callable[[], Awaitable[T]]) -> T:
@@ -98,7 +105,7 @@ async def set_pin(
     pin: Annotated[str, Form(max_length=12)],
 ) -> Response:
     """Set, or reset with the latest fresh identity verification (the service checks freshness)."""
-    verification_id = await service.latest_verification_id(session, account)
+    verification_id = await service.latest_verification_id(session, account, purpose="pin_reset")
     _, error = await attempt(
         session,
         lambda: _after_step_up(
@@ -119,7 +126,7 @@ async def freeze(request: Request, session: SessionDep, account: AccountDep, aut
 
 @router.post("/security/reactivate", response_class=HTMLResponse)
 async def reactivate(request: Request, session: SessionDep, account: AccountDep, auth: PatientSessionDep) -> Response:
-    verification_id = await service.latest_verification_id(session, account)
+    verification_id = await service.latest_verification_id(session, account, purpose="reactivation")
     _, error = await attempt(
         session,
         lambda: service.reactivate(session, account=account, verification_id=verification_id, auth=auth),
@@ -162,17 +169,30 @@ async def unbind_device(
 
 
 @router.get("/security/step-up", response_class=HTMLResponse)
-async def step_up_page(request: Request, session: SessionDep, account: AccountDep, auth: PatientSessionDep) -> Response:
+async def step_up_page(
+    request: Request,
+    session: SessionDep,
+    account: AccountDep,
+    auth: PatientSessionDep,
+    reverified: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
     """Second verification after an abnormal login: this device's fingerprint / face ID, or a
-    fresh identity verification (face, SMS, …)."""
-    return await _step_up_page(request, session, account, auth)
+    fresh identity verification (face, SMS, …) started from here and coming back here."""
+    return await _step_up_page(request, session, account, auth, reverified=reverified == "step_up")
 
 
 async def _step_up_page(
-    request: Request, session: SessionDep, account: Account, auth: AuthSession, *, error: MedCardError | None = None
+    request: Request,
+    session: SessionDep,
+    account: Account,
+    auth: AuthSession,
+    *,
+    error: MedCardError | None = None,
+    reverified: bool = False,
 ) -> Response:
     lang = language(request)
     values: dict[str, Any] = {
+        "reverified": reverified,
         "step_up": StepUpRead.of(auth),
         "has_authenticator": await devices.has_authenticator(session, account, auth),
         "region": region_label(auth.region, lang),
@@ -188,7 +208,7 @@ async def step_up_with_verification(
     request: Request, session: SessionDep, account: AccountDep, auth: PatientSessionDep
 ) -> Response:
     """Fallback step-up: the latest identity verification, if fresh and done after this login."""
-    verification_id = await service.latest_verification_id(session, account)
+    verification_id = await service.latest_verification_id(session, account, purpose="step_up")
     actor = actor_for_account(account)
     _, error = await attempt(
         session,
