@@ -79,3 +79,30 @@ async def test_malformed_bodies_answer_problem_json(client: httpx.AsyncClient, b
 async def test_unknown_api_route_is_problem_json(client: httpx.AsyncClient) -> None:
     missing = await client.get("/api/v1/no-such-thing")
     assert missing.status_code == 404 and missing.headers["content-type"] == PROBLEM
+
+
+async def test_an_unexpected_error_is_a_500_problem_not_bare_text(settings: Settings, adapters: Adapters) -> None:
+    """A bug answers 500 problem+json with a stable code (the traceback stays in the server log);
+    a database outage wrapped in another exception is still recognised as a 503."""
+    app = create_app(settings, adapters)
+
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    async def wrapped_outage() -> None:
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except ConnectionRefusedError as refused:
+            raise RuntimeError("while loading") from refused
+
+    app.add_api_route("/api/v1/test-boom", boom)
+    app.add_api_route("/api/v1/test-wrapped-outage", wrapped_outage)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        bug = await client.get("/api/v1/test-boom")
+        outage = await client.get("/api/v1/test-wrapped-outage")
+    await app.state.engine.dispose()
+    assert bug.status_code == 500 and bug.headers["content-type"] == PROBLEM
+    assert bug.json()["code"] == "INTERNAL_ERROR" and "a bug" not in bug.text
+    _unavailable(outage)
+    assert outage.json()["code"] == "SERVICE_UNAVAILABLE"

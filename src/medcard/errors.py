@@ -151,6 +151,17 @@ class DatabaseUnavailable(MedCardError):
     hint_en = "Try again in {retry_after} seconds; nothing was done."
 
 
+class InternalError(MedCardError):
+    """Something failed that no rule foresaw (the traceback is logged once, on the server)."""
+
+    status = 500
+    code = "INTERNAL_ERROR"
+    message_zh = "服务器内部错误"
+    message_en = "Internal server error"
+    hint_zh = "请稍后重试;如仍失败请联系服务热线。"
+    hint_en = "Try again later; call the hotline if it keeps failing."
+
+
 class MalformedBody(MedCardError):
     """A body that cannot be parsed at all (not UTF-8, not JSON, nested too deep)."""
 

@@ -28,7 +28,14 @@ from starlette.exceptions import HTTPException
 from medcard import __version__
 from medcard.db import UNAVAILABLE, database_unavailable, root_cause
 from medcard.deps import SettingsDep
-from medcard.errors import DatabaseUnavailable, MalformedBody, MedCardError, NotFound, retry_after_header
+from medcard.errors import (
+    DatabaseUnavailable,
+    InternalError,
+    MalformedBody,
+    MedCardError,
+    NotFound,
+    retry_after_header,
+)
 
 log = structlog.get_logger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -93,7 +100,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if database_unavailable(error):
             return await database_down(request, error)
         log.error("database_error", cause=root_cause(error), path=request.url.path, exc_info=error)
-        return _internal_error(request)
+        return await render(request, InternalError())
 
     for kind in (*UNAVAILABLE, exc.DBAPIError):
         app.add_exception_handler(kind, database_error)
@@ -125,21 +132,6 @@ def install_error_handlers(app: FastAPI) -> None:
         # outage wrapped in another exception is still a 503; anything else a 500 problem.
         if database_unavailable(error):
             return await database_down(request, error)
-        return _internal_error(request)
+        return await render(request, InternalError())
 
     app.add_exception_handler(Exception, unexpected)
-
-
-def _internal_error(request: Request) -> Response:
-    body = {
-        "type": "about:blank",
-        "title": "Internal server error",
-        "title_zh": "服务器内部错误",
-        "status": 500,
-        "code": "INTERNAL_ERROR",
-        "detail": "Internal server error",
-        "hint": "Try again later.",
-        "hint_zh": "请稍后重试。",
-        "instance": request.url.path,
-    }
-    return JSONResponse(body, status_code=500, media_type=PROBLEM_JSON)
