@@ -70,6 +70,7 @@ def server_settings(tmp: Path, suffix: str) -> Settings:
     """Settings of a live server with a fresh database of its own."""
     return Settings(  # type: ignore[call-arg]
         environment="test",
+        sandbox=True,
         database_url=_database_url(tmp, suffix),
         secret_key=E2E_SECRET,
         sandbox_latency_scale=0.0,
@@ -84,6 +85,7 @@ def serve(settings: Settings, tmp: Path) -> Iterator[str]:
     env = {
         **os.environ,
         "MEDCARD_ENVIRONMENT": "test",
+        "MEDCARD_SANDBOX": "true",
         "MEDCARD_SECRET_KEY": settings.secret_key,
         "MEDCARD_DATABASE_URL": settings.database_url,
         "MEDCARD_SANDBOX_LATENCY_SCALE": "0",
