@@ -24,10 +24,11 @@ chromium:
 run: install
 	$(VENV)/bin/medcard db upgrade
 	$(VENV)/bin/medcard demo-data
-	$(VENV)/bin/medcard serve
+	MEDCARD_SANDBOX=$${MEDCARD_SANDBOX:-true} $(VENV)/bin/medcard serve
 
+# The demo runs on the sandboxes (MEDCARD_SANDBOX=true; production refuses it).
 serve: install
-	$(VENV)/bin/medcard serve
+	MEDCARD_SANDBOX=$${MEDCARD_SANDBOX:-true} $(VENV)/bin/medcard serve
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -81,6 +81,7 @@ def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = Settings(
         environment="test",
+        sandbox=True,
         database_url=_database_url(tmp_path_factory),
         secret_key=TEST_SECRET,
         sandbox_latency_scale=0.0,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medcard.adapters import Adapters
 from medcard.config import DEV_SECRET, Settings
 from medcard.models import Account, AuditEvent
+from tests.csrf import form_token
 from tests.factories import Demo, bearer, patient_token, staff_token
 
 
@@ -79,7 +80,8 @@ async def test_logout_revokes_the_token(client: httpx.AsyncClient, adapters: Ada
 
 
 async def test_sandbox_consent_screen_remembers_the_browsers_user(client: httpx.AsyncClient) -> None:
-    form = {"redirect_uri": "/auth/callback", "state": "s1", "nickname": "小明", "openid": ""}
+    consent = await form_token(client, "/sandbox/oauth/authorize?redirect_uri=/auth/callback&state=s1")
+    form = {"redirect_uri": "/auth/callback", "state": "s1", "nickname": "小明", "openid": "", "csrf_token": consent}
     first = await client.post("/sandbox/oauth/authorize", data=form)
     assert first.status_code == 303
     openid = first.cookies["medcard_sandbox_openid"]

@@ -12,7 +12,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from medcard import __version__
 from medcard.adapters import Adapters, sandbox_adapters
@@ -20,9 +19,11 @@ from medcard.audit import sealer
 from medcard.config import Settings, get_settings
 from medcard.db import make_engine, make_sessionmaker
 from medcard.errors import MedCardError, NotAuthenticated, retry_after_header
+from medcard.guards import install as install_guards
 from medcard.idempotency.errors import IdempotentReplay
 from medcard.jobs import worker as jobs
 from medcard.observability import configure_logging
+from medcard.ops import install_error_handlers as install_ops_error_handlers
 from medcard.web.render import error_view, language, page
 
 log = structlog.get_logger(__name__)
@@ -73,17 +74,11 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
     app.state.sessions = sessions
     app.state.adapters = adapters or sandbox_adapters(settings)
 
+    install_guards(app, settings)
     _install_error_handlers(app)
+    install_ops_error_handlers(app)
     _include_routers(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
 
@@ -101,6 +96,7 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.insurance.endpoints import router as insurance_router
     from medcard.insurance.endpoints import staff_router as insurance_staff_router
     from medcard.kiosk.endpoints import router as kiosk_router
+    from medcard.ops import router as ops_router
     from medcard.policy.endpoints import router as policy_router
     from medcard.policy.endpoints import staff_router as policy_staff_router
     from medcard.security.endpoints import router as security_router
@@ -136,6 +132,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(insurance_pages_router)
     app.include_router(policy_pages_router)
     app.include_router(sandbox_router)
+    app.include_router(ops_router)
 
 
 def _is_api(request: Request) -> bool:

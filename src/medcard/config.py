@@ -20,23 +20,32 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 class Settings(BaseSettings):
     """Every tunable of a deployment. Secrets refuse their dev defaults outside development."""
 
-    model_config = SettingsConfigDict(env_prefix="MEDCARD_", env_file=".env", extra="ignore")
+    # A refused start must never print a secret: pydantic's error text would otherwise echo the
+    # input (the whole environment) next to the message.
+    model_config = SettingsConfigDict(env_prefix="MEDCARD_", env_file=".env", extra="ignore", hide_input_in_errors=True)
 
-    environment: Literal["development", "test", "production"] = "development"
+    environment: Literal["development", "test", "staging", "production"] = "development"
     database_url: str = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'medcard.db'}"
     database_echo: bool = False
-    secret_key: str = DEV_SECRET
+    secret_key: str = Field(default=DEV_SECRET, repr=False)
     """Signs session tokens, QR codes and sandbox OAuth codes (HMAC-SM3)."""
-    data_keys: str = ""
+    data_keys: str = Field(default="", repr=False)
     """SM4-GCM field-encryption keys, ``v1:<secret>,v2:<secret>`` (the highest version encrypts,
     every listed one decrypts; see ``medcard.kit.keys``). Empty: one key ``v1`` derived from
     ``secret_key`` — development and tests only, refused in production."""
-    blind_index_key: str = ""
+    blind_index_key: str = Field(default="", repr=False)
     """Secret of the HMAC-SM3 blind indexes (ID number, phone). Empty: derived from ``secret_key``
     — development and tests only, refused in production. Not rotated with the data keys."""
     base_url: str = "http://127.0.0.1:8000"
 
     session_hours: int = Field(default=12, ge=1, le=720)
+    sandbox: bool = False
+    """``MEDCARD_SANDBOX=true`` opens the sandbox stand-ins (OAuth consent page that picks any
+    openid, SMS outbox, sample photos, sandbox hints on pages). Off, those routes are 404.
+    Production refuses to start with it; staging must name it to get it; ``make run`` and the
+    tests set it."""
+    metrics_token: str = Field(default="", repr=False)
+    """Bearer token for ``GET /metrics`` (``Authorization: Bearer …``); empty: /metrics is 404."""
     sandbox_seed: int = 20261123
     sandbox_latency_scale: float = Field(default=0.02, ge=0.0, le=1.0)
     """Fraction of the real systems' mean latency the sandboxes wait (0 in tests)."""
@@ -65,7 +74,11 @@ class Settings(BaseSettings):
     """Peers whose ``X-Forwarded-For`` is believed (the reverse proxy in front of the app)."""
     login_window_minutes: int = Field(default=15, ge=1, le=1440)
     login_failures_per_subject: int = Field(default=5, ge=1)
-    """Wrong passwords for one username in the window before it is locked (R-SEC-06)."""
+    """Wrong passwords for one username *from one address* in the window before that pair is
+    locked (R-SEC-06); from the same count on, every address waits a growing delay."""
+    login_delay_cap_seconds: int = Field(default=60, ge=1, le=3600)
+    """Longest progressive delay between a username's failed logins from any address: 1 s, 2 s,
+    4 s … up to this (R-SEC-06). An attacker can slow a user down, never lock him out."""
     login_failures_per_ip: int = Field(default=30, ge=1)
     """Refused logins from one address in the window before the address is refused."""
     patient_logins_per_account: int = Field(default=20, ge=1)
@@ -98,6 +111,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> Settings:
+        # Messages name the setting, never its value (they end up in the start-up log).
+        if self.environment == "production" and self.sandbox:
+            raise ValueError("MEDCARD_SANDBOX must not be set in production")
+        if self.metrics_token and len(self.metrics_token) < MIN_SECRET_LENGTH:
+            raise ValueError("MEDCARD_METRICS_TOKEN must be a random value of 32+ characters")
         if self.environment != "development" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
             raise ValueError("MEDCARD_SECRET_KEY must be a random value of 32+ characters outside development")
         data_secrets = parse_data_keys(self.data_keys) if self.data_keys else {}

@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from medcard.config import Settings
@@ -35,7 +36,21 @@ def make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(settings.database_url, echo=settings.database_echo, **kwargs)
     if settings.is_sqlite:
         _sqlite_transactions(engine)
+    else:
+        _drop_broken_connections(engine)
     return engine
+
+
+def _drop_broken_connections(engine: AsyncEngine) -> None:
+    # A connection interrupted by a server restart can come back from the pool with asyncpg's
+    # protocol out of step ("another operation is in progress"); SQLAlchemy does not see that as
+    # a disconnect and would hand it out again and again. Mark it so the pool discards it.
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        if database_unavailable(context.original_exception) or isinstance(
+            context.original_exception, asyncpg.InternalClientError
+        ):
+            context.is_disconnect = True
 
 
 def _sqlite_transactions(engine: AsyncEngine) -> None:
@@ -51,7 +66,9 @@ def _sqlite_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # An AUTOCOMMIT connection (the readiness probe) reads without taking the write lock.
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -110,3 +127,54 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
     """A new session inside :func:`transaction` (requests, CLI, jobs)."""
     async with sessions() as session, transaction(session):
         yield session
+
+
+# What "the database is unavailable" looks like from here: the server refused or dropped the
+# connection, is starting up or shutting down, or the pool timed out waiting for one. Requests
+# that meet one answer 503 with Retry-After instead of a bare 500 (``medcard.ops``).
+# asyncpg raises some connect-time errors unwrapped.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    exc.OperationalError,
+    exc.InterfaceError,
+    exc.DisconnectionError,
+    exc.TimeoutError,
+    ConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) means the database cannot be reached right now."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, UNAVAILABLE) or getattr(current, "connection_invalidated", False):
+            return True
+        seen.add(id(current))
+        current = _next_in_chain(current)
+    return False
+
+
+def _next_in_chain(error: BaseException) -> BaseException | None:
+    """What caused ``error``: the driver error SQLAlchemy wraps (``orig``), or the chained one."""
+    orig = getattr(error, "orig", None)
+    if isinstance(orig, BaseException) and orig is not error:
+        return orig
+    return error.__cause__ or error.__context__
+
+
+def root_cause(error: BaseException) -> str:
+    """The type name of the innermost exception behind ``error`` (``ConnectionRefusedError``
+    rather than SQLAlchemy's wrapper, whose text would carry the statement and parameters)."""
+    seen: set[int] = set()
+    current = error
+    while id(current) not in seen:
+        seen.add(id(current))
+        following = _next_in_chain(current)
+        if following is None:
+            break
+        current = following
+    return type(current).__name__

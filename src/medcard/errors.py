@@ -5,7 +5,9 @@ Rendered as RFC 9457 problem+json for the API and as a friendly message in pages
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
+
+T = TypeVar("T")
 
 
 class MedCardError(Exception):
@@ -52,6 +54,25 @@ class MedCardError(Exception):
         if instance:
             body["instance"] = instance
         return body
+
+
+class Inconsistent(MedCardError):
+    """A fact the code relies on is missing (a row, a field set earlier in the flow). Refuses the
+    request (500 problem+json) instead of going on; unlike ``assert`` it survives ``python -O``."""
+
+    status = 500
+    code = "INTERNAL_INCONSISTENCY"
+    message_zh = "系统数据不一致,操作未完成"
+    message_en = "The data is inconsistent; nothing was changed"
+    hint_zh = "请稍后重试;如仍失败请联系服务热线。"
+    hint_en = "Try again later; call the hotline if it keeps failing."
+
+
+def present(value: T | None, what: str) -> T:
+    """``value``, or :class:`Inconsistent` when it is None (a runtime guard, never ``assert``)."""
+    if value is None:
+        raise Inconsistent(what=what)
+    return value
 
 
 class NotFound(MedCardError):
@@ -117,6 +138,39 @@ class RateLimited(MedCardError):
     message_en = "Too many requests"
     hint_zh = "请 {retry_after} 秒后再试。"
     hint_en = "Try again in {retry_after} seconds."
+
+
+class DatabaseUnavailable(MedCardError):
+    """The database cannot be reached (restart, failover, network): retry shortly."""
+
+    status = 503
+    code = "SERVICE_UNAVAILABLE"
+    message_zh = "系统暂时不可用"
+    message_en = "The service is temporarily unavailable"
+    hint_zh = "请 {retry_after} 秒后重试;您的操作未被执行。"
+    hint_en = "Try again in {retry_after} seconds; nothing was done."
+
+
+class InternalError(MedCardError):
+    """Something failed that no rule foresaw (the traceback is logged once, on the server)."""
+
+    status = 500
+    code = "INTERNAL_ERROR"
+    message_zh = "服务器内部错误"
+    message_en = "Internal server error"
+    hint_zh = "请稍后重试;如仍失败请联系服务热线。"
+    hint_en = "Try again later; call the hotline if it keeps failing."
+
+
+class MalformedBody(MedCardError):
+    """A body that cannot be parsed at all (not UTF-8, not JSON, nested too deep)."""
+
+    status = 400
+    code = "MALFORMED_BODY"
+    message_zh = "请求内容无法解析"
+    message_en = "The request body cannot be parsed"
+    hint_zh = "请发送 UTF-8 编码、结构正常的 JSON。"
+    hint_en = "Send well-formed UTF-8 JSON."
 
 
 def retry_after_header(error: MedCardError) -> dict[str, str]:

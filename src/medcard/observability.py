@@ -21,23 +21,29 @@ class DropQueryStrings(logging.Filter):
         return True
 
 
+def processors(settings: Settings) -> list[structlog.typing.Processor]:
+    """The processor chain, renderer last.
+
+    Tracebacks are rendered as plain text, never with rich: cheap (a failing loop must not burn
+    a core formatting frames) and without local variables (which may hold personal data or
+    keys). Production writes JSON lines with the traceback text in the ``exception`` field."""
+    chain: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    if settings.environment == "production":
+        return [*chain, structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+    return [*chain, structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)]
+
+
 def configure_logging(settings: Settings) -> None:
     """Configure structlog once per process; personal data is never passed to loggers.
 
     structlog renders each line and hands it to the standard library's ``logging``, so library
     logs and ours leave through the same handlers (and the test suite's log scan sees both)."""
-    renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer()
-        if settings.environment == "production"
-        else structlog.dev.ConsoleRenderer(colors=False)
-    )
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
-        ],
+        processors=processors(settings),
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,

@@ -11,6 +11,7 @@ from medcard.adapters import Adapters
 from medcard.adapters.oauth import SandboxOAuth
 from medcard.demo import DEMO_PASSWORD
 from medcard.kit.clock import clock
+from tests.csrf import form_token
 from tests.factories import Demo
 
 STAFF = "/api/v1/auth/staff"
@@ -63,10 +64,15 @@ async def test_r_sec_06_per_address_ceiling_across_usernames(
 
 async def test_r_sec_06_console_login_page_shows_the_lock(client: httpx.AsyncClient, demo: Demo) -> None:
     """R-SEC-06: the console login page counts failures like the API and shows the lock (429)."""
+    token = await form_token(client, "/console/login")
     for _ in range(5):
-        page = await client.post("/console/login", data={"username": "hotline1", "password": "wrong"})
+        page = await client.post(
+            "/console/login", data={"username": "hotline1", "password": "wrong", "csrf_token": token}
+        )
         assert page.status_code == 401 and "用户名或密码错误" in page.text
-    locked = await client.post("/console/login", data={"username": "hotline1", "password": DEMO_PASSWORD})
+    locked = await client.post(
+        "/console/login", data={"username": "hotline1", "password": DEMO_PASSWORD, "csrf_token": token}
+    )
     assert locked.status_code == 429 and "操作过于频繁" in locked.text and locked.headers["Retry-After"]
 
 

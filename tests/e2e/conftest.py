@@ -70,6 +70,7 @@ def server_settings(tmp: Path, suffix: str) -> Settings:
     """Settings of a live server with a fresh database of its own."""
     return Settings(  # type: ignore[call-arg]
         environment="test",
+        sandbox=True,
         database_url=_database_url(tmp, suffix),
         secret_key=E2E_SECRET,
         sandbox_latency_scale=0.0,
@@ -84,6 +85,7 @@ def serve(settings: Settings, tmp: Path) -> Iterator[str]:
     env = {
         **os.environ,
         "MEDCARD_ENVIRONMENT": "test",
+        "MEDCARD_SANDBOX": "true",
         "MEDCARD_SECRET_KEY": settings.secret_key,
         "MEDCARD_DATABASE_URL": settings.database_url,
         "MEDCARD_SANDBOX_LATENCY_SCALE": "0",
@@ -177,3 +179,11 @@ def staff_login(page: Page, username: str) -> None:
     page.fill("#password", "medcard-demo")
     page.click("button[type=submit]")
     page.wait_for_load_state()
+
+
+def csrf_headers(page: Page) -> dict[str, str]:
+    """``X-CSRF-Token`` of the page now open, for ``page.request`` calls that ride on its cookie
+    (a cookie-authenticated API call needs it, ADR 0008)."""
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    assert token
+    return {"X-CSRF-Token": token}

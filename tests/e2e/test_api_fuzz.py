@@ -20,6 +20,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.csrf import META
 from tests.e2e.conftest import serve, server_settings
 
 STAFF_PATHS = re.compile(r"^/api/v1/(audit|kiosk|staff|hospitals|policy|review|dashboard|console)")
@@ -29,10 +30,20 @@ STATUSES: dict[int, int] = {}  # status -> count over the whole run
 
 
 def _patient_token(base: str) -> str:
-    consent = httpx.post(
-        f"{base}/sandbox/oauth/authorize",
-        data={"redirect_uri": "/auth/callback", "state": "fuzz", "nickname": "fuzz", "openid": "o-api-fuzz-0001"},
-    )
+    with httpx.Client(base_url=base) as browser:  # the consent form carries a CSRF token (ADR 0008)
+        form = browser.get("/sandbox/oauth/authorize", params={"redirect_uri": "/auth/callback", "state": "fuzz"})
+        found = META.search(form.text)
+        assert found
+        consent = browser.post(
+            "/sandbox/oauth/authorize",
+            data={
+                "redirect_uri": "/auth/callback",
+                "state": "fuzz",
+                "nickname": "fuzz",
+                "openid": "o-api-fuzz-0001",
+                "csrf_token": found.group(1),
+            },
+        )
     code = parse_qs(urlparse(consent.headers["location"]).query)["code"][0]
     return str(httpx.post(f"{base}/api/v1/auth/oauth", json={"code": code}).json()["token"])
 

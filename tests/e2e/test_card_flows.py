@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from medcard.adapters.identity import sample_document_photo, sample_face_photo
-from tests.e2e.conftest import patient_login, screenshot, staff_login
+from tests.e2e.conftest import csrf_headers, patient_login, screenshot, staff_login
 from tests.factories import resident_id
 
 pytestmark = pytest.mark.e2e
@@ -182,7 +182,9 @@ def test_r_card_03_cashier_changes_phone_with_reason_in_console(page: Page) -> N
     patient_login(page, "刘芳")
     verify_identity(page, name="刘芳", number=number)
     fields = {**DETAILS, **CHOICES, "ethnicity": "满族", "address": "北京市海淀区中关村大街27号"}
-    created = page.request.post("/api/v1/cards", data={"hospital": "H110001", "fields": fields})
+    created = page.request.post(
+        "/api/v1/cards", data={"hospital": "H110001", "fields": fields}, headers=csrf_headers(page)
+    )
     assert created.status == 201, created.text()
     card_number = created.json()["card_number"]
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from medcard.audit.chain import SEAL_BATCH, seal
-from medcard.db import unit_of_work
+from medcard.db import database_unavailable, root_cause, unit_of_work
 
 log = structlog.get_logger(__name__)
 
@@ -32,17 +32,52 @@ async def seal_pending(sessions: async_sessionmaker[AsyncSession], *, batch: int
             return total
 
 
-async def run(sessions: async_sessionmaker[AsyncSession], *, interval: float) -> None:
-    """Seal, then sleep ``interval`` seconds, until cancelled. A failed round is logged and
-    retried at the next tick (the rows stay pending; ``verify`` shows them as stale if it lasts)."""
+MAX_BACKOFF_SECONDS = 60.0
+
+
+def next_delay(failures: int, *, interval: float, cap: float = MAX_BACKOFF_SECONDS) -> float:
+    """Seconds to wait before the next round: ``interval`` while sealing works; after ``failures``
+    failed rounds in a row, ``interval`` doubled per failure, at most ``cap`` (never below
+    ``interval``)."""
+    if failures <= 0:
+        return interval
+    return max(interval, min(interval * (1 << min(failures, 32)), cap))
+
+
+async def run(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    interval: float,
+    cap: float = MAX_BACKOFF_SECONDS,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Seal, then sleep, until cancelled. While rounds fail (the database is down) the sleep
+    backs off exponentially up to ``cap``, and the cause is logged once when the sealer goes
+    down and once when it recovers — not every round. The rows stay pending meanwhile;
+    ``verify`` shows them as stale if it lasts."""
+    failures = 0
     while True:
         try:
             sealed = await seal_pending(sessions)
+        except Exception as error:  # noqa: BLE001 - the background loop survives any failure; logged once
+            failures += 1
+            if failures == 1:
+                _log_down(error)
+        else:
+            if failures:
+                log.info("audit_sealer_recovered", failed_rounds=failures)
+            failures = 0
             if sealed:
                 log.debug("audit_sealed", rows=sealed)
-        except Exception:
-            log.exception("audit_seal_failed")
-        await asyncio.sleep(interval)
+        await sleep(next_delay(failures, interval=interval, cap=cap))
+
+
+def _log_down(error: Exception) -> None:
+    """An outage is expected and needs no traceback; anything else is a bug and gets one."""
+    if database_unavailable(error):
+        log.warning("audit_sealer_down", cause=root_cause(error))
+    else:
+        log.exception("audit_sealer_failed", cause=type(error).__name__)
 
 
 @contextlib.asynccontextmanager
@@ -62,5 +97,5 @@ async def running(sessions: async_sessionmaker[AsyncSession], *, interval: float
             await task
         try:
             await seal_pending(sessions)
-        except Exception:
-            log.exception("audit_seal_failed")
+        except Exception as error:  # noqa: BLE001 - shutdown goes on; the rows stay pending, logged
+            _log_down(error)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
 
 from medcard.auth import service
-from medcard.auth.schemas import LoginResult, OAuthLogin, StaffLogin
+from medcard.auth.schemas import LoginResult, OAuthLogin, StaffLogin, StaffUnlock, StaffUnlockResult
 from medcard.deps import (
     AccountDep,
     AdaptersDep,
@@ -13,10 +15,13 @@ from medcard.deps import (
     PatientSessionDep,
     SessionDep,
     SettingsDep,
+    require_role,
     set_device_cookie,
 )
+from medcard.models import StaffUser
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+AdminDep = Annotated[StaffUser, Depends(require_role("admin"))]
 
 
 @router.post("/oauth", response_model=LoginResult, summary="Patient login with a messaging-app OAuth code")
@@ -56,3 +61,13 @@ async def staff_login(
 @router.post("/logout", status_code=204, summary="End the patient's session")
 async def logout(session: SessionDep, account: AccountDep, auth: PatientSessionDep) -> None:
     await service.logout(session, auth, actor=service.actor_for_account(account))
+
+
+@router.post("/staff/unlock", response_model=StaffUnlockResult, summary="Admin: end a staff username's login lock")
+async def unlock_staff(
+    body: StaffUnlock, session: SessionDep, admin: AdminDep, settings: SettingsDep
+) -> StaffUnlockResult:
+    cleared = await service.unlock_staff_login(
+        session, admin=admin, username=body.username, client_ip=body.client_ip, settings=settings
+    )
+    return StaffUnlockResult(username=body.username, cleared=cleared)

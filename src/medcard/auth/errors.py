@@ -30,3 +30,12 @@ class AccountFrozen(MedCardError):
     message_en = "The account is frozen"
     hint_zh = "如需解冻,请携带身份证件到服务窗口或拨打服务热线。"
     hint_en = "To unfreeze it, bring your ID to a service window or call the hotline."
+
+
+class StaffNotFound(MedCardError):
+    status = 404
+    code = "STAFF_NOT_FOUND"
+    message_zh = "没有这个工作人员账号"
+    message_en = "No such staff account"
+    hint_zh = "请核对用户名;只能解锁本院的工作人员账号。"
+    hint_en = "Check the username; you can unlock staff accounts of your own hospital only."

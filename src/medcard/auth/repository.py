@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.models import Account, AuthSession, LoginFailure, StaffUser
@@ -48,8 +48,23 @@ class AuthRepository:
         )
         return await self.session.scalar(query)
 
-    async def clear_failures(self, *, scope: str, subject_hash: str) -> None:
-        """A correct password ends the username's run of failures."""
-        await self.session.execute(
-            delete(LoginFailure).where(LoginFailure.scope == scope, LoginFailure.subject_hash == subject_hash)
-        )
+    async def failure_run(self, *, scope: str, subject_hash: str, since: datetime) -> tuple[int, datetime | None]:
+        """How many refused logins the username had since ``since`` (any address), and the latest."""
+        row = (
+            await self.session.execute(
+                select(func.count(), func.max(LoginFailure.created_at)).where(
+                    LoginFailure.scope == scope,
+                    LoginFailure.subject_hash == subject_hash,
+                    LoginFailure.created_at > since,
+                )
+            )
+        ).one()
+        return int(row[0]), row[1]
+
+    async def clear_failures(self, *, scope: str, subject_hash: str, client_ip: str | None = None) -> int:
+        """Delete the username's refused logins (from one address, or from all); how many."""
+        query = delete(LoginFailure).where(LoginFailure.scope == scope, LoginFailure.subject_hash == subject_hash)
+        if client_ip is not None:
+            query = query.where(LoginFailure.client_ip == client_ip)
+        result = await self.session.execute(query)
+        return int(getattr(result, "rowcount", 0) or 0)

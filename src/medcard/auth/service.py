@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medcard.adapters.oauth import MessagingOAuth, OAuthCodeInvalid, OAuthIdentity
 from medcard.audit.service import Actor, record
 from medcard.auth import rules
-from medcard.auth.errors import AccountFrozen, InvalidCredentials, OAuthCodeRejected
+from medcard.auth.errors import AccountFrozen, InvalidCredentials, OAuthCodeRejected, StaffNotFound
 from medcard.auth.repository import AuthRepository
 from medcard.config import Settings
 from medcard.devices import service as devices
@@ -79,18 +79,34 @@ def _window(settings: Settings) -> timedelta:
 async def _refuse_when_locked(
     session: AsyncSession, *, scope: str, client_ip: str, subject_hash: str | None, settings: Settings
 ) -> None:
-    """Refuse (429 with Retry-After) while the address, or the username, has too many refusals."""
+    """Refuse (429 with Retry-After, the longest wait that applies) while the address has too
+    many refusals, the username has too many *from this address* (a lock keyed on subject and
+    source: an attacker elsewhere cannot lock the user out), or the username's progressive delay
+    across all addresses has not passed (R-SEC-06)."""
     repository = AuthRepository(session)
     now = clock.now()
     since = now - _window(settings)
-    checks: list[tuple[int, str | None, str | None]] = [(settings.login_failures_per_ip, None, client_ip)]
+    checks: list[tuple[int, str | None]] = [(settings.login_failures_per_ip, None)]
     if subject_hash is not None:
-        checks.append((settings.login_failures_per_subject, subject_hash, None))
-    for limit, subject, ip in checks:
-        nth = await repository.nth_latest_failure(limit, scope=scope, since=since, subject_hash=subject, client_ip=ip)
-        wait = rules.retry_after(nth, window=_window(settings), now=now)
-        if wait is not None:
-            raise RateLimited(retry_after=wait)
+        checks.append((settings.login_failures_per_subject, subject_hash))
+    waits: list[int] = []
+    for limit, subject in checks:
+        nth = await repository.nth_latest_failure(
+            limit, scope=scope, since=since, subject_hash=subject, client_ip=client_ip
+        )
+        waits.append(rules.retry_after(nth, window=_window(settings), now=now) or 0)
+    if subject_hash is not None:
+        failures, latest = await repository.failure_run(scope=scope, subject_hash=subject_hash, since=since)
+        delay = rules.progressive_delay(
+            failures,
+            latest,
+            free=settings.login_failures_per_subject,
+            cap_seconds=settings.login_delay_cap_seconds,
+            now=now,
+        )
+        waits.append(delay or 0)
+    if max(waits) > 0:
+        raise RateLimited(retry_after=max(waits))
 
 
 async def _count_failure(session: AsyncSession, *, scope: str, client_ip: str, subject_hash: str | None) -> None:
@@ -185,10 +201,30 @@ async def login_staff(
     if staff is None or not valid or not staff.active:
         await _count_failure(session, scope="staff", client_ip=client.ip, subject_hash=subject)
         raise InvalidCredentials(keep_changes=True)
-    await repository.clear_failures(scope="staff", subject_hash=subject)
+    # Only this address's run ends: a correct password here must not hand an attacker
+    # elsewhere a fresh set of guesses.
+    await repository.clear_failures(scope="staff", subject_hash=subject, client_ip=client.ip[:45])
     token = await _open_session(session, settings=settings, client=client, staff_id=staff.id)
     await record(session, actor=actor_for_staff(staff), action="auth.staff_login", subject=staff)
     return staff, token
+
+
+async def unlock_staff_login(
+    session: AsyncSession, *, admin: StaffUser, username: str, client_ip: str | None, settings: Settings
+) -> int:
+    """An administrator ends a staff user's login lock and delay (R-SEC-06): deletes the
+    username's refused logins, from one address or from all, and writes an audit row. Only
+    existing staff users of the admin's hospital (any, for a platform admin) can be unlocked;
+    others answer 404. Returns how many refusals were cleared."""
+    staff = await AuthRepository(session).staff_by_username(username)
+    if staff is None or (admin.hospital_id is not None and staff.hospital_id != admin.hospital_id):
+        raise StaffNotFound()
+    subject = _subject_hash(settings, "staff", username)
+    address = client_ip[:45] if client_ip else None
+    cleared = await AuthRepository(session).clear_failures(scope="staff", subject_hash=subject, client_ip=address)
+    details = {"username": staff.username, "address": address or "*", "cleared": cleared}
+    await record(session, actor=actor_for_staff(admin), action="auth.unlock", subject=staff, details=details)
+    return cleared
 
 
 async def authenticate(session: AsyncSession, token: str) -> AuthSession | None:

@@ -56,6 +56,17 @@ class CardAccountNotVerified(MedCardError):
     hint_en = "A health card needs a real-name verified account; verify on the Me page, then apply."
 
 
+class CardMinorNeedsGuardian(MedCardError):
+    """R-ID-07: a person under 14 gets a card only through a guardian's account."""
+
+    status = 403
+    code = "CARD_MINOR_NEEDS_GUARDIAN"
+    message_zh = "未满 14 周岁须由监护人代为申领"
+    message_en = "Under 14, the card is applied for by a guardian"
+    hint_zh = "请由父母或其他监护人在其账号中“添加子女”后,为子女申领电子健康卡。"
+    hint_en = "A parent or guardian adds the child on the guardian's own account and applies there."
+
+
 class CardPhotoUnreadable(MedCardError):
     status = 400
     code = "CARD_PHOTO_UNREADABLE"

@@ -39,6 +39,13 @@ class CardRepository:
             query = query.with_for_update(of=Card)
         return (await self.session.scalars(query)).unique().one_or_none()
 
+    async def hospital_of_number(self, card_number: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+        """The card's id and hospital, nothing decrypted (the staff look-up checks scope first)."""
+        row = (
+            await self.session.execute(select(Card.id, Card.hospital_id).where(Card.card_number == card_number))
+        ).one_or_none()
+        return (row[0], row[1]) if row is not None else None
+
     async def by_id(self, card_id: uuid.UUID, *, for_update: bool = False) -> Card | None:
         query = select(Card).where(Card.id == card_id)
         if for_update:

@@ -13,6 +13,7 @@ every adjacent transposition except ``09``↔``90``.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -459,6 +460,11 @@ def format_card_number(number: str) -> str:
 def card_scope(*, hospital_code: str, region_code: str, region_card_scope: str) -> str:
     """``H:<hospital>`` or, on a regional platform, ``R:<region>``: one card per person per scope."""
     return f"R:{region_code}" if region_card_scope == "region" else f"H:{hospital_code}"
+
+
+def staff_sees_card(*, staff_hospital_id: uuid.UUID | None, card_hospital_id: uuid.UUID) -> bool:
+    """R-CARD-05: staff act only on cards of their hospital; platform staff (no hospital) on all."""
+    return staff_hospital_id is None or staff_hospital_id == card_hospital_id
 
 
 # --- what still needs the physical card (R-CARD-11) ----------------------------------------------

@@ -32,6 +32,7 @@ from medcard.card.errors import (
     CardFieldInvalid,
     CardHisUnavailable,
     CardIdentityMismatch,
+    CardMinorNeedsGuardian,
     CardNotActive,
     CardNumberInvalid,
     CardNumberOccupied,
@@ -41,8 +42,9 @@ from medcard.card.errors import (
 )
 from medcard.card.repository import CardRepository
 from medcard.config import Settings
-from medcard.errors import MedCardError, NotFound
+from medcard.errors import MedCardError, NotFound, present
 from medcard.family.service import note_proxy_access
+from medcard.identity import rules as identity_rules
 from medcard.identity.sms import check_code, send_code
 from medcard.kit import side_effects
 from medcard.kit.clock import clock
@@ -80,6 +82,10 @@ async def resolve_subject(session: AsyncSession, *, account: Account, subject_ke
     if holder is None or holder.verified_at is None:
         raise CardAccountNotVerified()
     if subject_key in ("", SELF):
+        # Every route to a card passes here: under 14 only a guardian's account applies (R-ID-07),
+        # whatever verified the account (a verification from before the rule, a staff change).
+        if not identity_rules.may_verify_self(holder.birth_date, clock.today_in_china()):
+            raise CardMinorNeedsGuardian()
         return Subject(SELF, holder)
     try:
         ward_id = uuid.UUID(subject_key)
@@ -557,16 +563,21 @@ async def find_card_for_staff(session: AsyncSession, *, staff: StaffUser, card_n
     number = rules.normalize_card_number(card_number)
     if not rules.card_number_valid(number):
         raise CardNumberInvalid(field="card_number")
-    card = await CardRepository(session).by_number(number)
-    if card is None or (staff.hospital_id is not None and card.hospital_id != staff.hospital_id):
+    # Scope first, on columns that need no decryption: a card of another hospital costs exactly
+    # what a missing number costs (one query), so neither answer nor work tells them apart.
+    repository = CardRepository(session)
+    found = await repository.hospital_of_number(number)
+    if found is None or not rules.staff_sees_card(staff_hospital_id=staff.hospital_id, card_hospital_id=found[1]):
         raise NotFound(field="card_number")
-    return card
+    return present(await repository.by_id(found[0]), "card")
 
 
 async def card_for_staff(session: AsyncSession, *, staff: StaffUser, card_id: uuid.UUID) -> Card:
     """A card a staff member may work on (his hospital's; an admin without a hospital sees all)."""
     card = await CardRepository(session).by_id(card_id, for_update=True)
-    if card is None or (staff.hospital_id is not None and card.hospital_id != staff.hospital_id):
+    if card is None or not rules.staff_sees_card(
+        staff_hospital_id=staff.hospital_id, card_hospital_id=card.hospital_id
+    ):
         raise NotFound()
     return card
 

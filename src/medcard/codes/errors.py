@@ -62,6 +62,18 @@ class CodeCardNotUsable(MedCardError):
     hint_en = "Check that the health card is active."
 
 
+class CardNotAcceptedHere(MedCardError):
+    """R-CARD-05: a hospital-scoped card pays only at its own hospital, a regional card at the
+    hospitals of its region."""
+
+    status = 403
+    code = "CODE_CARD_OTHER_HOSPITAL"
+    message_zh = "该卡不能在本院付款"
+    message_en = "This card cannot pay at this hospital"
+    hint_zh = "这张电子健康卡只能在发卡医院(区域卡:本区域医院)使用;请在本院申领电子健康卡。"
+    hint_en = "The card pays only at the hospital that issued it (a regional card: its region); apply for a card here."
+
+
 class PinRequired(MedCardError):
     status = 403
     code = "PIN_REQUIRED"

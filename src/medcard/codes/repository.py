@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medcard.models import Card, PaymentCode
+from medcard.models import Card, Hospital, PaymentCode, Region
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class CardFacts:
     status: str
     card_number: str
     name: str
+    hospital_id: uuid.UUID
+    scope: str
 
 
 class CodeRepository:
@@ -74,9 +76,20 @@ class CodeRepository:
 
     async def cards(self, card_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, CardFacts]:
         rows = await self.session.execute(
-            select(Card.id, Card.status, Card.card_number, Card.name).where(Card.id.in_(card_ids))
+            select(Card.id, Card.status, Card.card_number, Card.name, Card.hospital_id, Card.scope).where(
+                Card.id.in_(card_ids)
+            )
         )
         return {row.id: CardFacts(*row) for row in rows}
+
+    async def hospital_regions(self, hospital_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The region code of each hospital (where regional cards pay, R-CARD-05)."""
+        rows = await self.session.execute(
+            select(Hospital.id, Region.code)
+            .join(Region, Hospital.region_id == Region.id)
+            .where(Hospital.id.in_(hospital_ids))
+        )
+        return {row.id: row.code for row in rows}
 
     async def consume(self, merchants: Mapping[str, str], *, now: datetime) -> dict[str, CodeRow]:
         """Mark every code of ``merchants`` (hash → merchant) used if, at this instant, it is

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -75,6 +76,22 @@ class AuthorisationClaims:
             )
         except (KeyError, ValueError):
             return None
+
+
+def card_pays_at(
+    *,
+    card_scope: str,
+    card_hospital_id: uuid.UUID,
+    merchant_hospital_id: uuid.UUID | None,
+    merchant_region_code: str | None,
+) -> bool:
+    """R-CARD-05: a hospital-scoped card (``H:…``) pays only at its own hospital; a regional card
+    (``R:<region>``) at every hospital of that region. Platform staff (no hospital) act everywhere."""
+    if merchant_hospital_id is None or merchant_hospital_id == card_hospital_id:
+        return True
+    return (
+        card_scope.startswith("R:") and merchant_region_code is not None and card_scope == f"R:{merchant_region_code}"
+    )
 
 
 CODE_STATES = ("live", "expired", "paid", "pending", "unpaid", "revoked")

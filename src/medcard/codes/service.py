@@ -25,6 +25,7 @@ from medcard.codes.errors import (
     AuthorisationExpired,
     AuthorisationInvalid,
     AuthorisationOtherMerchant,
+    CardNotAcceptedHere,
     CodeCardNotUsable,
     DisplayCodeNotPayment,
     PaymentCodeExpired,
@@ -35,9 +36,9 @@ from medcard.codes.errors import (
     PinRetryExpired,
     PosPinWrong,
 )
-from medcard.codes.repository import CodeRepository, CodeRow
+from medcard.codes.repository import CardFacts, CodeRepository, CodeRow
 from medcard.config import Settings
-from medcard.errors import MedCardError, NotFound, RateLimited
+from medcard.errors import Inconsistent, MedCardError, NotFound, RateLimited, present
 from medcard.hospital.repository import HospitalRepository
 from medcard.kit.clock import CHINA, clock
 from medcard.kit.crypto import derive_key, hmac_sm3, sign_token, verify_token
@@ -260,6 +261,7 @@ async def _authorise(
     paid = await repository.payments(
         {row.account_id for row in rows}, recent_since=now - security_rules.VELOCITY_WINDOW, day_since=midnight
     )
+    regions = await _merchant_regions(repository, requests, winners, consumed, cards)
     amounts: dict[uuid.UUID, int] = {}
     entries: list[Entry] = []
     key = _authorisation_key(settings)
@@ -271,11 +273,18 @@ async def _authorise(
         try:
             if card is None or card.status != "active":
                 raise CodeCardNotUsable(field="code")
+            merchant_hospital = request.staff.hospital_id
+            if not rules.card_pays_at(
+                card_scope=card.scope,
+                card_hospital_id=card.hospital_id,
+                merchant_hospital_id=merchant_hospital,
+                merchant_region_code=regions.get(merchant_hospital) if merchant_hospital else None,
+            ):
+                raise CardNotAcceptedHere(field="code")
             recent, spent = paid.get(row.account_id, (0, 0))
             _check_risk(profiles.get(row.account_id), request.amount_fen, recent=recent, spent_today=spent)
             if request.amount_fen > rules.PIN_FREE_LIMIT_FEN and request.pin is not None:
-                account = await session.get(Account, row.account_id)
-                assert account is not None
+                account = present(await session.get(Account, row.account_id), "account")
                 await security.check_pin(session, account=account, pin=request.pin, settings=settings, actor=actor)
         except MedCardError as refusal:
             error = _with_pin_retry(refusal, row, request, key=_pin_retry_key(settings), window_ends=expires)
@@ -304,6 +313,23 @@ async def _authorise(
         )
     await repository.set_amounts(amounts)
     await record_many(session, entries)
+
+
+async def _merchant_regions(
+    repository: CodeRepository,
+    requests: Sequence[RedeemRequest],
+    winners: dict[str, int],
+    consumed: dict[str, CodeRow],
+    cards: dict[uuid.UUID, CardFacts],
+) -> dict[uuid.UUID, str]:
+    """Region codes of the POS hospitals, read (one statement per batch) only when a regional
+    card is paid at a hospital other than its own."""
+    needed = set()
+    for digest, index in winners.items():
+        card, hospital = cards.get(consumed[digest].card_id), requests[index].staff.hospital_id
+        if card is not None and hospital is not None and card.hospital_id != hospital and card.scope.startswith("R:"):
+            needed.add(hospital)
+    return await repository.hospital_regions(needed) if needed else {}
 
 
 def _with_pin_retry(
@@ -342,8 +368,8 @@ async def retry_pin(session: AsyncSession, *, staff: StaffUser, token: str, pin:
     if code is None:
         raise AuthorisationInvalid(field="retry_token")
     profiles = await SecurityRepository(session).lock_profiles({code.account_id})
-    code = await repository.code(code.id)  # re-read under the holder's lock: a parallel retry may have paid
-    assert code is not None
+    # re-read under the holder's lock: a parallel retry may have paid
+    code = present(await repository.code(code.id), "payment code")
     if code.status != "consumed" or code.amount_fen is not None:
         raise PaymentCodeUsed(field="code")
     if (profile := profiles.get(code.account_id)) is not None and profile.frozen_at is not None:
@@ -357,7 +383,8 @@ async def retry_pin(session: AsyncSession, *, staff: StaffUser, token: str, pin:
     result = results[0]
     if isinstance(result, PosPinWrong):
         result.retry_token = token  # the window is the first scan's, not extended by each try
-    assert result is not None
+    if result is None:
+        raise Inconsistent(what="redemption")
     return _one(result)
 
 

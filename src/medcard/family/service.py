@@ -20,7 +20,7 @@ from medcard.adapters import Adapters
 from medcard.audit.service import Actor, record
 from medcard.auth.service import actor_for_account, actor_for_staff
 from medcard.config import Settings
-from medcard.errors import NotFound
+from medcard.errors import NotFound, present
 from medcard.family import membership, rules
 from medcard.family.errors import (
     FamilyDissolveTooYoung,
@@ -189,11 +189,11 @@ async def _add_minor(
         )
     except WardAlreadyAdded:
         raise FamilyMemberAlreadyAdded(field="document_number") from None
-    person = await IdentityRepository(session).person_by_document(document.document_type, document.document_number)
-    assert person is not None
-    member = await FamilyRepository(session).pair(account, person)
-    assert member is not None
-    return member
+    person = present(
+        await IdentityRepository(session).person_by_document(document.document_type, document.document_number),
+        "ward",
+    )
+    return present(await FamilyRepository(session).pair(account, person), "family_member")
 
 
 async def members(session: AsyncSession, *, account: Account) -> list[FamilyMemberRead]:
@@ -254,8 +254,7 @@ async def dissolve_proxy(session: AsyncSession, *, account: Account, member_id: 
     if not rules.may_dissolve(person.birth_date, clock.today_in_china()):
         raise FamilyDissolveTooYoung()
     await _end(session, member, status="dissolved", by="patient", actor=actor_for_account(account))
-    proxy = await session.get(Account, member.account_id)
-    assert proxy is not None
+    proxy = present(await session.get(Account, member.account_id), "account")
     return ProxyRead.of(member, proxy, may_dissolve=True)
 
 

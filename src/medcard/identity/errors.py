@@ -294,6 +294,15 @@ class IdentityHeldByAnotherAccount(MedCardError):
 # --------------------------------------------------------------------------- children and guardians (R-ID-07)
 
 
+class MinorNeedsGuardian(MedCardError):
+    status = 403
+    code = "ID_MINOR_NEEDS_GUARDIAN"
+    message_zh = "未满 14 周岁不能本人实名认证"
+    message_en = "Under 14, a child cannot verify on his own account"
+    hint_zh = "请由父母或其他监护人在其账号中“添加子女”,代为认证和申领电子健康卡。"
+    hint_en = "A parent or guardian adds the child on the guardian's own account and applies for the card there."
+
+
 class GuardianNotVerified(MedCardError):
     status = 403
     code = "GUARDIAN_NOT_VERIFIED"

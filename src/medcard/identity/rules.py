@@ -125,6 +125,12 @@ def check_character(body: str) -> str:
     return _CHECK_CHARACTERS[sum(int(digit) * weight for digit, weight in zip(body, _WEIGHTS, strict=True)) % 11]
 
 
+def may_verify_self(birth: date, today: date) -> bool:
+    """R-ID-07: a person under 14 is verified only by a guardian (add a child), never on his own
+    account; from 14 on he may verify himself."""
+    return age_on(birth, today) >= BIRTH_CERTIFICATE_AGE
+
+
 def age_on(birth: date, on: date) -> int:
     """Age in full years on ``on`` (someone born on 29 February turns a year older on 1 March)."""
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))

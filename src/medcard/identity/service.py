@@ -21,7 +21,7 @@ from medcard.adapters.identity import AuthorityResult, DocumentClaim
 from medcard.audit.service import record
 from medcard.auth.service import actor_for_account
 from medcard.config import Settings
-from medcard.errors import NotFound
+from medcard.errors import NotFound, present
 from medcard.family import membership
 from medcard.family.repository import FamilyRepository
 from medcard.family.rules import OPEN_STATUSES
@@ -38,6 +38,7 @@ from medcard.identity.errors import (
     GuardianshipNotProven,
     IdentityHeldByAnotherAccount,
     InsuranceRecordNotFound,
+    MinorNeedsGuardian,
     NameNumberMismatch,
     PhoneNeedsIdentity,
     ReverificationIdentityMismatch,
@@ -127,6 +128,8 @@ async def start(
         nationality=request.nationality,
         residence_permit_number=request.residence_permit_number,
     )
+    if not rules.may_verify_self(document.birth_date, clock.today_in_china()):
+        raise MinorNeedsGuardian(field="document_number")
     name = rules.parse_name(request.name)
     phone = rules.parse_phone(request.phone) if request.method in PHONE_METHODS else None
     if request.purpose is not None:
@@ -272,10 +275,9 @@ async def send_sms_code(
     verification = await _open(
         session, account=account, verification_id=verification_id, method="sms", settings=settings
     )
-    assert verification.phone is not None  # required by start() for this method
     code = await sms_codes.send_code(
         session,
-        phone=verification.phone,
+        phone=present(verification.phone, "verification.phone"),  # start() requires it for sms
         purpose=SMS_PURPOSE,
         client_ip=client_ip,
         actor=actor_for_account(account),
@@ -301,10 +303,9 @@ async def confirm(
         session, account=account, verification_id=verification_id, method=answer.method, settings=settings
     )
     if isinstance(answer, SmsConfirm):
-        assert verification.phone is not None
         await sms_codes.check_code(
             session,
-            phone=verification.phone,
+            phone=present(verification.phone, "verification.phone"),
             purpose=SMS_PURPOSE,
             code=answer.code,
             actor=actor_for_account(account),
@@ -313,9 +314,8 @@ async def confirm(
     verification.attempts += 1
     result = await _check_name_and_number(session, verification, account, adapters)
     if isinstance(answer, BankCardConfirm):
-        assert verification.phone is not None
         result = await adapters.identity.bank_card_four_factor(
-            _claim(verification), bank_card_number=card_number, phone=verification.phone
+            _claim(verification), bank_card_number=card_number, phone=present(verification.phone, "verification.phone")
         )
     elif isinstance(answer, InsuranceConfirm):
         result = await adapters.identity.insurance_record_match(_claim(verification))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -11,6 +12,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.models import Account, AuthSession, Card, SecurityProfile, VerificationSession
+
+
+@dataclass(frozen=True)
+class LossReportFacts:
+    """What the hotline's identity questions are checked against: only these three encrypted
+    columns are read (and decrypted), so a found card costs the same as the dummy for a missing one."""
+
+    card_id: uuid.UUID
+    card_number: str
+    account_id: uuid.UUID
+    hospital_id: uuid.UUID
+    name: str
+    document_number: str
+    phone: str
 
 
 class SecurityRepository:
@@ -85,6 +100,22 @@ class SecurityRepository:
 
     async def card_by_number(self, card_number: str) -> Card | None:
         return await self.session.scalar(select(Card).where(Card.card_number == card_number))
+
+    async def loss_report_facts(self, card_number: str) -> LossReportFacts | None:
+        row = (
+            await self.session.execute(
+                select(
+                    Card.id,
+                    Card.card_number,
+                    Card.account_id,
+                    Card.hospital_id,
+                    Card.name,
+                    Card.document_number,
+                    Card.phone,
+                ).where(Card.card_number == card_number)
+            )
+        ).one_or_none()
+        return LossReportFacts(*row) if row is not None else None
 
     async def revoke_sessions(self, account: Account, *, keep: uuid.UUID | None, now: datetime) -> None:
         query = update(AuthSession).where(AuthSession.account_id == account.id, AuthSession.revoked_at.is_(None))

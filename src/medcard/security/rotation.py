@@ -16,6 +16,7 @@ from sqlalchemy import Column, Table, Text, bindparam, or_, select, type_coerce,
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.audit.service import Actor, record
+from medcard.errors import present
 from medcard.kit import keys
 from medcard.models import Base
 from medcard.models.base import ENCRYPTED_TYPES
@@ -70,8 +71,7 @@ async def rotate_batch(session: AsyncSession, *, target: EncryptedTable, batch_s
         {"row_id": row.id} | {f"new_{column.name}": row._mapping[column] for column in columns} for row in rows
     ]
     await session.execute(statement, parameters)
-    subject = await session.get(target.model, rows[-1].id)
-    assert subject is not None
+    subject = present(await session.get(target.model, rows[-1].id), "rotated row")
     await record(
         session,
         actor=Actor.system("keys rotate"),

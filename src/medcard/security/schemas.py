@@ -61,7 +61,8 @@ class SecurityRead(BaseModel):
     def of(cls, profile: object) -> SecurityRead:
         from medcard.models import SecurityProfile
 
-        assert isinstance(profile, SecurityProfile)
+        if not isinstance(profile, SecurityProfile):
+            raise TypeError(f"SecurityRead.of expects a SecurityProfile, not {type(profile).__name__}")
         return cls(
             pin_set=profile.pin_hash is not None,
             pin_locked_until=profile.pin_locked_until,

@@ -20,12 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medcard.audit.repository import AuditRepository
 from medcard.audit.service import Actor, record
 from medcard.auth.service import actor_for_account, actor_for_staff
+from medcard.card import rules as card_rules
 from medcard.codes.repository import CodeRepository
 from medcard.config import Settings
 from medcard.devices import service as devices
+from medcard.errors import present
+from medcard.kit import keys
 from medcard.kit.clock import clock
 from medcard.kit.crypto import derive_key, hmac_sm3
-from medcard.models import Account, AuthSession, Card, SecurityProfile, StaffUser
+from medcard.kit.keys import KeyRing
+from medcard.models import Account, AuthSession, SecurityProfile, StaffUser
 from medcard.security import rules
 from medcard.security.errors import (
     AccountNotVerified,
@@ -37,7 +41,7 @@ from medcard.security.errors import (
     PinWrong,
     ReverificationRequired,
 )
-from medcard.security.repository import SecurityRepository
+from medcard.security.repository import LossReportFacts, SecurityRepository
 
 
 def pin_digest(settings: Settings, salt: str, pin: str) -> str:
@@ -182,26 +186,52 @@ def _last4(value: str | None) -> str:
     return (value or "")[-4:].upper()
 
 
+_DUMMY_ANSWERS: tuple[KeyRing, tuple[str, str, str]] | None = None
+
+
+def _dummy_answers() -> tuple[str, str, str]:
+    """Name, document and phone of no card, decrypted like a found card's three columns, so a
+    missing card number costs the same work as a found one (no enumeration by timing, R-SEC-06).
+    Encrypted once per key ring; each use only decrypts."""
+    global _DUMMY_ANSWERS
+    ring = keys.active()
+    if _DUMMY_ANSWERS is None or _DUMMY_ANSWERS[0] is not ring:
+        values = ("无此人", "000000000000000000", "00000000000")
+        columns = ("card.name", "card.document_number", "card.phone")
+        stored = tuple(ring.encrypt(value.encode(), column) for value, column in zip(values, columns, strict=True))
+        _DUMMY_ANSWERS = (ring, (stored[0], stored[1], stored[2]))
+    name, document, phone = _DUMMY_ANSWERS[1]
+    return (
+        ring.decrypt(name, "card.name").decode(),
+        ring.decrypt(document, "card.document_number").decode(),
+        ring.decrypt(phone, "card.phone").decode(),
+    )
+
+
 async def report_loss(
     session: AsyncSession, *, staff: StaffUser, card_number: str, name: str, document_last4: str, phone_last4: str
-) -> Card:
-    """Hotline temporary loss report (临时挂失) after the identity questions; one answer for
-    an unknown card and for wrong answers."""
-    card = await SecurityRepository(session).card_by_number(card_number.strip())
-    answers_ok = (
-        card is not None
-        and hmac.compare_digest(card.name.encode(), name.strip().encode())
-        and hmac.compare_digest(_last4(card.document_number).encode(), document_last4.strip().upper().encode())
-        and hmac.compare_digest(_last4(card.phone).encode(), phone_last4.strip().encode())
+) -> LossReportFacts:
+    """Hotline temporary loss report (临时挂失) after the identity questions. An unknown card, a
+    card of another hospital (R-CARD-05: staff act only on their hospital's cards) and wrong
+    answers get one answer after the same work: one query, three decryptions, three
+    constant-time comparisons (R-SEC-06)."""
+    facts = await SecurityRepository(session).loss_report_facts(card_number.strip())
+    expected = (facts.name, facts.document_number, facts.phone) if facts is not None else _dummy_answers()
+    matches = [
+        hmac.compare_digest(expected[0].encode(), name.strip().encode()),
+        hmac.compare_digest(_last4(expected[1]).encode(), document_last4.strip().upper().encode()),
+        hmac.compare_digest(_last4(expected[2]).encode(), phone_last4.strip().encode()),
+    ]
+    visible = facts is not None and card_rules.staff_sees_card(
+        staff_hospital_id=staff.hospital_id, card_hospital_id=facts.hospital_id
     )
-    if card is None or not answers_ok:
+    if facts is None or not visible or not all(matches):
         raise LossReportRefused(field="card_number")
-    account = await session.get(Account, card.account_id)
-    assert account is not None
+    account = present(await session.get(Account, facts.account_id), "account")
     await _freeze(
         session, account, reason="loss_report", by=f"staff:{staff.id}", keep_session=None, actor=actor_for_staff(staff)
     )
-    return card
+    return facts
 
 
 async def reactivate(

@@ -80,7 +80,7 @@ def _field_errors(error: MedCardError, lang: str) -> dict[str, str]:
 
 
 def _sandbox(settings: Settings) -> bool:
-    return settings.environment != "production"
+    return settings.sandbox
 
 
 def _where_query(hospital: Hospital, subject: service.Subject) -> str:
@@ -362,7 +362,7 @@ async def card_page(
     card = await service.card_of_account(session, account=account, card_id=card_id)
     code = service.display_code(card, settings=settings)
     context = _card_context(card) | {"code": code, "issued": issued, "linked": linked, "updated": updated}
-    context["show_code_text"] = settings.environment != "production"
+    context["show_code_text"] = settings.sandbox
     return page(request, "card/detail.html", context)
 
 

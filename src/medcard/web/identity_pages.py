@@ -101,7 +101,7 @@ def _form_error(error: ValidationError, values: dict[str, str]) -> MedCardError:
 
 
 def _sandbox(settings: Settings, adapters: Adapters) -> bool:
-    return settings.environment != "production" and isinstance(adapters.identity, SandboxIdentityAuthority)
+    return settings.sandbox and isinstance(adapters.identity, SandboxIdentityAuthority)
 
 
 def _sandbox_sample(adapters: Adapters) -> dict[str, str] | None:
@@ -125,9 +125,12 @@ def _sandbox_sample(adapters: Adapters) -> dict[str, str] | None:
 
 def _sample_card(adapters: Adapters, verification: VerificationSession) -> str:
     """For the sandbox hint: a card number the simulated 4-factor check passes for this session."""
-    if verification.method != "bank_card" or not verification.phone:
+    if (
+        verification.method != "bank_card"
+        or not verification.phone
+        or not isinstance(adapters.identity, SandboxIdentityAuthority)
+    ):
         return ""
-    assert isinstance(adapters.identity, SandboxIdentityAuthority)
     return _passing_bank_card(adapters.identity, verification.document_number, verification.phone)
 
 

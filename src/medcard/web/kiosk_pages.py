@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from medcard.config import Settings
 from medcard.db import attempt
 from medcard.deps import SessionDep, SettingsDep, require_role
-from medcard.errors import MedCardError
+from medcard.errors import MedCardError, present
 from medcard.hospital.service import hospital_for_staff
 from medcard.kiosk import rules, service
 from medcard.kiosk.service import KioskCard
@@ -74,7 +74,7 @@ async def _refused(
     request: Request, session: SessionDep, settings: Settings, staff: StaffUser, code: str, error: MedCardError | None
 ) -> HTMLResponse:
     """The kiosk page with the refusal on top and, when the code still reads, the card below."""
-    assert error is not None  # attempt() returns an error whenever it returns no result
+    error = present(error, "refusal")  # attempt() returns an error whenever it returns no result
     view, _ = await attempt(session, lambda: service.scan(session, staff=staff, settings=settings, text=code))
     hospital = await _home_hospital(session, staff)
     return _kiosk(

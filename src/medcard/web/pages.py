@@ -26,7 +26,7 @@ from medcard.deps import (
     require_role,
     set_device_cookie,
 )
-from medcard.errors import retry_after_header
+from medcard.errors import present, retry_after_header
 from medcard.kit.crypto import random_token
 from medcard.models import StaffUser
 from medcard.web.render import LANG_COOKIE, error_view, language, page
@@ -144,7 +144,7 @@ async def console_login(
         ),
     )
     if staff_token is None:
-        assert error is not None
+        error = present(error, "refusal")
         refused = page(
             request,
             "console/login.html",
@@ -167,6 +167,36 @@ async def console_logout(session: SessionDep, staff: StaffDep, auth: StaffSessio
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(STAFF_COOKIE)
     return response
+
+
+AdminDep = Annotated[StaffUser, Depends(require_role("admin"))]
+
+
+@router.get("/console/login-locks", response_class=HTMLResponse)
+async def login_locks_page(request: Request, staff: AdminDep) -> Response:
+    return page(request, "console/login_locks.html", {"staff": staff})
+
+
+@router.post("/console/login-locks", response_class=HTMLResponse)
+async def login_locks_unlock(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    staff: AdminDep,
+    username: Annotated[str, Form(min_length=1, max_length=64)],
+    client_ip: Annotated[str, Form(max_length=45)] = "",
+) -> Response:
+    """R-SEC-06: an administrator ends a staff username's login lock (audited)."""
+    cleared, error = await attempt(
+        session,
+        lambda: auth_service.unlock_staff_login(
+            session, admin=staff, username=username, client_ip=client_ip.strip() or None, settings=settings
+        ),
+    )
+    values = {"staff": staff, "username": username, "client_ip": client_ip, "cleared": cleared}
+    if error is not None:
+        values["error"] = error_view(error, language(request))
+    return page(request, "console/login_locks.html", values, status_code=error.status if error else 200)
 
 
 @router.get("/console", response_class=HTMLResponse)

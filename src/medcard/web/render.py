@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from medcard.errors import MedCardError
 from medcard.kit.masking import mask_document, mask_name, mask_phone
@@ -16,6 +18,21 @@ from medcard.kit.money import format_yuan
 LANG_COOKIE = "medcard_lang"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters.update(yuan=format_yuan, mask_document=mask_document, mask_phone=mask_phone, mask_name=mask_name)
+
+
+@pass_context
+def csrf_token(context: Any) -> str:
+    """This request's CSRF token (ADR 0008), made by ``guards.csrf.CsrfGuard``; empty outside it."""
+    return str(context["request"].scope.get("state", {}).get("csrf_token", ""))
+
+
+@pass_context
+def csrf_field(context: Any) -> Markup:
+    """The hidden input every state-changing form carries."""
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(csrf_token(context))
+
+
+templates.env.globals.update(csrf_token=csrf_token, csrf_field=csrf_field)
 
 
 def language(request: Request) -> str:

@@ -1,6 +1,6 @@
 """Pages that stand in for outside systems while the sandboxes run: the messaging app's
 OAuth consent screen, an SMS inbox, what the payment channel and the insurance platform hold,
-and sample photos. Absent in production."""
+and sample photos. 404 unless ``MEDCARD_SANDBOX=true`` (which production refuses)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ SANDBOX_OPENID_COOKIE = "medcard_sandbox_openid"
 
 
 def _sandbox_oauth(adapters: AdaptersDep, settings: SettingsDep) -> SandboxOAuth:
-    if settings.environment == "production" or not isinstance(adapters.oauth, SandboxOAuth):
+    if not settings.sandbox or not isinstance(adapters.oauth, SandboxOAuth):
         raise NotFound()
     return adapters.oauth
 
@@ -67,7 +67,7 @@ async def consent_given(
 
 @router.get("/sms", response_class=HTMLResponse)
 async def sms_inbox(request: Request, adapters: AdaptersDep, settings: SettingsDep) -> Response:
-    if settings.environment == "production" or not isinstance(adapters.sms, SandboxSms):
+    if not settings.sandbox or not isinstance(adapters.sms, SandboxSms):
         raise NotFound()
     return page(request, "sandbox/sms.html", {"messages": list(reversed(adapters.sms.outbox))[:50]})
 
@@ -77,7 +77,7 @@ async def payments(request: Request, adapters: AdaptersDep, settings: SettingsDe
     """What the payment channel and the insurance platform sandboxes hold: orders, their states,
     money moved (including charges whose answer was lost), newest first."""
     channel, insurance = adapters.channel, adapters.insurance
-    if settings.environment == "production" or not isinstance(channel, SandboxChannel):
+    if not settings.sandbox or not isinstance(channel, SandboxChannel):
         raise NotFound()
     orders = [order.snapshot() for order in reversed(channel.orders.values())][:100]
     settlements = (
@@ -89,7 +89,7 @@ async def payments(request: Request, adapters: AdaptersDep, settings: SettingsDe
 @router.get("/face.png")
 async def face_photo(settings: SettingsDep, live: bool = True) -> Response:
     """A selfie the sandbox treats as live (``live=false``: as a spoof)."""
-    if settings.environment == "production":
+    if not settings.sandbox:
         raise NotFound()
     return Response(sample_face_photo(live=live), media_type="image/png")
 
@@ -104,7 +104,7 @@ async def id_photo(
     address: Annotated[str, Query(max_length=200)] = "北京市东城区示范路1号",
 ) -> Response:
     """A photo of an ID card's front, readable by the sandbox OCR."""
-    if settings.environment == "production":
+    if not settings.sandbox:
         raise NotFound()
     fields = {"name": name, "document_number": number, "gender": gender, "ethnicity": ethnicity, "address": address}
     return Response(sample_document_photo(fields), media_type="image/png")

@@ -1,6 +1,6 @@
 /* MedCard WebAuthn helper (vendored, no CDN): register this device's platform authenticator
    (fingerprint / face ID) and step up with it (R-SEC-04). Talks to /api/v1/devices/... with the
-   page's session cookie. Buttons opt in with data-webauthn="register" or "step-up". */
+   page's session cookie and CSRF token. Buttons opt in with data-webauthn="register" or "step-up". */
 (function () {
   "use strict";
 
@@ -20,11 +20,17 @@
     return btoa(raw).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
   async function post(url, body) {
     var response = await fetch(url, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      // A cookie-authenticated API call must carry the page's CSRF token (ADR 0008).
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrfToken() },
       body: JSON.stringify(body || {}),
     });
     var data = await response.json().catch(function () { return {}; });
