@@ -38,11 +38,14 @@ async def add(
     relation: str,
     proof_kind: str = "household_register",
     documents: tuple[str, ...] = ("relation_proof",),
+    files: dict[str, tuple[str, bytes, str]] | None = None,
     **fields: Any,
 ) -> httpx.Response:
-    """POST /api/v1/family/members with the named uploads."""
+    """POST /api/v1/family/members with the named uploads (or ``files`` as given)."""
     data = {"name": name, "document_number": number, "relation": relation, "proof_kind": proof_kind, **fields}
-    files = {doc: (f"{doc}.png", PROOF if doc == "relation_proof" else PHOTO, "image/png") for doc in documents}
+    files = files or {
+        doc: (f"{doc}.png", PROOF if doc == "relation_proof" else PHOTO, "image/png") for doc in documents
+    }
     return await client.post("/api/v1/family/members", data=data, files=files, headers=headers)
 
 

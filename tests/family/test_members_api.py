@@ -12,7 +12,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters import Adapters
+from medcard.adapters.identity import _png_with_text
 from medcard.config import Settings
+from medcard.family.rules import GUARDIAN_DOCUMENTS
 from medcard.family.service import expire_relations, report_recipient
 from medcard.kit.clock import clock
 from medcard.models import Account, AuditEvent, FamilyMember, FamilyProof, Person
@@ -20,6 +22,11 @@ from tests.factories import Demo, bearer, patient_token, staff_token
 from tests.family.helpers import PHOTO, PROOF, add, card_for, person, verify
 
 FATHER_BIRTH = date(1955, 3, 2)
+
+
+def _big_photos() -> dict[str, tuple[str, bytes, str]]:
+    photo = _png_with_text(b"x" * 300_000)
+    return {doc: (f"{doc}.png", photo, "image/png") for doc in GUARDIAN_DOCUMENTS}
 
 
 async def _count(db: AsyncSession, model: type[FamilyMember] | type[FamilyProof]) -> int:
@@ -139,6 +146,17 @@ async def test_r_fam_02_guardian_binding_needs_both_id_photos_and_the_photo_hold
     reviewer = bearer(await staff_token(client, "reviewer1"))
     photo = await client.get(f"/api/v1/family/reviews/{complete.json()['id']}/proofs/holder_with_id", headers=reviewer)
     assert photo.content == PHOTO
+    big = await add(  # four phone photos of ~300 KiB pass the body limit (the default is 64 KiB)
+        client,
+        holder,
+        name="李老太",
+        number=person(settings, "李老太", date(1942, 2, 2)),
+        relation="guardian",
+        proof_kind="guardianship_certificate",
+        documents=(),
+        files=_big_photos(),
+    )
+    assert big.status_code == 201, big.text
     assert (await _approve(client, complete.json()["id"])).json()["status"] == "active"
     base = f"/api/v1/family/reviews/{complete.json()['id']}/proofs"
     assert (await client.get(f"{base}/holder_with_id", headers=reviewer)).status_code == 404  # face erased

@@ -34,8 +34,9 @@ class RouteLimit:
 
 def route_limits(settings: Settings) -> list[RouteLimit]:
     """The routes allowed more than ``DEFAULT_LIMIT``: photo uploads (the upload limit plus
-    framing), the special-disease materials (up to four scans), the e-voucher binding (its JSON
-    carries a base64 face image of at most 2,000,000 characters) and policy documents."""
+    framing), the special-disease materials and a family binding (up to four photos each), the
+    e-voucher binding (its JSON carries a base64 face image of at most 2,000,000 characters) and
+    policy documents."""
     photo = settings.max_upload_bytes + MARGIN
     table = {
         r"/api/v1/identity/sessions/[^/]+/face": photo,
@@ -48,6 +49,8 @@ def route_limits(settings: Settings) -> list[RouteLimit]:
         r"/api/v1/insurance/special-diseases": 4 * settings.max_upload_bytes + MARGIN,
         r"/insurance/special-diseases": 4 * settings.max_upload_bytes + MARGIN,
         r"/api/v1/insurance/bindings": 2_000_000 + MARGIN,
+        r"/api/v1/family/members": 4 * settings.max_upload_bytes + MARGIN,
+        r"/family": 4 * settings.max_upload_bytes + MARGIN,
         r"/api/v1/staff/policy/[^/]+/[^/]+/versions": 512 * KIB,
         r"/console/policy/[^/]+/[^/]+": 512 * KIB,
     }
