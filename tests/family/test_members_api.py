@@ -283,6 +283,7 @@ async def test_r_fam_06_a_patient_of_16_ends_the_proxy_and_the_proxy_gets_404_at
     assert (await client.get(f"/api/v1/cards/{card_id}", headers=holder)).status_code == 404
     assert card_id not in (await client.get("/api/v1/cards", headers=holder)).text
     assert (await client.get(f"/api/v1/cards/{card_id}/qr", headers=holder)).status_code == 404
+    assert (await client.get("/api/v1/identity/wards", headers=holder)).json() == []
     patients = (await client.get("/api/v1/family/patients", headers=holder)).json()
     assert [p["is_self"] for p in patients] == [True] and patients[0]["current"]  # the session fell back
     assert [c["id"] for c in (await client.get("/api/v1/cards", headers=own)).json()] == [card_id]

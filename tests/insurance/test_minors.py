@@ -88,3 +88,16 @@ async def test_r_ins_03_chengdu_guardian_cannot_bind_a_17_year_old(
     form, headers = await ward_binding_form(db, adapters, demo, client, region="510104", birth=date(2008, 9, 1))
     response = await client.post(BIND, json=form, headers=headers)
     assert response.json()["code"] == "INS_MINOR_NOT_ALLOWED"
+
+
+async def test_r_fam_06_a_relation_that_ends_hides_the_wards_e_voucher_at_once(
+    client: httpx.AsyncClient, db: AsyncSession, adapters: Adapters, demo: Demo, policy: None
+) -> None:
+    clock.freeze(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    form, headers = await ward_binding_form(db, adapters, demo, client, region="110105", birth=date(2014, 5, 1))
+    binding = (await client.post(BIND, json=form, headers=headers)).json()
+    assert [b["id"] for b in (await client.get(BIND, headers=headers)).json()] == [binding["id"]]
+    member = (await client.get("/api/v1/family/members", headers=headers)).json()[0]
+    assert (await client.delete(f"/api/v1/family/members/{member['id']}", headers=headers)).status_code == 200
+    assert (await client.get(BIND, headers=headers)).json() == []
+    assert (await client.get(f"{BIND}/{binding['id']}", headers=headers)).status_code == 404

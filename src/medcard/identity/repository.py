@@ -6,11 +6,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.family.rules import OPEN_STATUSES
 from medcard.kit.keys import blind_index
-from medcard.models import Account, Guardianship, Hospital, Person, SmsCode, VerificationSession
+from medcard.models import Account, FamilyMember, Guardianship, Hospital, Person, SmsCode, VerificationSession
 
 
 class IdentityRepository:
@@ -66,11 +67,17 @@ class IdentityRepository:
         return await self.session.scalar(query)
 
     async def wards_of(self, account: Account) -> Sequence[tuple[Guardianship, Person]]:
-        """The guardianships the account recorded, with their wards, oldest first."""
+        """The guardianships the account recorded whose family relation is still open (pending or
+        active: a relation the holder, the ward or age ended is gone from the list), oldest first."""
+        still_open = exists().where(
+            FamilyMember.account_id == account.id,
+            FamilyMember.patient_person_id == Guardianship.ward_person_id,
+            FamilyMember.status.in_(OPEN_STATUSES),
+        )
         query = (
             select(Guardianship, Person)
             .join(Person, Person.id == Guardianship.ward_person_id)
-            .where(Guardianship.account_id == account.id)
+            .where(Guardianship.account_id == account.id, still_open)
             .order_by(Guardianship.created_at)
         )
         return [(row[0], row[1]) for row in (await self.session.execute(query)).all()]

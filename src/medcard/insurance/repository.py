@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.family.repository import visible_person
@@ -18,6 +18,12 @@ from medcard.models import (
     OutOfRegionFiling,
     SpecialDiseaseApplication,
 )
+
+
+def _visible_binding(account: Account) -> ColumnElement[bool]:
+    """The binding's insured person is the holder or a relative he currently acts for: a family
+    relation that ends hides the relative's e-voucher, filings and applications at once (R-FAM-06)."""
+    return visible_person(InsuranceBinding.person_id, account, clock.today_in_china())
 
 
 class InsuranceRepository:
@@ -37,28 +43,33 @@ class InsuranceRepository:
     async def bindings_of(self, account: Account) -> Sequence[InsuranceBinding]:
         statement = (
             select(InsuranceBinding)
-            .where(InsuranceBinding.account_id == account.id)
+            .where(InsuranceBinding.account_id == account.id, _visible_binding(account))
             .order_by(InsuranceBinding.bound_at.desc())
         )
         return (await self.session.scalars(statement)).all()
 
     async def binding_of(self, account: Account, binding_id: uuid.UUID) -> InsuranceBinding | None:
         statement = select(InsuranceBinding).where(
-            InsuranceBinding.id == binding_id, InsuranceBinding.account_id == account.id
+            InsuranceBinding.id == binding_id, InsuranceBinding.account_id == account.id, _visible_binding(account)
         )
         return await self.session.scalar(statement)
 
     async def filings_of(self, account: Account) -> Sequence[OutOfRegionFiling]:
         statement = (
             select(OutOfRegionFiling)
-            .where(OutOfRegionFiling.account_id == account.id)
+            .join(InsuranceBinding, InsuranceBinding.id == OutOfRegionFiling.binding_id)
+            .where(OutOfRegionFiling.account_id == account.id, _visible_binding(account))
             .order_by(OutOfRegionFiling.created_at.desc())
         )
         return (await self.session.scalars(statement)).all()
 
     async def filing_of(self, account: Account, filing_id: uuid.UUID) -> OutOfRegionFiling | None:
-        statement = select(OutOfRegionFiling).where(
-            OutOfRegionFiling.id == filing_id, OutOfRegionFiling.account_id == account.id
+        statement = (
+            select(OutOfRegionFiling)
+            .join(InsuranceBinding, InsuranceBinding.id == OutOfRegionFiling.binding_id)
+            .where(
+                OutOfRegionFiling.id == filing_id, OutOfRegionFiling.account_id == account.id, _visible_binding(account)
+            )
         )
         return await self.session.scalar(statement)
 
@@ -73,7 +84,8 @@ class InsuranceRepository:
     async def applications_of(self, account: Account) -> Sequence[SpecialDiseaseApplication]:
         statement = (
             select(SpecialDiseaseApplication)
-            .where(SpecialDiseaseApplication.account_id == account.id)
+            .join(InsuranceBinding, InsuranceBinding.id == SpecialDiseaseApplication.binding_id)
+            .where(SpecialDiseaseApplication.account_id == account.id, _visible_binding(account))
             .order_by(SpecialDiseaseApplication.created_at.desc())
         )
         return (await self.session.scalars(statement)).all()
