@@ -63,6 +63,8 @@ async def test_r_fam_01_switch_patient_on_home_and_payment_code_pages(
     assert f"/cards/{card_id}" in home.text and "*小明" in home.text
     codes = await client.get("/codes", headers=holder)
     assert 'id="paying-for"' in codes.text and card_id in codes.text
+    insurance = await client.get("/insurance", headers=holder)
+    assert 'id="patient-switcher"' in insurance.text and f'value="{child_id}" selected' in insurance.text
     evil = await client.post("/family/switch", data={"person_id": "self", "next": "//evil.example"}, headers=holder)
     assert evil.headers["location"] == "/me"
 

@@ -14,8 +14,9 @@ from medcard.adapters import Adapters
 from medcard.adapters.insurance import SandboxInsurancePlatform
 from medcard.card.repository import CardRepository
 from medcard.db import attempt
-from medcard.deps import AccountDep, AdaptersDep, SessionDep, get_settings
+from medcard.deps import AccountDep, AdaptersDep, PatientSessionDep, SessionDep, get_settings
 from medcard.errors import MedCardError
+from medcard.family import service as family
 from medcard.insurance import service
 from medcard.insurance.repository import InsuranceRepository
 from medcard.kit.uploads import read_limited
@@ -56,11 +57,24 @@ def _sandbox_hint(adapters: Adapters, account: Account) -> dict[str, str] | None
 
 @router.get("", response_class=HTMLResponse)
 async def my_voucher(
-    request: Request, session: SessionDep, account: AccountDep, bound: Annotated[bool, Query()] = False
+    request: Request,
+    session: SessionDep,
+    account: AccountDep,
+    auth: PatientSessionDep,
+    bound: Annotated[bool, Query()] = False,
 ) -> Response:
-    bindings = await InsuranceRepository(session).bindings_of(account)
-    schemes = {b.id: rules.scheme_from(b.scheme_code, b.scheme_policy_version.data) for b in bindings}
-    context = {"account": account, "bindings": bindings, "schemes": schemes, "bound": bound}
+    """The current patient's e-vouchers (switch patient above them, R-FAM-01)."""
+    bindings = list(await InsuranceRepository(session).bindings_of(account))
+    context: dict[str, Any] = {"account": account, "bound": bound, "switch_next": "/insurance", "patients": []}
+    if account.person is not None:
+        patient = await family.current_patient(session, account=account, auth=auth)
+        bindings = [b for b in bindings if b.person_id == patient.id]
+        context["patients"] = await family.patient_choices(session, account=account, auth=auth)
+        await family.note_proxy_access(
+            session, account=account, patient_id=patient.id, subject=patient, what="insurance"
+        )
+    context["bindings"] = bindings
+    context["schemes"] = {b.id: rules.scheme_from(b.scheme_code, b.scheme_policy_version.data) for b in bindings}
     return page(request, "insurance/index.html", context)
 
 
