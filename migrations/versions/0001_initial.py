@@ -34,6 +34,28 @@ def upgrade() -> None:
         sa.UniqueConstraint("chain_seq", name=op.f("uq_audit_checkpoint_chain_seq")),
     )
     op.create_table(
+        "journal_entry",
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("state", sa.String(length=8), nullable=False),
+        sa.Column("reference_kind", sa.String(length=32), nullable=True),
+        sa.Column("reference_id", sa.Uuid(), nullable=True),
+        sa.Column("reverses_id", sa.Uuid(), nullable=True),
+        sa.Column(
+            "memo", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("resolved_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("state IN ('pending', 'posted', 'voided')", name=op.f("ck_journal_entry_state")),
+        sa.ForeignKeyConstraint(
+            ["reverses_id"], ["journal_entry.id"], name=op.f("fk_journal_entry_reverses_id_journal_entry")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_journal_entry")),
+    )
+    with op.batch_alter_table("journal_entry", schema=None) as batch_op:
+        batch_op.create_index("ix_journal_entry_reference", ["reference_kind", "reference_id"], unique=False)
+
+    op.create_table(
         "login_failure",
         sa.Column("scope", sa.String(length=16), nullable=False),
         sa.Column("subject_hash", sa.String(length=64), nullable=True),
@@ -305,6 +327,40 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_guardianship_ward_person_id"), ["ward_person_id"], unique=False)
 
     op.create_table(
+        "ledger_account",
+        sa.Column("kind", sa.String(length=24), nullable=False),
+        sa.Column("key", sa.String(length=120), nullable=False),
+        sa.Column("hospital_id", sa.Uuid(), nullable=True),
+        sa.Column("person_id", sa.Uuid(), nullable=True),
+        sa.Column("floor_fen", sa.BigInteger(), nullable=True),
+        sa.Column("balance_fen", sa.BigInteger(), nullable=False),
+        sa.Column("held_fen", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "kind <> 'credit_line' OR balance_fen - held_fen >= -200000", name=op.f("ck_ledger_account_credit")
+        ),
+        sa.CheckConstraint(
+            "kind IN ('fund_pool', 'personal_account', 'deposit', 'credit_line', 'channel_clearing', 'hospital_receivable', 'refunds', 'world')",
+            name=op.f("ck_ledger_account_kind"),
+        ),
+        sa.CheckConstraint(
+            "kind NOT IN ('personal_account', 'deposit') OR balance_fen - held_fen >= 0",
+            name=op.f("ck_ledger_account_never_negative"),
+        ),
+        sa.CheckConstraint(
+            "floor_fen IS NULL OR balance_fen - held_fen >= floor_fen", name=op.f("ck_ledger_account_floor")
+        ),
+        sa.CheckConstraint("held_fen >= 0", name=op.f("ck_ledger_account_held")),
+        sa.ForeignKeyConstraint(["hospital_id"], ["hospital.id"], name=op.f("fk_ledger_account_hospital_id_hospital")),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"], name=op.f("fk_ledger_account_person_id_person")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_account")),
+        sa.UniqueConstraint("key", name=op.f("uq_ledger_account_key")),
+    )
+    with op.batch_alter_table("ledger_account", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ledger_account_person_id"), ["person_id"], unique=False)
+
+    op.create_table(
         "security_profile",
         sa.Column("account_id", sa.Uuid(), nullable=False),
         sa.Column("pin_salt", sa.String(length=32), nullable=True),
@@ -499,6 +555,25 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "posting",
+        sa.Column("entry_id", sa.Uuid(), nullable=False),
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("source", sa.String(length=24), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("amount_fen <> 0", name=op.f("ck_posting_nonzero")),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["ledger_account.id"], name=op.f("fk_posting_account_id_ledger_account")
+        ),
+        sa.ForeignKeyConstraint(["entry_id"], ["journal_entry.id"], name=op.f("fk_posting_entry_id_journal_entry")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_posting")),
+    )
+    with op.batch_alter_table("posting", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_posting_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_posting_entry_id"), ["entry_id"], unique=False)
+
+    op.create_table(
         "sms_code",
         sa.Column("phone", medcard.models.base.EncryptedText("sms_code.phone"), nullable=False),
         sa.Column("phone_index", sa.String(length=32), nullable=False),
@@ -657,6 +732,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sms_code_client_ip"))
 
     op.drop_table("sms_code")
+    with op.batch_alter_table("posting", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_posting_entry_id"))
+        batch_op.drop_index(batch_op.f("ix_posting_account_id"))
+
+    op.drop_table("posting")
     with op.batch_alter_table("physical_card", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_physical_card_one_issued_per_card",
@@ -689,6 +769,10 @@ def downgrade() -> None:
     op.drop_table("verification_session")
     op.drop_table("staff_user")
     op.drop_table("security_profile")
+    with op.batch_alter_table("ledger_account", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ledger_account_person_id"))
+
+    op.drop_table("ledger_account")
     with op.batch_alter_table("guardianship", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_guardianship_ward_person_id"))
         batch_op.drop_index(batch_op.f("ix_guardianship_guardian_person_id"))
@@ -735,5 +819,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_login_failure_client_ip"))
 
     op.drop_table("login_failure")
+    with op.batch_alter_table("journal_entry", schema=None) as batch_op:
+        batch_op.drop_index("ix_journal_entry_reference")
+
+    op.drop_table("journal_entry")
     op.drop_table("audit_checkpoint")
     # ### end Alembic commands ###

@@ -7,6 +7,7 @@ from medcard.models.card import Card, CardDraft, PhysicalCard
 from medcard.models.codes import PaymentCode
 from medcard.models.insurance import BindingAttempt, InsuranceBinding, OutOfRegionFiling, SpecialDiseaseApplication
 from medcard.models.kiosk import KioskServiceRequest
+from medcard.models.ledger import JournalEntry, LedgerAccount, Posting
 from medcard.models.person import DOCUMENT_TYPES, Guardianship, Person
 from medcard.models.policy import PolicyVersion
 from medcard.models.region import Hospital, Region
@@ -38,13 +39,16 @@ __all__ = [
     "Guardianship",
     "Hospital",
     "InsuranceBinding",
+    "JournalEntry",
     "KioskServiceRequest",
+    "LedgerAccount",
     "LoginFailure",
     "OutOfRegionFiling",
     "PaymentCode",
     "Person",
     "PhysicalCard",
     "PolicyVersion",
+    "Posting",
     "Region",
     "SecurityProfile",
     "SmsCode",
