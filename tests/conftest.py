@@ -33,6 +33,13 @@ from tests.logscan import CAPTURE, Leak, scan, typed_pins
 from tests.support import run_async
 
 TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+NO_SANDBOX_FAULTS = {
+    "sandbox_channel_timeout_rate": 0.0,
+    "sandbox_channel_failure_rate": 0.0,
+    "sandbox_channel_false_insufficient_rate": 0.0,
+    "sandbox_insurance_timeout_rate": 0.0,
+}
+"""Tests see well-behaved money sandboxes; a test about faults builds its own sandbox."""
 LEAKS = pytest.StashKey[list[Leak]]()
 
 
@@ -77,6 +84,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         database_url=_database_url(tmp_path_factory),
         secret_key=TEST_SECRET,
         sandbox_latency_scale=0.0,
+        **NO_SANDBOX_FAULTS,
         audit_seal_interval_seconds=0,  # tests seal where they expect linked rows
         _env_file=None,  # type: ignore[call-arg]
     )

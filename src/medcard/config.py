@@ -40,6 +40,18 @@ class Settings(BaseSettings):
     sandbox_seed: int = 20261123
     sandbox_latency_scale: float = Field(default=0.02, ge=0.0, le=1.0)
     """Fraction of the real systems' mean latency the sandboxes wait (0 in tests)."""
+    sandbox_channel_timeout_rate: float = Field(default=0.02, ge=0.0, le=1.0)
+    """Share of payment-channel calls (pay, refund) whose answer is lost; the sandbox may still
+    have applied them (``sandbox_applied_before_timeout_rate``), so the caller queries."""
+    sandbox_channel_failure_rate: float = Field(default=0.01, ge=0.0, le=1.0)
+    """Share of channel charges declined for good (the order ends ``failed``)."""
+    sandbox_channel_false_insufficient_rate: float = Field(default=0.03, ge=0.0, le=1.0)
+    """Share of channel charges refused with "insufficient balance" although the payer has the
+    money: a transient channel delay; the same request succeeds when retried (R-PAY-07)."""
+    sandbox_insurance_timeout_rate: float = Field(default=0.02, ge=0.0, le=1.0)
+    """Share of insurance settlements (6202) and refunds (6203) whose answer is lost."""
+    sandbox_applied_before_timeout_rate: float = Field(default=0.5, ge=0.0, le=1.0)
+    """Of the timed-out calls, the share the outside system had applied before the answer was lost."""
 
     sms_code_ttl_seconds: int = Field(default=300, ge=30, le=3600)
     sms_per_phone_per_hour: int = Field(default=5, ge=1)

@@ -21,6 +21,7 @@ from sqlalchemy.pool import NullPool
 
 from medcard.config import PROJECT_ROOT, Settings
 from medcard.db import make_engine
+from tests.conftest import NO_SANDBOX_FAULTS
 from tests.logscan import CAPTURE
 from tests.support import run_async
 
@@ -86,6 +87,8 @@ def serve(settings: Settings, tmp: Path) -> Iterator[str]:
         "MEDCARD_SECRET_KEY": settings.secret_key,
         "MEDCARD_DATABASE_URL": settings.database_url,
         "MEDCARD_SANDBOX_LATENCY_SCALE": "0",
+        # Well-behaved money sandboxes: a browser journey is not a fault-injection test.
+        **{f"MEDCARD_{name.upper()}": str(rate) for name, rate in NO_SANDBOX_FAULTS.items()},
         "MEDCARD_BASE_URL": f"http://127.0.0.1:{port}",
         # The browser tests stand in for a reverse proxy to log in "from" other cities (R-SEC-06).
         "MEDCARD_TRUSTED_PROXIES": '["127.0.0.1"]',

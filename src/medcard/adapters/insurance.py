@@ -24,17 +24,30 @@ deterministic and as large as the ID space (``population(n)`` lists the first ``
 * e-voucher activation needs a live face; an image with ``SANDBOX-LIVE`` passes and
   ``SANDBOX-SPOOF`` fails, anything else passes with the scheme's binding success rate
   (R-INS-04: 91.3 % / 87.6 % / 64.2 %).
+
+Mobile payment (医保移动支付, module :mod:`medcard.adapters.insurance_payment` for the typed
+edge in fen): **6201** uploads the fee items of a visit ⇒ ``payOrdId`` + ``payToken``;
+**6202** settles the order with the shares MedCard computed (pooled fund, personal account,
+family mutual aid), the platform checking and moving the personal-account balance; **6301**
+queries an order whose outcome is unknown; **6203** refunds (all or part of each insurance
+line, never more than settled); **6401** revokes an upload that was never settled. The
+platform's messages carry yuan strings; ``ordStas`` is ``1`` uploaded, ``6`` settled,
+``7`` insurance fully refunded, ``11`` partly refunded, ``12`` revoked. The sandbox keeps
+each person's personal-account balance (``balc`` in 1101 starts from the synthetic truth and
+follows every settlement and refund) and may lose the answer of a 6202 / 6203 that it has
+applied (``SandboxFaults``): the caller queries with 6301, never settles twice blindly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
-from medcard.adapters.sandbox import SandboxBehaviour
+from medcard.adapters.sandbox import SandboxBehaviour, SandboxFaults
 from medcard.kit.crypto import sm3_hex
+from medcard.kit.money import fen_from_yuan, yuan_text
 
 SUCCESS_RATE = {"310": 0.913, "390": 0.876, "380": 0.642}
 SPECIAL_CASES = {
@@ -77,6 +90,51 @@ class InsurancePlatform(Protocol):
 
     async def activate_voucher(self, message: dict[str, Any]) -> dict[str, Any]: ...
 
+    async def upload_fees(self, message: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def settle(self, message: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def query_order(self, message: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def refund(self, message: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def revoke_upload(self, message: dict[str, Any]) -> dict[str, Any]: ...
+
+
+class InsuranceTimeout(Exception):
+    """The platform did not answer a 6202 / 6203 in time: the outcome is unknown (query 6301)."""
+
+    def __init__(self, infno: str, pay_order_id: str) -> None:
+        self.infno = infno
+        self.pay_order_id = pay_order_id
+        super().__init__(f"insurance {infno} timed out for {pay_order_id}")
+
+
+@dataclass
+class _PaymentOrder:
+    """One mobile-payment order on the platform (sandbox state, amounts in fen)."""
+
+    pay_order_id: str
+    pay_token: str
+    person_number: str
+    scheme_code: str
+    fee_sum: int
+    items: list[dict[str, Any]]
+    status: str = "1"
+    fund: int = 0
+    personal_account: int = 0
+    mutual_aid: int = 0
+    mutual_aid_person: str | None = None
+    deductible: int = 0
+    hospital_part: int = 0
+    settlement_id: str | None = None
+    refunded: dict[str, int] = field(default_factory=lambda: {"fund": 0, "personal_account": 0, "mutual_aid": 0})
+    refunds: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def own_pay(self) -> int:
+        return self.fee_sum - self.fund - self.personal_account - self.mutual_aid - self.hospital_part
+
 
 def region_of(document_number: str) -> str:
     """The coordinating region a resident ID belongs to (municipalities by province)."""
@@ -92,9 +150,22 @@ def valid_id(body17: str) -> str:
 class SandboxInsurancePlatform:
     """Deterministic stand-in for the national insurance platform."""
 
-    def __init__(self, behaviour: SandboxBehaviour) -> None:
+    def __init__(self, behaviour: SandboxBehaviour, faults: SandboxFaults | None = None) -> None:
         self.behaviour = behaviour
+        self.faults = faults or SandboxFaults()
         self.messages = 0
+        self.balances: dict[str, int] = {}
+        """Personal-account balance per ``psn_no`` once a transaction touched it (fen)."""
+        self.orders: dict[str, _PaymentOrder] = {}
+        self.settlements = 0
+        """6202 settlements actually applied (a test's proof that nothing settled twice)."""
+
+    def balance(self, person_number: str) -> int:
+        """The personal account's balance now (fen); only known once 1101 or 6201 saw the person."""
+        return self.balances[person_number]
+
+    def _remember(self, truth: InsuredPerson) -> None:
+        self.balances.setdefault(truth.person_number, truth.balance_fen)
 
     def person(self, document_number: str, name: str) -> InsuredPerson:
         """The sandbox truth for a person (tests and the sandbox hint read it)."""
@@ -159,6 +230,7 @@ class SandboxInsurancePlatform:
         if truth.name != data["psn_name"]:
             code = "NAME_RARE_CHARACTER" if truth.name.endswith("?") else "PERSON_INFO_MISMATCH"
             return _refused(code, "姓名与参保登记不一致")
+        self._remember(truth)
         return {
             "infcode": 0,
             "err_msg": None,
@@ -167,7 +239,7 @@ class SandboxInsurancePlatform:
                 "insuinfo": [
                     {
                         "insutype": truth.scheme_code,
-                        "balc": truth.balance_fen / 100,
+                        "balc": self.balances[truth.person_number] / 100,
                         "insuplc_admdvs": truth.region_code,
                         "psn_insu_stas": "1",
                     }
@@ -195,6 +267,255 @@ class SandboxInsurancePlatform:
                 return _refused("FACE_CHECK_FAILED", "人脸核验未通过")
         token = "EC" + sm3_hex(f"{self.behaviour.seed}|ec|{data['psn_no']}")[:30].upper()
         return {"infcode": 0, "err_msg": None, "output": {"ecToken": token}}
+
+    # --- mobile payment: 6201 / 6202 / 6301 / 6203 / 6401 ----------------------------------
+
+    async def upload_fees(self, message: dict[str, Any]) -> dict[str, Any]:
+        """6201: the visit's fee items ⇒ ``payOrdId`` and ``payToken`` (the same ``medOrgOrd``
+        uploaded again returns the same order while it is unsettled)."""
+        self.messages += 1
+        data = message["input"]["data"]
+        await self.behaviour.wait(0.6, "6201", data["medOrgOrd"])
+        truth = self.person(data["idNo"], data["userName"])
+        if truth.scheme_code is None or truth.person_number != data["psnNo"]:
+            return _refused("PERSON_NOT_FOUND", "未查询到参保信息")
+        if not data.get("payAuthNo"):
+            return _refused("PAY_AUTH_INVALID", "医保支付授权无效")
+        try:
+            items = [_fee_item(item) for item in data["feedetail"]]
+        except (KeyError, ValueError):
+            return _refused("FEE_DETAIL_INVALID", "费用明细格式不正确")
+        fee_sum = sum(item["amount"] for item in items)
+        if not items or fee_sum <= 0:
+            return _refused("FEE_DETAIL_INVALID", "费用明细为空")
+        digest = sm3_hex(f"{self.behaviour.seed}|6201|{data['orgCodg']}|{data['medOrgOrd']}")
+        pay_order_id = "ORD" + digest[:29].upper()
+        existing = self.orders.get(pay_order_id)
+        if existing is not None and existing.status != "1":
+            return _refused("ORDER_ALREADY_SETTLED", "该订单已结算或已撤销")
+        self._remember(truth)
+        order = _PaymentOrder(
+            pay_order_id=pay_order_id,
+            pay_token="TK" + digest[29:59].upper(),
+            person_number=truth.person_number,
+            scheme_code=truth.scheme_code,
+            fee_sum=fee_sum,
+            items=items,
+        )
+        self.orders[pay_order_id] = order
+        output = {"payOrdId": order.pay_order_id, "payToken": order.pay_token, "feeSumamt": yuan_text(fee_sum)}
+        return {"infcode": 0, "err_msg": None, "output": {**output, "ordStas": order.status}}
+
+    async def settle(self, message: dict[str, Any]) -> dict[str, Any]:
+        """6202: settle with the shares MedCard computed; the personal account (and the family
+        member's for mutual aid) must hold its share. Settling a settled order with the same
+        shares answers the settlement again; other shares are refused."""
+        self.messages += 1
+        data = message["input"]["data"]
+        order = self.orders.get(data["payOrdId"])
+        if order is None or order.pay_token != data.get("payToken"):
+            return _refused("ORDER_NOT_EXIST", "订单不存在或支付令牌无效")
+        await self.behaviour.wait(1.2, "6202", order.pay_order_id)
+        try:
+            shares = {name: fen_from_yuan(data.get(key, "0")) for name, key in SHARE_KEYS.items()}
+        except ValueError:
+            return _refused("AMOUNT_INVALID", "金额格式不正确")
+        if order.status != "1":
+            if order.settlement_id and shares == _shares_of(order):
+                return self._settlement(order)
+            return _refused("ORDER_ALREADY_SETTLED", "该订单已结算或已撤销")
+        refusal = self._check_shares(order, shares, data.get("acctMulaidPsnNo"))
+        if refusal:
+            return refusal
+        timed_out, applied = self._roll("6202", order.pay_order_id)
+        if timed_out and not applied:
+            await self._time_out("6202", order.pay_order_id)
+        self._apply_settlement(order, shares, data.get("acctMulaidPsnNo"))
+        if timed_out:
+            await self._time_out("6202", order.pay_order_id)
+        return self._settlement(order)
+
+    async def query_order(self, message: dict[str, Any]) -> dict[str, Any]:
+        """6301: the truth about an order (uploaded, settled, refunded, revoked)."""
+        self.messages += 1
+        data = message["input"]["data"]
+        await self.behaviour.wait(0.3, "6301", data["payOrdId"])
+        order = self.orders.get(data["payOrdId"])
+        if order is None:
+            return _refused("ORDER_NOT_EXIST", "订单不存在")
+        return self._settlement(order)
+
+    async def refund(self, message: dict[str, Any]) -> dict[str, Any]:
+        """6203: return insurance shares (``refdType`` ``ALL`` or ``PART`` with per-line amounts)
+        to the fund and the accounts; never more than settled per line. The same ``appRefdSn``
+        answers the refund already made."""
+        self.messages += 1
+        data = message["input"]["data"]
+        order = self.orders.get(data["payOrdId"])
+        if order is None or order.settlement_id is None:
+            return _refused("ORDER_NOT_SETTLED", "订单未结算，无法退款")
+        await self.behaviour.wait(0.8, "6203", data["appRefdSn"])
+        done = order.refunds.get(data["appRefdSn"])
+        if done is not None:
+            return self._refunded(order, data["appRefdSn"], done)
+        remaining = {line: settled - order.refunded[line] for line, settled in _lines(order).items()}
+        if data.get("refdType", "ALL") == "ALL":
+            amounts = remaining
+        else:
+            try:
+                amounts = {line: fen_from_yuan(data.get(key, "0")) for line, key in REFUND_KEYS.items()}
+            except ValueError:
+                return _refused("AMOUNT_INVALID", "金额格式不正确")
+        if any(amounts[line] < 0 or amounts[line] > remaining[line] for line in amounts) or not any(amounts.values()):
+            return _refused("REFUND_AMOUNT_EXCEEDED", "退款金额超过可退金额")
+        timed_out, applied = self._roll("6203", data["appRefdSn"])
+        if timed_out and not applied:
+            await self._time_out("6203", order.pay_order_id)
+        self._apply_refund(order, data["appRefdSn"], amounts)
+        if timed_out:
+            await self._time_out("6203", order.pay_order_id)
+        return self._refunded(order, data["appRefdSn"], amounts)
+
+    async def revoke_upload(self, message: dict[str, Any]) -> dict[str, Any]:
+        """6401: withdraw an uploaded order that was never settled (an expired payment)."""
+        self.messages += 1
+        data = message["input"]["data"]
+        order = self.orders.get(data["payOrdId"])
+        await self.behaviour.wait(0.3, "6401", data["payOrdId"])
+        if order is None:
+            return _refused("ORDER_NOT_EXIST", "订单不存在")
+        if order.status not in {"1", "12"}:
+            return _refused("ORDER_ALREADY_SETTLED", "订单已结算，请走退款")
+        order.status = "12"
+        return self._settlement(order)
+
+    def _check_shares(
+        self, order: _PaymentOrder, shares: dict[str, int], mutual_aid_person: str | None
+    ) -> dict[str, Any] | None:
+        if any(amount < 0 for amount in shares.values()):
+            return _refused("AMOUNT_INVALID", "金额不能为负")
+        covered = shares["fund"] + shares["personal_account"] + shares["mutual_aid"] + shares["hospital_part"]
+        if covered > order.fee_sum or shares["deductible"] > order.fee_sum:
+            return _refused("AMOUNT_INVALID", "支付金额超过费用总额")
+        if shares["personal_account"] > self.balances[order.person_number]:
+            return _refused("PSN_ACCT_INSUFFICIENT", "个人账户余额不足")
+        if shares["mutual_aid"]:
+            if not mutual_aid_person or mutual_aid_person not in self.balances:
+                return _refused("MULAID_NOT_AUTHORISED", "未授权家庭共济")
+            if shares["mutual_aid"] > self.balances[mutual_aid_person]:
+                return _refused("MULAID_ACCT_INSUFFICIENT", "共济账户余额不足")
+        return None
+
+    def _apply_settlement(self, order: _PaymentOrder, shares: dict[str, int], mutual_aid_person: str | None) -> None:
+        order.fund = shares["fund"]
+        order.personal_account = shares["personal_account"]
+        order.mutual_aid = shares["mutual_aid"]
+        order.mutual_aid_person = mutual_aid_person if shares["mutual_aid"] else None
+        order.deductible = shares["deductible"]
+        order.hospital_part = shares["hospital_part"]
+        self.balances[order.person_number] -= order.personal_account
+        if order.mutual_aid_person:
+            self.balances[order.mutual_aid_person] -= order.mutual_aid
+        order.settlement_id = "SETL" + sm3_hex(f"{self.behaviour.seed}|setl|{order.pay_order_id}")[:28].upper()
+        order.status = "6"
+        self.settlements += 1
+
+    def _apply_refund(self, order: _PaymentOrder, reference: str, amounts: dict[str, int]) -> None:
+        for line, amount in amounts.items():
+            order.refunded[line] += amount
+        self.balances[order.person_number] += amounts["personal_account"]
+        if order.mutual_aid_person:
+            self.balances[order.mutual_aid_person] += amounts["mutual_aid"]
+        order.refunds[reference] = dict(amounts)
+        fully = all(order.refunded[line] == settled for line, settled in _lines(order).items())
+        order.status = "7" if fully else "11"
+
+    def _settlement(self, order: _PaymentOrder) -> dict[str, Any]:
+        output: dict[str, Any] = {
+            "payOrdId": order.pay_order_id,
+            "ordStas": order.status,
+            "feeSumamt": yuan_text(order.fee_sum),
+            "fundPay": yuan_text(order.fund),
+            "psnAcctPay": yuan_text(order.personal_account),
+            "acctMulaidPay": yuan_text(order.mutual_aid),
+            "ownPayAmt": yuan_text(order.own_pay if order.settlement_id else order.fee_sum),
+            "hospPartAmt": yuan_text(order.hospital_part),
+        }
+        if order.settlement_id:
+            output["setlinfo"] = {
+                "setl_id": order.settlement_id,
+                "psn_no": order.person_number,
+                "insutype": order.scheme_code,
+                "medfee_sumamt": yuan_text(order.fee_sum),
+                "hifp_pay": yuan_text(order.fund),
+                "acct_pay": yuan_text(order.personal_account),
+                "acct_mulaid_pay": yuan_text(order.mutual_aid),
+                "psn_cash_pay": yuan_text(order.own_pay),
+                "act_pay_dedc": yuan_text(order.deductible),
+                "hosp_part_amt": yuan_text(order.hospital_part),
+                "balc": yuan_text(self.balances[order.person_number]),
+            }
+        return {"infcode": 0, "err_msg": None, "output": output}
+
+    def _refunded(self, order: _PaymentOrder, reference: str, amounts: dict[str, int]) -> dict[str, Any]:
+        answer = self._settlement(order)
+        answer["output"]["refund"] = {
+            "appRefdSn": reference,
+            "fundRefdAmt": yuan_text(amounts["fund"]),
+            "psnAcctRefdAmt": yuan_text(amounts["personal_account"]),
+            "acctMulaidRefdAmt": yuan_text(amounts["mutual_aid"]),
+            "totlRefdAmt": yuan_text(sum(amounts.values())),
+        }
+        return answer
+
+    def _roll(self, infno: str, reference: str) -> tuple[bool, bool]:
+        timed_out = self.behaviour.chance("timeout", infno, reference) < self.faults.timeout_rate
+        applied = self.behaviour.chance("applied", infno, reference) < self.faults.applied_before_timeout_rate
+        return timed_out, applied
+
+    async def _time_out(self, infno: str, pay_order_id: str) -> NoReturn:
+        await self.behaviour.wait(self.faults.timeout_seconds, "timeout", infno, pay_order_id)
+        raise InsuranceTimeout(infno, pay_order_id)
+
+
+SHARE_KEYS = {
+    "fund": "fundPay",
+    "personal_account": "psnAcctPay",
+    "mutual_aid": "acctMulaidPay",
+    "deductible": "actPayDedc",
+    "hospital_part": "hospPartAmt",
+}
+REFUND_KEYS = {"fund": "fundRefdAmt", "personal_account": "psnAcctRefdAmt", "mutual_aid": "acctMulaidRefdAmt"}
+
+
+def _shares_of(order: _PaymentOrder) -> dict[str, int]:
+    return {
+        "fund": order.fund,
+        "personal_account": order.personal_account,
+        "mutual_aid": order.mutual_aid,
+        "deductible": order.deductible,
+        "hospital_part": order.hospital_part,
+    }
+
+
+def _lines(order: _PaymentOrder) -> dict[str, int]:
+    return {"fund": order.fund, "personal_account": order.personal_account, "mutual_aid": order.mutual_aid}
+
+
+def _fee_item(item: dict[str, Any]) -> dict[str, Any]:
+    """One ``feedetail`` row in fen; its ``detItemFeeSumamt`` must equal price × count."""
+    price = fen_from_yuan(item["pric"])
+    count = int(item["cnt"])
+    amount = fen_from_yuan(item["detItemFeeSumamt"])
+    if price < 0 or count <= 0 or amount != price * count:
+        raise ValueError("fee item amount is not price × count")
+    return {
+        "sn": str(item["feedetlSn"]),
+        "code": str(item["medListCodg"]),
+        "price": price,
+        "count": count,
+        "amount": amount,
+    }
 
 
 def _refused(code: str, message: str) -> dict[str, Any]:
