@@ -61,6 +61,15 @@ CASES = [
     ("class C is not covered", bill(("C", 10_000)), coverage(), PAID, 0, 0, None),
     ("rounded down once per bill", bill(("A", 333)), coverage(), PAID, 233, 0, None),
     ("class B share rounded down", bill(("B", 333)), coverage(), PAID, 209, 0, None),
+    (
+        "class B item's own share",
+        Bill((BillItem("D1", "drug", "B", 10_000, 2000),), "outpatient", "tertiary", False, "110105"),
+        coverage(),
+        PAID,
+        5_600,
+        0,
+        None,
+    ),
     ("mixed items", bill(("A", 10_000), ("B", 10_000), ("C", 10_000)), coverage(), PAID, 13_300, 0, None),
     ("inpatient ratio", bill(("A", 100_000), visit="inpatient"), coverage(), PAID, 85_000, 0, None),
     ("secondary level ratio", bill(("A", 100_000), level="secondary"), coverage(), PAID, 80_000, 0, None),
@@ -310,3 +319,43 @@ def test_r_pay_02_every_fen_has_exactly_one_source(
 def test_r_pay_03_self_pay_over_300_yuan_is_split(self_pay: int, payments: list[int]) -> None:
     assert rules.channel_payments(self_pay) == payments
     assert all(payment <= rules.CHANNEL_LIMIT_FEN for payment in payments)
+
+
+FUNDED = {"fund": 21_000, "personal_account": 10_000, "deposit": 5_000, "credit_line": 0, "channel": 14_000}
+
+
+@pytest.mark.parametrize(
+    ("refunded", "amount", "expected"),
+    [
+        ({}, 50_000, FUNDED),
+        ({}, 25_000, {"fund": 10_500, "personal_account": 5_000, "deposit": 2_500, "channel": 7_000}),
+        ({}, 1, {"channel": 1}),
+        ({"channel": 14_000}, 36_000, {"fund": 21_000, "personal_account": 10_000, "deposit": 5_000}),
+    ],
+)
+def test_r_pay_06_refund_goes_back_to_each_source(
+    refunded: dict[str, int], amount: int, expected: dict[str, int]
+) -> None:
+    assert {k: v for k, v in rules.refund_split(FUNDED, refunded, amount).items() if v} == {
+        k: v for k, v in expected.items() if v
+    }
+
+
+def test_r_pay_06_never_more_than_captured() -> None:
+    with pytest.raises(ValueError):
+        rules.refund_split(FUNDED, {"channel": 1}, 50_000)
+
+
+@given(
+    gave=st.fixed_dictionaries({source: st.integers(0, 100_000) for source in rules.SOURCES}),
+    cuts=st.lists(st.integers(1, 100_000), max_size=6),
+)
+def test_r_pay_06_refunds_per_source_never_exceed_captures(gave: dict[str, int], cuts: list[int]) -> None:
+    refunded = dict.fromkeys(rules.SOURCES, 0)
+    for cut in cuts:
+        left = sum(gave.values()) - sum(refunded.values())
+        if left == 0:
+            break
+        for source, value in rules.refund_split(gave, refunded, min(cut, left)).items():
+            refunded[source] += value
+    assert all(0 <= refunded[source] <= gave[source] for source in rules.SOURCES)

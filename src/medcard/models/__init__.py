@@ -19,6 +19,7 @@ from medcard.models.security import (
     SecurityProfile,
     WebAuthnCredential,
 )
+from medcard.models.settlement import ChannelPayment, PaymentOrder, PaymentRefund
 from medcard.models.verification import VERIFICATION_METHODS, SmsCode, VerificationSession
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "BindingAttempt",
     "Card",
     "CardDraft",
+    "ChannelPayment",
     "Device",
     "Guardianship",
     "Hospital",
@@ -45,6 +47,8 @@ __all__ = [
     "LoginFailure",
     "OutOfRegionFiling",
     "PaymentCode",
+    "PaymentOrder",
+    "PaymentRefund",
     "Person",
     "PhysicalCard",
     "PolicyVersion",

@@ -34,6 +34,8 @@ class BillItem:
     name: str
     category: str
     amount_fen: int
+    self_pay_share_bp: int | None = None
+    """A class-B item's own self-pay share from the catalogue; None: the scheme's default."""
 
 
 @dataclass(frozen=True)
@@ -99,12 +101,18 @@ class Split:
 
 
 def covered_amounts(items: tuple[BillItem, ...], class_b_self_pay_bp: int) -> tuple[int, int, int]:
-    """(covered, class-B self-pay, class C) over the items; class-B coverage rounded down once."""
+    """(covered, class-B self-pay, class C) over the items; class-B coverage rounded down once
+    per bill. A class-B item's own share (from the catalogue) wins over the scheme's default."""
     class_a = sum(item.amount_fen for item in items if item.category == "A")
-    class_b = sum(item.amount_fen for item in items if item.category == "B")
+    class_b = [item for item in items if item.category == "B"]
     class_c = sum(item.amount_fen for item in items if item.category not in ("A", "B"))
-    class_b_covered = class_b * (FULL_BP - class_b_self_pay_bp) // FULL_BP
-    return class_a + class_b_covered, class_b - class_b_covered, class_c
+    scaled = sum(
+        item.amount_fen
+        * (FULL_BP - (class_b_self_pay_bp if item.self_pay_share_bp is None else item.self_pay_share_bp))
+        for item in class_b
+    )
+    class_b_covered = scaled // FULL_BP
+    return class_a + class_b_covered, sum(item.amount_fen for item in class_b) - class_b_covered, class_c
 
 
 def refusal(bill: Bill, coverage: Coverage | None) -> str | None:
@@ -262,3 +270,38 @@ def channel_payments(self_pay_fen: int, limit_fen: int = CHANNEL_LIMIT_FEN) -> l
     """Self-pay cut into channel payments of at most ``limit_fen`` each (R-PAY-03)."""
     full, last = divmod(self_pay_fen, limit_fen)
     return [limit_fen] * full + ([last] if last else [])
+
+
+# --- refunds (R-PAY-06) ---------------------------------------------------------------------------
+
+SOURCES = ("fund", "personal_account", "family_mutual_aid", "deposit", "credit_line", "channel")
+REFUND_ORDER = ("channel", "credit_line", "deposit", "family_mutual_aid", "personal_account", "fund")
+"""Where a leftover fen of a partial refund goes first: the patient's own money first."""
+
+
+def captured(funding: Mapping[str, int]) -> dict[str, int]:
+    """What each source gave to a paid order (a deferred fund share is paid later, not here)."""
+    names = {"self_pay_fen": "channel", "fund_fen": "fund"}
+    result = dict.fromkeys(SOURCES, 0)
+    for key, value in funding.items():
+        source = names.get(key, key.removesuffix("_fen"))
+        if source in result:
+            result[source] += int(value)
+    return result
+
+
+def refund_split(captured_fen: Mapping[str, int], refunded_fen: Mapping[str, int], amount_fen: int) -> dict[str, int]:
+    """A refund of ``amount_fen`` spread over the sources in proportion to what each can still
+    give back (rounded down, ADR 0008), the leftover fen in :data:`REFUND_ORDER`. Never more
+    than a source gave minus what it already got back; raises ValueError above the total."""
+    room = {source: captured_fen.get(source, 0) - refunded_fen.get(source, 0) for source in SOURCES}
+    refundable = sum(room.values())
+    if not 0 < amount_fen <= refundable:
+        raise ValueError(f"refund of {amount_fen} fen, {refundable} refundable")
+    share = {source: room[source] * amount_fen // refundable for source in SOURCES}
+    left = amount_fen - sum(share.values())
+    for source in REFUND_ORDER:
+        extra = min(left, room[source] - share[source])
+        share[source] += extra
+        left -= extra
+    return {source: value for source, value in share.items() if value}
