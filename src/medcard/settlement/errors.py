@@ -93,3 +93,12 @@ class ChannelRefused(MedCardError):
     message_en = "The payment channel did not complete the charge ({channel_code})"
     hint_zh = "订单保留 15 分钟,可用同一请求重试;余额刚到账时常见。"
     hint_en = "The order is kept for 15 minutes; retry with the same request (common when money just arrived)."
+
+
+class RepaymentTooLarge(MedCardError):
+    status = 409
+    code = "REPAYMENT_TOO_LARGE"
+    message_zh = "还款金额超过欠款(欠款 {owed_yuan} 元)"
+    message_en = "The repayment exceeds what is owed ({owed_yuan} yuan)"
+    hint_zh = "请按欠款金额还款。"
+    hint_en = "Repay at most what is owed."

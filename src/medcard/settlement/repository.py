@@ -93,6 +93,9 @@ class SettlementRepository:
             )
         ).all()
 
+    async def payment_by_number(self, out_trade_no: str) -> ChannelPayment | None:
+        return await self.session.scalar(select(ChannelPayment).where(ChannelPayment.out_trade_no == out_trade_no))
+
     async def expired_pending(self, now: datetime, *, limit: int = 100) -> list[uuid.UUID]:
         """Pending orders past their 15 minutes, claimed so two workers never take the same."""
         query = (

@@ -305,3 +305,16 @@ def refund_split(captured_fen: Mapping[str, int], refunded_fen: Mapping[str, int
         share[source] += extra
         left -= extra
     return {source: value for source, value in share.items() if value}
+
+
+def effective_captured(funding: Mapping[str, int], *, reimbursed_fen: int) -> dict[str, int]:
+    """What each source finally gave once a deferred fund share was reimbursed: the fund took
+    over ``reimbursed_fen`` from the channel first, then the deposit, then the credit line."""
+    gave = captured(funding)
+    left = reimbursed_fen
+    for source in ("channel", "deposit", "credit_line"):
+        moved = min(left, gave[source])
+        gave[source] -= moved
+        left -= moved
+    gave["fund"] += reimbursed_fen - left
+    return gave
