@@ -34,6 +34,30 @@ def upgrade() -> None:
         sa.UniqueConstraint("chain_seq", name=op.f("uq_audit_checkpoint_chain_seq")),
     )
     op.create_table(
+        "idempotency_key",
+        sa.Column("actor", sa.String(length=80), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("method", sa.String(length=8), nullable=False),
+        sa.Column("path", sa.String(length=255), nullable=False),
+        sa.Column("locked_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("recovery_point", sa.String(length=32), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column(
+            "response_body",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column("finished_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_key")),
+        sa.UniqueConstraint("actor", "key", name=op.f("uq_idempotency_key_actor_key")),
+    )
+    with op.batch_alter_table("idempotency_key", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_idempotency_key_finished_at"), ["finished_at"], unique=False)
+
+    op.create_table(
         "journal_entry",
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("state", sa.String(length=8), nullable=False),
@@ -952,5 +976,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_journal_entry_reference")
 
     op.drop_table("journal_entry")
+    with op.batch_alter_table("idempotency_key", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_idempotency_key_finished_at"))
+
+    op.drop_table("idempotency_key")
     op.drop_table("audit_checkpoint")
     # ### end Alembic commands ###

@@ -20,6 +20,7 @@ from medcard.audit import sealer
 from medcard.config import Settings, get_settings
 from medcard.db import make_engine, make_sessionmaker
 from medcard.errors import MedCardError, NotAuthenticated, retry_after_header
+from medcard.idempotency.errors import IdempotentReplay
 from medcard.observability import configure_logging
 from medcard.web.render import error_view, language, page
 
@@ -155,6 +156,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
         response.headers.update(retry_after_header(error))
         return response
+
+    @app.exception_handler(IdempotentReplay)
+    async def replay(_request: Request, stored: IdempotentReplay) -> Response:
+        """The stored answer of a finished request with the same Idempotency-Key (R-PAY-05)."""
+        return JSONResponse(stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, error: RequestValidationError) -> Response:

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     WebAuthn needs a domain, and browsers treat http://localhost as a secure context)."""
     webauthn_origins: list[str] = Field(default_factory=list)
     """Origins accepted in WebAuthn responses; by default ``base_url`` with the host above."""
+    idempotency_lock_seconds: int = Field(default=60, ge=1)
+    """How long an idempotency key stays locked by a request that never finished (a crash);
+    after that a retry with the same key may resume it (R-PAY-05)."""
+    idempotency_retention_hours: int = Field(default=24, ge=1)
+    """How long finished idempotency keys are kept for replay before the worker purges them."""
     audit_retention_days: int = Field(default=180, ge=180)
     """How long audit rows are kept (R-SEC-08; the Cybersecurity Law asks for at least 180 days)."""
     audit_seal_interval_seconds: float = Field(default=1.0, ge=0.0)

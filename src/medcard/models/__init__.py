@@ -5,6 +5,7 @@ from medcard.models.audit import AuditEvent
 from medcard.models.base import Base
 from medcard.models.card import Card, CardDraft, PhysicalCard
 from medcard.models.codes import PaymentCode
+from medcard.models.idempotency import IdempotencyKey
 from medcard.models.insurance import BindingAttempt, InsuranceBinding, OutOfRegionFiling, SpecialDiseaseApplication
 from medcard.models.kiosk import KioskServiceRequest
 from medcard.models.ledger import JournalEntry, LedgerAccount, Posting
@@ -40,6 +41,7 @@ __all__ = [
     "Device",
     "Guardianship",
     "Hospital",
+    "IdempotencyKey",
     "InsuranceBinding",
     "JournalEntry",
     "KioskServiceRequest",

@@ -1,0 +1,91 @@
+"""Every statement on the idempotency key table."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medcard.models import IdempotencyKey
+
+
+class IdempotencyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(
+        self, *, actor: str, key: str, fingerprint: str, method: str, path: str, now: datetime
+    ) -> uuid.UUID | None:
+        """Insert the key locked by this request; ``None`` when it already exists. One statement
+        (``INSERT … ON CONFLICT DO NOTHING``): two first requests cannot both win."""
+        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        values: dict[str, Any] = {
+            "id": uuid.uuid4(),
+            "created_at": now,
+            "actor": actor,
+            "key": key,
+            "fingerprint": fingerprint,
+            "method": method,
+            "path": path,
+            "locked_at": now,
+            "recovery_point": "started",
+        }
+        statement = (
+            insert(IdempotencyKey)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["actor", "key"])
+            .returning(IdempotencyKey.id)
+        )
+        claimed: uuid.UUID | None = (await self.session.execute(statement)).scalar_one_or_none()
+        return claimed
+
+    async def find(self, *, actor: str, key: str) -> IdempotencyKey | None:
+        statement = select(IdempotencyKey).where(IdempotencyKey.actor == actor, IdempotencyKey.key == key)
+        return (await self.session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
+
+    async def reclaim(self, key_id: uuid.UUID, *, now: datetime, stale_before: datetime) -> bool:
+        """Take over a key nobody holds (released) or whose holder crashed (lock older than
+        ``stale_before``); a conditional UPDATE, so only one retry wins."""
+        statement = (
+            update(IdempotencyKey)
+            .where(
+                IdempotencyKey.id == key_id,
+                IdempotencyKey.status_code.is_(None),
+                (IdempotencyKey.locked_at.is_(None)) | (IdempotencyKey.locked_at < stale_before),
+            )
+            .values(locked_at=now)
+        )
+        result = await self.session.execute(statement)
+        return bool(getattr(result, "rowcount", 0))
+
+    async def advance(self, key_id: uuid.UUID, point: str) -> None:
+        await self.session.execute(
+            update(IdempotencyKey).where(IdempotencyKey.id == key_id).values(recovery_point=point)
+        )
+
+    async def finish(self, key_id: uuid.UUID, *, status_code: int, body: Any, now: datetime) -> None:
+        statement = (
+            update(IdempotencyKey)
+            .where(IdempotencyKey.id == key_id)
+            .values(
+                status_code=status_code, response_body=body, locked_at=None, recovery_point="finished", finished_at=now
+            )
+        )
+        await self.session.execute(statement)
+
+    async def release(self, key_id: uuid.UUID) -> None:
+        """Give the key up after a failed attempt: forgotten if nothing was committed under it,
+        else unlocked at its recovery point for a retry to resume."""
+        await self.session.execute(
+            delete(IdempotencyKey).where(IdempotencyKey.id == key_id, IdempotencyKey.recovery_point == "started")
+        )
+        await self.session.execute(update(IdempotencyKey).where(IdempotencyKey.id == key_id).values(locked_at=None))
+
+    async def purge(self, *, finished_before: datetime) -> int:
+        result = await self.session.execute(delete(IdempotencyKey).where(IdempotencyKey.finished_at < finished_before))
+        return int(getattr(result, "rowcount", 0))
