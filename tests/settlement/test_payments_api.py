@@ -78,6 +78,7 @@ async def test_r_pay_05_same_key_same_order_no_second_charge(
     charges = channel(adapters).charges
     again = await _pay(client, payer, bill.bill_no, "same")
     assert again.json()["id"] == first.json()["id"]
+    assert again.headers.get("Idempotent-Replayed") == "true"
     assert channel(adapters).charges == charges
     reused = await _pay(client, payer, other.bill_no, "same")
     assert reused.status_code == 422
@@ -95,7 +96,9 @@ async def test_r_pay_04_failed_channel_keeps_pending_then_expiry_releases_every_
     payer = await make_payer(bind=False)
     channel(adapters).set_wallet(payer.openid, 0)
     bill = add_bill(adapters, payer, ("C", 250_000))  # 2000 yuan credit + 500 yuan self-pay
-    order = (await _pay(client, payer, bill.bill_no)).json()
+    refused = await _pay(client, payer, bill.bill_no)
+    assert (refused.status_code, refused.json()["code"]) == (402, "PAYMENT_PENDING")
+    order = (await client.get(ORDERS, headers=payer.headers)).json()[0]
     assert order["state"] == "pending"
     assert order["failure_code"] == "CHANNEL_NOTENOUGH"
     assert order["funding"]["credit_line_fen"] == 200_000
@@ -119,7 +122,9 @@ async def test_r_pay_07_retry_after_the_money_arrived_pays_once(
     openid = payer.openid
     channel(adapters).set_wallet(openid, 0)
     bill = add_bill(adapters, payer, ("C", 40_000))
-    pending = (await _pay(client, payer, bill.bill_no, "r1")).json()
+    refused = await _pay(client, payer, bill.bill_no, "r1")
+    assert refused.json()["code"] == "PAYMENT_PENDING"
+    pending = (await client.get(ORDERS, headers=payer.headers)).json()[0]
     assert pending["state"] == "pending"
     channel(adapters).set_wallet(openid, 100_000)
     paid = (await _pay(client, payer, bill.bill_no, "r1")).json()

@@ -1,7 +1,9 @@
 """Bills, quotes, payments, refunds, deposit and credit (R-PAY-02…09, R-CARD-09/10).
 
-Every mutating request carries an ``Idempotency-Key`` header (R-PAY-05): the same key and body
-answer the same result and never charge twice."""
+Every mutating request carries an ``Idempotency-Key`` header (R-PAY-05), claimed in the key
+store (:mod:`medcard.idempotency`): the same key and body replay the stored answer, another
+body is 422, a request still in flight 409. A payment left pending answers 402
+``PAYMENT_PENDING`` and releases its key, so the client's retry resumes the same order."""
 
 from __future__ import annotations
 
@@ -13,9 +15,9 @@ from fastapi import APIRouter, Depends, Header
 from medcard.auth.service import actor_for_account, actor_for_staff
 from medcard.card import service as card_service
 from medcard.deps import AccountDep, AdaptersDep, SessionDep, SettingsDep, SteppedUpAccountDep, require_role
+from medcard.idempotency.deps import HEADER, PatientIdempotencyDep, StaffIdempotencyDep
 from medcard.models import StaffUser
 from medcard.settlement import refunds, service, wallet
-from medcard.settlement.errors import IdempotencyKeyRequired
 from medcard.settlement.schemas import (
     BillRead,
     BillRequest,
@@ -32,10 +34,9 @@ router = APIRouter(prefix="/settlement", tags=["settlement"])
 PosDep = Annotated[StaffUser, Depends(require_role("cashier", "pharmacy"))]
 
 
-def idempotency_key(key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)] = None) -> str:
-    if not key or not key.strip():
-        raise IdempotencyKeyRequired()
-    return key.strip()
+def idempotency_key(key: Annotated[str, Header(alias=HEADER, max_length=64)]) -> str:
+    """The raw key (the key store has claimed it): orders and refunds remember it too."""
+    return key
 
 
 KeyDep = Annotated[str, Depends(idempotency_key)]
@@ -59,12 +60,21 @@ async def quote(body: BillRequest, session: SessionDep, account: AccountDep, ada
 
 @router.post("/orders", response_model=OrderRead, summary="Pay a bill online (R-PAY-02…05, R-PAY-09)")
 async def pay(
-    body: BillRequest, key: KeyDep, session: SessionDep, account: SteppedUpAccountDep, adapters: AdaptersDep
+    body: BillRequest,
+    key: KeyDep,
+    idem: PatientIdempotencyDep,
+    session: SessionDep,
+    account: SteppedUpAccountDep,
+    adapters: AdaptersDep,
 ) -> OrderRead:
-    card = await card_service.card_of_account(session, account=account, card_id=body.card_id)
-    order = await service.pay(session, card=card, bill_number=body.bill_number, scenario="online", key=key,
-                              actor=actor_for_account(account), adapters=adapters)  # fmt: skip
-    return OrderRead.of(order)
+    async def work() -> OrderRead:
+        card = await card_service.card_of_account(session, account=account, card_id=body.card_id)
+        order = await service.pay(session, card=card, bill_number=body.bill_number, scenario="online", key=key,
+                                  actor=actor_for_account(account), adapters=adapters,
+                                  checkpoint=idem.checkpoint)  # fmt: skip
+        return OrderRead.of(service.settled(order))
+
+    return await idem.run(work)
 
 
 @router.get("/orders", response_model=list[OrderRead], summary="Payment history")
@@ -102,12 +112,21 @@ async def pos_charge(
 
 @router.post("/orders/{order_id}/refunds", response_model=RefundRead, summary="Refund to each source (R-PAY-06)")
 async def refund(
-    order_id: uuid.UUID, body: RefundRequest, key: KeyDep, session: SessionDep, staff: PosDep, adapters: AdaptersDep
+    order_id: uuid.UUID,
+    body: RefundRequest,
+    key: KeyDep,
+    idem: StaffIdempotencyDep,
+    session: SessionDep,
+    staff: PosDep,
+    adapters: AdaptersDep,
 ) -> RefundRead:
-    order = await service.order_for_staff(session, staff=staff, order_id=order_id)
-    made = await refunds.refund(session, order=order, amount_fen=body.amount_fen, key=key, reason=body.reason,
-                                actor=actor_for_staff(staff), adapters=adapters)  # fmt: skip
-    return RefundRead.of(made)
+    async def work() -> RefundRead:
+        order = await service.order_for_staff(session, staff=staff, order_id=order_id)
+        made = await refunds.refund(session, order=order, amount_fen=body.amount_fen, key=key, reason=body.reason,
+                                    actor=actor_for_staff(staff), adapters=adapters)  # fmt: skip
+        return RefundRead.of(made)
+
+    return await idem.run(work)
 
 
 @router.get("/wallet", response_model=WalletRead, summary="Deposit, credit line, personal account")
@@ -118,19 +137,35 @@ async def show_wallet(card_id: uuid.UUID, session: SessionDep, account: AccountD
 
 @router.post("/deposit", response_model=WalletRead, summary="Top up the deposit (R-CARD-09)")
 async def top_up(
-    body: CashRequest, key: KeyDep, session: SessionDep, account: SteppedUpAccountDep, adapters: AdaptersDep
+    body: CashRequest,
+    key: KeyDep,
+    idem: PatientIdempotencyDep,
+    session: SessionDep,
+    account: SteppedUpAccountDep,
+    adapters: AdaptersDep,
 ) -> WalletRead:
-    card = await card_service.card_of_account(session, account=account, card_id=body.card_id)
-    result = await wallet.top_up(session, card=card, amount_fen=body.amount_fen, key=key,
-                                 actor=actor_for_account(account), adapters=adapters)  # fmt: skip
-    return WalletRead.of(result)
+    async def work() -> WalletRead:
+        card = await card_service.card_of_account(session, account=account, card_id=body.card_id)
+        result = await wallet.top_up(session, card=card, amount_fen=body.amount_fen, key=key,
+                                     actor=actor_for_account(account), adapters=adapters)  # fmt: skip
+        return WalletRead.of(result)
+
+    return await idem.run(work)
 
 
 @router.post("/credit/repay", response_model=WalletRead, summary="Repay the credit line (R-CARD-10)")
 async def repay(
-    body: CashRequest, key: KeyDep, session: SessionDep, account: SteppedUpAccountDep, adapters: AdaptersDep
+    body: CashRequest,
+    key: KeyDep,
+    idem: PatientIdempotencyDep,
+    session: SessionDep,
+    account: SteppedUpAccountDep,
+    adapters: AdaptersDep,
 ) -> WalletRead:
-    card = await card_service.card_of_account(session, account=account, card_id=body.card_id)
-    result = await wallet.repay_credit(session, card=card, amount_fen=body.amount_fen, key=key,
-                                       actor=actor_for_account(account), adapters=adapters)  # fmt: skip
-    return WalletRead.of(result)
+    async def work() -> WalletRead:
+        card = await card_service.card_of_account(session, account=account, card_id=body.card_id)
+        result = await wallet.repay_credit(session, card=card, amount_fen=body.amount_fen, key=key,
+                                           actor=actor_for_account(account), adapters=adapters)  # fmt: skip
+        return WalletRead.of(result)
+
+    return await idem.run(work)

@@ -23,24 +23,6 @@ class BillAlreadyPaid(MedCardError):
     hint_en = "See it in your payment history."
 
 
-class IdempotencyKeyReused(MedCardError):
-    status = 422
-    code = "IDEMPOTENCY_KEY_REUSED"
-    message_zh = "同一请求编号用于了不同的请求"
-    message_en = "This idempotency key was used for a different request"
-    hint_zh = "每次新的付款请使用新的请求编号;重试时请原样重发。"
-    hint_en = "Use a new key for a new payment; resend a retry unchanged."
-
-
-class IdempotencyKeyRequired(MedCardError):
-    status = 400
-    code = "IDEMPOTENCY_KEY_REQUIRED"
-    message_zh = "缺少请求编号(Idempotency-Key)"
-    message_en = "The Idempotency-Key header is missing"
-    hint_zh = "付款请求须带请求编号,重试时原样重发,不会重复扣款。"
-    hint_en = "Payment requests carry a key; a retry with the same key never charges twice."
-
-
 class OrderNotPending(MedCardError):
     status = 409
     code = "ORDER_NOT_PENDING"
@@ -86,6 +68,19 @@ class CreditNotOffered(MedCardError):
     hint_en = "Pay another way."
 
 
+class PaymentPending(MedCardError):
+    """The order and its holds are kept (15 minutes) but a step did not finish: the client
+    retries with the same Idempotency-Key (R-PAY-07) and nothing is charged twice."""
+
+    status = 402
+    code = "PAYMENT_PENDING"
+    message_zh = "支付未完成({failure_code}),订单保留 15 分钟"
+    message_en = "The payment did not complete ({failure_code}); the order is kept for 15 minutes"
+    hint_zh = "请稍后用同一请求重试(余额刚到账时常见),不会重复扣款。"
+    hint_en = "Retry the same request shortly (common when money just arrived); nothing is charged twice."
+    keep_changes = True
+
+
 class ChannelRefused(MedCardError):
     status = 402
     code = "CHANNEL_REFUSED"
@@ -102,3 +97,14 @@ class RepaymentTooLarge(MedCardError):
     message_en = "The repayment exceeds what is owed ({owed_yuan} yuan)"
     hint_zh = "请按欠款金额还款。"
     hint_en = "Repay at most what is owed."
+
+
+class KeyReused(MedCardError):
+    """The same key named another request (checked again on the order, behind the key store)."""
+
+    status = 422
+    code = "IDEMPOTENCY_KEY_REUSED"
+    message_zh = "同一请求编号用于了不同的请求"
+    message_en = "This idempotency key was used for a different request"
+    hint_zh = "每次新的付款请使用新的请求编号;重试时请原样重发。"
+    hint_en = "Use a new key for a new payment; resend a retry unchanged."

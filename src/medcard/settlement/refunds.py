@@ -19,7 +19,7 @@ from medcard.ledger.rules import Leg
 from medcard.models import Card, Hospital, PaymentOrder, PaymentRefund
 from medcard.settlement import facts, rules
 from medcard.settlement.errors import (
-    IdempotencyKeyReused,
+    KeyReused,
     OrderNotPaid,
     RefundTooLarge,
     RefundWaitsForReimbursement,
@@ -49,7 +49,7 @@ async def refund(
     existing = await repository.refund_by_key(order.id, key)
     if existing is not None:
         if amount_fen is not None and existing.total_fen != amount_fen:
-            raise IdempotencyKeyReused(field="idempotency_key")
+            raise KeyReused(field="idempotency_key")
         return existing
     locked = await repository.order(order.id, lock=True)
     assert locked is not None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -36,10 +37,11 @@ from medcard.models import Account, Card, ChannelPayment, PaymentOrder, StaffUse
 from medcard.policy import rules as policy_rules
 from medcard.policy import service as policy
 from medcard.settlement import facts, rules, steps
-from medcard.settlement.errors import BillAlreadyPaid, BillNotFound, IdempotencyKeyReused
+from medcard.settlement.errors import BillAlreadyPaid, BillNotFound, KeyReused, PaymentPending
 from medcard.settlement.facts import Payer
 from medcard.settlement.repository import SettlementRepository
 
+Checkpoint = Callable[[str], Awaitable[None]]
 PENDING_FOR = timedelta(minutes=15)
 """R-PAY-04: a pending order keeps its holds this long."""
 LEG_SOURCES = (
@@ -124,15 +126,17 @@ async def pay(
     actor: Actor,
     adapters: Adapters,
     staff_id: uuid.UUID | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> PaymentOrder:
     """Pay one HIS bill. The same key and body return the same order (resuming a pending one);
-    the same key with another body is refused (422)."""
+    the same key with another body is refused (422). ``checkpoint`` commits the opened order
+    as a recovery point (the idempotency key's, when the request holds one)."""
     repository = SettlementRepository(session)
     fingerprint = digest(card=card.id, bill=bill_number, scenario=scenario)
     existing = await repository.order_by_key(card.account_id, key)
     if existing is not None:
         if existing.request_digest != fingerprint:
-            raise IdempotencyKeyReused(field="idempotency_key")
+            raise KeyReused(field="idempotency_key")
         return await retry(session, order=existing, adapters=adapters) if existing.state == "pending" else existing
     payer = await facts.payer_of(session, card)
     his = await his_bill(payer, bill_number, adapters)
@@ -148,7 +152,8 @@ async def pay(
         hospital_id=payer.hospital.id,
         details={"total_fen": order.total_fen, "funding": order.funding, "policy": order.policy_version},
     )
-    await session.commit()  # recovery point: the order and its holds exist before any outside call
+    # Recovery point: the order and its holds exist before any outside system is called.
+    await (checkpoint("order_open") if checkpoint else session.commit())
     return await _collect(session, order, payer, adapters)
 
 
@@ -276,6 +281,7 @@ async def pos_charge(
     key: str,
     settings: Settings,
     adapters: Adapters,
+    checkpoint: Checkpoint | None = None,
 ) -> PaymentOrder:
     """A cashier or pharmacy POS charges a HIS bill after redeeming the patient's payment code
     (R-PAY-09): the signed verification code names the card and caps the amount."""
@@ -289,4 +295,13 @@ async def pos_charge(
         raise AuthorisationAmountExceeded(field="bill_number")
     scenario = "pharmacy" if staff.role == "pharmacy" else "counter"
     return await pay(session, card=card, bill_number=bill_number, scenario=scenario, key=key,
-                     actor=actor_for_staff(staff), adapters=adapters, staff_id=staff.id)  # fmt: skip
+                     actor=actor_for_staff(staff), adapters=adapters, staff_id=staff.id,
+                     checkpoint=checkpoint)  # fmt: skip
+
+
+def settled(order: PaymentOrder) -> PaymentOrder:
+    """The order when it is paid (or expired); a pending one is refused with its failure so
+    the request's key is released and the client's retry resumes it (R-PAY-04/07)."""
+    if order.state == "pending":
+        raise PaymentPending(failure_code=order.failure_code or "UNKNOWN")
+    return order

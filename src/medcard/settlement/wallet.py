@@ -20,7 +20,7 @@ from medcard.ledger.repository import LedgerRepository
 from medcard.ledger.rules import Leg
 from medcard.models import Card, ChannelPayment
 from medcard.settlement import facts, rules, steps
-from medcard.settlement.errors import ChannelRefused, CreditNotOffered, IdempotencyKeyReused, RepaymentTooLarge
+from medcard.settlement.errors import ChannelRefused, CreditNotOffered, KeyReused, RepaymentTooLarge
 from medcard.settlement.repository import SettlementRepository
 
 
@@ -89,7 +89,7 @@ async def _cash_in(
     for seq, part in enumerate(rules.channel_payments(amount_fen)):
         payment = await repository.payment_by_number(f"{base}{seq:02d}00")
         if payment is not None and payment.amount_fen != part:
-            raise IdempotencyKeyReused(field="idempotency_key")
+            raise KeyReused(field="idempotency_key")
         if payment is not None and payment.state == "paid":
             continue
         if payment is None:
