@@ -60,7 +60,9 @@ async def refund(
     if locked.deferred_fund_fen and locked.reimbursed_at is None:
         if amount != sum(room.values()):
             raise RefundWaitsForReimbursement(field="amount_fen")
-        await repository.claim_reimbursement(locked.id, now=locked.paid_at or locked.created_at)  # never reimbursed
+        if not await repository.cancel_reimbursement(locked.id):
+            raise RefundWaitsForReimbursement(field="amount_fen")
+        await session.refresh(locked)
     try:
         shares = rules.refund_split(room, {}, amount)
     except ValueError as error:

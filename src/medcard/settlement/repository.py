@@ -83,6 +83,17 @@ class SettlementRepository:
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
+    async def cancel_reimbursement(self, order_id: uuid.UUID) -> bool:
+        """A fully refunded deferred order owes the patient nothing more: the fund's share is
+        dropped before the job pays it. False when the job paid it first."""
+        result = await self.session.execute(
+            update(PaymentOrder)
+            .where(PaymentOrder.id == order_id, PaymentOrder.reimbursed_at.is_(None))
+            .values(reimburse_on=None, deferred_fund_fen=0)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
     async def payments(self, order_id: uuid.UUID) -> Sequence[ChannelPayment]:
         return (
             await self.session.scalars(

@@ -17,7 +17,7 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -224,6 +224,20 @@ async def _collect(session: AsyncSession, order: PaymentOrder, payer: Payer, ada
     return order
 
 
+async def reimbursement_day(session: AsyncSession, today: date, delay: int) -> date:
+    """N Chinese working days after ``today`` (R-INS-04). When the calendar does not know the
+    year yet (an admin adds it each December), count Monday–Friday rather than refuse a payment
+    that has already been charged; the estimate errs by the year's holidays only."""
+    try:
+        return policy_rules.add_working_days(today, delay, await policy.calendar(session, on=today))
+    except policy_rules.CalendarUnknown:
+        day, left = today, delay
+        while left:
+            day += timedelta(days=1)
+            left -= 1 if day.weekday() < 5 else 0
+        return day
+
+
 async def complete(session: AsyncSession, order: PaymentOrder, payer: Payer, adapters: Adapters) -> None:
     """Post the hold, mark the order paid (once), the bill paid in the HIS, and schedule a
     deferred scheme's reimbursement N Chinese working days later (R-INS-04)."""
@@ -232,7 +246,7 @@ async def complete(session: AsyncSession, order: PaymentOrder, payer: Payer, ada
     reimburse_on = None
     if order.deferred_fund_fen:
         delay = int(order.split.get("deferred_days", 0))
-        reimburse_on = policy_rules.add_working_days(today, delay, await policy.calendar(session, on=today))
+        reimburse_on = await reimbursement_day(session, today, delay)
     if not await SettlementRepository(session).set_state(
         order.id, before="pending", after="paid", paid_at=now, reimburse_on=reimburse_on, failure_code=None
     ):
