@@ -86,6 +86,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         sandbox_latency_scale=0.0,
         **NO_SANDBOX_FAULTS,
         audit_seal_interval_seconds=0,  # tests seal where they expect linked rows
+        job_worker_interval_seconds=0,  # tests run the worker where they expect jobs to run
         _env_file=None,  # type: ignore[call-arg]
     )
     ring = settings.key_ring()

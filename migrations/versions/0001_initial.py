@@ -58,6 +58,30 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_idempotency_key_finished_at"), ["finished_at"], unique=False)
 
     op.create_table(
+        "job",
+        sa.Column("kind", sa.String(length=64), nullable=False),
+        sa.Column(
+            "payload", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("run_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("max_attempts", sa.Integer(), nullable=False),
+        sa.Column("locked_until", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("unique_key", sa.String(length=160), nullable=True),
+        sa.Column("finished_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("state IN ('pending', 'running', 'done', 'failed', 'cancelled')", name=op.f("ck_job_state")),
+        sa.CheckConstraint("attempts >= 0", name=op.f("ck_job_attempts")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_job")),
+        sa.UniqueConstraint("unique_key", name=op.f("uq_job_unique_key")),
+    )
+    with op.batch_alter_table("job", schema=None) as batch_op:
+        batch_op.create_index("ix_job_state_run_at", ["state", "run_at"], unique=False)
+
+    op.create_table(
         "journal_entry",
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("state", sa.String(length=8), nullable=False),
@@ -976,6 +1000,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_journal_entry_reference")
 
     op.drop_table("journal_entry")
+    with op.batch_alter_table("job", schema=None) as batch_op:
+        batch_op.drop_index("ix_job_state_run_at")
+
+    op.drop_table("job")
     with op.batch_alter_table("idempotency_key", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_idempotency_key_finished_at"))
 

@@ -21,6 +21,7 @@ from medcard.config import Settings, get_settings
 from medcard.db import make_engine, make_sessionmaker
 from medcard.errors import MedCardError, NotAuthenticated, retry_after_header
 from medcard.idempotency.errors import IdempotentReplay
+from medcard.jobs import worker as jobs
 from medcard.observability import configure_logging
 from medcard.web.render import error_view, language, page
 
@@ -48,8 +49,11 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
     sessions = make_sessionmaker(engine)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        async with sealer.running(sessions, interval=settings.audit_seal_interval_seconds):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = jobs.running(
+            sessions, settings=settings, adapters=app.state.adapters, interval=settings.job_worker_interval_seconds
+        )
+        async with sealer.running(sessions, interval=settings.audit_seal_interval_seconds), worker:
             yield
         await engine.dispose()
 

@@ -57,6 +57,86 @@ def serve(host: str = "127.0.0.1", port: int = 8000, reload: bool = False) -> No
     uvicorn.run("medcard.app:create_app", factory=True, host=host, port=port, reload=reload, log_level="info")
 
 
+@app.command()
+def worker(
+    once: bool = typer.Option(False, "--once", help="Run the jobs due now, then exit."),
+    interval: float = typer.Option(1.0, help="Seconds to wait when nothing is due."),
+) -> None:
+    """Run durable scheduled work (payment expiry, deferred reimbursement, notifications). Any
+    number of workers may run beside the app's in-process one: each job runs once."""
+    from medcard.adapters import sandbox_adapters
+    from medcard.db import make_engine, make_sessionmaker
+    from medcard.jobs.worker import Worker
+
+    async def run() -> int:
+        settings = get_settings()
+        engine = make_engine(settings)
+        runner = Worker(make_sessionmaker(engine), settings=settings, adapters=sandbox_adapters(settings))
+        try:
+            if once:
+                await runner.schedule_periodic(force=True)
+                return await runner.drain()
+            typer.echo(f"medcard worker: polling every {interval} s (Ctrl-C stops)")
+            await runner.run(interval=interval)
+            return 0
+        finally:
+            await engine.dispose()
+
+    try:
+        ran = asyncio.run(run())
+    except KeyboardInterrupt:
+        return
+    if once:
+        typer.echo(f"ran {ran} jobs")
+
+
+jobs_app = typer.Typer(help="The durable job queue (what `medcard worker` runs).", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("status")
+def jobs_status() -> None:
+    """Jobs per kind and state, and the latest failed ones with their errors."""
+    from medcard.db import make_engine, make_sessionmaker
+    from medcard.jobs.repository import JobRepository
+
+    async def run() -> None:
+        engine = make_engine(get_settings())
+        async with make_sessionmaker(engine)() as session:
+            repository = JobRepository(session)
+            counts = await repository.counts()
+            failed = await repository.failed(limit=20)
+        await engine.dispose()
+        for kind, state, count in counts:
+            typer.echo(f"{kind:<32} {state:<10} {count}")
+        for job in failed:
+            typer.echo(f"FAILED {job.id} {job.kind} after {job.attempts} attempts: {job.last_error}", err=True)
+
+    asyncio.run(run())
+
+
+@jobs_app.command("retry")
+def jobs_retry(job_id: str) -> None:
+    """Put a failed job back in the queue (after fixing what made it fail)."""
+    import uuid
+
+    from medcard.db import make_engine, make_sessionmaker, unit_of_work
+    from medcard.jobs.repository import JobRepository
+    from medcard.kit.clock import clock
+
+    async def run() -> bool:
+        engine = make_engine(get_settings())
+        async with unit_of_work(make_sessionmaker(engine)) as session:
+            retried = await JobRepository(session).retry(uuid.UUID(job_id), now=clock.now())
+        await engine.dispose()
+        return retried
+
+    if not asyncio.run(run()):
+        typer.echo("no failed job with that id", err=True)
+        raise typer.Exit(code=1)
+    typer.echo("queued again")
+
+
 audit_app = typer.Typer(help="The tamper-evident audit log (R-SEC-08).", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 

@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     after that a retry with the same key may resume it (R-PAY-05)."""
     idempotency_retention_hours: int = Field(default=24, ge=1)
     """How long finished idempotency keys are kept for replay before the worker purges them."""
+    job_worker_interval_seconds: float = Field(default=1.0, ge=0.0)
+    """How often the app's in-process job worker looks for due jobs; 0 turns it off (tests; or
+    when ``medcard worker`` runs as its own process)."""
+    job_lease_seconds: int = Field(default=300, ge=10)
+    """How long a worker owns a claimed job; a job still running after that is taken over."""
     audit_retention_days: int = Field(default=180, ge=180)
     """How long audit rows are kept (R-SEC-08; the Cybersecurity Law asks for at least 180 days)."""
     audit_seal_interval_seconds: float = Field(default=1.0, ge=0.0)

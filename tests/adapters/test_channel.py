@@ -3,6 +3,9 @@ after a timeout (R-PAY-03, R-PAY-04, R-PAY-05, R-PAY-07)."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+
 import pytest
 
 from medcard.adapters import sandbox_adapters
@@ -16,6 +19,7 @@ from medcard.adapters.channel import (
 )
 from medcard.adapters.sandbox import SandboxBehaviour, SandboxFaults
 from medcard.config import Settings
+from medcard.kit.clock import clock
 
 
 def channel(faults: SandboxFaults | None = None, seed: int = 11) -> SandboxChannel:
@@ -300,3 +304,40 @@ def test_settings_choose_the_channel_faults() -> None:
     built = sandbox_adapters(settings).channel
     assert isinstance(built, SandboxChannel)
     assert (built.faults.timeout_rate, built.faults.false_insufficient_rate) == (0.3, 0.1)
+
+
+async def test_an_order_is_paying_while_the_charge_runs_and_cannot_be_paid_or_closed_twice() -> None:
+    sandbox = SandboxChannel(SandboxBehaviour(seed=11, latency_scale=0.01))
+    await sandbox.create_order(cash("T-busy", 1_000))
+    charging = asyncio.create_task(sandbox.pay("T-busy"))
+    await asyncio.sleep(0)  # the charge has started and waits on the channel
+    assert sandbox.orders["T-busy"].state == "paying"
+    with pytest.raises(ChannelError) as busy:
+        await sandbox.pay("T-busy")
+    assert (busy.value.code, busy.value.retryable) == ("USERPAYING", True)
+    assert (await charging).state == "paid"
+    assert sandbox.charges == 1
+
+
+async def test_r_pay_08_the_daily_statement_lists_charges_and_refunds_even_after_a_lost_answer() -> None:
+    clock.freeze(datetime(2026, 11, 30, 15, 30, tzinfo=UTC))  # 23:30 in China
+    sandbox = channel()
+    await sandbox.create_order(cash("T-s1", 1_000))
+    await sandbox.pay("T-s1")
+    await sandbox.refund("T-s1", out_refund_no="R-s1", amount=300)
+    sandbox.faults = SandboxFaults(timeout_rate=1.0, applied_before_timeout_rate=1.0)
+    await sandbox.create_order(cash("T-s2", 2_000))
+    with pytest.raises(ChannelTimeout):
+        await sandbox.pay("T-s2")  # charged; MedCard never heard
+    clock.advance(timedelta(hours=1))  # 00:30 the next day in China
+    sandbox.faults = SandboxFaults()
+    await sandbox.create_order(cash("T-s3", 500))
+    await sandbox.pay("T-s3")
+    lines = await sandbox.statement(date(2026, 11, 30))
+    assert [(line.kind, line.out_trade_no, line.amount) for line in lines] == [
+        ("charge", "T-s1", 1_000),
+        ("refund", "T-s1", 300),
+        ("charge", "T-s2", 2_000),
+    ]
+    assert lines[1].out_refund_no == "R-s1"
+    assert [line.out_trade_no for line in await sandbox.statement(date(2026, 12, 1))] == ["T-s3"]

@@ -4,6 +4,8 @@ resolved by 6301 (R-PAY-01, R-PAY-02, R-PAY-05, R-PAY-06, R-INS-04)."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 
 from medcard.adapters.insurance import InsuranceTimeout, InsuredPerson, SandboxInsurancePlatform
@@ -14,6 +16,7 @@ from medcard.adapters.insurance_payment import (
     MobilePayment,
 )
 from medcard.adapters.sandbox import SandboxBehaviour, SandboxFaults
+from medcard.kit.clock import clock
 from medcard.kit.money import fen_from_yuan
 
 ITEMS = [
@@ -222,3 +225,23 @@ def test_r_pay_01_yuan_strings_become_fen_without_rounding() -> None:
         fen_from_yuan("0.001")
     with pytest.raises(ValueError):
         fen_from_yuan("abc")
+
+
+async def test_r_pay_08_the_platform_statement_lists_settlements_and_refunds_of_the_day() -> None:
+    clock.freeze(datetime(2026, 11, 30, 3, 0, tzinfo=UTC))
+    sandbox = platform()
+    person = employee(sandbox)
+    client = MobilePayment(sandbox, org_code="H1")
+    order = await upload(client, person)
+    sandbox.faults = SandboxFaults(timeout_rate=1.0, applied_before_timeout_rate=1.0)
+    with pytest.raises(InsuranceTimeout):
+        await client.settle(order, pay_auth_no="AUTH-1", shares=InsuranceShares(fund=3_000, personal_account=1_200))
+    sandbox.faults = SandboxFaults()
+    await client.refund(order.pay_order_id, reference="RF-s", amounts=InsuranceShares(fund=500, personal_account=0))
+    lines = await client.statement(date(2026, 11, 30))
+    assert [(line.kind, line.fund, line.personal_account, line.reference) for line in lines] == [
+        ("settle", 3_000, 1_200, None),
+        ("refund", 500, 0, "RF-s"),
+    ]
+    assert lines[0].settlement_id
+    assert await client.statement(date(2000, 1, 1)) == []

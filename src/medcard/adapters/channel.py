@@ -11,7 +11,8 @@ channel charges). MedCard's request and answer objects keep those field names, a
 
 An order moves ``created → paying → paid`` or ``failed``; a refund moves a paid order through
 ``refunding`` to ``refunded`` once everything charged went back (a partial refund leaves it
-``paid`` with ``refunded_fee`` > 0); an unpaid order may be ``closed``. The channel refuses a
+``paid`` with ``refunded_fee`` > 0); an unpaid order may be ``closed``. ``statement(day)``
+lists the day's charges and refunds (the channel's 交易账单) for the reconciliation. The channel refuses a
 cash charge above 300 yuan per payment (``RULE_LIMIT``, R-PAY-03).
 
 The sandbox keeps every order and refund in memory, so a query after a timeout tells the truth:
@@ -29,11 +30,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal, NoReturn, Protocol
 
 from medcard.adapters.sandbox import SandboxBehaviour, SandboxFaults
-from medcard.kit.clock import clock
+from medcard.kit.clock import CHINA, clock
 from medcard.kit.crypto import sm3_hex
 
 CHANNEL_LIMIT_FEN = 30_000
@@ -189,6 +190,18 @@ class ChannelRefund:
         }
 
 
+@dataclass(frozen=True)
+class StatementLine:
+    """One money movement in the channel's daily statement (交易账单): a charge or a refund."""
+
+    kind: Literal["charge", "refund"]
+    out_trade_no: str
+    med_trans_id: str
+    amount: int
+    at: datetime
+    out_refund_no: str | None = None
+
+
 class PaymentChannel(Protocol):
     """The messaging app's medical-insurance order API."""
 
@@ -205,6 +218,8 @@ class PaymentChannel(Protocol):
     async def query_refund(self, out_refund_no: str) -> ChannelRefund: ...
 
     async def close_order(self, out_trade_no: str) -> ChannelOrder: ...
+
+    async def statement(self, day: date) -> list[StatementLine]: ...
 
 
 def validate(request: OrderRequest) -> None:
@@ -266,6 +281,7 @@ class SandboxChannel:
         self.wallets: dict[str, int] = {}
         self.charges = 0
         """Cash charges actually applied (a test's proof that nothing was charged twice)."""
+        self.movements: list[StatementLine] = []
         self.messages = 0
 
     def set_wallet(self, openid: str, fen: int) -> None:
@@ -323,6 +339,8 @@ class SandboxChannel:
         self.charges += 1 if cash else 0
         order.state = "paid"
         order.paid_time = clock.now()
+        if cash:
+            self.movements.append(StatementLine("charge", out_trade_no, order.med_trans_id, cash, order.paid_time))
         if roll.timed_out:  # charged, but the answer is lost
             await self._time_out("pay", out_trade_no, attempt)
         return order.snapshot()
@@ -382,6 +400,9 @@ class SandboxChannel:
         self.refunds[out_refund_no] = refund
         order.refunds.append(out_refund_no)
         order.refunded_fee += amount
+        self.movements.append(
+            StatementLine("refund", out_trade_no, order.med_trans_id, amount, clock.now(), out_refund_no=out_refund_no)
+        )
         openid = order.request.payer_openid
         self.wallets[openid] = self.wallet(openid) + amount
         order.state = "refunded" if order.refunded_fee == order.request.med_ins_cash_fee else "paid"
@@ -408,6 +429,13 @@ class SandboxChannel:
             raise ChannelError("USERPAYING", "订单支付中，稍后再试", retryable=True)
         order.state = "closed"
         return order.snapshot()
+
+    async def statement(self, day: date) -> list[StatementLine]:
+        """Every charge and refund of ``day`` (China time), as the channel's statement lists
+        them — including those whose answer MedCard never received (reconciliation, R-PAY-08)."""
+        self.messages += 1
+        await self.behaviour.wait(1.0, "statement", day)
+        return [line for line in self.movements if line.at.astimezone(CHINA).date() == day]
 
     def _order(self, out_trade_no: str) -> _Order:
         order = self.orders.get(out_trade_no)
@@ -454,4 +482,5 @@ __all__ = [
     "PaymentChannel",
     "Relative",
     "SandboxChannel",
+    "StatementLine",
 ]

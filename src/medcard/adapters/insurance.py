@@ -30,7 +30,8 @@ edge in fen): **6201** uploads the fee items of a visit ⇒ ``payOrdId`` + ``pay
 **6202** settles the order with the shares MedCard computed (pooled fund, personal account,
 family mutual aid), the platform checking and moving the personal-account balance; **6301**
 queries an order whose outcome is unknown; **6203** refunds (all or part of each insurance
-line, never more than settled); **6401** revokes an upload that was never settled. The
+line, never more than settled); **6401** revokes an upload that was never settled; **3202**
+lists a day's settlements and refunds for reconciliation. The
 platform's messages carry yuan strings; ``ordStas`` is ``1`` uploaded, ``6`` settled,
 ``7`` insurance fully refunded, ``11`` partly refunded, ``12`` revoked. The sandbox keeps
 each person's personal-account balance (``balc`` in 1101 starts from the synthetic truth and
@@ -46,6 +47,7 @@ from datetime import date
 from typing import Any, NoReturn, Protocol
 
 from medcard.adapters.sandbox import SandboxBehaviour, SandboxFaults
+from medcard.kit.clock import CHINA, clock
 from medcard.kit.crypto import sm3_hex
 from medcard.kit.money import fen_from_yuan, yuan_text
 
@@ -99,6 +101,8 @@ class InsurancePlatform(Protocol):
     async def refund(self, message: dict[str, Any]) -> dict[str, Any]: ...
 
     async def revoke_upload(self, message: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def statement(self, message: dict[str, Any]) -> dict[str, Any]: ...
 
 
 class InsuranceTimeout(Exception):
@@ -159,6 +163,8 @@ class SandboxInsurancePlatform:
         self.orders: dict[str, _PaymentOrder] = {}
         self.settlements = 0
         """6202 settlements actually applied (a test's proof that nothing settled twice)."""
+        self.movements: list[dict[str, Any]] = []
+        """Every settlement and refund applied, in the 3202 statement's shape (yuan strings)."""
 
     def balance(self, person_number: str) -> int:
         """The personal account's balance now (fen); only known once 1101 or 6201 saw the person."""
@@ -389,6 +395,29 @@ class SandboxInsurancePlatform:
         order.status = "12"
         return self._settlement(order)
 
+    async def statement(self, message: dict[str, Any]) -> dict[str, Any]:
+        """3202-style detail reconciliation (明细对账): every settlement and refund of one day
+        (``stmtDate``, China time), including those whose answer was lost (R-PAY-08)."""
+        self.messages += 1
+        day = message["input"]["data"]["stmtDate"]
+        await self.behaviour.wait(2.0, "3202", day)
+        details = [row for row in self.movements if row["setlTime"][:10] == day]
+        return {"infcode": 0, "err_msg": None, "output": {"stmtDate": day, "detail": details}}
+
+    def _movement(self, kind: str, order: _PaymentOrder, reference: str | None, amounts: dict[str, int]) -> None:
+        self.movements.append(
+            {
+                "type": kind,
+                "payOrdId": order.pay_order_id,
+                "setlId": order.settlement_id,
+                "appRefdSn": reference,
+                "fundPay": yuan_text(amounts["fund"]),
+                "psnAcctPay": yuan_text(amounts["personal_account"]),
+                "acctMulaidPay": yuan_text(amounts["mutual_aid"]),
+                "setlTime": clock.now().astimezone(CHINA).isoformat(),
+            }
+        )
+
     def _check_shares(
         self, order: _PaymentOrder, shares: dict[str, int], mutual_aid_person: str | None
     ) -> dict[str, Any] | None:
@@ -419,6 +448,7 @@ class SandboxInsurancePlatform:
         order.settlement_id = "SETL" + sm3_hex(f"{self.behaviour.seed}|setl|{order.pay_order_id}")[:28].upper()
         order.status = "6"
         self.settlements += 1
+        self._movement("settle", order, None, _lines(order))
 
     def _apply_refund(self, order: _PaymentOrder, reference: str, amounts: dict[str, int]) -> None:
         for line, amount in amounts.items():
@@ -427,6 +457,7 @@ class SandboxInsurancePlatform:
         if order.mutual_aid_person:
             self.balances[order.mutual_aid_person] += amounts["mutual_aid"]
         order.refunds[reference] = dict(amounts)
+        self._movement("refund", order, reference, amounts)
         fully = all(order.refunded[line] == settled for line, settled in _lines(order).items())
         order.status = "7" if fully else "11"
 

@@ -6,13 +6,15 @@ shares MedCard's rules computed; on :class:`~medcard.adapters.insurance.Insuranc
 :meth:`MobilePayment.query` (6301), never ``settle`` again blindly (a repeated 6202 with the
 same shares is answered with the same settlement, other shares are refused). Refunds go
 through :meth:`MobilePayment.refund` (6203); an upload never settled is withdrawn with
-:meth:`MobilePayment.revoke` (6401).
+:meth:`MobilePayment.revoke` (6401); :meth:`MobilePayment.statement` (3202) lists a day's
+settlements and refunds for the reconciliation.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Literal
 
 from medcard.adapters.insurance import InsurancePlatform, InsuranceTimeout
@@ -32,6 +34,7 @@ __all__ = [
     "InsuranceRefused",
     "InsuranceSettlement",
     "InsuranceShares",
+    "InsuranceStatementLine",
     "InsuranceTimeout",
     "MobilePayment",
     "UploadedOrder",
@@ -100,6 +103,20 @@ class InsuranceSettlement:
     settlement_id: str | None = None
     balance: int | None = None
     """The personal account's balance after this transaction (``setlinfo.balc``)."""
+
+
+@dataclass(frozen=True)
+class InsuranceStatementLine:
+    """One settlement or refund in the platform's daily detail statement (3202), in fen."""
+
+    kind: Literal["settle", "refund"]
+    pay_order_id: str
+    settlement_id: str | None
+    reference: str | None
+    fund: int
+    personal_account: int
+    mutual_aid: int
+    at: datetime
 
 
 class MobilePayment:
@@ -184,6 +201,23 @@ class MobilePayment:
     async def revoke(self, pay_order_id: str) -> InsuranceSettlement:
         """6401: withdraw an upload that was never settled."""
         return _settlement(_output(await self.platform.revoke_upload(_envelope("6401", {"payOrdId": pay_order_id}))))
+
+    async def statement(self, day: date) -> list[InsuranceStatementLine]:
+        """3202: the day's settlements and refunds as the platform recorded them (R-PAY-08)."""
+        output = _output(await self.platform.statement(_envelope("3202", {"stmtDate": day.isoformat()})))
+        return [
+            InsuranceStatementLine(
+                kind=row["type"],
+                pay_order_id=row["payOrdId"],
+                settlement_id=row["setlId"],
+                reference=row["appRefdSn"],
+                fund=fen_from_yuan(row["fundPay"]),
+                personal_account=fen_from_yuan(row["psnAcctPay"]),
+                mutual_aid=fen_from_yuan(row["acctMulaidPay"]),
+                at=datetime.fromisoformat(row["setlTime"]),
+            )
+            for row in output["detail"]
+        ]
 
 
 def _envelope(infno: str, data: dict[str, Any]) -> dict[str, Any]:

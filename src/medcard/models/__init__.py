@@ -7,6 +7,7 @@ from medcard.models.card import Card, CardDraft, PhysicalCard
 from medcard.models.codes import PaymentCode
 from medcard.models.idempotency import IdempotencyKey
 from medcard.models.insurance import BindingAttempt, InsuranceBinding, OutOfRegionFiling, SpecialDiseaseApplication
+from medcard.models.job import JOB_STATES, Job
 from medcard.models.kiosk import KioskServiceRequest
 from medcard.models.ledger import JournalEntry, LedgerAccount, Posting
 from medcard.models.person import DOCUMENT_TYPES, Guardianship, Person
@@ -27,6 +28,7 @@ __all__ = [
     "BILL_VISIBILITY",
     "DOCUMENT_TYPES",
     "FAMILY_SCOPES",
+    "JOB_STATES",
     "STAFF_ROLES",
     "VERIFICATION_METHODS",
     "Account",
@@ -43,6 +45,7 @@ __all__ = [
     "Hospital",
     "IdempotencyKey",
     "InsuranceBinding",
+    "Job",
     "JournalEntry",
     "KioskServiceRequest",
     "LedgerAccount",

@@ -1,5 +1,6 @@
 """Pages that stand in for outside systems while the sandboxes run: the messaging app's
-OAuth consent screen, an SMS inbox and sample photos. Absent in production."""
+OAuth consent screen, an SMS inbox, what the payment channel and the insurance platform hold,
+and sample photos. Absent in production."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from medcard.adapters.channel import SandboxChannel
 from medcard.adapters.identity import sample_document_photo, sample_face_photo
+from medcard.adapters.insurance import SandboxInsurancePlatform
 from medcard.adapters.oauth import SandboxOAuth
 from medcard.adapters.sms import SandboxSms
 from medcard.deps import AdaptersDep, SettingsDep
@@ -67,6 +70,20 @@ async def sms_inbox(request: Request, adapters: AdaptersDep, settings: SettingsD
     if settings.environment == "production" or not isinstance(adapters.sms, SandboxSms):
         raise NotFound()
     return page(request, "sandbox/sms.html", {"messages": list(reversed(adapters.sms.outbox))[:50]})
+
+
+@router.get("/payments", response_class=HTMLResponse)
+async def payments(request: Request, adapters: AdaptersDep, settings: SettingsDep) -> Response:
+    """What the payment channel and the insurance platform sandboxes hold: orders, their states,
+    money moved (including charges whose answer was lost), newest first."""
+    channel, insurance = adapters.channel, adapters.insurance
+    if settings.environment == "production" or not isinstance(channel, SandboxChannel):
+        raise NotFound()
+    orders = [order.snapshot() for order in reversed(channel.orders.values())][:100]
+    settlements = (
+        list(reversed(insurance.orders.values()))[:100] if isinstance(insurance, SandboxInsurancePlatform) else []
+    )
+    return page(request, "sandbox/payments.html", {"orders": orders, "settlements": settlements})
 
 
 @router.get("/face.png")
