@@ -34,6 +34,7 @@ from medcard.audit.service import Actor
 from medcard.config import Settings
 from medcard.db import make_engine, make_sessionmaker, unit_of_work
 from medcard.errors import MedCardError
+from medcard.jobs.worker import Worker
 from medcard.kit.clock import clock
 from medcard.ledger import rules as ledger_rules
 from medcard.ledger.repository import LedgerRepository
@@ -41,7 +42,7 @@ from medcard.migrate import upgrade
 from medcard.models import Card, InsuranceBinding, JournalEntry, LedgerAccount, PaymentOrder
 from medcard.policy.repository import PolicyRepository
 from medcard.policy.service import load_shipped
-from medcard.settlement import jobs, refunds, rules, service, wallet
+from medcard.settlement import refunds, rules, service, wallet
 from tests.card.conftest import issue_card
 from tests.factories import demo, resident_id, verified_account
 from tests.settlement.conftest import channel, his
@@ -189,6 +190,11 @@ class Settlement(RuleBasedStateMachine):
 
         self.run(go())
 
+    async def _count(self, state: str) -> int:
+        async with self.world.sessions() as session:
+            orders = (await session.scalars(select(PaymentOrder.id).where(PaymentOrder.state == state))).all()
+        return len(orders)
+
     async def _card(self, order: PaymentOrder) -> Card:
         return next(card for card in self.world.cards if card.id == order.card_id)
 
@@ -216,19 +222,23 @@ class Settlement(RuleBasedStateMachine):
 
     @rule()
     def expire(self) -> None:
+        """16 minutes pass and the durable job worker runs (R-PAY-04)."""
+
         async def go() -> None:
             clock.freeze(clock.now() + timedelta(minutes=16))
-            async with unit_of_work(self.world.sessions) as session:
-                self.saw("expired", await jobs.expire_due(session, adapters=self.world.adapters, now=clock.now()))
+            pending = await self._count("pending")
+            await Worker(self.world.sessions, settings=self.base, adapters=self.world.adapters).drain()
+            self.saw("expired", pending - await self._count("pending"))
 
         self.run(go())
 
     @rule()
     def reimburse(self) -> None:
+        """Nine days pass and the worker runs the deferred reimbursements that are due (R-INS-04)."""
+
         async def go() -> None:
             clock.freeze(clock.now() + timedelta(days=9))
-            async with unit_of_work(self.world.sessions) as session:
-                self.saw("reimbursed", await jobs.reimburse_due(session, adapters=self.world.adapters, now=clock.now()))
+            await Worker(self.world.sessions, settings=self.base, adapters=self.world.adapters).drain()
 
         self.run(go())
 
@@ -310,5 +320,5 @@ def test_r_pay_01_random_operations_keep_the_books(tmp_path: Path, settings: Set
 
 
 settings_profile = settings(
-    max_examples=20, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck)
+    max_examples=15, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck)
 )

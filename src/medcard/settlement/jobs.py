@@ -8,7 +8,8 @@ the CLI; each call is one unit of work."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +18,8 @@ from medcard.adapters.channel import ChannelError, ChannelTimeout
 from medcard.adapters.insurance import InsuranceTimeout
 from medcard.adapters.insurance_payment import InsuranceRefused, MobilePayment
 from medcard.audit.service import Actor, record
-from medcard.kit.clock import CHINA
+from medcard.jobs.registry import JobContext, handles
+from medcard.kit.clock import CHINA, clock
 from medcard.ledger import service as ledger
 from medcard.ledger.rules import Leg
 from medcard.models import Card, Hospital, PaymentOrder
@@ -30,20 +32,27 @@ SYSTEM = Actor.system("settlement-jobs")
 async def expire_due(session: AsyncSession, *, adapters: Adapters, now: datetime) -> int:
     """Expire every pending order past its 15 minutes: void its hold, close or refund its
     channel payments, give back an insurance settlement. Returns how many expired."""
-    repository = SettlementRepository(session)
     expired = 0
-    for order_id in await repository.expired_pending(now):
-        if not await repository.set_state(order_id, before="pending", after="expired"):
-            continue
-        order = await repository.order(order_id)
-        assert order is not None
-        if order.hold_entry_id is not None:
-            await ledger.resolve(session, order.hold_entry_id, post_it=False)
-        await _undo_outside(session, order, adapters)
-        await record(session, actor=SYSTEM, action="settlement.order_expired", subject=order,
-                     hospital_id=order.hospital_id, details={"failure_code": order.failure_code})  # fmt: skip
-        expired += 1
+    for order_id in await SettlementRepository(session).expired_pending(now):
+        expired += await expire_order(session, order_id=order_id, adapters=adapters, now=now)
     return expired
+
+
+async def expire_order(session: AsyncSession, *, order_id: uuid.UUID, adapters: Adapters, now: datetime) -> int:
+    """Expire one order if it is still pending past its time (1), else change nothing (0)."""
+    repository = SettlementRepository(session)
+    order = await repository.order(order_id)
+    if order is None or order.state != "pending" or order.expires_at > now:
+        return 0
+    if not await repository.set_state(order_id, before="pending", after="expired"):
+        return 0
+    await session.refresh(order)
+    if order.hold_entry_id is not None:
+        await ledger.resolve(session, order.hold_entry_id, post_it=False)
+    await _undo_outside(session, order, adapters)
+    await record(session, actor=SYSTEM, action="settlement.order_expired", subject=order,
+                 hospital_id=order.hospital_id, details={"failure_code": order.failure_code})  # fmt: skip
+    return 1
 
 
 async def _undo_outside(session: AsyncSession, order: PaymentOrder, adapters: Adapters) -> None:
@@ -76,16 +85,24 @@ async def _undo_outside(session: AsyncSession, order: PaymentOrder, adapters: Ad
 async def reimburse_due(session: AsyncSession, *, adapters: Adapters, now: datetime) -> int:
     """Pay deferred fund shares whose day has come (R-INS-04): the fund pays the patient back
     through the channel (a refund of the cash the patient paid for the fund's part)."""
-    repository = SettlementRepository(session)
     done = 0
-    for order_id in await repository.reimbursements_due(now.astimezone(CHINA).date()):
-        if not await repository.claim_reimbursement(order_id, now=now):
-            continue
-        order = await repository.order(order_id)
-        assert order is not None
-        await _reimburse(session, order, adapters)
-        done += 1
+    for order_id in await SettlementRepository(session).reimbursements_due(now.astimezone(CHINA).date()):
+        done += await reimburse_order(session, order_id=order_id, adapters=adapters, now=now)
     return done
+
+
+async def reimburse_order(session: AsyncSession, *, order_id: uuid.UUID, adapters: Adapters, now: datetime) -> int:
+    """Reimburse one order if it is due and not yet reimbursed (1), else nothing (0)."""
+    repository = SettlementRepository(session)
+    order = await repository.order(order_id)
+    today = now.astimezone(CHINA).date()
+    if order is None or order.state != "paid" or order.reimburse_on is None or order.reimburse_on > today:
+        return 0
+    if not order.deferred_fund_fen or not await repository.claim_reimbursement(order_id, now=now):
+        return 0
+    await session.refresh(order)
+    await _reimburse(session, order, adapters)
+    return 1
 
 
 async def _reimburse(session: AsyncSession, order: PaymentOrder, adapters: Adapters) -> None:
@@ -110,3 +127,28 @@ async def _reimburse(session: AsyncSession, order: PaymentOrder, adapters: Adapt
     await ledger.post(session, kind="reimbursement", legs=legs, reference=("payment_order", order.id))
     await record(session, actor=SYSTEM, action="settlement.reimbursed", subject=order,
                  hospital_id=order.hospital_id, details={"amount_fen": amount})  # fmt: skip
+
+
+# --- durable jobs (medcard worker; R-PAY-04, R-INS-04) ----------------------------------------
+
+
+@handles("settlement.expire_order")
+async def expire_order_job(job: JobContext) -> None:
+    """One order's 15 minutes are over (enqueued with the order, in its transaction)."""
+    order_id = uuid.UUID(str(job.payload["order_id"]))
+    await expire_order(job.session, order_id=order_id, adapters=job.adapters, now=clock.now())
+
+
+@handles("settlement.reimburse_order")
+async def reimburse_order_job(job: JobContext) -> None:
+    """A deferred scheme's fund share is due (enqueued when the order was paid)."""
+    order_id = uuid.UUID(str(job.payload["order_id"]))
+    await reimburse_order(job.session, order_id=order_id, adapters=job.adapters, now=clock.now())
+
+
+@handles("settlement.sweep", every=timedelta(minutes=1))
+async def sweep(job: JobContext) -> None:
+    """Catch-all: whatever is overdue and was not handled by its own job."""
+    now = clock.now()
+    await expire_due(job.session, adapters=job.adapters, now=now)
+    await reimburse_due(job.session, adapters=job.adapters, now=now)

@@ -17,7 +17,7 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +30,7 @@ from medcard.codes.errors import AuthorisationAmountExceeded
 from medcard.codes.service import check_verification_code
 from medcard.config import Settings
 from medcard.errors import NotFound
+from medcard.jobs.service import cancel, enqueue
 from medcard.kit.clock import CHINA, clock
 from medcard.ledger import service as ledger
 from medcard.ledger.rules import Leg
@@ -192,6 +193,9 @@ async def _open(
         session, kind="payment", legs=payment_legs(funding, accounts), reference=("payment_order", order.id)
     )
     await session.flush()
+    # R-PAY-04: the expiry is a durable job committed with the order (it survives restarts).
+    await enqueue(session, "settlement.expire_order", {"order_id": str(order.id)}, run_at=order.expires_at,
+                  unique_key=f"expire:{order.id}")  # fmt: skip
     return order
 
 
@@ -253,6 +257,11 @@ async def complete(session: AsyncSession, order: PaymentOrder, payer: Payer, ada
         return
     assert order.hold_entry_id is not None
     await ledger.resolve(session, order.hold_entry_id, post_it=True)
+    await cancel(session, unique_key=f"expire:{order.id}")
+    if reimburse_on is not None:
+        run_at = datetime.combine(reimburse_on, time(9, 0), tzinfo=CHINA)
+        await enqueue(session, "settlement.reimburse_order", {"order_id": str(order.id)}, run_at=run_at,
+                      unique_key=f"reimburse:{order.id}")  # fmt: skip
     await session.refresh(order)
     await adapters.his.mark_paid(hospital_code=payer.hospital.code, bill_no=order.bill_number,
                                  payment_reference=str(order.id))  # fmt: skip
