@@ -113,6 +113,7 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.web.policy_pages import router as policy_pages_router
     from medcard.web.sandbox import router as sandbox_router
     from medcard.web.security_pages import router as security_pages_router
+    from medcard.web.settlement_pages import router as settlement_pages_router
 
     for router in (auth_router, identity_router, card_router, audit_router, kiosk_router, hospital_router):
         app.include_router(router, prefix="/api/v1")
@@ -123,6 +124,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(security_router, prefix="/api/v1")
     app.include_router(devices_router, prefix="/api/v1")
     app.include_router(codes_pages_router)
+    app.include_router(settlement_pages_router)
     app.include_router(security_pages_router)
     app.include_router(pages_router)
     app.include_router(identity_pages_router)

@@ -328,3 +328,16 @@ def settled(order: PaymentOrder) -> PaymentOrder:
     if order.state == "pending":
         raise PaymentPending(failure_code=order.failure_code or "UNKNOWN")
     return order
+
+
+async def pos_bills(
+    session: AsyncSession, *, staff: StaffUser, verification_code: str, settings: Settings, adapters: Adapters
+) -> list[HisBill]:
+    """The unpaid HIS bills of the card a verification code names, within its ceiling (the POS
+    offers them to charge next)."""
+    claims = check_verification_code(staff=staff, token=verification_code, amount_fen=1, settings=settings)
+    card = await CardRepository(session).by_number(claims.card_number)
+    if card is None:
+        return []
+    unpaid = [bill for bill in await bills(session, card=card, adapters=adapters) if bill.status == "unpaid"]
+    return [bill for bill in unpaid if bill.total <= claims.ceiling_fen]

@@ -14,10 +14,11 @@ from medcard.card import qr
 from medcard.card.repository import CardRepository
 from medcard.codes import rules, service
 from medcard.db import attempt
-from medcard.deps import SessionDep, SettingsDep, SteppedUpAccountDep, require_role
+from medcard.deps import AdaptersDep, SessionDep, SettingsDep, SteppedUpAccountDep, require_role
 from medcard.errors import InvalidInput, NotFound
 from medcard.kit import barcode
 from medcard.models import Account, Card, StaffUser
+from medcard.settlement import service as settlement
 from medcard.web.render import error_view, language, page
 
 router = APIRouter(include_in_schema=False)
@@ -101,6 +102,7 @@ async def pos_redeem(
     session: SessionDep,
     staff: PosDep,
     settings: SettingsDep,
+    adapters: AdaptersDep,
     code: Annotated[str, Form(max_length=400)],
     amount: Annotated[str, Form(max_length=16)],
     pin: Annotated[str, Form(max_length=12)] = "",
@@ -114,6 +116,10 @@ async def pos_redeem(
 
     redemption, error = await attempt(session, run)
     values: dict[str, Any] = {"staff": staff, "redemption": redemption, "amount": amount}
+    if redemption is not None:  # the holder's unpaid HIS bills within the code's amount, to charge next
+        values["bills"] = await settlement.pos_bills(
+            session, staff=staff, verification_code=redemption.verification_code, settings=settings, adapters=adapters
+        )
     if error is not None:
         values["error"] = error_view(error, language(request))
     return page(request, "codes/pos.html", values, status_code=error.status if error else 200)
