@@ -16,6 +16,8 @@ from medcard.card.repository import CardRepository
 from medcard.deps import AdaptersDep, SessionDep, SettingsDep, SteppedUpAccountDep, require_role
 from medcard.errors import InvalidInput, NotFound
 from medcard.hospital.rules import parse_yuan
+from medcard.kit.clock import CHINA
+from medcard.kit.masking import mask_name
 from medcard.models import Account, Card, PaymentOrder, StaffUser
 from medcard.settlement import service, wallet
 from medcard.web.render import page
@@ -130,9 +132,11 @@ async def deposit_top_up(
     return RedirectResponse(f"/bills?card_id={card.id}", status_code=303)
 
 
-def _receipt(order: PaymentOrder) -> dict[str, Any]:
+def _receipt(order: PaymentOrder, holder: str = "") -> dict[str, Any]:
+    """Amounts by source, the payer (masked) and the time in China (R-PAY-09 receipt)."""
     rows = [(zh, en, int(order.funding.get(name, 0))) for name, zh, en in SOURCES if order.funding.get(name)]
-    return {"order": order, "rows": rows}
+    when = (order.paid_at or order.created_at).astimezone(CHINA)
+    return {"order": order, "rows": rows, "holder": holder, "when": when}
 
 
 # --- POS ------------------------------------------------------------------------------------
@@ -156,4 +160,6 @@ async def pos_charge(
     order = await service.pos_charge(session, staff=staff, verification_code=verification_code,
                                      bill_number=bill_number, key=key, settings=settings,
                                      adapters=adapters)  # fmt: skip
-    return page(request, "settlement/pos_receipt.html", {"staff": staff, **_receipt(order)})
+    card = await session.get(Card, order.card_id)
+    holder = mask_name(card.name) if card is not None else ""
+    return page(request, "settlement/pos_receipt.html", {"staff": staff, **_receipt(order, holder)})
