@@ -812,6 +812,13 @@ def upgrade() -> None:
         batch_op.create_index("ix_payment_order_pending", ["state", "expires_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_payment_order_person_id"), ["person_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_payment_order_reimburse_on"), ["reimburse_on"], unique=False)
+        batch_op.create_index(
+            "uq_payment_order_open_bill",
+            ["hospital_id", "bill_number"],
+            unique=True,
+            postgresql_where=sa.text("state <> 'expired'"),
+            sqlite_where=sa.text("state <> 'expired'"),
+        )
 
     op.create_table(
         "channel_payment",
@@ -875,6 +882,11 @@ def downgrade() -> None:
 
     op.drop_table("channel_payment")
     with op.batch_alter_table("payment_order", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_payment_order_open_bill",
+            postgresql_where=sa.text("state <> 'expired'"),
+            sqlite_where=sa.text("state <> 'expired'"),
+        )
         batch_op.drop_index(batch_op.f("ix_payment_order_reimburse_on"))
         batch_op.drop_index(batch_op.f("ix_payment_order_person_id"))
         batch_op.drop_index("ix_payment_order_pending")

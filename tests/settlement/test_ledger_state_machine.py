@@ -320,5 +320,9 @@ def test_r_pay_01_random_operations_keep_the_books(tmp_path: Path, settings: Set
 
 
 settings_profile = settings(
-    max_examples=15, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck)
+    max_examples=15,
+    stateful_step_count=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
 )

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from medcard.models.base import Base, JSONType
@@ -26,6 +26,16 @@ class PaymentOrder(Base):
         CheckConstraint("state IN ('pending', 'paid', 'expired')", name="state"),
         UniqueConstraint("account_id", "request_key"),
         Index("ix_payment_order_pending", "state", "expires_at"),
+        # A bill has at most one order that is not expired: two concurrent payments of one bill
+        # (different keys, two devices) cannot both place holds.
+        Index(
+            "uq_payment_order_open_bill",
+            "hospital_id",
+            "bill_number",
+            unique=True,
+            postgresql_where=text("state <> 'expired'"),
+            sqlite_where=text("state <> 'expired'"),
+        ),
     )
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters import Adapters
@@ -37,7 +38,7 @@ from medcard.ledger.rules import Leg
 from medcard.models import Account, Card, ChannelPayment, PaymentOrder, StaffUser
 from medcard.policy import rules as policy_rules
 from medcard.policy import service as policy
-from medcard.settlement import facts, rules, steps
+from medcard.settlement import facts, jobs, rules, steps
 from medcard.settlement.errors import BillAlreadyPaid, BillNotFound, KeyReused, PaymentPending
 from medcard.settlement.facts import Payer
 from medcard.settlement.repository import SettlementRepository
@@ -182,8 +183,12 @@ async def _open(
         split=split.as_dict(), funding=funding.as_dict(), policy_version=split.policy_version or "none",
         state="pending", expires_at=now + PENDING_FOR, deferred_fund_fen=funding.deferred_fund_fen, refunded={},
     )  # fmt: skip
-    session.add(order)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(order)
+            await session.flush()
+    except IntegrityError as error:  # another order of this bill won the race
+        raise BillAlreadyPaid(field="bill_number") from error
     for seq, amount in enumerate(quoted.payments):
         out = steps.out_trade_no(order.id, seq, 0)
         session.add(ChannelPayment(order_id=order.id, account_id=payer.account.id, purpose="bill",
@@ -210,7 +215,11 @@ def payment_legs(funding: rules.Funding, accounts: facts.PayerAccounts) -> list[
 async def retry(session: AsyncSession, *, order: PaymentOrder, adapters: Adapters) -> PaymentOrder:
     """Run the missing outside steps of a pending order again (R-PAY-07: "insufficient
     balance" while there is money is a channel delay; retrying never charges twice)."""
-    if order.state != "pending" or order.expires_at <= clock.now():
+    if order.state != "pending":
+        return order
+    if order.expires_at <= clock.now():  # overdue: expire it now rather than wait for the job
+        await jobs.expire_order(session, order_id=order.id, adapters=adapters, now=clock.now())
+        await session.refresh(order)
         return order
     card = await session.get(Card, order.card_id)
     assert card is not None
