@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from medcard.adapters import sandbox_adapters
 from medcard.adapters.insurance import InsuranceTimeout, InsuredPerson, SandboxInsurancePlatform
 from medcard.adapters.insurance_payment import (
     FeeItem,
@@ -16,6 +17,7 @@ from medcard.adapters.insurance_payment import (
     MobilePayment,
 )
 from medcard.adapters.sandbox import SandboxBehaviour, SandboxFaults
+from medcard.config import Settings
 from medcard.kit.clock import clock
 from medcard.kit.money import fen_from_yuan
 
@@ -245,3 +247,12 @@ async def test_r_pay_08_the_platform_statement_lists_settlements_and_refunds_of_
     ]
     assert lines[0].settlement_id
     assert await client.statement(date(2000, 1, 1)) == []
+
+
+def test_settings_choose_the_insurance_faults() -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, sandbox_insurance_timeout_rate=0.25, sandbox_applied_before_timeout_rate=0.75
+    )
+    built = sandbox_adapters(settings).insurance
+    assert isinstance(built, SandboxInsurancePlatform)
+    assert (built.faults.timeout_rate, built.faults.applied_before_timeout_rate) == (0.25, 0.75)
