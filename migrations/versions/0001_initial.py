@@ -761,6 +761,7 @@ def upgrade() -> None:
         sa.Column("request_digest", sa.String(length=64), nullable=False),
         sa.Column("scenario", sa.String(length=16), nullable=False),
         sa.Column("bill_number", sa.String(length=40), nullable=False),
+        sa.Column("bill_kind", sa.String(length=24), nullable=False),
         sa.Column("visit_type", sa.String(length=16), nullable=False),
         sa.Column(
             "items", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False

@@ -247,3 +247,21 @@ async def test_r_pay_09_pos_charges_a_bill_after_redeeming_the_code(
         9_000,
     )
     await books_balance(db)
+
+
+async def test_r_card_09_an_inpatient_deposit_bill_fills_the_deposit_that_later_bills_draw_on(
+    client: httpx.AsyncClient, adapters: Adapters, db: AsyncSession, make_payer: MakePayer, no_credit: None
+) -> None:
+    """住院预交金 is prepaid money: paying it raises the patient's deposit (never sent to the
+    insurance), and the next bill is paid from it."""
+    payer = await make_payer(sequence=5)
+    deposit_bill = add_bill(adapters, payer, ("C", 100_000), kind="inpatient_deposit")
+    order = (await _pay(client, payer, deposit_bill.bill_no)).json()
+    assert (order["state"], order["funding"]["fund_fen"], order["funding"]["self_pay_fen"]) == ("paid", 0, 100_000)
+    wallet = (await client.get("/api/v1/settlement/wallet", params={"card_id": payer.card_id},
+                               headers=payer.headers)).json()  # fmt: skip
+    assert wallet["deposit_fen"] == 100_000
+    fee = add_bill(adapters, payer, ("C", 30_000))
+    paid = (await _pay(client, payer, fee.bill_no, "k2")).json()
+    assert paid["funding"]["deposit_fen"] + paid["funding"]["personal_account_fen"] == 30_000
+    await books_balance(db)

@@ -50,6 +50,9 @@ class PaymentOrder(Base):
     scenario: Mapped[str] = mapped_column(String(16))
     """``online`` (patient pages), ``counter`` (window, kiosk) or ``pharmacy`` (R-PAY-09)."""
     bill_number: Mapped[str] = mapped_column(String(40))
+    bill_kind: Mapped[str] = mapped_column(String(24), default="outpatient")
+    """The HIS bill's kind; an ``inpatient_deposit`` (住院预交金) is prepaid money: it goes into
+    the patient's deposit at the hospital, not to the hospital's receivable."""
     visit_type: Mapped[str] = mapped_column(String(16))
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     total_fen: Mapped[int] = mapped_column(BigInteger)

@@ -25,6 +25,7 @@ from medcard.settlement.errors import (
     RefundWaitsForReimbursement,
 )
 from medcard.settlement.repository import SettlementRepository
+from medcard.settlement.service import receiver
 
 
 def refundable(order: PaymentOrder) -> dict[str, int]:
@@ -84,7 +85,8 @@ async def _post(session: AsyncSession, order: PaymentOrder, shares: dict[str, in
     assert card is not None
     accounts = await facts.accounts_of(session, await facts.payer_of(session, card), None)
     legs = [Leg(accounts.ids[source], amount, source) for source, amount in shares.items()]
-    legs.append(Leg(accounts.ids["hospital"], -sum(shares.values()), "hospital"))
+    to = receiver(order.bill_kind)  # a refunded inpatient deposit leaves the deposit (never below 0)
+    legs.append(Leg(accounts.ids[to], -sum(shares.values()), to))
     return await ledger.post(session, kind="refund", legs=legs, reference=("payment_order", order.id))
 
 

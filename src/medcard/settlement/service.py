@@ -175,7 +175,7 @@ async def _open(
     order = PaymentOrder(
         account_id=payer.account.id, card_id=payer.card.id, person_id=payer.person.id, hospital_id=payer.hospital.id,
         binding_id=payer.binding.id if payer.binding else None, staff_id=staff_id, request_key=key,
-        request_digest=fingerprint, scenario=scenario, bill_number=quoted.bill.bill_no,
+        request_digest=fingerprint, scenario=scenario, bill_number=quoted.bill.bill_no, bill_kind=quoted.bill.kind,
         visit_type="inpatient" if quoted.bill.kind == "inpatient_deposit" else "outpatient",
         items=[{"code": i.code, "name": i.name, "category": i.category, "unit_price": i.unit_price,
                 "quantity": i.quantity, "amount_fen": i.amount} for i in quoted.bill.items],
@@ -195,7 +195,10 @@ async def _open(
                                    out_trade_no=out, amount_fen=amount))  # fmt: skip
     accounts = await facts.accounts_of(session, payer, None)
     order.hold_entry_id = await ledger.hold(
-        session, kind="payment", legs=payment_legs(funding, accounts), reference=("payment_order", order.id)
+        session,
+        kind="payment",
+        legs=payment_legs(funding, accounts, bill_kind=quoted.bill.kind),
+        reference=("payment_order", order.id),
     )
     await session.flush()
     # R-PAY-04: the expiry is a durable job committed with the order (it survives restarts).
@@ -204,11 +207,18 @@ async def _open(
     return order
 
 
-def payment_legs(funding: rules.Funding, accounts: facts.PayerAccounts) -> list[Leg]:
-    """Every source gives its share; the hospital receives the whole bill."""
+def receiver(bill_kind: str) -> str:
+    """Who receives a bill's money: the hospital, or the patient's deposit for an inpatient
+    deposit bill (prepaid money that later bills draw on, R-CARD-09)."""
+    return "deposit" if bill_kind == "inpatient_deposit" else "hospital"
+
+
+def payment_legs(funding: rules.Funding, accounts: facts.PayerAccounts, *, bill_kind: str) -> list[Leg]:
+    """Every source gives its share; the receiver gets the whole bill."""
     parts = funding.as_dict()
     legs = [Leg(accounts.ids[source], -parts[name], source) for name, source in LEG_SOURCES if parts[name]]
-    legs.append(Leg(accounts.ids["hospital"], funding.total_fen, "hospital"))
+    to = receiver(bill_kind)
+    legs.append(Leg(accounts.ids[to], funding.total_fen, to))
     return legs
 
 
