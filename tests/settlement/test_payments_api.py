@@ -265,3 +265,25 @@ async def test_r_card_09_an_inpatient_deposit_bill_fills_the_deposit_that_later_
     paid = (await _pay(client, payer, fee.bill_no, "k2")).json()
     assert paid["funding"]["deposit_fen"] + paid["funding"]["personal_account_fen"] == 30_000
     await books_balance(db)
+
+
+async def test_r_pay_04_expiry_gives_back_a_charge_whose_answer_was_lost(
+    client: httpx.AsyncClient, adapters: Adapters, db: AsyncSession, make_payer: MakePayer, no_credit: None
+) -> None:
+    """The channel charged although MedCard never heard so (a lost answer, a crash): the expiry
+    asks the channel before closing, finds the charge and refunds it; the hold is released."""
+    payer = await make_payer(bind=False)
+    sandbox = channel(adapters)
+    sandbox.set_wallet(payer.openid, 0)
+    bill = add_bill(adapters, payer, ("C", 10_000))
+    assert (await _pay(client, payer, bill.bill_no)).json()["code"] == "PAYMENT_PENDING"
+    order = (await client.get(ORDERS, headers=payer.headers)).json()[0]
+    out_trade_no = next(number for number, kept in sandbox.orders.items() if kept.request.total_fee == 10_000)
+    sandbox.set_wallet(payer.openid, 50_000)
+    await sandbox.pay(out_trade_no)  # charged at the channel; MedCard's row still says created
+    assert sandbox.wallet(payer.openid) == 40_000
+    assert await jobs.expire_due(db, adapters=adapters, now=clock.now() + timedelta(minutes=16)) == 1
+    assert sandbox.wallet(payer.openid) == 50_000
+    final = (await client.get(f"{ORDERS}/{order['id']}", headers=payer.headers)).json()
+    assert final["state"] == "expired"
+    await books_balance(db)

@@ -58,16 +58,21 @@ async def expire_order(session: AsyncSession, *, order_id: uuid.UUID, adapters: 
 async def _undo_outside(session: AsyncSession, order: PaymentOrder, adapters: Adapters) -> None:
     """Whatever the outside systems already took for an expired order goes back."""
     for payment in await SettlementRepository(session).payments(order.id):
+        if payment.state == "closed":
+            continue
         try:
-            if payment.state == "paid":
+            # Ask the channel first: a charge whose answer was lost (or a crash before we wrote
+            # it down) is paid there although our row still says created.
+            known = await adapters.channel.query_order(payment.out_trade_no)
+            if known.state in {"paid", "refunding"} and known.refundable_fee:
                 await adapters.channel.refund(payment.out_trade_no, out_refund_no=f"EX{payment.out_trade_no}",
-                                              amount=payment.amount_fen, reason="订单超时")  # fmt: skip
-                payment.refunded_fen = payment.amount_fen
-            elif payment.state in {"created", "failed"}:
+                                              amount=known.refundable_fee, reason="订单超时")  # fmt: skip
+                payment.state, payment.refunded_fen = "paid", payment.amount_fen
+            elif known.state in {"created", "failed"}:
                 await adapters.channel.close_order(payment.out_trade_no)
                 payment.state = "closed"
         except (ChannelError, ChannelTimeout):
-            continue  # left as it is for the daily reconciliation to report
+            continue  # never created at the channel, or no answer: the daily reconciliation reports it
     if order.insurance_order_id is not None:
         hospital = await session.get(Hospital, order.hospital_id)
         assert hospital is not None
