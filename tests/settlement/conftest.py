@@ -30,6 +30,7 @@ class Payer:
     openid: str
     headers: dict[str, str]
     bound: bool
+    phone: str = ""
 
 
 MakePayer = Callable[..., Awaitable[Payer]]
@@ -45,7 +46,7 @@ def make_payer(client: httpx.AsyncClient, make_patient: MakePatient) -> MakePaye
             response = await client.post("/api/v1/insurance/bindings", json=patient.form(), headers=patient.headers)
             assert response.status_code == 201, response.text
         card: Card = patient.card
-        return Payer(str(card.id), card.his_patient_id, patient.account.openid, patient.headers, bind)
+        return Payer(str(card.id), card.his_patient_id, patient.account.openid, patient.headers, bind, card.phone)
 
     return make
 

@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters import Adapters
+from medcard.adapters.sms import SandboxSms
+from medcard.kit import side_effects
 from medcard.kit.clock import CHINA, clock
 from medcard.policy import rules as policy_rules
 from medcard.policy import service as policy
@@ -179,6 +181,10 @@ async def test_r_ins_04_resident_pays_all_now_and_is_reimbursed_after_three_work
     later = clock.now() + timedelta(days=(due - today).days)
     assert await jobs.reimburse_due(db, adapters=adapters, now=later) == 1
     assert await jobs.reimburse_due(db, adapters=adapters, now=later) == 0
+    await side_effects.run(db)  # what the job's unit of work runs after its commit
+    assert isinstance(adapters.sms, SandboxSms)
+    notice = adapters.sms.last_to(payer.phone)
+    assert notice is not None and notice.template == "reimbursed" and "100.00" in notice.text
     final = (await client.get(f"{ORDERS}/{order['id']}", headers=payer.headers)).json()
     assert final["reimbursed_at"] is not None
     await books_balance(db)

@@ -20,6 +20,8 @@ from medcard.adapters.insurance_payment import InsuranceRefused, MobilePayment
 from medcard.audit.service import Actor, record
 from medcard.jobs.registry import JobContext, handles
 from medcard.kit.clock import CHINA, clock
+from medcard.kit.money import format_yuan
+from medcard.kit.side_effects import after_commit
 from medcard.ledger import service as ledger
 from medcard.ledger.rules import Leg
 from medcard.models import Card, Hospital, PaymentOrder
@@ -130,6 +132,14 @@ async def _reimburse(session: AsyncSession, order: PaymentOrder, adapters: Adapt
         Leg(accounts.ids["deposit"], left, "deposit"),  # paid from deposit or credit: back to the deposit
     ]
     await ledger.post(session, kind="reimbursement", legs=legs, reference=("payment_order", order.id))
+    hospital = await session.get(Hospital, order.hospital_id)
+    params = {
+        "hospital": hospital.name_zh if hospital else "",
+        "bill": order.bill_number,
+        "amount": format_yuan(amount),
+    }
+    phone = card.phone
+    after_commit(session, lambda: adapters.sms.send(phone, "reimbursed", params))  # R-INS-04: with a notification
     await record(session, actor=SYSTEM, action="settlement.reimbursed", subject=order,
                  hospital_id=order.hospital_id, details={"amount_fen": amount})  # fmt: skip
 
