@@ -5,19 +5,25 @@ Each test ends with the books balanced (R-PAY-01)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters import Adapters
+from medcard.adapters.insurance import SandboxInsurancePlatform
 from medcard.adapters.sms import SandboxSms
+from medcard.audit.service import Actor
 from medcard.kit import side_effects
 from medcard.kit.clock import CHINA, clock
+from medcard.models import Card, LedgerAccount
 from medcard.policy import rules as policy_rules
 from medcard.policy import service as policy
-from medcard.settlement import jobs
+from medcard.settlement import jobs, service
+from medcard.settlement.errors import InsuranceRefusedPayment
 from tests.factories import Demo
 from tests.settlement.conftest import MakePayer, Payer, add_bill, books_balance, channel, key
 
@@ -292,4 +298,32 @@ async def test_r_pay_04_expiry_gives_back_a_charge_whose_answer_was_lost(
     assert sandbox.wallet(payer.openid) == 50_000
     final = (await client.get(f"{ORDERS}/{order['id']}", headers=payer.headers)).json()
     assert final["state"] == "expired"
+    await books_balance(db)
+
+
+async def test_r_pay_02_insurance_refusing_a_stale_personal_account_share_releases_every_hold(
+    db: AsyncSession, adapters: Adapters, make_payer: MakePayer, no_credit: None
+) -> None:
+    """The personal account held less at the platform than its mirror said when the split was
+    made: 6202 refuses, the order expires at once (holds released, the upload revoked) and the
+    patient is told to pay again rather than wait 15 minutes."""
+    payer = await make_payer(sequence=5)
+    bill = add_bill(adapters, payer, ("A", 50_000))
+    card = await db.get(Card, uuid.UUID(payer.card_id))
+    assert card is not None
+    platform = adapters.insurance
+    assert isinstance(platform, SandboxInsurancePlatform)
+
+    async def checkpoint(point: str) -> None:
+        await db.commit()
+        for person in platform.balances:  # spent elsewhere between the split and the settlement
+            platform.balances[person] = 0
+
+    order = await service.pay(db, card=card, bill_number=bill.bill_no, scenario="online", key="stale-1",
+                              actor=Actor.system("test"), adapters=adapters, checkpoint=checkpoint)  # fmt: skip
+    assert order.funding["personal_account_fen"] > 0
+    assert (order.state, order.failure_code) == ("expired", "INSURANCE_PSN_ACCT_INSUFFICIENT")
+    with pytest.raises(InsuranceRefusedPayment):
+        service.settled(order)
+    assert await db.scalar(select(func.coalesce(func.sum(LedgerAccount.held_fen), 0))) == 0
     await books_balance(db)

@@ -81,6 +81,19 @@ class PaymentPending(MedCardError):
     keep_changes = True
 
 
+class InsuranceRefusedPayment(MedCardError):
+    """The platform refused the insurance shares for good (not a timeout): every hold was
+    released at once; a new payment gets a fresh split."""
+
+    status = 409
+    code = "INSURANCE_REFUSED_PAYMENT"
+    message_zh = "医保结算未通过({failure_code}),冻结金额已释放"
+    message_en = "The insurance platform refused the settlement ({failure_code}); every hold was released"
+    hint_zh = "请重新发起缴费,系统会按最新的个人账户余额重新计算。"
+    hint_en = "Pay again: the split is computed afresh from the current personal-account balance."
+    keep_changes = True
+
+
 class ChannelRefused(MedCardError):
     status = 402
     code = "CHANNEL_REFUSED"

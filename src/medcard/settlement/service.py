@@ -39,7 +39,13 @@ from medcard.models import Account, Card, ChannelPayment, PaymentOrder, StaffUse
 from medcard.policy import rules as policy_rules
 from medcard.policy import service as policy
 from medcard.settlement import facts, jobs, rules, steps
-from medcard.settlement.errors import BillAlreadyPaid, BillNotFound, KeyReused, PaymentPending
+from medcard.settlement.errors import (
+    BillAlreadyPaid,
+    BillNotFound,
+    InsuranceRefusedPayment,
+    KeyReused,
+    PaymentPending,
+)
 from medcard.settlement.facts import Payer
 from medcard.settlement.repository import SettlementRepository
 
@@ -244,6 +250,11 @@ async def _collect(session: AsyncSession, order: PaymentOrder, payer: Payer, ada
     await session.flush()
     if failure is None:
         await complete(session, order, payer, adapters)
+    elif failure.startswith("INSURANCE_") and failure != "INSURANCE_UNKNOWN":
+        # Refused for good (e.g. the personal account is shorter than its mirror said): waiting
+        # 15 minutes would change nothing, so every hold is released now.
+        await jobs.expire_order(session, order_id=order.id, adapters=adapters, now=order.expires_at)
+        await session.refresh(order)
     return order
 
 
@@ -346,6 +357,8 @@ def settled(order: PaymentOrder) -> PaymentOrder:
     the request's key is released and the client's retry resumes it (R-PAY-04/07)."""
     if order.state == "pending":
         raise PaymentPending(failure_code=order.failure_code or "UNKNOWN")
+    if order.state == "expired" and (order.failure_code or "").startswith("INSURANCE_"):
+        raise InsuranceRefusedPayment(failure_code=order.failure_code)
     return order
 
 
