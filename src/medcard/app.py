@@ -98,6 +98,7 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.policy.endpoints import router as policy_router
     from medcard.policy.endpoints import staff_router as policy_staff_router
     from medcard.security.endpoints import router as security_router
+    from medcard.settlement.endpoints import router as settlement_router
     from medcard.web.card_pages import router as card_pages_router
     from medcard.web.codes_pages import router as codes_pages_router
     from medcard.web.hospital_pages import router as hospital_pages_router
@@ -108,15 +109,18 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.web.policy_pages import router as policy_pages_router
     from medcard.web.sandbox import router as sandbox_router
     from medcard.web.security_pages import router as security_pages_router
+    from medcard.web.settlement_pages import router as settlement_pages_router
 
     for router in (auth_router, identity_router, card_router, audit_router, kiosk_router, hospital_router):
         app.include_router(router, prefix="/api/v1")
     for router in (insurance_router, insurance_staff_router, policy_router, policy_staff_router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(codes_router, prefix="/api/v1")
+    app.include_router(settlement_router, prefix="/api/v1")
     app.include_router(security_router, prefix="/api/v1")
     app.include_router(devices_router, prefix="/api/v1")
     app.include_router(codes_pages_router)
+    app.include_router(settlement_pages_router)
     app.include_router(security_pages_router)
     app.include_router(pages_router)
     app.include_router(identity_pages_router)
