@@ -17,8 +17,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from medcard import __version__
 from medcard.adapters import Adapters, sandbox_adapters
 from medcard.audit import sealer
+from medcard.codes.gateway import CodeGateway
 from medcard.config import Settings, get_settings
-from medcard.db import make_engine, make_sessionmaker
+from medcard.db import make_engine, make_sessionmaker, unit_of_work
 from medcard.errors import MedCardError, NotAuthenticated, retry_after_header
 from medcard.observability import configure_logging
 from medcard.web.render import error_view, language, page
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.adapters = adapters or sandbox_adapters(settings)
+    app.state.code_gateway = CodeGateway(lambda: unit_of_work(sessions), settings)
 
     _install_error_handlers(app)
     _include_routers(app)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medcard.adapters import Adapters
 from medcard.auth.errors import AccountFrozen
 from medcard.auth.service import Client, authenticate
+from medcard.codes.gateway import CodeGateway
 from medcard.config import Settings
 from medcard.db import unit_of_work
 from medcard.devices.service import require_step_up
@@ -51,6 +52,34 @@ def _token(request: Request, cookie: str) -> str | None:
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None
     return request.cookies.get(cookie)
+
+
+def _required_token(request: Request, cookie: str) -> str:
+    token = _token(request, cookie)
+    if not token:
+        raise NotAuthenticated()
+    return token
+
+
+def patient_token(request: Request) -> str:
+    """The patient's bearer token (or cookie), unchecked: the code gateway checks a batch of them
+    in one statement."""
+    return _required_token(request, PATIENT_COOKIE)
+
+
+def staff_token(request: Request) -> str:
+    """The staff member's bearer token (or cookie), unchecked (see :func:`patient_token`)."""
+    return _required_token(request, STAFF_COOKIE)
+
+
+def get_code_gateway(request: Request) -> CodeGateway:
+    gateway: CodeGateway = request.app.state.code_gateway
+    return gateway
+
+
+PatientTokenDep = Annotated[str, Depends(patient_token)]
+StaffTokenDep = Annotated[str, Depends(staff_token)]
+CodeGatewayDep = Annotated[CodeGateway, Depends(get_code_gateway)]
 
 
 async def current_auth_session(request: Request, session: SessionDep) -> AuthSession:
