@@ -56,7 +56,6 @@ from medcard.models import Account, AuthSession, Card, StaffUser
 HERE = Path(__file__).resolve().parent
 TICKS = os.sysconf("SC_CLK_TCK")
 THREADS = 2
-CONNECTIONS = 16
 
 
 def require_wrk() -> str:
@@ -172,11 +171,19 @@ class Run:
 
 
 async def drive(
-    label: str, server: Server, database: Database, *, mode: str, items: Path, seconds: float, env: dict[str, str]
+    label: str,
+    server: Server,
+    database: Database,
+    *,
+    mode: str,
+    items: Path,
+    seconds: float,
+    env: dict[str, str],
+    connections: int = 64,
 ) -> Run:
     """Run wrk against ``server`` and read the CPU the server and the database spent meanwhile."""
     settings_env = {"CODES_MODE": mode, "CODES_FILE": str(items), "CODES_THREADS": str(THREADS), **env}
-    command = [require_wrk(), f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s"]
+    command = [require_wrk(), f"-t{THREADS}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
     command += ["-s", str(HERE / "http_codes.lua"), f"http://127.0.0.1:{server.port}"]
     db_before, app_before = await database.backends(), server.cpu()
     process = await asyncio.create_subprocess_exec(
@@ -288,6 +295,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
     }
     extra = ["--loop", args.loop, "--http", args.http]
     redeem_items = directory / "redeem.txt"
+    connections = args.connections
     results: dict[str, list[Run]] = {key: [] for key in ("app issue", "floor issue", "app redeem", "floor redeem")}
     offset = 0
     staff = {"CODES_STAFF_TOKEN": fixture.staff_token}
@@ -300,8 +308,26 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
         offset += 200
         await reset_floor(connection, 2000)
         for server, floor_env in ((app, {}), (floor, {"CODES_FLOOR": "1"})):
-            await drive("warm", server, database, mode="redeem", items=redeem_items, seconds=1, env=staff | floor_env)
-            await drive("warm", server, database, mode="issue", items=fixture.issue_items, seconds=1, env={})
+            await drive(
+                "warm",
+                server,
+                database,
+                mode="redeem",
+                items=redeem_items,
+                seconds=1,
+                env=staff | floor_env,
+                connections=connections,
+            )
+            await drive(
+                "warm",
+                server,
+                database,
+                mode="issue",
+                items=fixture.issue_items,
+                seconds=1,
+                env={},
+                connections=connections,
+            )
         expected = 2000
         for round_ in range(args.rounds):
             order = [(app, "app"), (floor, "floor")] if round_ % 2 == 0 else [(floor, "floor"), (app, "app")]
@@ -315,6 +341,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
                         items=fixture.issue_items,
                         seconds=args.seconds,
                         env={},
+                        connections=connections,
                     )
                 )
             for server, name in order:
@@ -334,6 +361,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
                     items=redeem_items,
                     seconds=args.seconds,
                     env=env,
+                    connections=connections,
                 )
                 results[f"{name} redeem"].append(measured)
                 if name == "app":
@@ -342,7 +370,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
         half: list[Run] = []
         for mode in ("issue", "redeem"):
             rate = medians[f"app {mode}"].rate / 2
-            delay = max(int(CONNECTIONS / rate * 1000 - medians[f"app {mode}"].p50_ms / 2), 0)
+            delay = max(int(args.connections / rate * 1000 - medians[f"app {mode}"].p50_ms / 2), 0)
             env = {"CODES_DELAY_MS": str(delay)} | staff
             if mode == "redeem":
                 await codes_to_redeem(
@@ -351,12 +379,21 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
                 offset += len(redeem_items.read_text().splitlines())
             items = fixture.issue_items if mode == "issue" else redeem_items
             half.append(
-                await drive(f"app {mode} @ half", app, database, mode=mode, items=items, seconds=args.seconds, env=env)
+                await drive(
+                    f"app {mode} @ half",
+                    app,
+                    database,
+                    mode=mode,
+                    items=items,
+                    seconds=args.seconds,
+                    env=env,
+                    connections=connections,
+                )
             )
     await connection.close()
     shutil.rmtree(directory)
     print(
-        f"PostgreSQL over HTTP (wrk -t{THREADS} -c{CONNECTIONS}, {args.seconds} s a run, median of {args.rounds}"
+        f"PostgreSQL over HTTP (wrk -t{THREADS} -c{args.connections}, {args.seconds} s a run, median of {args.rounds}"
         f" alternating rounds; uvicorn 1 worker, --loop {args.loop} --http {args.http}), {len(fixture.pairs)} cards,"
         f" load average {os.getloadavg()[0]:.1f}:"
     )
@@ -380,6 +417,9 @@ def main() -> None:
     parser.add_argument("--cards", type=int, default=8000)
     parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--connections", type=int, default=64, help="wrk connections: POS lanes and patient pages in flight at once"
+    )
     parser.add_argument("--loop", default="auto", help="uvicorn --loop (auto uses uvloop when installed)")
     parser.add_argument("--http", default="auto", help="uvicorn --http (auto uses httptools when installed)")
     args = parser.parse_args()

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from medcard import __version__
 from medcard.adapters import Adapters, sandbox_adapters
@@ -46,12 +47,16 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
     configure_logging(settings)
     engine = make_engine(settings)
     sessions = make_sessionmaker(engine)
+    gateway_engine = _gateway_engine(settings, engine)
+    gateway_sessions = make_sessionmaker(gateway_engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async with sealer.running(sessions, interval=settings.audit_seal_interval_seconds):
             yield
         await engine.dispose()
+        if gateway_engine is not engine:
+            await gateway_engine.dispose()
 
     app = FastAPI(
         title="MedCard",
@@ -68,7 +73,7 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.adapters = adapters or sandbox_adapters(settings)
-    app.state.code_gateway = CodeGateway(lambda: unit_of_work(sessions), settings)
+    app.state.code_gateway = CodeGateway(lambda: unit_of_work(gateway_sessions), settings)
 
     _install_error_handlers(app)
     _include_routers(app)
@@ -83,6 +88,15 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _gateway_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
+    """The code gateway's own small pool on PostgreSQL: it runs at most two transactions at a
+    time, and skips the pre-ping round trip (a batch that fails on a dead connection is retried
+    one request at a time, by then on fresh connections). SQLite shares the app's engine."""
+    if settings.is_sqlite:
+        return engine
+    return make_engine(settings, pool_size=2, max_overflow=2, pool_pre_ping=False)
 
 
 def _include_routers(app: FastAPI) -> None:
@@ -110,11 +124,12 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.web.sandbox import router as sandbox_router
     from medcard.web.security_pages import router as security_pages_router
 
+    # Routes are matched in order: the POS and patient-page hot paths (payment codes) come first.
+    app.include_router(codes_router, prefix="/api/v1")
     for router in (auth_router, identity_router, card_router, audit_router, kiosk_router, hospital_router):
         app.include_router(router, prefix="/api/v1")
     for router in (insurance_router, insurance_staff_router, policy_router, policy_staff_router):
         app.include_router(router, prefix="/api/v1")
-    app.include_router(codes_router, prefix="/api/v1")
     app.include_router(security_router, prefix="/api/v1")
     app.include_router(devices_router, prefix="/api/v1")
     app.include_router(codes_pages_router)

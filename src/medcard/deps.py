@@ -24,12 +24,20 @@ DEVICE_COOKIE = "medcard_device"
 DEVICE_HEADER = "x-device-key"
 
 
-def get_settings(request: Request) -> Settings:
+def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_adapters(request: Request) -> Adapters:
+# The dependencies below are ``async def`` even where they never await: FastAPI runs a plain
+# ``def`` dependency in a worker thread, one thread hop per dependency per request.
+
+
+async def get_settings(request: Request) -> Settings:
+    return settings_of(request)
+
+
+async def get_adapters(request: Request) -> Adapters:
     adapters: Adapters = request.app.state.adapters
     return adapters
 
@@ -61,18 +69,18 @@ def _required_token(request: Request, cookie: str) -> str:
     return token
 
 
-def patient_token(request: Request) -> str:
+async def patient_token(request: Request) -> str:
     """The patient's bearer token (or cookie), unchecked: the code gateway checks a batch of them
     in one statement."""
     return _required_token(request, PATIENT_COOKIE)
 
 
-def staff_token(request: Request) -> str:
+async def staff_token(request: Request) -> str:
     """The staff member's bearer token (or cookie), unchecked (see :func:`patient_token`)."""
     return _required_token(request, STAFF_COOKIE)
 
 
-def get_code_gateway(request: Request) -> CodeGateway:
+async def get_code_gateway(request: Request) -> CodeGateway:
     gateway: CodeGateway = request.app.state.code_gateway
     return gateway
 
@@ -145,11 +153,16 @@ def require_role(*roles: str) -> Callable[..., Coroutine[Any, Any, StaffUser]]:
     return dependency
 
 
-def client_ip(request: Request) -> str:
+async def client_ip(request: Request) -> str:
+    """The caller's address (see :func:`address_of`)."""
+    return address_of(request)
+
+
+def address_of(request: Request) -> str:
     """The caller's address; behind a configured reverse proxy, the nearest address in
     ``X-Forwarded-For`` that is not one of our proxies."""
     peer = request.client.host if request.client else "0.0.0.0"  # noqa: S104 - a label, not a bind
-    trusted = set(get_settings(request).trusted_proxies)
+    trusted = set(settings_of(request).trusted_proxies)
     if peer not in trusted:
         return peer
     forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part.strip()]
@@ -162,10 +175,10 @@ def client_ip(request: Request) -> str:
 ClientIpDep = Annotated[str, Depends(client_ip)]
 
 
-def login_client(request: Request) -> Client:
+async def login_client(request: Request) -> Client:
     """Address, browser and device key (cookie, or ``X-Device-Key`` for API clients) of a login."""
     return Client(
-        ip=client_ip(request),
+        ip=address_of(request),
         user_agent=request.headers.get("user-agent", ""),
         device_key=request.headers.get(DEVICE_HEADER) or request.cookies.get(DEVICE_COOKIE),
     )

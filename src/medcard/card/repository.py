@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import load_only, raiseload
 
 from medcard.kit.keys import blind_index
 from medcard.models import Account, Card, CardDraft, Guardianship, Hospital, Person
@@ -28,16 +27,6 @@ class CardRepository:
         """The card if ``account`` manages it (another account's card is simply not found)."""
         query = select(Card).where(Card.id == card_id, Card.account_id == account.id)
         return (await self.session.scalars(query)).unique().one_or_none()
-
-    async def owned_by_ids(self, card_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Card]:
-        """Cards by id with only their id, owner and status loaded (no encrypted column is read
-        or decrypted): what issuing a payment code checks, for a batch of requests at once."""
-        query = (
-            select(Card)
-            .options(load_only(Card.id, Card.account_id, Card.status), raiseload("*"))
-            .where(Card.id.in_(card_ids))
-        )
-        return {card.id: card for card in await self.session.scalars(query)}
 
     async def by_number(self, card_number: str, *, for_update: bool = False) -> Card | None:
         query = select(Card).where(Card.card_number == card_number)

@@ -32,8 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.auth.errors import AccountFrozen
 from medcard.auth.repository import AuthRepository
-from medcard.card.repository import CardRepository
 from medcard.codes import service
+from medcard.codes.repository import CodeRepository
 from medcard.codes.service import IssuedCode, IssueRequest, RedeemRequest, Redemption
 from medcard.config import Settings
 from medcard.devices.errors import StepUpRequired
@@ -160,26 +160,27 @@ class CodeGateway:
         return [result if result is not None else next(redeemed) for result in results]
 
     async def _issue_batch(self, session: AsyncSession, calls: Sequence[IssueCall]) -> list[IssuedCode | MedCardError]:
-        logins = await AuthRepository(session).live_patients_by_token_hashes(
-            {sm3_hex(call.token) for call in calls}, now=clock.now()
+        logins = await CodeRepository(session).patient_logins(
+            {sm3_hex(call.token) for call in calls}, {call.card_id for call in calls}, now=clock.now()
         )
-        cards = await CardRepository(session).owned_by_ids({call.card_id for call in calls})
         results: list[IssuedCode | MedCardError | None] = []
         requests: list[IssueRequest] = []
         for call in calls:
             login = logins.get(sm3_hex(call.token))
-            card = cards.get(call.card_id)
             if login is None:
                 results.append(NotAuthenticated())
-            elif login[1].status == "frozen":
+                continue
+            auth, account, owned = login
+            card = owned.get(call.card_id)
+            if account.status == "frozen":
                 results.append(AccountFrozen())
-            elif needs_step_up(login[0].step_up_reasons, login[0].stepped_up_at):
+            elif needs_step_up(auth.step_up_reasons, auth.stepped_up_at):
                 results.append(StepUpRequired())
-            elif card is None or card.account_id != login[1].id:
-                results.append(NotFound())
+            elif card is None:
+                results.append(NotFound())  # another account's card, or none: never 403 (ids reveal nothing)
             else:
                 results.append(None)
-                requests.append(IssueRequest(account=login[1], card=card))
+                requests.append(IssueRequest(account=account, card=card))
         issued = iter(await service.issue_many(session, requests, settings=self.settings) if requests else [])
         return [result if result is not None else next(issued) for result in results]
 
