@@ -73,7 +73,9 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.adapters = adapters or sandbox_adapters(settings)
-    app.state.code_gateway = CodeGateway(lambda: unit_of_work(gateway_sessions), settings)
+    app.state.code_gateway = CodeGateway(
+        lambda: unit_of_work(gateway_sessions), settings, max_in_flight=settings.code_gateway_in_flight
+    )
 
     _install_error_handlers(app)
     _include_routers(app)
@@ -91,12 +93,13 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
 
 
 def _gateway_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
-    """The code gateway's own small pool on PostgreSQL: it runs at most two transactions at a
-    time, and skips the pre-ping round trip (a batch that fails on a dead connection is retried
+    """The code gateway's own small pool on PostgreSQL: one connection per transaction it may run
+    at once (issue and redeem each), and it skips the pre-ping round trip (a batch that fails on a dead connection is retried
     one request at a time, by then on fresh connections). SQLite shares the app's engine."""
     if settings.is_sqlite:
         return engine
-    return make_engine(settings, pool_size=2, max_overflow=2, pool_pre_ping=False)
+    size = 2 * settings.code_gateway_in_flight
+    return make_engine(settings, pool_size=size, max_overflow=0, pool_pre_ping=False)
 
 
 def _include_routers(app: FastAPI) -> None:
