@@ -94,8 +94,9 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
 
 def _gateway_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
     """The code gateway's own small pool on PostgreSQL: one connection per transaction it may run
-    at once (issue and redeem each), and it skips the pre-ping round trip (a batch that fails on a dead connection is retried
-    one request at a time, by then on fresh connections). SQLite shares the app's engine."""
+    at once (issue and redeem each). No pre-ping round trip: a batch that fails on a dead
+    connection is retried one request at a time, by then on fresh connections. SQLite shares the
+    app's engine."""
     if settings.is_sqlite:
         return engine
     size = 2 * settings.code_gateway_in_flight

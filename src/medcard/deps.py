@@ -93,7 +93,7 @@ CodeGatewayDep = Annotated[CodeGateway, Depends(get_code_gateway)]
 async def current_auth_session(request: Request, session: SessionDep) -> AuthSession:
     """The patient's login session (bearer token or cookie)."""
     token = _token(request, PATIENT_COOKIE)
-    auth = await authenticate(session, token) if token else None
+    auth = await authenticate(session, token, with_holder=True) if token else None
     if auth is None or auth.account_id is None:
         raise NotAuthenticated()
     return auth
@@ -112,7 +112,7 @@ async def current_account(session: SessionDep, auth: Annotated[AuthSession, Depe
 async def current_staff_session(request: Request, session: SessionDep) -> AuthSession:
     """The staff member's login session (bearer token or cookie)."""
     token = _token(request, STAFF_COOKIE)
-    auth = await authenticate(session, token) if token else None
+    auth = await authenticate(session, token, with_holder=True) if token else None
     if auth is None or auth.staff_id is None:
         raise NotAuthenticated()
     return auth

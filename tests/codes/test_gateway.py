@@ -5,40 +5,21 @@ statements sent, never by timing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from medcard.codes.gateway import CodeGateway, IssueCall, RedeemCall
 from medcard.errors import MedCardError
 from tests.codes.conftest import Holder, new_code, redeem
 from tests.factories import staff_token
+from tests.support import statements
 
 REDEEM_STATEMENTS = 8
 """Login, code lookup, profile lock, consume, card facts, payments so far, amounts, audit rows."""
 ISSUE_STATEMENTS = 5
 """Login with the cards it owns, profiles, issue-rate counts, codes, audit rows."""
-
-
-@contextmanager
-def statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    """Every SQL statement sent through ``engine`` inside the block (savepoints excluded: the
-    test's session commits by releasing one, production by COMMIT)."""
-    sent: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if "SAVEPOINT" not in statement:
-            sent.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", count)
 
 
 def _token(headers: dict[str, str]) -> str:
