@@ -81,7 +81,7 @@ class CodeGateway:
     """Groups concurrent issue and redeem requests into shared transactions (group commit)."""
 
     def __init__(
-        self, unit_of_work: UnitOfWork, settings: Settings, *, max_batch: int = 200, max_in_flight: int = 4
+        self, unit_of_work: UnitOfWork, settings: Settings, *, max_batch: int = 200, max_in_flight: int = 8
     ) -> None:
         self.unit_of_work = unit_of_work
         self.settings = settings
