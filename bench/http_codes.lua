@@ -1,8 +1,9 @@
 -- wrk script for bench/http_codes.py: POST issue or redeem requests, one item per request.
 -- Environment: CODES_MODE (issue | redeem), CODES_FILE (issue: "token card_id" per line;
 -- redeem: one code per line), CODES_FLOOR=1 (redeem codes are generated: 29 + thread + counter,
--- matching the rows the benchmark put in floor_code), CODES_THREADS, CODES_DELAY_MS (pacing per
--- connection, 0 = as fast as possible), CODES_STAFF_TOKEN (the POS login for redeem).
+-- matching the rows the benchmark put in floor_code), CODES_THREADS, CODES_DELAY_MS (mean pause
+-- per connection before each request, drawn uniformly from 0 to twice the mean so that the
+-- connections do not march in step; 0 = as fast as possible), CODES_STAFF_TOKEN (the POS login).
 local threads = {}
 
 function setup(thread)
@@ -25,10 +26,14 @@ function init(args)
     line_number = line_number + 1
   end
   index = 0
+  math.randomseed(os.time() * 100 + id)
 end
 
 function delay()
-  return delay_ms
+  if delay_ms == 0 then
+    return 0
+  end
+  return math.random(0, 2 * delay_ms)
 end
 
 function request()
