@@ -4,10 +4,12 @@ A POS redeem or a patient issue over the API costs about ten statements when it 
 the login lookup, the security profile lock, the consume, the checks, the audit row, BEGIN and
 COMMIT — and each statement costs a fixed ~300 µs of driver and SQLAlchemy CPU. ``issue_many``
 and ``redeem_many`` already do any number of codes for that same fixed set of statements; the
-gateway feeds them. Requests queue per operation; whenever a transaction finishes (or fewer
-than ``max_in_flight`` are running) the next one takes every request waiting, up to
-``max_batch`` (group commit). An idle gateway adds no wait: a lone request starts at once, as a
-batch of one, so latency at low load is that of a single transaction.
+gateway feeds them. Requests queue per operation; whenever a transaction finishes the next one
+takes every request waiting, up to ``max_batch`` (group commit). An idle gateway adds no wait: a
+lone request starts at once, as a batch of one, so latency at low load is that of a single
+transaction. Further transactions run beside it (up to ``max_in_flight``) once ``overlap_from``
+requests are waiting, which overlaps database round trips without shrinking batches to a size
+where their fixed cost dominates.
 
 The batch also resolves the callers' logins (one statement for all bearer tokens) and checks
 what the endpoints' dependencies checked, in the same order and with the same errors: a dead
@@ -81,12 +83,19 @@ class CodeGateway:
     """Groups concurrent issue and redeem requests into shared transactions (group commit)."""
 
     def __init__(
-        self, unit_of_work: UnitOfWork, settings: Settings, *, max_batch: int = 200, max_in_flight: int = 8
+        self,
+        unit_of_work: UnitOfWork,
+        settings: Settings,
+        *,
+        max_batch: int = 200,
+        max_in_flight: int = 8,
+        overlap_from: int = 8,
     ) -> None:
         self.unit_of_work = unit_of_work
         self.settings = settings
         self.max_batch = max_batch
         self.max_in_flight = max_in_flight
+        self.overlap_from = overlap_from
         self._redeem: _Lane[RedeemCall, Redemption] = _Lane(self._redeem_batch)
         self._issue: _Lane[IssueCall, IssuedCode] = _Lane(self._issue_batch)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -104,7 +113,11 @@ class CodeGateway:
     async def _submit(self, lane: _Lane[Item, Result], item: Item) -> Result | MedCardError:
         future: asyncio.Future[Result | MedCardError] = asyncio.get_running_loop().create_future()
         lane.waiting.append((item, future))
-        if lane.running < self.max_in_flight:
+        # The first transaction starts at once; another one starts beside it only for a batch
+        # worth its fixed cost (``overlap_from`` waiting), else the waiting requests ride on the
+        # next batch of a running one: small overlapping batches would spend the CPU that
+        # grouping saves.
+        if lane.running == 0 or (lane.running < self.max_in_flight and len(lane.waiting) >= self.overlap_from):
             lane.running += 1
             task = asyncio.create_task(self._drain(lane))
             self._tasks.add(task)
