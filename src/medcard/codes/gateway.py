@@ -19,6 +19,10 @@ after a consume keeps the code used, as in ``redeem`` (the batch commits).
 
 A batch that fails as a whole (a database error, a bug) is rolled back and its requests are
 retried one per transaction, so one bad request cannot fail its neighbours.
+
+A request whose caller goes away (a POS timing out, a dropped connection) stays in its batch
+and is committed with it: as with any payment, a POS that gave up waiting learns the outcome from
+the code's status (a retry answers ``PAYMENT_CODE_USED``), never from the absence of an answer.
 """
 
 from __future__ import annotations
