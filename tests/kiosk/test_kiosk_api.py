@@ -373,3 +373,5 @@ async def test_r_card_08_a_kiosk_scan_reads_the_login_once(
     assert len(logins) == 1 and "staff_user" in logins[0]
     assert not [statement for statement in sent if statement.lstrip().startswith("SELECT staff_user")]
     assert len(sent) <= 4, "\n".join(sent)
+    accounts = [statement for statement in sent if "FROM account" in statement]
+    assert len(accounts) == 1 and "person" not in accounts[0]  # the frozen check reads one column
