@@ -843,6 +843,7 @@ def upgrade() -> None:
         sa.Column("insurance_order_id", sa.String(length=40), nullable=True),
         sa.Column("insurance_state", sa.String(length=16), nullable=True),
         sa.Column("failure_code", sa.String(length=48), nullable=True),
+        sa.Column("guardian_confirmation", sa.String(length=12), nullable=True),
         sa.Column("expires_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("paid_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("deferred_fund_fen", sa.BigInteger(), nullable=False),

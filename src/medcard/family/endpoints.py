@@ -9,7 +9,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import Response
 
-from medcard.deps import AccountDep, AdaptersDep, PatientSessionDep, SessionDep, SettingsDep, require_role
+from medcard.auth.service import actor_for_account
+from medcard.deps import (
+    AccountDep,
+    AdaptersDep,
+    PatientSessionDep,
+    SessionDep,
+    SettingsDep,
+    SteppedUpAccountDep,
+    require_role,
+)
 from medcard.family import service
 from medcard.family.schemas import (
     FamilyMemberCreate,
@@ -25,6 +34,8 @@ from medcard.family.schemas import (
 from medcard.identity.schemas import DocumentType, PersonRead
 from medcard.identity.service import read_image
 from medcard.models import StaffUser
+from medcard.settlement import service as settlement
+from medcard.settlement.schemas import OrderRead
 
 router = APIRouter(prefix="/family", tags=["family"])
 staff_router = APIRouter(prefix="/family", tags=["family"])
@@ -154,3 +165,28 @@ async def decide(
 ) -> FamilyMemberRead:
     member = await service.review(session, staff=staff, member_id=member_id, approve=body.approve, note=body.note)
     return await service.member_read(session, member)
+
+
+@router.get(
+    "/confirmations",
+    response_model=list[OrderRead],
+    summary="Payments for relatives waiting for my second confirmation (R-FAM-04)",
+)
+async def confirmations(session: SessionDep, account: AccountDep) -> list[OrderRead]:
+    return [OrderRead.of(order) for order in await settlement.awaiting_confirmation(session, account=account)]
+
+
+@router.post(
+    "/confirmations/{order_id}",
+    response_model=OrderRead,
+    summary="Confirm a prescription-drug payment for a relative (R-FAM-04)",
+    description="The order's outside steps run now; after its 15 minutes the order is expired and nothing is paid.",
+    responses={404: PROBLEM, 409: PROBLEM},
+)
+async def confirm(
+    session: SessionDep, account: SteppedUpAccountDep, adapters: AdaptersDep, order_id: uuid.UUID
+) -> OrderRead:
+    order = await settlement.confirm_for_relative(
+        session, account=account, order_id=order_id, actor=actor_for_account(account), adapters=adapters
+    )
+    return OrderRead.of(settlement.settled(order))

@@ -114,3 +114,12 @@ class FamilyRelationEnded(MedCardError):
     message_en = "This proxy relationship has already ended"
     hint_zh = "如需继续代办,请重新添加家庭成员。"
     hint_en = "Add the family member again to act for him."
+
+
+class FamilyConfirmationNotAwaited(MedCardError):
+    status = 409
+    code = "FAMILY_CONFIRMATION_NOT_AWAITED"
+    message_zh = "该订单不需要或已完成监护人确认"
+    message_en = "This payment does not wait for a guardian's confirmation"
+    hint_zh = "刷新待确认列表查看订单状态。"
+    hint_en = "Reload the confirmation list to see the order's state."

@@ -112,6 +112,12 @@ def may_dissolve(patient_birth: date, today: date) -> bool:
     return age_on(patient_birth, today) >= DISSOLVE_AGE
 
 
+def needs_guardian_confirmation(bill_kind: str, *, proxied: bool) -> bool:
+    """A prescription-drug bill (``drug``) paid for someone else waits for the guardian's second
+    confirmation before any money moves (R-FAM-04)."""
+    return proxied and bill_kind == "drug"
+
+
 @dataclass(frozen=True)
 class Proxy:
     """An account managing a patient, as the notification rule sees it."""

@@ -68,6 +68,10 @@ class PaymentOrder(Base):
     insurance_state: Mapped[str | None] = mapped_column(String(16))
     """``settled`` once 6202 (or a 6301 query) confirmed the fund and personal-account shares."""
     failure_code: Mapped[str | None] = mapped_column(String(48))
+    guardian_confirmation: Mapped[str | None] = mapped_column(String(12))
+    """R-FAM-04: ``awaiting`` while a prescription-drug payment for a patient the account acts for
+    waits for the guardian's second confirmation (holds placed, no outside step taken; the
+    15-minute expiry releases it), then ``confirmed``; ``None`` when no confirmation is needed."""
     expires_at: Mapped[datetime]
     paid_at: Mapped[datetime | None]
     deferred_fund_fen: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -74,6 +74,7 @@ class OrderRead(BaseModel):
     split: dict[str, Any]
     policy_version: str
     failure_code: str | None
+    guardian_confirmation: str | None = None
     created_at: datetime
     expires_at: datetime
     paid_at: datetime | None
@@ -93,6 +94,7 @@ class OrderRead(BaseModel):
             split=order.split,
             policy_version=order.policy_version,
             failure_code=order.failure_code,
+            guardian_confirmation=order.guardian_confirmation,
             created_at=order.created_at,
             expires_at=order.expires_at,
             paid_at=order.paid_at,

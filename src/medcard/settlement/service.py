@@ -31,6 +31,8 @@ from medcard.codes.errors import AuthorisationAmountExceeded
 from medcard.codes.service import check_verification_code
 from medcard.config import Settings
 from medcard.errors import NotFound, present
+from medcard.family import rules as family_rules
+from medcard.family.errors import FamilyConfirmationNotAwaited
 from medcard.jobs.service import cancel, enqueue
 from medcard.kit.clock import CHINA, clock
 from medcard.ledger import service as ledger
@@ -160,8 +162,15 @@ async def pay(
         hospital_id=payer.hospital.id,
         details={"total_fen": order.total_fen, "funding": order.funding, "policy": order.policy_version},
     )
+    if family_rules.needs_guardian_confirmation(order.bill_kind, proxied=payer.person.id != payer.account.person_id):
+        order.guardian_confirmation = "awaiting"  # R-FAM-04: nothing moves before the second confirmation
+        await session.flush()
+        await record(session, actor=actor, action="family.confirmation_requested", subject=order,
+                     hospital_id=payer.hospital.id, details={"total_fen": order.total_fen})  # fmt: skip
     # Recovery point: the order and its holds exist before any outside system is called.
     await (checkpoint("order_open") if checkpoint else session.commit())
+    if order.guardian_confirmation == "awaiting":
+        return order
     return await _collect(session, order, payer, adapters)
 
 
@@ -237,8 +246,36 @@ async def retry(session: AsyncSession, *, order: PaymentOrder, adapters: Adapter
         await jobs.expire_order(session, order_id=order.id, adapters=adapters, now=clock.now())
         await session.refresh(order)
         return order
+    if order.guardian_confirmation == "awaiting":
+        return order  # R-FAM-04: waits for the guardian (or its 15 minutes)
     card = present(await session.get(Card, order.card_id), "card")
     return await _collect(session, order, await facts.payer_of(session, card), adapters)
+
+
+async def confirm_for_relative(
+    session: AsyncSession, *, account: Account, order_id: uuid.UUID, actor: Actor, adapters: Adapters
+) -> PaymentOrder:
+    """The guardian's second confirmation of a prescription-drug payment for a patient he acts
+    for (R-FAM-04): the outside steps run now; an order past its 15 minutes is expired instead."""
+    order = await order_of_account(session, account=account, order_id=order_id)
+    if order.guardian_confirmation != "awaiting":
+        raise FamilyConfirmationNotAwaited()
+    if order.state == "pending" and order.expires_at > clock.now():
+        order.guardian_confirmation = "confirmed"
+        await session.flush()
+        await record(session, actor=actor, action="family.confirmation_given", subject=order,
+                     hospital_id=order.hospital_id, details={"total_fen": order.total_fen})  # fmt: skip
+    return await retry(session, order=order, adapters=adapters)
+
+
+async def awaiting_confirmation(session: AsyncSession, *, account: Account) -> list[PaymentOrder]:
+    """The guardian's inbox: payments for relatives still waiting for his confirmation."""
+    now = clock.now()
+    return [
+        order
+        for order in await SettlementRepository(session).orders_of(account)
+        if order.guardian_confirmation == "awaiting" and order.state == "pending" and order.expires_at > now
+    ]
 
 
 async def _collect(session: AsyncSession, order: PaymentOrder, payer: Payer, adapters: Adapters) -> PaymentOrder:
@@ -352,8 +389,9 @@ async def pos_charge(
 
 def settled(order: PaymentOrder) -> PaymentOrder:
     """The order when it is paid (or expired); a pending one is refused with its failure so
-    the request's key is released and the client's retry resumes it (R-PAY-04/07)."""
-    if order.state == "pending":
+    the request's key is released and the client's retry resumes it (R-PAY-04/07). An order
+    waiting for the guardian's second confirmation (R-FAM-04) is an answer, not a failure."""
+    if order.state == "pending" and order.guardian_confirmation != "awaiting":
         raise PaymentPending(failure_code=order.failure_code or "UNKNOWN")
     if order.state == "expired" and (order.failure_code or "").startswith("INSURANCE_"):
         raise InsuranceRefusedPayment(failure_code=order.failure_code)
