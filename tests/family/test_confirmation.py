@@ -100,3 +100,16 @@ async def test_r_fam_04_other_bills_for_a_relative_and_own_drug_bills_pay_at_onc
     assert (exam["state"], exam["guardian_confirmation"]) == ("paid", None)
     stranger = await client.post(f"/api/v1/family/confirmations/{uuid.uuid4()}", headers=holder)
     assert stranger.status_code == 404
+
+
+async def test_r_fam_04_the_family_page_is_the_confirmation_inbox(
+    client: httpx.AsyncClient, holder: dict[str, str], settings: Settings, adapters: Adapters, db: AsyncSession
+) -> None:
+    card = await _ward_card(client, holder, settings, db)
+    order = (await _pay(client, holder, card, _bill(adapters, card, "drug"))).json()
+    inbox = await client.get("/family", headers=holder)
+    assert 'id="confirmation-1"' in inbox.text and "阿莫西林" in inbox.text and "125.00" in inbox.text
+    done = await client.post(f"/family/confirmations/{order['id']}", headers=holder)
+    assert (done.status_code, done.headers["location"]) == (303, "/family?done=confirmed")
+    assert (await client.get(f"{ORDERS}/{order['id']}", headers=holder)).json()["state"] == "paid"
+    assert 'id="confirmation-1"' not in (await client.get("/family", headers=holder)).text

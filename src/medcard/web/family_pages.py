@@ -13,9 +13,18 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters import Adapters
+from medcard.auth.service import actor_for_account
 from medcard.config import Settings
 from medcard.db import attempt
-from medcard.deps import AccountDep, AdaptersDep, PatientSessionDep, SessionDep, SettingsDep, require_role
+from medcard.deps import (
+    AccountDep,
+    AdaptersDep,
+    PatientSessionDep,
+    SessionDep,
+    SettingsDep,
+    SteppedUpAccountDep,
+    require_role,
+)
 from medcard.errors import MedCardError
 from medcard.family import service
 from medcard.family.membership import DOCUMENT_LABELS
@@ -24,6 +33,7 @@ from medcard.identity.errors import FieldRequired
 from medcard.identity.rules import safe_return_path
 from medcard.identity.service import read_image
 from medcard.models import Account, AuthSession, StaffUser
+from medcard.settlement import service as settlement
 from medcard.web.identity_pages import DOCUMENT_TYPES, _sandbox
 from medcard.web.render import error_view, language, page
 
@@ -69,6 +79,7 @@ async def _family_page(
         "account": account,
         "members": await service.members(session, account=account),
         "proxies": await service.proxies(session, account=account),
+        "confirmations": await settlement.awaiting_confirmation(session, account=account),
         "patients": await service.patient_choices(session, account=account, auth=auth) if account.person else [],
         "document_types": DOCUMENT_TYPES,
         "relations": RELATIONS,
@@ -85,7 +96,7 @@ async def _family_page(
     return page(request, "family/index.html", context, status_code=error.status if error else 200)
 
 
-NOTICES = {"added": "added", "removed": "removed", "dissolved": "dissolved"}
+NOTICES = {key: key for key in ("added", "removed", "dissolved", "confirmed", "unconfirmed")}
 
 
 @router.get("/family", response_class=HTMLResponse)
@@ -163,6 +174,17 @@ async def remove_member(session: SessionDep, account: AccountDep, member_id: uui
 async def dissolve_proxy(session: SessionDep, account: AccountDep, member_id: uuid.UUID) -> Response:
     await service.dissolve_proxy(session, account=account, member_id=member_id)
     return RedirectResponse("/family?done=dissolved", status_code=303)
+
+
+@router.post("/family/confirmations/{order_id}")
+async def confirm_payment(
+    session: SessionDep, account: SteppedUpAccountDep, adapters: AdaptersDep, order_id: uuid.UUID
+) -> Response:
+    """The guardian's second confirmation of a relative's prescription-drug payment (R-FAM-04)."""
+    order = await settlement.confirm_for_relative(
+        session, account=account, order_id=order_id, actor=actor_for_account(account), adapters=adapters
+    )
+    return RedirectResponse(f"/family?done={'confirmed' if order.state == 'paid' else 'unconfirmed'}", status_code=303)
 
 
 @router.post("/family/switch")
