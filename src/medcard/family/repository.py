@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.family.rules import OPEN_STATUSES
-from medcard.models import Account, AuthSession, FamilyMember, FamilyProof, Person
+from medcard.models import Account, AuthSession, FamilyMember, FamilyProof, PaymentOrder, Person
 
 
 def _current(today: date) -> ColumnElement[bool]:
@@ -141,3 +141,21 @@ class FamilyRepository:
             .where(AuthSession.account_id == account_id, AuthSession.current_patient_id == person_id)
             .values(current_patient_id=None)
         )
+
+    async def paid_orders(
+        self, account: Account, start: datetime, end: datetime, today: date
+    ) -> Sequence[tuple[PaymentOrder, Person]]:
+        """Orders the account paid in [start, end) for itself and the relatives it acts for today."""
+        query = (
+            select(PaymentOrder, Person)
+            .join(Person, Person.id == PaymentOrder.person_id)
+            .where(
+                PaymentOrder.account_id == account.id,
+                PaymentOrder.state == "paid",
+                PaymentOrder.paid_at >= start,
+                PaymentOrder.paid_at < end,
+                visible_person(PaymentOrder.person_id, account, today),
+            )
+            .order_by(PaymentOrder.paid_at)
+        )
+        return [(order, person) for order, person in (await self.session.execute(query)).unique().all()]

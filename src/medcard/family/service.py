@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +21,7 @@ from medcard.audit.service import Actor, record
 from medcard.auth.service import actor_for_account, actor_for_staff
 from medcard.config import Settings
 from medcard.errors import NotFound, present
-from medcard.family import membership, rules
+from medcard.family import bill, membership, rules
 from medcard.family.errors import (
     FamilyDissolveTooYoung,
     FamilyHolderNotAdult,
@@ -41,8 +41,8 @@ from medcard.identity import service as identity_service
 from medcard.identity.errors import WardAlreadyAdded
 from medcard.identity.repository import IdentityRepository
 from medcard.identity.schemas import WardCreate
-from medcard.kit.clock import clock
-from medcard.kit.masking import mask_document
+from medcard.kit.clock import CHINA, clock
+from medcard.kit.masking import mask_document, mask_name
 from medcard.models import Account, AuthSession, Base, FamilyMember, Person, StaffUser
 
 IMPLAUSIBLE = {
@@ -412,3 +412,36 @@ async def expire_relations(session: AsyncSession) -> int:
     for member in due:
         await _end(session, member, status="expired", by="age", actor=Actor.system("family.expire"))
     return len(due)
+
+
+# --- monthly family bill (R-FAM-07) ---------------------------------------------------------------
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """The month's first instant and the next month's, in China time."""
+    start = datetime(month.year, month.month, 1, tzinfo=CHINA)
+    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return start, datetime(following.year, following.month, 1, tzinfo=CHINA)
+
+
+async def _bill_orders(session: AsyncSession, account: Account, month: date) -> list[bill.Order]:
+    start, end = month_bounds(month)
+    rows = await FamilyRepository(session).paid_orders(account, start, end, clock.today_in_china())
+    return [
+        bill.Order(
+            member=mask_name(person.name),
+            category=order.bill_kind,
+            funding={k: int(v) for k, v in order.funding.items()},
+            refunded={k: int(v) for k, v in (order.refunded or {}).items()},
+            items=tuple((str(item["name"]), int(item["amount_fen"])) for item in order.items),
+        )
+        for order, person in rows
+    ]
+
+
+async def family_bill(session: AsyncSession, *, account: Account, month: date) -> bill.FamilyBill:
+    """The monthly family bill (亲情账单): the holder's and his current relatives' paid orders of
+    ``month`` by member, category and source, with last month's total for the trend (R-FAM-07)."""
+    previous = (month.replace(day=1) - timedelta(days=1)).replace(day=1)
+    last = bill.monthly_bill(await _bill_orders(session, account, previous))
+    return bill.monthly_bill(await _bill_orders(session, account, month), last_month_fen=last.total_fen)

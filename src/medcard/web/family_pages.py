@@ -5,9 +5,10 @@ the API; a refused addition shows the form again with the message next to its fi
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,13 +26,15 @@ from medcard.deps import (
     SteppedUpAccountDep,
     require_role,
 )
-from medcard.errors import MedCardError
-from medcard.family import service
+from medcard.errors import MedCardError, NotFound
+from medcard.family import charts, service
+from medcard.family.bill import CATEGORIES, SOURCES, FamilyBill
 from medcard.family.membership import DOCUMENT_LABELS
 from medcard.family.schemas import FamilyMemberCreate, ProofDocument
 from medcard.identity.errors import FieldRequired
 from medcard.identity.rules import safe_return_path
 from medcard.identity.service import read_image
+from medcard.kit.clock import clock
 from medcard.models import Account, AuthSession, StaffUser
 from medcard.settlement import service as settlement
 from medcard.web.identity_pages import DOCUMENT_TYPES, _sandbox
@@ -233,3 +236,68 @@ async def review_decide(
 ) -> Response:
     await service.review(session, staff=staff, member_id=member_id, approve=decision == "approve", note=note)
     return RedirectResponse("/console/family/reviews", status_code=303)
+
+
+# --- monthly family bill (R-FAM-07) ---------------------------------------------------------------
+
+MonthPath = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+CHARTS = ("member", "category", "source")
+CHART_TITLES = {
+    "member": ("按成员", "By member"),
+    "category": ("按类别", "By category"),
+    "source": ("按支付来源", "By source"),
+}
+
+
+def _month(text: str | None) -> date:
+    return date.fromisoformat(f"{text}-01") if text else clock.today_in_china().replace(day=1)
+
+
+def _labelled(bill: FamilyBill, chart: str, lang: str) -> dict[str, int]:
+    """The chart's values with their labels in the page language."""
+    pick = 0 if lang == "zh" else 1
+    if chart == "member":
+        return dict(bill.by_member)
+    if chart == "category":
+        return {CATEGORIES.get(k, (k, k))[pick]: v for k, v in bill.by_category.items()}
+    return {SOURCES[k][1 + pick]: v for k, v in bill.by_source.items()}
+
+
+@router.get("/family/bill", response_class=HTMLResponse)
+async def bill_page(
+    request: Request,
+    session: SessionDep,
+    account: AccountDep,
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+) -> Response:
+    """亲情账单: the month's spending of the family with server-side charts and an analysis."""
+    chosen = _month(month)
+    bill = await service.family_bill(session, account=account, month=chosen)
+    lang = language(request)
+    values = {
+        "bill": bill,
+        "month": f"{chosen:%Y-%m}",
+        "tables": {chart: _labelled(bill, chart, lang) for chart in CHARTS},
+        "charts": CHARTS if bill.total_fen else (),
+    }
+    return page(request, "family/bill.html", values)
+
+
+@router.get("/family/bill/{month}/{chart}.svg")
+async def bill_chart(
+    request: Request, session: SessionDep, account: AccountDep, month: MonthPath, chart: str
+) -> Response:
+    """One chart of the family bill, drawn by pygal (SVG, no script)."""
+    if chart not in CHARTS:
+        raise NotFound()
+    bill = await service.family_bill(session, account=account, month=_month(month))
+    lang = language(request)
+    titles = {
+        "member": ("按成员", "By member"),
+        "category": ("按类别", "By category"),
+        "source": ("按支付来源", "By source"),
+    }
+    title = titles[chart][0 if lang == "zh" else 1]
+    values = _labelled(bill, chart, lang)
+    svg = charts.pie(title, values) if chart == "source" else charts.bars(title, values)
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
