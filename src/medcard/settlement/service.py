@@ -69,6 +69,8 @@ class Quote:
     split: rules.Split
     funding: rules.Funding
     payments: list[int]
+    accounts: facts.PayerAccounts | None = None
+    """The payer's ledger accounts under the coverage (None for an inpatient deposit bill)."""
 
 
 def rules_bill(his: HisBill, payer: Payer, *, scenario: str) -> rules.Bill:
@@ -116,7 +118,18 @@ async def _quote(session: AsyncSession, payer: Payer, his: HisBill, *, scenario:
     await facts.sync_personal_account(session, payer, accounts, adapters.insurance)
     balances = rules.Balances() if deposit_bill else await facts.balances(session, accounts)
     funding = rules.fund_order(split, balances)
-    return Quote(his, split, funding, rules.channel_payments(funding.self_pay_fen))
+    return Quote(his, split, funding, rules.channel_payments(funding.self_pay_fen), None if deposit_bill else accounts)
+
+
+async def _locked(session: AsyncSession, quoted: Quote) -> Quote:
+    """The quote again with its balances read under the row locks the hold will keep: what a
+    concurrent payment of the same patient took since the quote goes to the next source."""
+    if quoted.accounts is None:
+        return quoted
+    funding = rules.fund_order(quoted.split, await facts.balances(session, quoted.accounts, lock=True))
+    if funding == quoted.funding:
+        return quoted
+    return Quote(quoted.bill, quoted.split, funding, rules.channel_payments(funding.self_pay_fen), quoted.accounts)
 
 
 def digest(**body: object) -> str:
@@ -195,6 +208,11 @@ async def _open(
             await session.flush()
     except IntegrityError as error:  # another order of this bill won the race
         raise BillAlreadyPaid(field="bill_number") from error
+    # Locks after the order row (whose unique index may make a racing payment of the same bill wait).
+    quoted = await _locked(session, quoted)
+    if quoted.funding != funding:
+        funding = quoted.funding
+        order.funding, order.deferred_fund_fen = funding.as_dict(), funding.deferred_fund_fen
     for seq, amount in enumerate(quoted.payments):
         out = steps.out_trade_no(order.id, seq, 0)
         session.add(ChannelPayment(order_id=order.id, account_id=payer.account.id, purpose="bill",
