@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from medcard.adapters import Adapters
 from medcard.adapters.his import HisBill
@@ -217,7 +218,8 @@ async def _open(
         out = steps.out_trade_no(order.id, seq, 0)
         session.add(ChannelPayment(order_id=order.id, account_id=payer.account.id, purpose="bill",
                                    out_trade_no=out, amount_fen=amount))  # fmt: skip
-    accounts = await facts.accounts_of(session, payer, None)
+    # The quote's accounts (found or created a moment ago) serve the hold; a deposit bill had none.
+    accounts = quoted.accounts or await facts.accounts_of(session, payer, None)
     order.hold_entry_id = await ledger.hold(
         session,
         kind="payment",
@@ -263,8 +265,9 @@ async def _collect(session: AsyncSession, order: PaymentOrder, payer: Payer, ada
     failure = await steps.insurance_step(order, payer, adapters)
     if failure is None:
         failure = await steps.channel_step(session, order, payer, adapters)
-    order.failure_code = failure
-    await session.flush()
+    if order.failure_code != failure:  # an unchanged column is not written again
+        order.failure_code = failure
+        await session.flush()
     if failure is None:
         await complete(session, order, payer, adapters)
     elif failure.startswith("INSURANCE_") and failure != "INSURANCE_UNKNOWN":
@@ -308,7 +311,9 @@ async def complete(session: AsyncSession, order: PaymentOrder, payer: Payer, ada
         run_at = datetime.combine(reimburse_on, time(9, 0), tzinfo=CHINA)
         await enqueue(session, "settlement.reimburse_order", {"order_id": str(order.id)}, run_at=run_at,
                       unique_key=f"reimburse:{order.id}")  # fmt: skip
-    await session.refresh(order)
+    # What the conditional UPDATE wrote, without reading the row back.
+    for name, value in {"state": "paid", "paid_at": now, "reimburse_on": reimburse_on, "failure_code": None}.items():
+        set_committed_value(order, name, value)
     await adapters.his.mark_paid(hospital_code=payer.hospital.code, bill_no=order.bill_number,
                                  payment_reference=str(order.id))  # fmt: skip
     await record(session, actor=Actor.system("settlement"), action="settlement.order_paid", subject=order,
