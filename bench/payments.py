@@ -132,6 +132,7 @@ class Run:
     p99_ms: float
     failed: int = 0
     cpu_s: float = 0.0
+    server_cpu_s: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -143,7 +144,8 @@ class Run:
 
     def show(self) -> str:
         failed = f"   {self.failed} non-2xx!" if self.failed else ""
-        cpu = f"   {self.cpu_us:6.0f} µs CPU/payment" if self.cpu_s else ""
+        server = self.server_cpu_s / max(self.requests, 1) * 1e6
+        cpu = f"   {self.cpu_us:6.0f} µs CPU/payment (server {server:.0f})" if self.cpu_s else ""
         latency = f"p50 {self.p50_ms:6.1f} ms   p99 {self.p99_ms:6.1f} ms"
         return f"  {self.label:<10} {self.rate:7.0f} /s   {latency}{cpu}{failed}"
 
@@ -171,7 +173,8 @@ async def drive(
     line = next(line for line in output.decode().splitlines() if line.startswith("RESULT "))
     result = json.loads(line.removeprefix("RESULT "))
     return Run(label, result["requests"], result["duration_us"] / 1e6, result["p50_us"] / 1000,
-               result["p99_us"] / 1000, result["non2xx"] + result["socket_errors"], app_cpu + db_cpu)  # fmt: skip
+               result["p99_us"] / 1000, result["non2xx"] + result["socket_errors"], app_cpu + db_cpu,
+               app_cpu)  # fmt: skip
 
 
 async def pgbench(*arguments: str) -> str:
