@@ -153,8 +153,9 @@ DEPOSITS = (300_000, 500_000, 1_000_000)
 class SandboxHis:
     """In-memory HIS seeded from a fixture."""
 
-    def __init__(self, behaviour: SandboxBehaviour, patients: list[HisPatient]) -> None:
+    def __init__(self, behaviour: SandboxBehaviour, patients: list[HisPatient], *, extra_bills: int = 0) -> None:
         self.behaviour = behaviour
+        self.extra_bills = extra_bills
         self.patients: dict[tuple[str, str, str], HisPatient] = {
             (p.hospital_code, p.document_type, p.document_number): p for p in patients
         }
@@ -162,9 +163,9 @@ class SandboxHis:
         self.patient_bills: dict[tuple[str, str], dict[str, HisBill]] = {}
 
     @classmethod
-    def from_fixture(cls, behaviour: SandboxBehaviour) -> SandboxHis:
+    def from_fixture(cls, behaviour: SandboxBehaviour, *, extra_bills: int = 0) -> SandboxHis:
         text = resources.files("medcard.data").joinpath("sandbox_his.json").read_text(encoding="utf-8")
-        return cls(behaviour, [HisPatient(**row) for row in json.loads(text)])
+        return cls(behaviour, [HisPatient(**row) for row in json.loads(text)], extra_bills=extra_bills)
 
     async def find_patient(self, *, hospital_code: str, document_type: str, document_number: str) -> HisPatient | None:
         await self.behaviour.wait(0.3, hospital_code, document_number)
@@ -212,6 +213,9 @@ class SandboxHis:
     async def mark_paid(self, *, hospital_code: str, bill_no: str, payment_reference: str) -> HisBill:
         """Record that MedCard collected the bill; the same reference again is harmless."""
         await self.behaviour.wait(0.3, "mark-paid", hospital_code, bill_no)
+        extra = f"{hospital_code}-X"
+        if bill_no.startswith(extra):  # an extra bill of a patient not listed since a restart
+            self._bills(hospital_code, bill_no.removeprefix(extra).rsplit(".", 1)[0])
         for (hospital, _patient), bills in self.patient_bills.items():
             bill = bills.get(bill_no)
             if hospital != hospital_code or bill is None:
@@ -263,6 +267,10 @@ class SandboxHis:
                 items = self._items(hospital_code, patient_id, kind)
             bill_no = self._bill_no(hospital_code, patient_id, index)
             bills.append(HisBill(bill_no, hospital_code, patient_id, kind, DEPARTMENTS[kind], tuple(items)))
+        for extra in range(self.extra_bills):  # the number names the patient (see mark_paid)
+            items = self._items(hospital_code, f"{patient_id}#{extra}", "exam")
+            bills.append(HisBill(f"{hospital_code}-X{patient_id}.{extra:04d}", hospital_code, patient_id,
+                                 "exam", DEPARTMENTS["exam"], tuple(items)))  # fmt: skip
         return bills
 
     def _items(self, hospital_code: str, patient_id: str, kind: str) -> list[BillItem]:
