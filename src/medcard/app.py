@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
 
 
 def _include_routers(app: FastAPI) -> None:
+    from medcard.account.endpoints import router as account_router
     from medcard.audit.endpoints import router as audit_router
     from medcard.auth.endpoints import router as auth_router
     from medcard.card.endpoints import router as card_router
@@ -98,6 +99,7 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.policy.endpoints import router as policy_router
     from medcard.policy.endpoints import staff_router as policy_staff_router
     from medcard.security.endpoints import router as security_router
+    from medcard.web.account_pages import router as account_pages_router
     from medcard.web.card_pages import router as card_pages_router
     from medcard.web.codes_pages import router as codes_pages_router
     from medcard.web.hospital_pages import router as hospital_pages_router
@@ -116,9 +118,11 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(codes_router, prefix="/api/v1")
     app.include_router(security_router, prefix="/api/v1")
     app.include_router(devices_router, prefix="/api/v1")
+    app.include_router(account_router, prefix="/api/v1")
     app.include_router(codes_pages_router)
     app.include_router(security_pages_router)
     app.include_router(pages_router)
+    app.include_router(account_pages_router)
     app.include_router(identity_pages_router)
     app.include_router(card_pages_router)
     app.include_router(kiosk_pages_router)

@@ -55,11 +55,14 @@ async def payment_code_page(
     session: SessionDep,
     account: SteppedUpAccountDep,
     card_id: Annotated[uuid.UUID | None, Query()] = None,
+    step: Annotated[int, Query(ge=1, le=2)] = 1,
 ) -> Response:
-    """My payment code: the page loads the code fragment, which refreshes itself every minute."""
+    """My payment code: the page loads the code fragment, which refreshes itself every minute.
+    In elder mode the payment takes three steps, one per screen (R-A11Y-01): confirm the card,
+    show the code (read aloud on request), hear the result."""
     cards = await _active_cards(session, account)
     chosen = next((c for c in cards if c.id == card_id), cards[0] if cards else None)
-    return page(request, "codes/pay.html", {"cards": cards, "card": chosen})
+    return page(request, "codes/pay.html", {"cards": cards, "card": chosen, "step": step})
 
 
 @router.post("/codes/fresh", response_class=HTMLResponse)
