@@ -17,6 +17,7 @@ from medcard.kit.money import format_yuan
 
 LANG_COOKIE = "medcard_lang"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.filters.update(card_number=lambda n: " ".join(n[i : i + 4] for i in range(0, len(n), 4)))
 templates.env.filters.update(yuan=format_yuan, mask_document=mask_document, mask_phone=mask_phone, mask_name=mask_name)
 
 
