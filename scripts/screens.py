@@ -54,7 +54,7 @@ def main() -> None:
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        phone = browser.new_context(base_url=base, locale="zh-CN", viewport=PHONE, device_scale_factor=2)
+        phone = browser.new_context(base_url=base, locale="zh-CN", viewport=PHONE)
         page = phone.new_page()
         page.goto("/login")
         shot(page, "01-login")

@@ -81,6 +81,8 @@ async def test_first_login_lands_on_the_agreements_and_a_new_version_asks_again(
     monkeypatch.setattr(rules, "CONSENT_VERSION", "2027-01")
     renewed = await _callback(client, adapters, openid)
     assert renewed.headers["location"].startswith("/consent?")
+    home = await client.get("/me", headers=headers)  # a session open when the version changed
+    assert (home.status_code, home.headers["location"]) == (303, "/consent?next=%2Fme")
     audit = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "account.consent")
     assert await db.scalar(audit) == 1
 

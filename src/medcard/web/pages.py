@@ -128,6 +128,8 @@ async def home(request: Request, session: SessionDep, account: AccountDep, setti
     from medcard.card.repository import CardRepository
     from medcard.insurance.repository import InsuranceRepository
 
+    if needs_consent(account.consent_version):  # a new version is asked even mid-session
+        return RedirectResponse("/consent?" + urlencode({"next": "/me"}), status_code=303)
     cards = await CardRepository(session).for_account(account)
     own = [c for c in cards if c.person_id == account.person_id and c.status != "cancelled"] or list(cards)
     current = own[0] if own else None
