@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.conftest import patient_login, screenshot, staff_login
 from tests.e2e.test_card_flows import CHOICES, DETAILS, verify_identity
+from tests.e2e.test_codes_payment import pos_scan
 from tests.factories import resident_id
 
 pytestmark = pytest.mark.e2e
@@ -203,7 +204,9 @@ def test_r_a11y_01_keyboard_only_reaches_the_card_and_the_payment_code(page: Pag
     screenshot(page, "a11y-keyboard-payment-code")
 
 
-def test_r_a11y_01_elder_mode_pays_in_three_steps_with_read_aloud(page: Page) -> None:
+def test_r_a11y_01_elder_mode_pays_in_three_steps_with_read_aloud(
+    page: Page, browser: Browser, live_server: str
+) -> None:
     """Elder mode: large text (≥ 20 px, the code ≥ 32 px), targets ≥ 48 px, the payment split
     into three screens, and the code read aloud by the browser's speech synthesis (zh-CN)."""
     page.add_init_script(
@@ -229,6 +232,24 @@ def test_r_a11y_01_elder_mode_pays_in_three_steps_with_read_aloud(page: Page) ->
     digits = page.locator("#code-digits").get_attribute("data-code")
     assert digits and spoken[-1][0] == "zh-CN" and " ".join(digits) in spoken[-1][1]
     screenshot(page, "a11y-elder-payment-code")
+
+    cashier_context = browser.new_context(base_url=live_server, locale="zh-CN")
+    try:
+        cashier = cashier_context.new_page()
+        staff_login(cashier, "cashier1")
+        cashier.goto("/console/pos")
+        pos_scan(cashier, digits, "36.80")
+        expect(cashier.locator("#pos-result")).to_be_visible()
+    finally:
+        cashier_context.close()
+    # Step ③: the result replaces the code and is said aloud at once (amount included).
+    expect(page.locator("#payment-result")).to_contain_text("支付成功")
+    expect(page.locator("#elder-steps li.current")).to_contain_text("听取结果")
+    assert page.evaluate("parseFloat(getComputedStyle(document.querySelector('#payment-amount')).fontSize)") >= 32
+    page.wait_for_function("window.__spoken.some((s) => s[1].includes('支付成功'))")
+    said = page.evaluate("window.__spoken.map((s) => s[1]).join(' ')")
+    assert "36.80" in said
+    screenshot(page, "a11y-elder-payment-result")
 
 
 def test_r_a11y_01_read_aloud_has_a_written_fallback_without_speech(page: Page) -> None:
