@@ -172,6 +172,11 @@ def test_r_a11y_01_axe_finds_no_serious_violation_on_console_and_kiosk_pages(
         note(found, "/console/login", page)
         staff_login(page, "admin1")
         found.update(check_pages(page, CONSOLE_PAGES, "console"))
+        for listing, link in (("/console/hospitals", "/console/hospitals/"), ("/console/policy", "/console/policy/")):
+            page.goto(listing)
+            page.locator(f'main a[href^="{link}"]').first.click()
+            page.wait_for_load_state()
+            note(found, f"console {page.url}", page)
         kiosk = context.new_page()
         staff_login(kiosk, "kiosk1")
         kiosk.wait_for_url("**/kiosk")
