@@ -208,6 +208,15 @@ def test_r_a11y_01_keyboard_only_reaches_the_card_and_the_payment_code(page: Pag
     tab_to("#refresh-code")
     screenshot(page, "a11y-keyboard-payment-code")
 
+    page.goto("/me")
+    tab_to("#my-cards a.list-item")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/cards/*")
+    expect(page.locator("#card-qr svg")).to_be_visible()
+    tab_to("#edit-card")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/edit")
+
 
 def test_r_a11y_01_elder_mode_pays_in_three_steps_with_read_aloud(
     page: Page, browser: Browser, live_server: str
