@@ -189,3 +189,28 @@ async def test_deleted_account_cannot_use_old_sessions(client: httpx.AsyncClient
     assert (await client.post("/api/v1/me/delete", json={"confirm": "确认注销"}, headers=headers)).status_code == 204
     assert (await client.get("/me", headers=headers)).status_code in (401, 303)
     assert (await client.get("/api/v1/me/settings", headers=headers)).status_code == 401
+
+
+async def test_r_a11y_02_new_pages_speak_english_when_asked(
+    client: httpx.AsyncClient, adapters: Adapters, db: AsyncSession, demo: Demo
+) -> None:
+    """The card home, the agreements and the account page carry no Chinese in English, apart from
+    the patient's own name."""
+    import re
+
+    account = await verified_account(db, name="钱英文")
+    hospital = await db.scalar(select(Hospital).where(Hospital.code == "H110001"))
+    assert hospital is not None
+    await issue_card(db, adapters, account, hospital)
+    headers = bearer(await patient_token(client, adapters, openid=account.openid))
+    client.cookies.set("medcard_lang", "en")
+    try:
+        for path in ("/me", "/me/account", "/consent", "/legal/terms", "/legal/privacy", "/legal/processing"):
+            html = (await client.get(path, headers=headers)).text
+            # The QR's SVG carries a bilingual <title> made in card/qr.py (both languages by design).
+            body = re.sub(r"<svg.*?</svg>", " ", html.split("<body", 1)[1], flags=re.S)
+            text = re.sub(r"<[^>]+>", " ", body).replace("*英文", "").replace("钱英文", "")
+            text = text.replace("中文", "")  # the language switch names its language in that language
+            assert not re.findall(r"[\u4e00-\u9fff]+", text), (path, re.findall(r"[\u4e00-\u9fff]+", text))
+    finally:
+        client.cookies.clear()

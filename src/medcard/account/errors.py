@@ -27,6 +27,6 @@ class DeletionNotConfirmed(MedCardError):
     status = 400
     code = "DELETION_NOT_CONFIRMED"
     message_zh = "请输入“确认注销”以注销账号"
-    message_en = "Type the confirmation words to delete the account"
+    message_en = "Type DELETE to delete the account"
     hint_zh = "注销后不可恢复"
     hint_en = "Deletion cannot be undone"

@@ -14,7 +14,8 @@ from medcard.auth.service import actor_for_account
 from medcard.kit.clock import clock
 from medcard.models import Account
 
-DELETION_WORDS = "确认注销"
+DELETION_WORDS = {"zh": "确认注销", "en": "DELETE"}
+"""What the patient types to confirm 注销, in the page's language (either is accepted)."""
 
 
 async def accept_consent(session: AsyncSession, *, account: Account, version: str) -> Account:
@@ -54,7 +55,7 @@ async def delete_account(session: AsyncSession, *, account: Account, confirm: st
     data the platform holds for this login. Audit rows and payment records stay (the law keeps
     them); the hospital keeps its medical record, so the card rows keep the encrypted name and
     document number but lose contact details."""
-    if confirm.strip() != DELETION_WORDS:
+    if confirm.strip() not in DELETION_WORDS.values():
         raise DeletionNotConfirmed(field="confirm")
     now = clock.now()
     actor = actor_for_account(account)

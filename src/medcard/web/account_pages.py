@@ -72,7 +72,7 @@ async def elder_mode(
 @router.get("/me/account", response_class=HTMLResponse)
 async def account_page(request: Request, account: AccountDep) -> Response:
     values = {"account": account, "agreements": rules.AGREEMENTS, "kept": rules.KEPT_AFTER_DELETION}
-    return page(request, "account/account.html", values | {"words": service.DELETION_WORDS})
+    return page(request, "account/account.html", values | {"words": service.DELETION_WORDS[language(request)]})
 
 
 @router.post("/me/delete", response_class=HTMLResponse)
@@ -83,7 +83,7 @@ async def delete_account(
     _done, error = await attempt(session, lambda: service.delete_account(session, account=account, confirm=confirm))
     if error is not None:
         values: dict[str, Any] = {"account": account, "agreements": rules.AGREEMENTS, "kept": rules.KEPT_AFTER_DELETION}
-        values |= {"words": service.DELETION_WORDS, "error": error_view(error, language(request))}
+        values |= {"words": service.DELETION_WORDS[language(request)], "error": error_view(error, language(request))}
         return page(request, "account/account.html", values, status_code=error.status)
     response = RedirectResponse("/login?deleted=1", status_code=303)
     response.delete_cookie(PATIENT_COOKIE)
