@@ -140,6 +140,20 @@
     });
   }
 
+  // While the card's QR is shown, ask the browser to keep the screen on (Screen Wake Lock, where
+  // supported); the page also tells the patient to turn the brightness up.
+  var wakeLock = null;
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    if (!details || details.id !== "show-card" || !("wakeLock" in navigator)) return;
+    if (details.open) {
+      navigator.wakeLock.request("screen").then(function (lock) { wakeLock = lock; }).catch(function () {});
+    } else if (wakeLock) {
+      wakeLock.release().catch(function () {});
+      wakeLock = null;
+    }
+  }, true);
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpSpeech();
     syncIdentityFields();
