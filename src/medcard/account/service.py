@@ -22,6 +22,8 @@ async def accept_consent(session: AsyncSession, *, account: Account, version: st
     """Store the agreement version the patient accepted; an outdated page's version is refused."""
     if version != rules.CONSENT_VERSION:
         raise ConsentVersionStale(field="version")
+    if account.consent_version == version:
+        return account  # already accepted: nothing changes, nothing to audit
     account.consent_version = version
     account.consent_accepted_at = clock.now()
     await record(
