@@ -114,6 +114,7 @@ def _gateway_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
 
 
 def _include_routers(app: FastAPI) -> None:
+    from medcard.account.endpoints import router as account_router
     from medcard.audit.endpoints import router as audit_router
     from medcard.auth.endpoints import router as auth_router
     from medcard.card.endpoints import router as card_router
@@ -131,6 +132,7 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.policy.endpoints import staff_router as policy_staff_router
     from medcard.security.endpoints import router as security_router
     from medcard.settlement.endpoints import router as settlement_router
+    from medcard.web.account_pages import router as account_pages_router
     from medcard.web.card_pages import router as card_pages_router
     from medcard.web.codes_pages import router as codes_pages_router
     from medcard.web.family_pages import router as family_pages_router
@@ -155,11 +157,13 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(devices_router, prefix="/api/v1")
     app.include_router(family_router, prefix="/api/v1")
     app.include_router(family_staff_router, prefix="/api/v1")
+    app.include_router(account_router, prefix="/api/v1")
     app.include_router(codes_pages_router)
     app.include_router(family_pages_router)
     app.include_router(settlement_pages_router)
     app.include_router(security_pages_router)
     app.include_router(pages_router)
+    app.include_router(account_pages_router)
     app.include_router(identity_pages_router)
     app.include_router(card_pages_router)
     app.include_router(kiosk_pages_router)

@@ -140,7 +140,11 @@ def test_r_card_04_apply_with_autosave_resume_after_reload_then_card_with_qr(pag
 def test_r_card_05_card_number_occupied_routes_to_existing_patient_binding(page: Page) -> None:
     patient_login(page, "王建国")
     verify_identity(page, name=WANG_NAME, number=WANG_NUMBER)
+    # Picking the hospital already finds the record; "fill in the form instead" reaches the form.
     page.goto("/cards/apply?hospital=H110001&subject=self")
+    expect(page.locator("#record-found")).to_be_visible()
+    screenshot(page, "card-19-record-found-at-pick")
+    page.click("#fill-form")
     page.fill("#f-address", "北京市朝阳区建国路88号")
     page.select_option("#f-ethnicity", "01")
     for field, value in DETAILS.items():

@@ -16,7 +16,7 @@ from medcard.config import Settings
 from medcard.db import make_engine, make_sessionmaker, unit_of_work
 from medcard.models import Hospital
 from tests.card.conftest import issue_card
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import accept_agreements, screenshot
 from tests.factories import resident_id, verified_account
 from tests.support import run_async
 
@@ -46,6 +46,7 @@ def login_as(page: Page, openid: str) -> None:
     page.fill("#nickname", "医保用户")
     page.fill("#openid", openid)
     page.click("#consent")
+    accept_agreements(page)
     page.wait_for_url("**/me")
 
 

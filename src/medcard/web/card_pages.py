@@ -137,9 +137,11 @@ async def apply_page(
     session: SessionDep,
     account: AccountDep,
     settings: SettingsDep,
+    adapters: AdaptersDep,
     hospital: Annotated[str | None, Query(max_length=16)] = None,
     subject: SubjectQuery = service.SELF,
     prefilled: Annotated[str, Query(max_length=300)] = "",
+    form: bool = False,
 ) -> Response:
     """Choose a hospital (and whom for), then the form, resumed at the last saved field."""
     if not hospital:
@@ -148,6 +150,9 @@ async def apply_page(
         context = {"hospitals": await repository.hospitals(), "wards": await repository.wards(account)}
         return page(request, "card/choose.html", context)
     where, who = await _where(session, account, hospital, subject)
+    if not form and await service.existing_record_at(adapters, hospital=where, subject=who):
+        # A returning patient of this hospital links the record instead of typing 13 fields.
+        return RedirectResponse(f"/cards/existing?{_where_query(where, who)}&found=1", status_code=303)
     shown = [f for f in prefilled.split(",") if f in rules.ALL_FIELDS]
     return await _apply_page(request, session, account, settings, where, who, prefilled=shown)
 
@@ -251,8 +256,10 @@ def _existing_page(
     *,
     challenge: service.ExistingRecordChallenge | None = None,
     error: MedCardError | None = None,
+    found: bool = False,
 ) -> Response:
     context = {
+        "found": found,
         "hospital": hospital,
         "subject": subject,
         "where": _where_query(hospital, subject),
@@ -271,9 +278,10 @@ async def existing_page(
     settings: SettingsDep,
     hospital: HospitalQuery,
     subject: SubjectQuery = service.SELF,
+    found: bool = False,
 ) -> Response:
     where, who = await _where(session, account, hospital, subject)
-    return _existing_page(request, where, who, settings)
+    return _existing_page(request, where, who, settings, found=found)
 
 
 @router.post("/cards/existing/start", response_class=HTMLResponse)

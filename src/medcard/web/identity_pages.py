@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.account.rules import needs_consent
 from medcard.adapters import Adapters
 from medcard.adapters.identity import PASS_RATES, SandboxIdentityAuthority
 from medcard.card.repository import CardRepository
@@ -185,6 +186,8 @@ async def verify_page(
 ) -> Response:
     """The verification form; with ``purpose`` a verified patient re-proves his identity for a
     task (step-up, PIN reset, reactivation) and comes back to ``next`` (local paths only)."""
+    if purpose is None and needs_consent(account.consent_version) and account.person_id is None:
+        return RedirectResponse("/consent?" + urlencode({"next": request.url.path}), status_code=303)
     chosen = method if method in {m[0] for m in METHODS} else "face"
     values = {"method": chosen or "face", "document_type": "resident_id", "purpose": _purpose(purpose)}
     values["next"] = rules.safe_return_path(next) or ""

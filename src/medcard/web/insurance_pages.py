@@ -232,3 +232,14 @@ async def apply_special_disease(
     if error is not None:
         return await _diseases_page(request, session, account, error=error)
     return RedirectResponse("/insurance/special-diseases", status_code=303)
+
+
+@router.get("/{binding_id}/balance", response_class=HTMLResponse)
+async def balance_fragment(
+    request: Request, binding_id: uuid.UUID, session: SessionDep, account: AccountDep, adapters: AdaptersDep
+) -> Response:
+    """HTMX: the personal-account balance, asked of the platform only when the patient taps."""
+    balance = await service.personal_balance(
+        session, account=account, binding_id=binding_id, platform=adapters.insurance
+    )
+    return page(request, "insurance/_balance.html", {"balance": balance})

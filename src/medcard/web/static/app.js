@@ -86,7 +86,76 @@
     }, 250);
   }
 
+  // Read-aloud (长辈模式, R-A11Y-01): the browser's speech synthesis speaks the payment code digit
+  // by digit, and the result (支付成功, amount, where) when it arrives. Where the browser has no
+  // speech synthesis, the buttons give way to a written fallback.
+  var speechOk = "speechSynthesis" in window && typeof window.SpeechSynthesisUtterance === "function";
+  function say(text) {
+    var box = document.getElementById("speak-box");
+    if (!speechOk || !box) return false;
+    window.speechSynthesis.cancel();
+    var utterance = new SpeechSynthesisUtterance(text);
+    utterance.lang = box.dataset.lang || "zh-CN";
+    utterance.rate = 0.85;
+    window.speechSynthesis.speak(utterance);
+    box.dataset.spoken = text;
+    return true;
+  }
+  function codeText() {
+    var digits = document.getElementById("code-digits");
+    if (!digits) return "";
+    var zh = document.documentElement.lang !== "en";
+    return (zh ? "付款码：" : "Payment code: ") + digits.dataset.code.split("").join(" ");
+  }
+  function resultText() {
+    var result = document.getElementById("payment-result");
+    return result ? result.innerText.replace(/\s+/g, " ").trim() : "";
+  }
+  function setUpSpeech() {
+    var box = document.getElementById("speak-box");
+    if (!box) return;
+    if (!speechOk) {
+      var button = document.getElementById("speak-code");
+      if (button) button.hidden = true;
+      document.getElementById("speak-missing").hidden = false;
+      return;
+    }
+    document.addEventListener("click", function (event) {
+      if (event.target && event.target.id === "speak-code") say(resultText() || codeText());
+    });
+    // A result replaced the code: say it at once in elder mode, and mark step ③ as current.
+    document.body.addEventListener("htmx:afterSettle", function () {
+      var result = document.getElementById("payment-result");
+      if (!result || result.dataset.announced) return;
+      result.dataset.announced = "1";
+      var steps = document.querySelectorAll("#elder-steps li");
+      if (steps.length === 3) {
+        steps.forEach(function (li) { li.classList.remove("current"); li.removeAttribute("aria-current"); });
+        steps[2].classList.add("current");
+        steps[2].setAttribute("aria-current", "step");
+      }
+      var button = document.getElementById("speak-code");
+      if (button) button.textContent = document.documentElement.lang !== "en" ? "朗读结果" : "Read the result aloud";
+      if (document.body.classList.contains("elder")) say(resultText());
+    });
+  }
+
+  // While the card's QR is shown, ask the browser to keep the screen on (Screen Wake Lock, where
+  // supported); the page also tells the patient to turn the brightness up.
+  var wakeLock = null;
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    if (!details || details.id !== "show-card" || !("wakeLock" in navigator)) return;
+    if (details.open) {
+      navigator.wakeLock.request("screen").then(function (lock) { wakeLock = lock; }).catch(function () {});
+    } else if (wakeLock) {
+      wakeLock.release().catch(function () {});
+      wakeLock = null;
+    }
+  }, true);
+
   document.addEventListener("DOMContentLoaded", function () {
+    setUpSpeech();
     syncIdentityFields();
     resumeApplication();
     paymentCountdown();
