@@ -18,8 +18,8 @@ from tests.support import statements
 
 REDEEM_STATEMENTS = 6
 """Login, code lookup with the profile lock, consume with the card facts, payments so far, amounts, audit rows."""
-ISSUE_STATEMENTS = 5
-"""Login with the cards it owns, profiles, issue-rate counts, codes, audit rows."""
+ISSUE_STATEMENTS = 3
+"""Login with the cards it owns, the profile state and the issue-rate counts; codes; audit rows."""
 
 
 def _token(headers: dict[str, str]) -> str:

@@ -53,6 +53,20 @@ class CardFacts:
 
 
 @dataclass(frozen=True)
+class PatientLogin:
+    """A live patient login as the issue path needs it, read in one statement."""
+
+    auth: AuthSession
+    account: Account
+    cards: dict[uuid.UUID, Card]
+    """Those of the requested cards the account owns."""
+    issued: dict[uuid.UUID, int]
+    """Codes each of those cards issued in the rate window."""
+    has_profile: bool
+    frozen: bool
+
+
+@dataclass(frozen=True)
 class ProfileFacts:
     """What a redemption needs of the holder's security profile (read under its row lock)."""
 
@@ -72,16 +86,26 @@ class CodeRepository:
         self.session = session
 
     async def patient_logins(
-        self, token_hashes: Collection[str], card_ids: Collection[uuid.UUID], *, now: datetime
-    ) -> dict[str, tuple[AuthSession, Account, dict[uuid.UUID, Card]]]:
+        self, token_hashes: Collection[str], card_ids: Collection[uuid.UUID], *, now: datetime, issued_since: datetime
+    ) -> dict[str, PatientLogin]:
         """For a batch of issue requests (the code gateway), in one statement: each live patient
-        session by token hash, its account, and those of ``card_ids`` the account owns. Cards carry
-        only id, owner and status (no encrypted column is read); the account's person is not loaded."""
+        session by token hash, its account, the account's security profile state (frozen, or none
+        yet), and those of ``card_ids`` the account owns with the codes each issued since
+        ``issued_since`` (the issue-rate rule). Cards carry only id, owner and status (no
+        encrypted column is read); the account's person is not loaded."""
         owned = and_(Card.account_id == Account.id, Card.id.in_(card_ids))
+        profile = SecurityProfile.__table__
+        issued = (
+            select(func.count())
+            .where(_TABLE.c.card_id == Card.id, _TABLE.c.issued_at >= issued_since)
+            .scalar_subquery()
+            .label("issued")
+        )
         rows = await self.session.execute(
-            select(AuthSession, Account, Card)
+            select(AuthSession, Account, Card, profile.c.account_id, profile.c.frozen_at, issued)
             .join(Account, AuthSession.account_id == Account.id)
             .outerjoin(Card, owned)
+            .outerjoin(profile, profile.c.account_id == Account.id)
             .options(
                 raiseload(Account.person),
                 load_only(Card.id, Card.account_id, Card.status),
@@ -92,11 +116,16 @@ class CodeRepository:
                 AuthSession.token_hash.in_(token_hashes), AuthSession.revoked_at.is_(None), AuthSession.expires_at > now
             )
         )
-        logins: dict[str, tuple[AuthSession, Account, dict[uuid.UUID, Card]]] = {}
-        for auth, account, card in rows:
-            login = logins.setdefault(auth.token_hash, (auth, account, {}))
+        logins: dict[str, PatientLogin] = {}
+        for auth, account, card, profile_account, frozen_at, count in rows:
+            login = logins.get(auth.token_hash)
+            if login is None:
+                login = logins[auth.token_hash] = PatientLogin(
+                    auth, account, {}, {}, has_profile=profile_account is not None, frozen=frozen_at is not None
+                )
             if card is not None:
-                login[2][card.id] = card
+                login.cards[card.id] = card
+                login.issued[card.id] = int(count or 0)
         return logins
 
     async def issued_counts(self, card_ids: Collection[uuid.UUID], since: datetime) -> dict[uuid.UUID, int]:

@@ -124,16 +124,32 @@ async def issue(session: AsyncSession, *, account: Account, card: Card, settings
     return _one((await issue_many(session, [IssueRequest(account, card)], settings=settings))[0])
 
 
+@dataclass(frozen=True)
+class IssueFacts:
+    """What issuing reads before it writes, when the caller already read it (the code gateway
+    reads it with the logins, in one statement): frozen accounts, accounts with no security
+    profile yet, and each card's codes in the rate window."""
+
+    frozen: set[uuid.UUID]
+    without_profile: set[uuid.UUID]
+    counts: dict[uuid.UUID, int]
+
+
 async def issue_many(
-    session: AsyncSession, requests: Sequence[IssueRequest], *, settings: Settings
+    session: AsyncSession, requests: Sequence[IssueRequest], *, settings: Settings, known: IssueFacts | None = None
 ) -> list[IssuedCode | MedCardError]:
     """Issue codes for many requests with a fixed number of statements (frozen accounts, the
-    per-card rate counters, one INSERT of codes, one of audit rows); each request gets its
-    code or the refusal that applies to it alone."""
+    per-card rate counters — both skipped when ``known`` carries them —, one INSERT of codes,
+    one of audit rows); each request gets its code or the refusal that applies to it alone.
+    A missing security profile is created here, so later payments always have a row to lock."""
     now = clock.now()
     repository = CodeRepository(session)
-    frozen = await SecurityRepository(session).ensure_profiles({request.account.id for request in requests})
-    counts = await repository.issued_counts({request.card.id for request in requests}, now - rules.ISSUE_WINDOW)
+    if known is None:
+        frozen = await SecurityRepository(session).ensure_profiles({request.account.id for request in requests})
+        counts = await repository.issued_counts({request.card.id for request in requests}, now - rules.ISSUE_WINDOW)
+    else:
+        await SecurityRepository(session).create_profiles(known.without_profile)
+        frozen, counts = known.frozen, dict(known.counts)
     results: list[IssuedCode | MedCardError] = []
     rows: list[dict[str, Any]] = []
     entries: list[Entry] = []
