@@ -1,8 +1,9 @@
 """The code gateway (docs/adr/0005): concurrent payment-code requests share one transaction.
 
-A POS redeem or a patient issue over the API costs about ten statements when it runs alone —
-the login lookup, the security profile lock, the consume, the checks, the audit row, BEGIN and
-COMMIT — and each statement costs a fixed ~300 µs of driver and SQLAlchemy CPU. ``issue_many``
+A POS redeem or a patient issue over the API costs a fixed set of statements when it runs alone —
+redeem 6 (the login lookup, the code lookup with the security profile lock, the consume with the
+card facts, the payments so far, the amounts, the audit rows), issue 3, plus BEGIN and COMMIT —
+and each statement costs a fixed ~300 µs of driver and SQLAlchemy CPU. ``issue_many``
 and ``redeem_many`` already do any number of codes for that same fixed set of statements; the
 gateway feeds them. Requests queue per operation; whenever a transaction finishes the next one
 takes every request waiting, up to ``max_batch`` (group commit). An idle gateway adds no wait: a
