@@ -199,7 +199,7 @@ def test_r_card_03_cashier_changes_phone_with_reason_in_console(page: Page) -> N
     expect(page.locator("#found-phone")).to_have_text("139****5678")
     page.select_option("#field", "phone")
     page.fill("#new_value", "13655556666")
-    page.fill("#reason", "患者更换手机号,已核验身份证原件")
+    page.fill("#reason", "患者更换手机号，已核验身份证原件")
     screenshot(page, "card-31-console-change-form")
     page.click("#change-submit")
     expect(page.locator("#change-notice")).to_be_visible()

@@ -109,7 +109,7 @@ def test_r_sec_03_forgotten_pin_is_reset_after_a_reverification_started_from_sec
 def test_r_sec_04_new_device_steps_up_with_a_reverification_started_from_the_step_up_page(
     page: Page, second_browser: BrowserContext
 ) -> None:
-    """R-SEC-04 / R-ID-02: the same account on another phone lands on 二次验证, re-verifies from
+    """R-SEC-04 / R-ID-02: the same account on another phone lands on 二次验证，re-verifies from
     there and comes back to finish the step-up."""
     name, number = "郑新机", resident_passing(SANDBOX, "郑新机", birth=date(1981, 1, 21))
     patient_login(page, name)
@@ -232,7 +232,7 @@ def test_r_sec_05_patient_lifts_a_hotline_loss_report_after_a_reverification(
     page: Page, second_browser: BrowserContext
 ) -> None:
     """R-SEC-05 / R-ID-02: the hotline places a loss report; the patient logs in again, 安全设置
-    shows the freeze, 第一步:重新实名认证 brings him back, and 解冻 lifts it."""
+    shows the freeze, 第一步：重新实名认证 brings him back, and 解冻 lifts it."""
     name, number = "褚挂失", resident_passing(SANDBOX, "褚挂失", birth=date(1984, 4, 14))
     patient_login(page, name)
     verify_identity(page, name=name, number=number)

@@ -39,9 +39,9 @@ LOCATIONS = [
     ("650100", "乌鲁木齐市", "Urumqi"),
 ]
 FILING_REASONS = [
-    ("temporary", "临时外出就医(180 天)", "Temporary care elsewhere (180 days)"),
-    ("long_term_residence", "异地长期居住(365 天)", "Living elsewhere (365 days)"),
-    ("referral", "转诊转院(90 天)", "Referral (90 days)"),
+    ("temporary", "临时外出就医（180 天）", "Temporary care elsewhere (180 days)"),
+    ("long_term_residence", "异地长期居住（365 天）", "Living elsewhere (365 days)"),
+    ("referral", "转诊转院（90 天）", "Referral (90 days)"),
 ]
 
 

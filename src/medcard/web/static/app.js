@@ -25,7 +25,7 @@
     notice.className = "alert";
     notice.setAttribute("role", "alert");
     notice.setAttribute("data-code", "CSRF_REFUSED");
-    notice.textContent = zh ? "页面已过期(登录状态已变化),请刷新页面后重试。" : "This page has expired (your login changed); reload it and try again.";
+    notice.textContent = zh ? "页面已过期（登录状态已变化），请刷新页面后重试。" : "This page has expired (your login changed); reload it and try again.";
     var main = document.getElementById("main") || document.body;
     main.insertBefore(notice, main.firstChild);
   });
