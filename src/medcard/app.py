@@ -24,6 +24,7 @@ from medcard.idempotency.errors import IdempotentReplay
 from medcard.jobs import worker as jobs
 from medcard.observability import configure_logging
 from medcard.ops import install_error_handlers as install_ops_error_handlers
+from medcard.web.feedback import validation_view
 from medcard.web.render import error_view, language, page
 
 log = structlog.get_logger(__name__)
@@ -178,12 +179,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         }
         if _is_api(request):
             return JSONResponse(body, status_code=422, media_type=PROBLEM_JSON)
-        view = {
-            "code": "MALFORMED_REQUEST",
-            "text": body["title_zh" if language(request) == "zh" else "title"],
-            "hint": body["detail"],
-            "field": fields[0]["field"] if fields else "",
-        }
+        view = validation_view(error.errors(), language(request))
         return page(request, "error.html", {"error": view}, status_code=422)
 
 
