@@ -162,7 +162,7 @@ async def test_r_id_07_wards_page_asks_an_unverified_account_to_verify(
 
 async def test_pages_need_login(client: httpx.AsyncClient) -> None:
     response = await client.get("/verify")
-    assert (response.status_code, response.headers["location"]) == (303, "/login")
+    assert (response.status_code, response.headers["location"]) == (303, "/login?next=%2Fverify")
 
 
 async def test_r_id_02_bank_card_step_in_the_sandbox_shows_a_card_that_passes(
