@@ -247,14 +247,14 @@ def test_r_sec_05_patient_lifts_a_hotline_loss_report_after_a_reverification(
     hotline.fill("#document_last4", number[-4:])
     hotline.fill("#phone_last4", DETAILS["phone"][-4:])
     hotline.click("#loss-submit")
+    hotline.click("#confirm-ok")  # the confirmation step before 挂失 (issue 9)
     expect(hotline.locator("#loss-placed")).to_contain_text(card_number)
 
     page.goto("/security")  # the loss report ended every session
     page.wait_for_url("**/login**")
     page.click("#wechat-login")
     page.click("#consent")
-    page.wait_for_url("**/me")
-    page.goto("/security")
+    page.wait_for_url("**/security")  # the login returns to the page the patient was on (issue 9)
     expect(page.locator("#frozen-state")).to_have_attribute("data-frozen", "1")
     page.click("#reactivate")
     expect(page.locator(".alert")).to_have_attribute("data-code", "REVERIFICATION_REQUIRED")

@@ -86,9 +86,151 @@
     }, 250);
   }
 
+
+  // ---- Errors and feedback (issue 9) -------------------------------------------------------
+  function isZh() { return document.documentElement.lang !== "en"; }
+
+  // Confirmation before an action that is hard to undo (冻结 / 挂失 / 解绑): a form with
+  // data-confirm="question" asks in a <dialog> first. Runs in the capture phase, before the busy
+  // state below and before HTMX; a confirmed form is submitted again with the same button.
+  function confirmDialog() {
+    var dialog = document.getElementById("confirm-dialog");
+    if (dialog) return dialog;
+    dialog = document.createElement("dialog");
+    dialog.id = "confirm-dialog";
+    dialog.className = "confirm-dialog";
+    dialog.setAttribute("aria-labelledby", "confirm-text");
+    var text = document.createElement("p");
+    text.id = "confirm-text";
+    var buttons = document.createElement("div");
+    buttons.className = "confirm-buttons";
+    var cancel = document.createElement("button");
+    cancel.type = "button"; cancel.id = "confirm-cancel"; cancel.className = "button secondary";
+    cancel.textContent = isZh() ? "取消" : "Cancel";
+    var ok = document.createElement("button");
+    ok.type = "button"; ok.id = "confirm-ok"; ok.className = "button danger";
+    ok.textContent = isZh() ? "确定" : "Confirm";
+    buttons.appendChild(cancel); buttons.appendChild(ok);
+    dialog.appendChild(text); dialog.appendChild(buttons);
+    document.body.appendChild(dialog);
+    cancel.addEventListener("click", function () { dialog.close(); });
+    return dialog;
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form && form.getAttribute ? form.getAttribute("data-confirm") : null;
+    if (!question || form.dataset.confirmed === "1") return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    var submitter = event.submitter || null;
+    var dialog = confirmDialog();
+    if (typeof dialog.showModal !== "function") {
+      if (window.confirm(question)) { form.dataset.confirmed = "1"; form.requestSubmit(submitter); }
+      return;
+    }
+    document.getElementById("confirm-text").textContent = question;
+    var ok = document.getElementById("confirm-ok");
+    var fresh = ok.cloneNode(true);  // one listener per question
+    ok.parentNode.replaceChild(fresh, ok);
+    fresh.addEventListener("click", function () {
+      dialog.close();
+      form.dataset.confirmed = "1";
+      form.requestSubmit(submitter);
+    });
+    dialog.showModal();
+    document.getElementById("confirm-cancel").focus();
+  }, true);
+
+  // Busy submit buttons: while a form's request runs its submit buttons are disabled and show a
+  // spinner, so a second tap (a double-submitted application) never sends it twice.
+  function setBusy(form, busy) {
+    var buttons = form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]");
+    Array.prototype.forEach.call(buttons, function (button) {
+      button.disabled = busy;
+      button.classList.toggle("is-busy", busy);
+      if (busy) button.setAttribute("aria-busy", "true"); else button.removeAttribute("aria-busy");
+    });
+    if (busy) form.setAttribute("data-busy", "1"); else form.removeAttribute("data-busy");
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || form.hasAttribute("data-no-busy") || form.target) return;
+    if (form.hasAttribute("data-busy")) { event.preventDefault(); return; }
+    if (form.getAttribute("method") && form.getAttribute("method").toLowerCase() === "post") saveDraft(form);
+    // After the other handlers (HTMX prevents the default and sends it itself, see below), and
+    // after the browser has read the submit button's name and value.
+    setTimeout(function () { if (!event.defaultPrevented) setBusy(form, true); }, 0);
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    var trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    if (elt instanceof HTMLFormElement && trigger && trigger.type === "submit") setBusy(elt, true);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt instanceof HTMLFormElement && elt.hasAttribute("data-busy")) setBusy(elt, false);
+  });
+  // Back to a page from the browser's cache: its forms are usable again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-busy]"), function (form) { setBusy(form, false); });
+  });
+
+  // Expired session in the middle of a form: every posted form's typed values are kept in this
+  // tab (sessionStorage; never passwords, files or tokens). The login page that says "登录已过期"
+  // arms the restore; the form page the login returns to fills them back in once.
+  var DRAFT = "medcard:draft:";
+  var RESTORE = "medcard:restore";
+  function draftKey(form) { return DRAFT + location.pathname + "#" + (form.id || form.getAttribute("action") || ""); }
+  function saveDraft(form) {
+    var values = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      var type = (el.type || "").toLowerCase();
+      if (!el.name || el.disabled || ["password", "file", "hidden", "submit", "button"].indexOf(type) >= 0) return;
+      if (el.name === "pin" || el.name === "csrf_token") return;
+      if (type === "checkbox" || type === "radio") {
+        if (el.checked) (values[el.name] = values[el.name] || []).push(el.value);
+        return;
+      }
+      values[el.name] = [el.value];
+    });
+    try { sessionStorage.setItem(draftKey(form), JSON.stringify(values)); } catch (e) { /* private mode */ }
+  }
+  function restoreDrafts() {
+    var store;
+    try { store = window.sessionStorage; } catch (e) { return; }
+    if (document.getElementById("session-expired")) { store.setItem(RESTORE, "1"); return; }
+    if (store.getItem(RESTORE) !== "1" || /^\/(login|sandbox|auth)\b/.test(location.pathname)) return;
+    var restored = 0;
+    Array.prototype.forEach.call(document.querySelectorAll("form"), function (form) {
+      var raw = store.getItem(draftKey(form));
+      if (!raw) return;
+      var values = JSON.parse(raw);
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (!el.name || !Object.prototype.hasOwnProperty.call(values, el.name)) return;
+        var type = (el.type || "").toLowerCase();
+        if (type === "checkbox" || type === "radio") el.checked = values[el.name].indexOf(el.value) >= 0;
+        else if (["password", "file", "hidden", "submit", "button"].indexOf(type) < 0) el.value = values[el.name][0];
+      });
+      form.dispatchEvent(new Event("change", { bubbles: true }));
+      restored += 1;
+    });
+    store.removeItem(RESTORE);
+    for (var i = store.length - 1; i >= 0; i--) { var key = store.key(i); if (key && key.indexOf(DRAFT) === 0) store.removeItem(key); }
+    if (!restored) return;
+    var notice = document.createElement("p");
+    notice.id = "draft-restored";
+    notice.className = "notice";
+    notice.setAttribute("role", "status");
+    notice.textContent = isZh() ? "已恢复您登录前填写的内容，请核对后提交。" : "What you typed before logging in is back; check it and submit.";
+    var main = document.getElementById("main") || document.body;
+    main.insertBefore(notice, main.firstChild);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     syncIdentityFields();
     resumeApplication();
     paymentCountdown();
+    restoreDrafts();
   });
 })();
