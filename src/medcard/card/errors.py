@@ -14,7 +14,7 @@ class CardFieldInvalid(MedCardError):
 
     status = 400
     code = "CARD_FIELD_INVALID"
-    message_zh = "{field_zh}:{reason_zh}"
+    message_zh = "{field_zh}：{reason_zh}"
     message_en = "{field_en}: {reason_en}"
     hint_zh = "请核对并修改{field_zh}后重试。"
     hint_en = "Check and correct the {field_en}, then try again."
@@ -93,7 +93,7 @@ class CardNumberOccupied(MedCardError):
     code = "CARD_NUMBER_OCCUPIED"
     message_zh = "卡号已被占用：您在{hospital_zh}已有就诊档案"
     message_en = "Card number already occupied: you already have a patient record at {hospital_en}"
-    hint_zh = "请使用“老用户绑定”,通过短信验证关联已有档案，无需重新建档。"
+    hint_zh = "请使用“老用户绑定”，通过短信验证关联已有档案，无需重新建档。"
     hint_en = "Use existing-patient binding: confirm by SMS code and your existing record is linked, no new record."
 
 

@@ -12,7 +12,7 @@ class PhysicalCardFeeOutOfRange(MedCardError):
     code = "PHYSICAL_CARD_FEE_OUT_OF_RANGE"
     message_zh = "实体卡工本费须为 0 元或 5–20 元"
     message_en = "The physical card fee must be 0 or 5–20 yuan"
-    hint_zh = "免费发卡请填 0;收费请填 5 到 20 元之间的金额。"
+    hint_zh = "免费发卡请填 0；收费请填 5 到 20 元之间的金额。"
     hint_en = "Enter 0 to issue cards free of charge, or an amount from 5 to 20 yuan."
 
 

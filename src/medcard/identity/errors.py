@@ -25,7 +25,7 @@ class DocumentNumberLength(DocumentInputError):
     code = "DOCUMENT_NUMBER_LENGTH"
     message_zh = "{label_zh}应为 {expected} 位，您填写了 {actual} 位"
     message_en = "The {label_en} must have {expected} characters; {actual} were given"
-    hint_zh = "请对照证件逐位填写;15 位的旧身份证号码已停用，请填写证件上的 18 位号码。"
+    hint_zh = "请对照证件逐位填写；15 位的旧身份证号码已停用，请填写证件上的 18 位号码。"
     hint_en = "Copy the number from the document; old 15-character ID numbers are no longer accepted."
 
 
@@ -299,7 +299,7 @@ class MinorNeedsGuardian(MedCardError):
     code = "ID_MINOR_NEEDS_GUARDIAN"
     message_zh = "未满 14 周岁不能本人实名认证"
     message_en = "Under 14, a child cannot verify on his own account"
-    hint_zh = "请由父母或其他监护人在其账号中“添加子女”,代为认证和申领电子健康卡。"
+    hint_zh = "请由父母或其他监护人在其账号中“添加子女”，代为认证和申领电子健康卡。"
     hint_en = "A parent or guardian adds the child on the guardian's own account and applies for the card there."
 
 

@@ -46,7 +46,7 @@ class ReverificationRequired(MedCardError):
     code = "REVERIFICATION_REQUIRED"
     message_zh = "需要重新进行实名认证"
     message_en = "A fresh identity verification is needed"
-    hint_zh = "请先重新认证本人身份（人脸、银行卡或实名手机号短信,10 分钟内有效），再继续。"
+    hint_zh = "请先重新认证本人身份（人脸、银行卡或实名手机号短信，10 分钟内有效），再继续。"
     hint_en = "Verify your own identity again first (face, bank card or an SMS to your phone; valid 10 minutes)."
 
 
@@ -91,7 +91,7 @@ class LossReportRefused(MedCardError):
 class LimitExceeded(MedCardError):
     status = 403
     code = "PAYMENT_LIMIT_EXCEEDED"
-    message_zh = "超出{limit_zh}({limit_yuan} 元)"
+    message_zh = "超出{limit_zh}（{limit_yuan} 元）"
     message_en = "Over the {limit_en} ({limit_yuan} yuan)"
     hint_zh = "可在“安全设置”中调整限额，或分次支付。"
     hint_en = "Change the limit under Security, or pay in parts."
