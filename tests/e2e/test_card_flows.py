@@ -160,7 +160,7 @@ def test_r_card_05_card_number_occupied_routes_to_existing_patient_binding(page:
 
     inbox = page.context.new_page()
     inbox.goto("/sandbox/sms")
-    message = inbox.locator(".sms-list li", has_text="13800000001").first.inner_text()
+    message = inbox.locator(".sms-list li", has_text="138 0000 0001").first.inner_text()
     screenshot(inbox, "card-23-sandbox-sms-inbox")
     inbox.close()
     code = re.search(r"验证码 (\d{6})", message)

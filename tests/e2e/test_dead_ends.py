@@ -161,7 +161,7 @@ def test_r_ins_01_face_verified_patient_adds_a_phone_from_the_bind_page_and_bind
     expect(page.locator("#phone-sent")).to_contain_text("135****0987")
     inbox = page.context.new_page()
     inbox.goto("/sandbox/sms")
-    message = inbox.locator(".sms-list li", has_text="13512340987").first.inner_text()
+    message = inbox.locator(".sms-list li", has_text="135 1234 0987").first.inner_text()
     inbox.close()
     code = re.search(r"验证码 (\d{6})", message)
     assert code is not None, message

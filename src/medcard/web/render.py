@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,35 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from medcard.errors import MedCardError
+from medcard.kit.clock import CHINA
 from medcard.kit.masking import mask_document, mask_name, mask_phone
 from medcard.kit.money import format_yuan
 
 LANG_COOKIE = "medcard_lang"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters.update(yuan=format_yuan, mask_document=mask_document, mask_phone=mask_phone, mask_name=mask_name)
+
+
+def beijing(moment: datetime | str | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored instant (UTC; naive values from SQLite are UTC too) as Beijing time for a person
+    to read; the page says once that its times are Beijing time (``partials/beijing_time.html``)."""
+    if moment is None or moment == "":
+        return ""
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(CHINA).strftime(pattern)
+
+
+def grouped(value: str | None) -> str:
+    """Digits grouped for reading: a mobile number (or its mask) 3-4-4, anything else by 4."""
+    text = (value or "").replace(" ", "")
+    if len(text) == 11 and text.startswith("1"):
+        return f"{text[:3]} {text[3:7]} {text[7:]}"
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+templates.env.filters.update(beijing=beijing, grouped=grouped)
 
 
 @pass_context
