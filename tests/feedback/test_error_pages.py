@@ -68,3 +68,41 @@ async def test_r_a11y_02_every_refused_form_field_is_named_at_once_in_the_page_l
         assert "Please correct 3 items" in text and "Where you get care" in text and "is required" in text
         assert not re.search(r"[\u4e00-\u9fff]", text.split("Please correct")[1].split("Error code")[0])
     assert 'data-code="MALFORMED_REQUEST"' in response.text
+
+
+async def test_r_ins_01_the_bind_form_flags_every_missing_field_next_to_it(
+    client: httpx.AsyncClient, make_patient: MakePatient
+) -> None:
+    """R-INS-01 bind page: nothing typed, no selfie, a forged card id → every field flagged at
+    once next to itself, in Chinese; no "客户端版本" to type (the server knows the app version)."""
+    patient = await make_patient()
+    form = await client.get("/insurance/bind", headers=patient.headers)
+    assert "客户端版本" not in form.text and 'name="client_version"' not in form.text
+    response = await client.post(
+        "/insurance/bind", data={"card_id": "not-a-uuid", "region_code": "110000"}, headers=patient.headers
+    )
+    assert response.status_code == 422
+    text = _visible(response.text)
+    assert not any(machine in text for machine in MACHINE_TEXT)
+    for field, message in [
+        ("card_id", "选择无效，请重新选择"),
+        ("card_number", "必填，请填写"),
+        ("scheme", "必填，请填写"),
+        ("face_image", "请拍摄一张本人自拍"),
+    ]:
+        assert f'id="{field}-error" role="alert">{message}</p>' in response.text, field
+        assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', response.text), field
+    assert 'id="region_code-error">' in response.text  # the chosen place is fine
+    assert "以下内容需要修改（共 4 项）" in text
+
+
+async def test_r_ins_01_the_app_version_comes_from_the_browser_not_a_form_field(
+    client: httpx.AsyncClient, make_patient: MakePatient
+) -> None:
+    """R-INS-01's minimum app version is checked against the messaging app's User-Agent."""
+    patient = await make_patient(region="310104", sequence=21)  # Shanghai needs 7.0.3 or later
+    form = {k: v for k, v in patient.form().items() if k not in ("face_image", "client_version")}
+    files = {"face_image": ("selfie.jpg", b"SANDBOX-LIVE", "image/jpeg")}
+    old_app = {**patient.headers, "User-Agent": "Mozilla/5.0 MicroMessenger/6.9.0 NetType/WIFI"}
+    refused = await client.post("/insurance/bind", data=form, files=files, headers=old_app)
+    assert 'data-code="INS_CLIENT_TOO_OLD"' in refused.text

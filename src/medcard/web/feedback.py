@@ -76,14 +76,17 @@ def field_problems(errors: Iterable[Mapping[str, Any]], lang: str) -> list[dict[
         kind = str(item.get("type", ""))
         is_file = name in ("face_image", "image", "photo", "proof", "materials")
         zh, en = _reason(kind, item.get("ctx") or {}, is_file=is_file)
+        if name == "face_image" and kind == "missing":
+            zh, en = "请拍摄一张本人自拍", "take a selfie"
         label_zh, label_en = FIELD_LABELS.get(name, FALLBACK_LABEL)
         label = label_zh if lang == "zh" else label_en
         seen[name] = {"field": name, "label": label, "text": zh if lang == "zh" else en}
     return list(seen.values())
 
 
-def validation_view(errors: Iterable[Mapping[str, Any]], lang: str) -> dict[str, Any]:
-    """The page's ``error`` for a refused form: a summary naming every field, and each field."""
+def validation_view(errors: Iterable[Mapping[str, Any]], lang: str, *, on_form: bool = False) -> dict[str, Any]:
+    """The page's ``error`` for a refused form: a summary naming every field, and each field.
+    ``on_form`` when the form itself is shown again (each text is then next to its field too)."""
     problems = field_problems(errors, lang)
     if lang == "zh":
         text = f"以下内容需要修改（共 {len(problems)} 项）"
@@ -91,6 +94,8 @@ def validation_view(errors: Iterable[Mapping[str, Any]], lang: str) -> dict[str,
     else:
         text = "Please correct {} item{}".format(len(problems), "" if len(problems) == 1 else "s")
         hint = "Go back, correct each item and submit again; what you typed is still there."
+    if on_form:
+        hint = "请按提示逐项修改后重新提交。" if lang == "zh" else "Correct each item as shown and submit again."
     return {
         "code": "MALFORMED_REQUEST",
         "text": text,

@@ -16,6 +16,7 @@ from medcard.errors import MedCardError
 from medcard.kit.clock import CHINA
 from medcard.kit.masking import mask_document, mask_name, mask_phone
 from medcard.kit.money import format_yuan
+from medcard.kit.regions import country_name, region_name
 
 LANG_COOKIE = "medcard_lang"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -57,6 +58,21 @@ def csrf_field(context: Any) -> Markup:
 
 
 templates.env.globals.update(csrf_token=csrf_token, csrf_field=csrf_field)
+
+
+@pass_context
+def place(context: Any, code: str | None, full: bool = False) -> str:
+    """The name of a GB/T 2260 code in the page language (北京市 for 110000), never the code."""
+    return region_name(code, context.get("lang", "zh"), full=full)
+
+
+@pass_context
+def country(context: Any, code: str | None) -> str:
+    """The name of an ISO 3166 alpha-3 code in the page language (中国 for CHN)."""
+    return country_name(code, context.get("lang", "zh"))
+
+
+templates.env.globals.update(place=place, country=country)
 
 
 def language(request: Request) -> str:
