@@ -387,6 +387,26 @@ class SmsCodeInvalid(MedCardError):
     hint_en = "Check the 6-digit code in the message; a code is valid for 5 minutes and works once. Ask for a new one."
 
 
+class SmsCodeWrong(SmsCodeInvalid):
+    """A wrong code with tries left on it: say how many (issue 9)."""
+
+    message_zh = "验证码不正确，还可尝试 {attempts_left} 次"
+    message_en = "The code is wrong; {attempts_left} tries left"
+    hint_zh = "请核对短信中的 6 位验证码；也可以重新获取。"
+    hint_en = "Check the 6-digit code in the message, or ask for a new one."
+
+
+class SmsCodeNotSent(MedCardError):
+    """A code entered for a phone no code was sent to (for this purpose)."""
+
+    status = 400
+    code = "SMS_CODE_NOT_SENT"
+    message_zh = "请先获取验证码"
+    message_en = "Ask for a code first"
+    hint_zh = "点击“获取验证码”，收到短信后再填写。"
+    hint_en = "Tap “Send me a code” and enter the code from the message."
+
+
 class SmsRateLimited(MedCardError):
     status = 429
     code = "SMS_RATE_LIMITED"

@@ -19,6 +19,8 @@ from medcard.kit.money import format_yuan
 from medcard.kit.regions import country_name, region_name
 
 LANG_COOKIE = "medcard_lang"
+SMS_RESEND_SECONDS = 60
+"""How long an SMS code button waits before it offers a new code (the page's countdown)."""
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters.update(yuan=format_yuan, mask_document=mask_document, mask_phone=mask_phone, mask_name=mask_name)
 
@@ -89,7 +91,7 @@ def page(
     def tr(zh: str, en: str) -> str:
         return zh if lang == "zh" else en
 
-    values: dict[str, Any] = {"lang": lang, "tr": tr, "error": None}
+    values: dict[str, Any] = {"lang": lang, "tr": tr, "error": None, "resend_seconds": SMS_RESEND_SECONDS}
     values.update(context or {})
     return templates.TemplateResponse(request, template, values, status_code=status_code)
 

@@ -227,10 +227,36 @@
     main.insertBefore(notice, main.firstChild);
   }
 
+
+  // SMS code buttons: after a code was sent, the send button waits out the resend interval
+  // (data-countdown seconds) and says so, then offers a new code.
+  function smsCountdown() {
+    Array.prototype.forEach.call(document.querySelectorAll("button[data-countdown]"), function (button) {
+      var left = Number(button.getAttribute("data-countdown")) || 0;
+      var label = button.textContent;
+      var again = isZh() ? "重新获取验证码" : "Send a new code";
+      function tick() {
+        if (left <= 0) {
+          button.disabled = false;
+          button.textContent = again;
+          button.removeAttribute("data-waiting");
+          return;
+        }
+        button.disabled = true;
+        button.setAttribute("data-waiting", String(left));
+        button.textContent = isZh() ? "重新获取（" + left + " 秒）" : "New code in " + left + " s";
+        left -= 1;
+        setTimeout(tick, 1000);
+      }
+      if (label) tick();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     syncIdentityFields();
     resumeApplication();
     paymentCountdown();
     restoreDrafts();
+    smsCountdown();
   });
 })();
