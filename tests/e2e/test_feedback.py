@@ -130,3 +130,16 @@ def test_r_a11y_02_an_unknown_address_is_a_branded_page(page: Page) -> None:
     expect(page.locator("#error-page")).to_contain_text("找不到这个页面")
     expect(page.locator("body")).not_to_contain_text("Not Found")
     screenshot(page, "feedback-404")
+
+
+def test_r_a11y_02_a_browser_webauthn_refusal_is_said_in_chinese(page: Page) -> None:
+    """At an address WebAuthn refuses (an IP, not the relying party's domain) Chromium throws
+    "This is an invalid domain."; the page says what happened in the page language instead."""
+    patient_login(page, "指纹用户")
+    page.goto("/security")
+    page.click("#register-authenticator")
+    status = page.locator("#webauthn-status")
+    expect(status).to_have_attribute("data-ok", "0")
+    expect(status).to_contain_text("指纹/面容")
+    expect(status).not_to_contain_text("invalid")
+    expect(status).not_to_contain_text("Error")
