@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from medcard.adapters.identity import sample_document_photo, sample_face_photo
 from medcard.config import Settings
 from tests.e2e.conftest import patient_login, screenshot, staff_login
-from tests.e2e.test_card_flows import CHOICES, DETAILS, verify_identity
+from tests.e2e.test_card_flows import CHOICES, DETAILS, fill_details, verify_identity
 from tests.identity.helpers import resident_passing
 
 pytestmark = pytest.mark.e2e
@@ -65,8 +65,7 @@ def apply_card(page: Page, *, name: str, number: str) -> None:
     page.set_input_files("#photo", files=[{"name": "id.png", "mimeType": "image/png", "buffer": photo}])
     page.click("#upload-photo")
     expect(page.locator("#f-address")).to_have_value("北京市东城区示范街9号")
-    for field, value in DETAILS.items():
-        page.fill(f"#f-{field}", value)
+    fill_details(page)
     for field, value in CHOICES.items():
         page.select_option(f"#f-{field}", value)
     page.click("#submit-card")

@@ -18,7 +18,7 @@ from medcard.kit.clock import clock
 from medcard.kit.crypto import sm3_hex
 from medcard.models import AuthSession
 from tests.e2e.conftest import patient_login, screenshot
-from tests.e2e.test_card_flows import CHOICES, DETAILS, verify_identity
+from tests.e2e.test_card_flows import CHOICES, fill_details, verify_identity
 from tests.factories import resident_id
 from tests.support import run_async
 
@@ -60,8 +60,12 @@ def test_r_card_01_the_submit_button_is_busy_and_a_second_tap_sends_nothing(page
     page.click("#hospital-H110001")
     page.select_option("#f-ethnicity", "01")
     page.fill("#f-address", "北京市东城区示范街9号")
-    for field, value in DETAILS.items():
-        page.fill(f"#f-{field}", value)
+    fill_details(page)
+    # The place is picked by name (province → district), never typed as a code (issue 9).
+    expect(page.locator("#f-region_code")).to_be_hidden()
+    expect(page.locator("#f-region_code-level0 option:checked")).to_have_text("北京市")
+    expect(page.locator("#f-region_code-level2 option:checked")).to_have_text("东城区")
+    screenshot(page, "feedback-region-picker")
     for field, value in CHOICES.items():
         page.select_option(f"#f-{field}", value)
 

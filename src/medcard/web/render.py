@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from medcard.errors import MedCardError
 from medcard.kit.clock import CHINA
 from medcard.kit.masking import mask_document, mask_name, mask_phone
 from medcard.kit.money import format_yuan
-from medcard.kit.regions import country_name, region_name
+from medcard.kit.regions import REGIONS, country_name, region_name
 
 LANG_COOKIE = "medcard_lang"
 SMS_RESEND_SECONDS = 60
@@ -74,7 +75,14 @@ def country(context: Any, code: str | None) -> str:
     return country_name(code, context.get("lang", "zh"))
 
 
-templates.env.globals.update(place=place, country=country)
+@pass_context
+def region_table(context: Any) -> str:
+    """The region picker's table (code → name in the page language) as JSON for static JS."""
+    lang = context.get("lang", "zh")
+    return json.dumps({code: r.name(lang) for code, r in REGIONS.items()}, ensure_ascii=False, separators=(",", ":"))
+
+
+templates.env.globals.update(place=place, country=country, region_table=region_table)
 
 
 def language(request: Request) -> str:

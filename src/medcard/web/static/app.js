@@ -252,11 +252,101 @@
     });
   }
 
+
+  // Region picker: province → city → district selects instead of typing a GB/T 2260 code. The
+  // code input stays in the form (hidden) and gets the most precise choice; "其他" shows it again
+  // for a place the small table lacks. Without JS the input is simply typed.
+  function regionPicker() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-region-picker]"), function (box) {
+      var input = document.getElementById(box.getAttribute("data-region-picker"));
+      if (!input) return;
+      var names = JSON.parse(box.getAttribute("data-regions") || "{}");
+      var labels = (box.getAttribute("data-labels") || "|||").split("|");
+      var OTHER = "other";
+      function level(code) { return /0000$/.test(code) ? 0 : /00$/.test(code) ? 1 : 2; }
+      function kids(code, depth) {
+        return Object.keys(names).filter(function (c) {
+          if (depth === 0) return level(c) === 0;
+          if (depth === 1) return level(c) === 1 && c.slice(0, 2) === code.slice(0, 2);
+          return level(c) === 2 && c.slice(0, 4) === code.slice(0, 4);
+        }).sort();
+      }
+      var selects = [0, 1, 2].map(function (depth) {
+        var label = document.createElement("label");
+        label.className = "region-level";
+        label.textContent = labels[depth];
+        var select = document.createElement("select");
+        select.id = input.id + "-level" + depth;
+        select.setAttribute("data-level", String(depth));
+        label.setAttribute("for", select.id);
+        box.appendChild(label); box.appendChild(select);
+        return select;
+      });
+      function fill(select, codes, chosen, parent) {
+        select.innerHTML = "";
+        var blank = document.createElement("option");
+        blank.value = ""; blank.textContent = isZh() ? "请选择" : "Choose";
+        select.appendChild(blank);
+        codes.forEach(function (code) {
+          var option = document.createElement("option");
+          option.value = code; option.textContent = names[code];
+          select.appendChild(option);
+        });
+        var depth = Number(select.getAttribute("data-level"));
+        if (depth > 0) {
+          var other = document.createElement("option");
+          other.value = OTHER; other.textContent = labels[3];
+          select.appendChild(other);
+        }
+        select.value = chosen || "";
+        var hide = depth > 0 && (!parent || (codes.length === 0 && depth === 2));
+        select.hidden = hide;
+        select.labels[0].hidden = hide;
+      }
+      function show(code) {
+        var province = code ? code.slice(0, 2) + "0000" : "";
+        var city = code && level(code) >= 1 ? code.slice(0, 4) + "00" : "";
+        if (!names[province]) province = "";
+        fill(selects[0], kids("", 0), province, "root");
+        var cities = province ? kids(province, 1) : [];
+        if (!city && cities.length === 1) city = cities[0];
+        if (!names[city]) city = "";
+        fill(selects[1], cities, city, province);
+        fill(selects[2], city ? kids(city, 2) : [], names[code] && level(code) === 2 ? code : "", city);
+      }
+      function choose(value) {
+        if (input.value === value) return;
+        input.value = value;
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+      selects.forEach(function (select, depth) {
+        select.addEventListener("change", function (event) {
+          event.stopPropagation();  // the form's autosave listens to the code input only
+          if (select.value === OTHER) { input.hidden = false; input.focus(); return; }
+          input.hidden = true;
+          var code = select.value || (depth > 0 ? selects[depth - 1].value : "");
+          show(code);
+          // The most precise choice so far is the code (a city without listed districts is fine).
+          if (select.value && (depth === 2 || kids(selects[1].value || select.value, depth + 1).length === 0 || depth === 1)) {
+            choose(select.value);
+          }
+        });
+      });
+      var known = input.value === "" || Object.prototype.hasOwnProperty.call(names, input.value);
+      show(known ? input.value : "");
+      input.hidden = known;
+      box.hidden = false;
+      var label = document.querySelector('label[for="' + input.id + '"]');
+      if (label) label.setAttribute("for", selects[0].id);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     syncIdentityFields();
     resumeApplication();
     paymentCountdown();
     restoreDrafts();
     smsCountdown();
+    regionPicker();
   });
 })();
