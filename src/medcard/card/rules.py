@@ -193,7 +193,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "document_number": ("证件号码", "document number"),
     "nationality": ("国籍", "nationality"),
     "phone": ("手机号码", "mobile number"),
-    "region_code": ("现住址行政区划代码", "region code"),
+    "region_code": ("现住址所在地区", "home region"),
     "address": ("详细地址", "address"),
     "postal_code": ("邮政编码", "postal code"),
     "occupation": ("职业", "occupation"),
