@@ -147,3 +147,25 @@ def test_r_a11y_02_a_browser_webauthn_refusal_is_said_in_chinese(page: Page) -> 
     expect(status).to_contain_text("指纹/面容")
     expect(status).not_to_contain_text("invalid")
     expect(status).not_to_contain_text("Error")
+
+
+def test_r_id_05_the_sms_button_counts_down_before_a_new_code(page: Page) -> None:
+    """After a code was sent the button waits 60 s, saying so, before it offers a new code."""
+    patient_login(page, "短信用户")
+    page.goto("/verify")
+    page.check("#method-sms")
+    page.fill("#document_number", resident_id(birth=date(1992, 2, 2), sequence=71))
+    page.fill("#name", "短信用户")
+    page.fill("#phone", "13700007777")
+    page.click("#start")
+    page.wait_for_url("**/verify/*")
+    page.fill("#code", "123456")
+    page.click("#confirm")
+    expect(page.locator("#code-error")).to_have_text("请先获取验证码")
+    page.click("#send-code")
+    page.wait_for_url("**?sent=1")
+    button = page.locator("#send-code")
+    expect(button).to_be_disabled()
+    expect(button).to_contain_text("重新获取（")
+    expect(button).to_contain_text("秒）")
+    screenshot(page, "feedback-sms-countdown")
