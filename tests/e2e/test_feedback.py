@@ -19,6 +19,7 @@ from medcard.kit.crypto import sm3_hex
 from medcard.models import AuthSession
 from tests.e2e.conftest import patient_login, screenshot
 from tests.e2e.test_card_flows import CHOICES, fill_details, verify_identity
+from tests.e2e.test_insurance_binding import login_as, seed_patient
 from tests.factories import resident_id
 from tests.support import run_async
 
@@ -169,3 +170,20 @@ def test_r_id_05_the_sms_button_counts_down_before_a_new_code(page: Page) -> Non
     expect(button).to_contain_text("重新获取（")
     expect(button).to_contain_text("秒）")
     screenshot(page, "feedback-sms-countdown")
+
+
+def test_r_ins_01_the_bind_form_flags_every_missing_field_at_once(page: Page, live_settings: Settings) -> None:
+    """Submitting the bind form empty names every missing field next to itself, in Chinese."""
+    seed_patient(
+        live_settings, openid="o-feedback-0001", region="110105", sequence=7, birth=date(1986, 5, 5), name="周全"
+    )
+    login_as(page, "o-feedback-0001")
+    page.goto("/insurance/bind")
+    expect(page.locator("#bind-form")).not_to_contain_text("客户端版本")
+    page.click("#bind-submit")
+    expect(page.locator("#card_number-error")).to_have_text("必填，请填写")
+    expect(page.locator("#face_image-error")).to_have_text("请拍摄一张本人自拍")
+    expect(page.locator("#card_number")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#page-error")).to_contain_text("错误码")
+    expect(page.locator("body")).not_to_contain_text("Field required")
+    screenshot(page, "feedback-bind-missing-fields")
