@@ -13,6 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from medcard.config import Settings
+from tests.csrf import form_token
 
 SECRET = "s" * 40
 DATA = "d" * 40
@@ -96,8 +97,10 @@ async def test_r_sec_08_sandbox_routes_are_404_without_the_sandbox_setting(
     assert (await client.get(path)).status_code == 200
     app.state.settings = settings.model_copy(update={"sandbox": False})
     assert (await client.get(path)).status_code == 404
+    token = await form_token(client, "/login")
     consent = await client.post(
-        "/sandbox/oauth/authorize", data={"redirect_uri": "/auth/callback", "state": "s", "openid": "victim-openid"}
+        "/sandbox/oauth/authorize",
+        data={"redirect_uri": "/auth/callback", "state": "s", "openid": "victim-openid", "csrf_token": token},
     )
     assert consent.status_code == 404
 

@@ -82,6 +82,28 @@ def upgrade() -> None:
         batch_op.create_index("ix_job_state_run_at", ["state", "run_at"], unique=False)
 
     op.create_table(
+        "journal_entry",
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("state", sa.String(length=8), nullable=False),
+        sa.Column("reference_kind", sa.String(length=32), nullable=True),
+        sa.Column("reference_id", sa.Uuid(), nullable=True),
+        sa.Column("reverses_id", sa.Uuid(), nullable=True),
+        sa.Column(
+            "memo", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("resolved_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("state IN ('pending', 'posted', 'voided')", name=op.f("ck_journal_entry_state")),
+        sa.ForeignKeyConstraint(
+            ["reverses_id"], ["journal_entry.id"], name=op.f("fk_journal_entry_reverses_id_journal_entry")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_journal_entry")),
+    )
+    with op.batch_alter_table("journal_entry", schema=None) as batch_op:
+        batch_op.create_index("ix_journal_entry_reference", ["reference_kind", "reference_id"], unique=False)
+
+    op.create_table(
         "login_failure",
         sa.Column("scope", sa.String(length=16), nullable=False),
         sa.Column("subject_hash", sa.String(length=64), nullable=True),
@@ -353,6 +375,40 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_guardianship_ward_person_id"), ["ward_person_id"], unique=False)
 
     op.create_table(
+        "ledger_account",
+        sa.Column("kind", sa.String(length=24), nullable=False),
+        sa.Column("key", sa.String(length=120), nullable=False),
+        sa.Column("hospital_id", sa.Uuid(), nullable=True),
+        sa.Column("person_id", sa.Uuid(), nullable=True),
+        sa.Column("floor_fen", sa.BigInteger(), nullable=True),
+        sa.Column("balance_fen", sa.BigInteger(), nullable=False),
+        sa.Column("held_fen", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "kind <> 'credit_line' OR balance_fen - held_fen >= -200000", name=op.f("ck_ledger_account_credit")
+        ),
+        sa.CheckConstraint(
+            "kind IN ('fund_pool', 'personal_account', 'deposit', 'credit_line', 'channel_clearing', 'hospital_receivable', 'refunds', 'world')",
+            name=op.f("ck_ledger_account_kind"),
+        ),
+        sa.CheckConstraint(
+            "kind NOT IN ('personal_account', 'deposit') OR balance_fen - held_fen >= 0",
+            name=op.f("ck_ledger_account_never_negative"),
+        ),
+        sa.CheckConstraint(
+            "floor_fen IS NULL OR balance_fen - held_fen >= floor_fen", name=op.f("ck_ledger_account_floor")
+        ),
+        sa.CheckConstraint("held_fen >= 0", name=op.f("ck_ledger_account_held")),
+        sa.ForeignKeyConstraint(["hospital_id"], ["hospital.id"], name=op.f("fk_ledger_account_hospital_id_hospital")),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"], name=op.f("fk_ledger_account_person_id_person")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_account")),
+        sa.UniqueConstraint("key", name=op.f("uq_ledger_account_key")),
+    )
+    with op.batch_alter_table("ledger_account", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ledger_account_person_id"), ["person_id"], unique=False)
+
+    op.create_table(
         "security_profile",
         sa.Column("account_id", sa.Uuid(), nullable=False),
         sa.Column("pin_salt", sa.String(length=32), nullable=True),
@@ -518,8 +574,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("code_hash", name=op.f("uq_payment_code_code_hash")),
     )
     with op.batch_alter_table("payment_code", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_payment_code_account_id"), ["account_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_payment_code_card_id"), ["card_id"], unique=False)
+        batch_op.create_index("ix_payment_code_account_consumed", ["account_id", "consumed_at"], unique=False)
+        batch_op.create_index("ix_payment_code_card_issued", ["card_id", "issued_at"], unique=False)
 
     op.create_table(
         "physical_card",
@@ -547,6 +603,25 @@ def upgrade() -> None:
             sqlite_where=sa.text("status = 'issued'"),
             postgresql_where=sa.text("status = 'issued'"),
         )
+
+    op.create_table(
+        "posting",
+        sa.Column("entry_id", sa.Uuid(), nullable=False),
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("source", sa.String(length=24), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("amount_fen <> 0", name=op.f("ck_posting_nonzero")),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["ledger_account.id"], name=op.f("fk_posting_account_id_ledger_account")
+        ),
+        sa.ForeignKeyConstraint(["entry_id"], ["journal_entry.id"], name=op.f("fk_posting_entry_id_journal_entry")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_posting")),
+    )
+    with op.batch_alter_table("posting", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_posting_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_posting_entry_id"), ["entry_id"], unique=False)
 
     op.create_table(
         "sms_code",
@@ -676,11 +751,153 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_out_of_region_filing_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_out_of_region_filing_binding_id"), ["binding_id"], unique=False)
 
+    op.create_table(
+        "payment_order",
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("card_id", sa.Uuid(), nullable=False),
+        sa.Column("person_id", sa.Uuid(), nullable=False),
+        sa.Column("hospital_id", sa.Uuid(), nullable=False),
+        sa.Column("binding_id", sa.Uuid(), nullable=True),
+        sa.Column("staff_id", sa.Uuid(), nullable=True),
+        sa.Column("request_key", sa.String(length=64), nullable=False),
+        sa.Column("request_digest", sa.String(length=64), nullable=False),
+        sa.Column("scenario", sa.String(length=16), nullable=False),
+        sa.Column("bill_number", sa.String(length=40), nullable=False),
+        sa.Column("bill_kind", sa.String(length=24), nullable=False),
+        sa.Column("visit_type", sa.String(length=16), nullable=False),
+        sa.Column(
+            "items", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("total_fen", sa.BigInteger(), nullable=False),
+        sa.Column("fund_fen", sa.BigInteger(), nullable=False),
+        sa.Column("deductible_fen", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "split", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.Column(
+            "funding", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("policy_version", sa.String(length=120), nullable=False),
+        sa.Column("state", sa.String(length=8), nullable=False),
+        sa.Column("hold_entry_id", sa.Uuid(), nullable=True),
+        sa.Column("insurance_order_id", sa.String(length=40), nullable=True),
+        sa.Column("insurance_state", sa.String(length=16), nullable=True),
+        sa.Column("failure_code", sa.String(length=48), nullable=True),
+        sa.Column("expires_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("paid_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("deferred_fund_fen", sa.BigInteger(), nullable=False),
+        sa.Column("reimburse_on", sa.Date(), nullable=True),
+        sa.Column("reimbursed_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "refunded", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("state IN ('pending', 'paid', 'expired')", name=op.f("ck_payment_order_state")),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"], name=op.f("fk_payment_order_account_id_account")),
+        sa.ForeignKeyConstraint(
+            ["binding_id"], ["insurance_binding.id"], name=op.f("fk_payment_order_binding_id_insurance_binding")
+        ),
+        sa.ForeignKeyConstraint(["card_id"], ["card.id"], name=op.f("fk_payment_order_card_id_card")),
+        sa.ForeignKeyConstraint(
+            ["hold_entry_id"], ["journal_entry.id"], name=op.f("fk_payment_order_hold_entry_id_journal_entry")
+        ),
+        sa.ForeignKeyConstraint(["hospital_id"], ["hospital.id"], name=op.f("fk_payment_order_hospital_id_hospital")),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"], name=op.f("fk_payment_order_person_id_person")),
+        sa.ForeignKeyConstraint(["staff_id"], ["staff_user.id"], name=op.f("fk_payment_order_staff_id_staff_user")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_order")),
+        sa.UniqueConstraint("account_id", "request_key", name=op.f("uq_payment_order_account_id_request_key")),
+    )
+    with op.batch_alter_table("payment_order", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_payment_order_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_payment_order_card_id"), ["card_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_payment_order_hospital_id"), ["hospital_id"], unique=False)
+        batch_op.create_index("ix_payment_order_pending", ["state", "expires_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_payment_order_person_id"), ["person_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_payment_order_reimburse_on"), ["reimburse_on"], unique=False)
+        batch_op.create_index(
+            "uq_payment_order_open_bill",
+            ["hospital_id", "bill_number"],
+            unique=True,
+            postgresql_where=sa.text("state <> 'expired'"),
+            sqlite_where=sa.text("state <> 'expired'"),
+        )
+
+    op.create_table(
+        "channel_payment",
+        sa.Column("order_id", sa.Uuid(), nullable=True),
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("purpose", sa.String(length=16), nullable=False),
+        sa.Column("out_trade_no", sa.String(length=40), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("refunded_fen", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("amount_fen > 0 AND refunded_fen <= amount_fen", name=op.f("ck_channel_payment_amounts")),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"], name=op.f("fk_channel_payment_account_id_account")),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["payment_order.id"], name=op.f("fk_channel_payment_order_id_payment_order")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_channel_payment")),
+        sa.UniqueConstraint("out_trade_no", name=op.f("uq_channel_payment_out_trade_no")),
+    )
+    with op.batch_alter_table("channel_payment", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_channel_payment_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_channel_payment_order_id"), ["order_id"], unique=False)
+
+    op.create_table(
+        "payment_refund",
+        sa.Column("order_id", sa.Uuid(), nullable=False),
+        sa.Column("request_key", sa.String(length=64), nullable=False),
+        sa.Column("total_fen", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "amounts", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("entry_id", sa.Uuid(), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["entry_id"], ["journal_entry.id"], name=op.f("fk_payment_refund_entry_id_journal_entry")
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["payment_order.id"], name=op.f("fk_payment_refund_order_id_payment_order")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_refund")),
+        sa.UniqueConstraint("order_id", "request_key", name=op.f("uq_payment_refund_order_id_request_key")),
+    )
+    with op.batch_alter_table("payment_refund", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_payment_refund_order_id"), ["order_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("payment_refund", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_payment_refund_order_id"))
+
+    op.drop_table("payment_refund")
+    with op.batch_alter_table("channel_payment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_channel_payment_order_id"))
+        batch_op.drop_index(batch_op.f("ix_channel_payment_account_id"))
+
+    op.drop_table("channel_payment")
+    with op.batch_alter_table("payment_order", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_payment_order_open_bill",
+            postgresql_where=sa.text("state <> 'expired'"),
+            sqlite_where=sa.text("state <> 'expired'"),
+        )
+        batch_op.drop_index(batch_op.f("ix_payment_order_reimburse_on"))
+        batch_op.drop_index(batch_op.f("ix_payment_order_person_id"))
+        batch_op.drop_index("ix_payment_order_pending")
+        batch_op.drop_index(batch_op.f("ix_payment_order_hospital_id"))
+        batch_op.drop_index(batch_op.f("ix_payment_order_card_id"))
+        batch_op.drop_index(batch_op.f("ix_payment_order_account_id"))
+
+    op.drop_table("payment_order")
     with op.batch_alter_table("out_of_region_filing", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_out_of_region_filing_binding_id"))
         batch_op.drop_index(batch_op.f("ix_out_of_region_filing_account_id"))
@@ -707,6 +924,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sms_code_client_ip"))
 
     op.drop_table("sms_code")
+    with op.batch_alter_table("posting", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_posting_entry_id"))
+        batch_op.drop_index(batch_op.f("ix_posting_account_id"))
+
+    op.drop_table("posting")
     with op.batch_alter_table("physical_card", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_physical_card_one_issued_per_card",
@@ -717,8 +939,8 @@ def downgrade() -> None:
 
     op.drop_table("physical_card")
     with op.batch_alter_table("payment_code", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_payment_code_card_id"))
-        batch_op.drop_index(batch_op.f("ix_payment_code_account_id"))
+        batch_op.drop_index("ix_payment_code_card_issued")
+        batch_op.drop_index("ix_payment_code_account_consumed")
 
     op.drop_table("payment_code")
     with op.batch_alter_table("insurance_binding", schema=None) as batch_op:
@@ -739,6 +961,10 @@ def downgrade() -> None:
     op.drop_table("verification_session")
     op.drop_table("staff_user")
     op.drop_table("security_profile")
+    with op.batch_alter_table("ledger_account", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ledger_account_person_id"))
+
+    op.drop_table("ledger_account")
     with op.batch_alter_table("guardianship", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_guardianship_ward_person_id"))
         batch_op.drop_index(batch_op.f("ix_guardianship_guardian_person_id"))
@@ -785,6 +1011,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_login_failure_client_ip"))
 
     op.drop_table("login_failure")
+    with op.batch_alter_table("journal_entry", schema=None) as batch_op:
+        batch_op.drop_index("ix_journal_entry_reference")
+
+    op.drop_table("journal_entry")
     with op.batch_alter_table("job", schema=None) as batch_op:
         batch_op.drop_index("ix_job_state_run_at")
 

@@ -13,7 +13,7 @@ from medcard.policy.service import library_calendar, shipped
 
 REGIONS = shipped("regions.json")
 SCHEMES = shipped("schemes.json")["schemes"]
-ZONES = {key: zone["provinces"] for key, zone in REGIONS["zones"].items()}
+ZONES = {key: rules.zone_members(zone) for key, zone in REGIONS["zones"].items()}
 
 
 def region(code: str) -> rules.RegionPolicy:
@@ -146,8 +146,20 @@ def test_r_ins_02_card_number_format(number: str, valid: bool) -> None:
         ("310000", "330100", False),
         ("310000", "320500", False),
         ("510100", "510700", False),
-        ("510100", "500000", True),
-        ("440100", "440300", True),
+        ("120000", "110105", False),
+        ("130100", "120000", False),
+        ("130600", "110000", False),
+        ("340100", "310000", False),
+        ("320500", "330100", False),
+        ("510100", "500000", False),
+        ("500000", "510700", False),
+        ("510100", "530100", True),
+        ("440100", "440300", False),
+        ("440300", "810000", False),
+        ("820000", "441900", False),
+        ("440100", "440500", True),
+        ("440500", "440100", True),
+        ("110000", "440300", True),
     ],
 )
 def test_r_ins_06_zone_membership_makes_filing_unnecessary(insured: str, care: str, needed: bool) -> None:

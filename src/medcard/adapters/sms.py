@@ -19,6 +19,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "【MedCard】您正在关联{hospital}的就诊档案，验证码 {code}，{minutes} 分钟内有效。",
         "[MedCard] Code {code} to link your record at {hospital}, valid for {minutes} minutes.",
     ),
+    "reimbursed": (
+        "【MedCard】您在{hospital}缴费单 {bill} 的医保报销 {amount} 元已退回原支付方式。",
+        "[MedCard] The insurance reimbursement of {amount} yuan for bill {bill} at {hospital} was paid back.",
+    ),
 }
 
 

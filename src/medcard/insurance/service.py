@@ -281,7 +281,7 @@ async def file_out_of_region(
     today = clock.now().date()
     insured = await policy.region_policy(session, binding.insured_region_code, on=today)
     target = await policy.region_policy(session, destination, on=today)
-    zones = await policy.zone_provinces(session, on=today)
+    zones = await policy.zone_members(session, on=today)
     if not rules.filing_required(insured.policy, destination, zones):
         raise errors.FilingNotNeeded(
             field="destination",
@@ -340,7 +340,7 @@ async def fund_settlement_allowed(
     if binding.status != "active":
         return False
     insured = await policy.region_policy(session, binding.insured_region_code, on=on)
-    zones = await policy.zone_provinces(session, on=on)
+    zones = await policy.zone_members(session, on=on)
     if not rules.filing_required(insured.policy, care_region_code, zones):
         return True
     filings = await InsuranceRepository(session).active_filings(binding, care_region_code)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medcard.adapters import Adapters
 from medcard.config import Settings
 
-HANDLER_MODULES = ["medcard.jobs.housekeeping"]
+HANDLER_MODULES = ["medcard.jobs.housekeeping", "medcard.settlement.jobs"]
 """Modules whose import registers handlers (add a domain's ``jobs`` module here)."""
 
 

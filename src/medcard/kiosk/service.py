@@ -19,7 +19,7 @@ from medcard.kiosk.errors import ActivationDocumentMismatch, CardNotFound, Kiosk
 from medcard.kiosk.repository import KioskRepository
 from medcard.kit.clock import clock
 from medcard.kit.masking import mask_document
-from medcard.models import Account, Card, KioskServiceRequest, PhysicalCard, StaffUser
+from medcard.models import Card, KioskServiceRequest, PhysicalCard, StaffUser
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,7 @@ async def _card_at_kiosk(
     refusal = rules.status_refusal(card.status, purpose)
     if refusal is not None:
         raise refusal
-    account = await session.get(Account, card.account_id)
-    if account is not None and account.status == "frozen":
+    if await KioskRepository(session).account_status(card) == "frozen":
         raise AccountFrozen()
     return card
 

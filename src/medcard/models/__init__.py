@@ -9,6 +9,7 @@ from medcard.models.idempotency import IdempotencyKey
 from medcard.models.insurance import BindingAttempt, InsuranceBinding, OutOfRegionFiling, SpecialDiseaseApplication
 from medcard.models.job import JOB_STATES, Job
 from medcard.models.kiosk import KioskServiceRequest
+from medcard.models.ledger import JournalEntry, LedgerAccount, Posting
 from medcard.models.person import DOCUMENT_TYPES, Guardianship, Person
 from medcard.models.policy import PolicyVersion
 from medcard.models.region import Hospital, Region
@@ -20,6 +21,7 @@ from medcard.models.security import (
     SecurityProfile,
     WebAuthnCredential,
 )
+from medcard.models.settlement import ChannelPayment, PaymentOrder, PaymentRefund
 from medcard.models.verification import VERIFICATION_METHODS, SmsCode, VerificationSession
 
 __all__ = [
@@ -37,19 +39,25 @@ __all__ = [
     "BindingAttempt",
     "Card",
     "CardDraft",
+    "ChannelPayment",
     "Device",
     "Guardianship",
     "Hospital",
     "IdempotencyKey",
     "InsuranceBinding",
     "Job",
+    "JournalEntry",
     "KioskServiceRequest",
+    "LedgerAccount",
     "LoginFailure",
     "OutOfRegionFiling",
     "PaymentCode",
+    "PaymentOrder",
+    "PaymentRefund",
     "Person",
     "PhysicalCard",
     "PolicyVersion",
+    "Posting",
     "Region",
     "SecurityProfile",
     "SmsCode",

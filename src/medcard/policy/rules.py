@@ -77,6 +77,9 @@ class SchemePolicy:
     annual_cap_fen: int
     outpatient_annual_limit_fen: int | None
     ratio_bp: dict[str, dict[str, int]] = field(default_factory=dict)
+    outpatient_deductible_fen: int = 0
+    class_b_self_pay_bp: int = 0
+    special_disease_ratio_bp: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -175,16 +178,28 @@ def same_coordinating_region(a: str, b: str) -> bool:
     return a[:4] == b[:4]
 
 
-def filing_required(insured: RegionPolicy, care_region_code: str, zone_provinces: Mapping[str, list[str]]) -> bool:
-    """Does care in ``care_region_code`` need an out-of-region filing (R-INS-06)?"""
+def zone_members(data: Mapping[str, Any]) -> list[str]:
+    """A zone document's member prefixes (``members``; older versions said ``provinces``)."""
+    return [str(member) for member in data.get("members", data.get("provinces", []))]
+
+
+def in_zone(region_code: str, members: list[str]) -> bool:
+    """Is the region inside a zone whose members are code prefixes (province or city)?"""
+    return any(region_code.startswith(prefix) for prefix in members)
+
+
+def filing_required(insured: RegionPolicy, care_region_code: str, zone_members: Mapping[str, list[str]]) -> bool:
+    """Does care in ``care_region_code`` need an out-of-region filing (R-INS-06)? Not inside the
+    coordinating region, not within the province for an ``in_province`` region, and not when
+    both regions belong to one cooperation zone (Jing-Jin-Ji, Yangtze Delta, Chengdu-Chongqing,
+    the Greater Bay Area …), whichever zone the insured region's own document names."""
     if same_coordinating_region(insured.code, care_region_code):
         return False
-    if insured.zone == "in_province":
-        return insured.code[:2] != care_region_code[:2]
-    if insured.zone:
-        provinces = zone_provinces.get(insured.zone, [])
-        return not (insured.code[:2] in provinces and care_region_code[:2] in provinces)
-    return True
+    if insured.zone == "in_province" and insured.code[:2] == care_region_code[:2]:
+        return False
+    return not any(
+        in_zone(insured.code, members) and in_zone(care_region_code, members) for members in zone_members.values()
+    )
 
 
 def online_uplift_bp(policy: RegionPolicy, channel: str) -> int:
@@ -210,6 +225,9 @@ def scheme_from(code: str, data: Mapping[str, Any]) -> SchemePolicy:
         annual_cap_fen=int(data["annual_cap_fen"]),
         outpatient_annual_limit_fen=None if limit is None else int(limit),
         ratio_bp={level: {k: int(v) for k, v in row.items()} for level, row in data["ratio_bp"].items()},
+        outpatient_deductible_fen=int(data.get("outpatient_deductible_fen") or 0),
+        class_b_self_pay_bp=int(data.get("class_b_self_pay_bp") or 0),
+        special_disease_ratio_bp={k: int(v) for k, v in (data.get("special_disease_ratio_bp") or {}).items()},
     )
 
 

@@ -92,11 +92,11 @@ async def region_policy(session: AsyncSession, region_code: str, *, on: date) ->
     return ResolvedRegion(policy=policy, version=own or default)
 
 
-async def zone_provinces(session: AsyncSession, *, on: date) -> dict[str, list[str]]:
+async def zone_members(session: AsyncSession, *, on: date) -> dict[str, list[str]]:
     repository = PolicyRepository(session)
     keys = [key for kind, key in await repository.documents() if kind == "zone"]
     found = await repository.in_force_many("zone", keys, on)
-    return {key: list(version.data.get("provinces", [])) for key, version in found.items()}
+    return {key: rules.zone_members(version.data) for key, version in found.items()}
 
 
 async def scheme_policy(session: AsyncSession, code: str, *, on: date) -> tuple[rules.SchemePolicy, PolicyVersion]:
@@ -138,13 +138,17 @@ def validate(kind: str, key: str, data: dict[str, Any], default: dict[str, Any] 
                 for visit in rules.VISIT_TYPES:
                     if not 0 <= rules.ratio_bp(scheme, hospital_level=level, visit_type=visit) <= 10_000:
                         raise ValueError(f"ratio {level}/{visit} must be 0..10000 basis points")
+            shares = [scheme.class_b_self_pay_bp, *scheme.special_disease_ratio_bp.values()]
+            if not all(0 <= share <= 10_000 for share in shares):
+                raise ValueError("class-B share and special-disease ratios must be 0..10000 basis points")
         elif kind == "calendar":
             calendar_data = rules.calendar_from({int(key): data})
             if any(d.year != int(key) for d in calendar_data.holidays | calendar_data.workdays):
                 raise ValueError("every date must be in the year " + key)
         elif kind == "zone":
-            if not all(isinstance(p, str) and len(p) == 2 for p in data.get("provinces", [])):
-                raise ValueError("provinces must be 2-digit codes")
+            members = data.get("members", data.get("provinces", []))
+            if not all(isinstance(p, str) and p.isdigit() and len(p) in (2, 4, 6) for p in members):
+                raise ValueError("members must be region-code prefixes of 2, 4 or 6 digits")
         else:
             raise ValueError("unknown kind")
     except (AttributeError, KeyError, TypeError, ValueError) as error:

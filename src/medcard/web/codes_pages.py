@@ -15,11 +15,12 @@ from medcard.card.repository import CardRepository
 from medcard.codes import rules, service
 from medcard.codes.errors import PosPinWrong
 from medcard.db import attempt
-from medcard.deps import SessionDep, SettingsDep, SteppedUpAccountDep, require_role
+from medcard.deps import AdaptersDep, SessionDep, SettingsDep, SteppedUpAccountDep, require_role
 from medcard.errors import InvalidInput, MedCardError, NotFound
 from medcard.kit import barcode
 from medcard.kit.clock import CHINA
 from medcard.models import Account, Card, StaffUser
+from medcard.settlement import service as settlement
 from medcard.web.render import error_view, language, page
 
 router = APIRouter(include_in_schema=False)
@@ -123,6 +124,7 @@ async def pos_redeem(
     session: SessionDep,
     staff: PosDep,
     settings: SettingsDep,
+    adapters: AdaptersDep,
     code: Annotated[str, Form(max_length=400)],
     amount: Annotated[str, Form(max_length=16)],
     pin: Annotated[str, Form(max_length=12)] = "",
@@ -135,14 +137,25 @@ async def pos_redeem(
         )
 
     redemption, error = await attempt(session, run)
-    return _pos_result(request, staff, redemption, error, amount)
+    return await _pos_result(request, session, staff, settings, adapters, redemption, error, amount)
 
 
-def _pos_result(
-    request: Request, staff: StaffUser, redemption: service.Redemption | None, error: MedCardError | None, amount: str
+async def _pos_result(
+    request: Request,
+    session: SessionDep,
+    staff: StaffUser,
+    settings: SettingsDep,
+    adapters: AdaptersDep,
+    redemption: service.Redemption | None,
+    error: MedCardError | None,
+    amount: str,
 ) -> Response:
     """The POS page after a scan or a PIN retry; a wrong PIN offers the retry form (no new scan)."""
     values: dict[str, Any] = {"staff": staff, "redemption": redemption, "amount": amount}
+    if redemption is not None:  # the holder's unpaid HIS bills within the code's amount, to charge next
+        values["bills"] = await settlement.pos_bills(
+            session, staff=staff, verification_code=redemption.verification_code, settings=settings, adapters=adapters
+        )
     if error is not None:
         values["error"] = error_view(error, language(request))
         values["retry_token"] = error.retry_token if isinstance(error, PosPinWrong) else ""
@@ -155,6 +168,7 @@ async def pos_retry_pin(
     session: SessionDep,
     staff: PosDep,
     settings: SettingsDep,
+    adapters: AdaptersDep,
     retry_token: Annotated[str, Form(max_length=600)],
     pin: Annotated[str, Form(max_length=12)],
     amount: Annotated[str, Form(max_length=16)] = "",
@@ -163,4 +177,4 @@ async def pos_retry_pin(
     redemption, error = await attempt(
         session, lambda: service.retry_pin(session, staff=staff, token=retry_token, pin=pin, settings=settings)
     )
-    return _pos_result(request, staff, redemption, error, amount)
+    return await _pos_result(request, session, staff, settings, adapters, redemption, error, amount)

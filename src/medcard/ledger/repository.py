@@ -1,0 +1,155 @@
+"""Every SQL statement of the ledger. Accounts are locked in id order (``SELECT … FOR UPDATE
+ORDER BY id``) so two transactions touching the same accounts never deadlock; balances move
+by one set-based UPDATE; an entry changes state by one conditional UPDATE."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medcard.ledger.rules import AccountState, Leg
+from medcard.models import JournalEntry, LedgerAccount, Posting
+
+_ACCOUNT: Table = LedgerAccount.metadata.tables["ledger_account"]
+_ENTRY: Table = JournalEntry.metadata.tables["journal_entry"]
+_POSTING: Table = Posting.metadata.tables["posting"]
+
+
+class LedgerRepository:
+    """Accounts, entries and postings."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def ensure_accounts(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, uuid.UUID]:
+        """Create the accounts whose ``key`` is new (concurrent creators meet on the unique key)
+        and return the id of every requested key."""
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        statement = (postgresql.insert if postgres else sqlite.insert)(_ACCOUNT)
+        values = [{"id": uuid.uuid4(), "balance_fen": 0, "held_fen": 0, **row} for row in rows]
+        await self.session.execute(statement.on_conflict_do_nothing(index_elements=["key"]), values)
+        found = await self.session.execute(
+            select(LedgerAccount.key, LedgerAccount.id).where(LedgerAccount.key.in_([row["key"] for row in rows]))
+        )
+        return {row.key: row.id for row in found}
+
+    async def lock(self, account_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, AccountState]:
+        """Lock the accounts in id order and read their current state."""
+        rows = await self.session.execute(
+            select(
+                LedgerAccount.id,
+                LedgerAccount.kind,
+                LedgerAccount.floor_fen,
+                LedgerAccount.balance_fen,
+                LedgerAccount.held_fen,
+            )
+            .where(LedgerAccount.id.in_(account_ids))
+            .order_by(LedgerAccount.id)
+            .with_for_update()
+        )
+        return {row.id: AccountState(row.id, row.kind, row.floor_fen, row.balance_fen, row.held_fen) for row in rows}
+
+    async def move(self, changes: Mapping[uuid.UUID, tuple[int, int]]) -> None:
+        """Apply ``(balance delta, held delta)`` per account in one executemany UPDATE."""
+        if not changes:
+            return
+        statement = (
+            update(_ACCOUNT)
+            .where(_ACCOUNT.c.id == bindparam("account"))
+            .values(
+                balance_fen=_ACCOUNT.c.balance_fen + bindparam("balance"),
+                held_fen=_ACCOUNT.c.held_fen + bindparam("held"),
+            )
+        )
+        params = [
+            {"account": account, "balance": balance, "held": held}
+            for account, (balance, held) in sorted(changes.items())
+        ]
+        await self.session.execute(statement, params, execution_options={"synchronize_session": False})
+
+    async def insert_entry(self, values: Mapping[str, Any], legs: Sequence[Leg]) -> None:
+        await self.session.execute(insert(_ENTRY), [dict(values)])
+        await self.session.execute(
+            insert(_POSTING),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "created_at": values["created_at"],
+                    "entry_id": values["id"],
+                    "account_id": leg.account_id,
+                    "amount_fen": leg.amount_fen,
+                    "source": leg.source,
+                }
+                for leg in legs
+            ],
+        )
+
+    async def transition(self, entry_id: uuid.UUID, *, to: str, now: datetime) -> bool:
+        """``pending`` → ``to`` exactly once: True for the one caller whose UPDATE matched."""
+        result = await self.session.execute(
+            update(_ENTRY).where(_ENTRY.c.id == entry_id, _ENTRY.c.state == "pending").values(state=to, resolved_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def legs(self, entry_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Leg]]:
+        rows = await self.session.execute(
+            select(Posting.entry_id, Posting.account_id, Posting.amount_fen, Posting.source).where(
+                Posting.entry_id.in_(entry_ids)
+            )
+        )
+        found: dict[uuid.UUID, list[Leg]] = {entry_id: [] for entry_id in entry_ids}
+        for row in rows:
+            found[row.entry_id].append(Leg(row.account_id, row.amount_fen, row.source))
+        return found
+
+    async def entry(self, entry_id: uuid.UUID) -> JournalEntry | None:
+        return await self.session.scalar(
+            select(JournalEntry).where(JournalEntry.id == entry_id).execution_options(populate_existing=True)
+        )
+
+    async def balances(self, account_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, AccountState]:
+        """Current state without a lock (for pages and checks)."""
+        rows = await self.session.execute(
+            select(
+                LedgerAccount.id,
+                LedgerAccount.kind,
+                LedgerAccount.floor_fen,
+                LedgerAccount.balance_fen,
+                LedgerAccount.held_fen,
+            ).where(LedgerAccount.id.in_(account_ids))
+        )
+        return {row.id: AccountState(row.id, row.kind, row.floor_fen, row.balance_fen, row.held_fen) for row in rows}
+
+    async def drift(self) -> list[tuple[uuid.UUID, int, int]]:
+        """Accounts whose stored balance differs from the sum of their posted postings:
+        ``(account, stored, summed)``. Empty when the books are right (I4)."""
+        summed = (
+            select(Posting.account_id, func.sum(Posting.amount_fen).label("total"))
+            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+            .where(JournalEntry.state == "posted")
+            .group_by(Posting.account_id)
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(LedgerAccount.id, LedgerAccount.balance_fen, func.coalesce(summed.c.total, 0)).outerjoin(
+                summed, summed.c.account_id == LedgerAccount.id
+            )
+        )
+        return [(row[0], int(row[1]), int(row[2])) for row in rows if int(row[1]) != int(row[2])]
+
+    async def total(self) -> int:
+        """Σ of every stored balance: 0 when the books balance (I1)."""
+        return int(await self.session.scalar(select(func.coalesce(func.sum(LedgerAccount.balance_fen), 0))) or 0)
+
+    async def unbalanced_entries(self) -> list[uuid.UUID]:
+        """Entries whose postings do not sum to zero (none, ever)."""
+        rows = await self.session.execute(
+            select(Posting.entry_id).group_by(Posting.entry_id).having(func.sum(Posting.amount_fen) != 0)
+        )
+        return list(rows.scalars())

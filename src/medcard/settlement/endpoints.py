@@ -1,0 +1,171 @@
+"""Bills, quotes, payments, refunds, deposit and credit (R-PAY-02…09, R-CARD-09/10).
+
+Every mutating request carries an ``Idempotency-Key`` header (R-PAY-05), claimed in the key
+store (:mod:`medcard.idempotency`): the same key and body replay the stored answer, another
+body is 422, a request still in flight 409. A payment left pending answers 402
+``PAYMENT_PENDING`` and releases its key, so the client's retry resumes the same order."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header
+
+from medcard.auth.service import actor_for_account, actor_for_staff
+from medcard.card import service as card_service
+from medcard.deps import AccountDep, AdaptersDep, SessionDep, SettingsDep, SteppedUpAccountDep, require_role
+from medcard.idempotency.deps import HEADER, PatientIdempotencyDep, StaffIdempotencyDep
+from medcard.models import StaffUser
+from medcard.settlement import refunds, service, wallet
+from medcard.settlement.schemas import (
+    BillRead,
+    BillRequest,
+    CashRequest,
+    OrderRead,
+    PosChargeRequest,
+    QuoteRead,
+    RefundRead,
+    RefundRequest,
+    WalletRead,
+)
+
+router = APIRouter(prefix="/settlement", tags=["settlement"])
+PosDep = Annotated[StaffUser, Depends(require_role("cashier", "pharmacy"))]
+
+
+def idempotency_key(key: Annotated[str, Header(alias=HEADER, max_length=64)]) -> str:
+    """The raw key (the key store has claimed it): orders and refunds remember it too."""
+    return key
+
+
+KeyDep = Annotated[str, Depends(idempotency_key)]
+
+
+@router.get("/bills", response_model=list[BillRead], summary="The card holder's HIS bills")
+async def list_bills(
+    card_id: uuid.UUID, session: SessionDep, account: AccountDep, adapters: AdaptersDep
+) -> list[BillRead]:
+    card = await card_service.card_of_account(session, account=account, card_id=card_id)
+    return [BillRead.of(bill) for bill in await service.bills(session, card=card, adapters=adapters)]
+
+
+@router.post("/quote", response_model=QuoteRead, summary="The split of a bill before paying (R-PAY-02/03)")
+async def quote(body: BillRequest, session: SessionDep, account: AccountDep, adapters: AdaptersDep) -> QuoteRead:
+    card = await card_service.card_of_account(session, account=account, card_id=body.card_id)
+    return QuoteRead.of(
+        await service.quote(session, card=card, bill_number=body.bill_number, scenario="online", adapters=adapters)
+    )
+
+
+@router.post("/orders", response_model=OrderRead, summary="Pay a bill online (R-PAY-02…05, R-PAY-09)")
+async def pay(
+    body: BillRequest,
+    key: KeyDep,
+    idem: PatientIdempotencyDep,
+    session: SessionDep,
+    account: SteppedUpAccountDep,
+    adapters: AdaptersDep,
+) -> OrderRead:
+    async def work() -> OrderRead:
+        card = await card_service.card_of_account(session, account=account, card_id=body.card_id)
+        order = await service.pay(session, card=card, bill_number=body.bill_number, scenario="online", key=key,
+                                  actor=actor_for_account(account), adapters=adapters,
+                                  checkpoint=idem.checkpoint)  # fmt: skip
+        return OrderRead.of(service.settled(order))
+
+    return await idem.run(work)
+
+
+@router.get("/orders", response_model=list[OrderRead], summary="Payment history")
+async def history(session: SessionDep, account: AccountDep) -> list[OrderRead]:
+    return [OrderRead.of(order) for order in await service.orders_of(session, account=account)]
+
+
+@router.get("/orders/{order_id}", response_model=OrderRead, summary="One payment")
+async def one_order(order_id: uuid.UUID, session: SessionDep, account: AccountDep) -> OrderRead:
+    return OrderRead.of(await service.order_of_account(session, account=account, order_id=order_id))
+
+
+@router.post("/orders/{order_id}/retry", response_model=OrderRead, summary="Retry a pending payment (R-PAY-07)")
+async def retry(
+    order_id: uuid.UUID, session: SessionDep, account: SteppedUpAccountDep, adapters: AdaptersDep
+) -> OrderRead:
+    order = await service.order_of_account(session, account=account, order_id=order_id)
+    return OrderRead.of(await service.retry(session, order=order, adapters=adapters))
+
+
+@router.post("/pos/charge", response_model=OrderRead, summary="POS: charge a bill after redeeming a code (R-PAY-09)")
+async def pos_charge(
+    body: PosChargeRequest,
+    key: KeyDep,
+    session: SessionDep,
+    staff: PosDep,
+    settings: SettingsDep,
+    adapters: AdaptersDep,
+) -> OrderRead:
+    order = await service.pos_charge(session, staff=staff, verification_code=body.verification_code,
+                                     bill_number=body.bill_number, key=key, settings=settings,
+                                     adapters=adapters)  # fmt: skip
+    return OrderRead.of(order)
+
+
+@router.post("/orders/{order_id}/refunds", response_model=RefundRead, summary="Refund to each source (R-PAY-06)")
+async def refund(
+    order_id: uuid.UUID,
+    body: RefundRequest,
+    key: KeyDep,
+    idem: StaffIdempotencyDep,
+    session: SessionDep,
+    staff: PosDep,
+    adapters: AdaptersDep,
+) -> RefundRead:
+    async def work() -> RefundRead:
+        order = await service.order_for_staff(session, staff=staff, order_id=order_id)
+        made = await refunds.refund(session, order=order, amount_fen=body.amount_fen, key=key, reason=body.reason,
+                                    actor=actor_for_staff(staff), adapters=adapters)  # fmt: skip
+        return RefundRead.of(made)
+
+    return await idem.run(work)
+
+
+@router.get("/wallet", response_model=WalletRead, summary="Deposit, credit line, personal account")
+async def show_wallet(card_id: uuid.UUID, session: SessionDep, account: AccountDep) -> WalletRead:
+    card = await card_service.card_of_account(session, account=account, card_id=card_id)
+    return WalletRead.of(await wallet.wallet(session, card=card))
+
+
+@router.post("/deposit", response_model=WalletRead, summary="Top up the deposit (R-CARD-09)")
+async def top_up(
+    body: CashRequest,
+    key: KeyDep,
+    idem: PatientIdempotencyDep,
+    session: SessionDep,
+    account: SteppedUpAccountDep,
+    adapters: AdaptersDep,
+) -> WalletRead:
+    async def work() -> WalletRead:
+        card = await card_service.card_of_account(session, account=account, card_id=body.card_id)
+        result = await wallet.top_up(session, card=card, amount_fen=body.amount_fen, key=key,
+                                     actor=actor_for_account(account), adapters=adapters)  # fmt: skip
+        return WalletRead.of(result)
+
+    return await idem.run(work)
+
+
+@router.post("/credit/repay", response_model=WalletRead, summary="Repay the credit line (R-CARD-10)")
+async def repay(
+    body: CashRequest,
+    key: KeyDep,
+    idem: PatientIdempotencyDep,
+    session: SessionDep,
+    account: SteppedUpAccountDep,
+    adapters: AdaptersDep,
+) -> WalletRead:
+    async def work() -> WalletRead:
+        card = await card_service.card_of_account(session, account=account, card_id=body.card_id)
+        result = await wallet.repay_credit(session, card=card, amount_fen=body.amount_fen, key=key,
+                                           actor=actor_for_account(account), adapters=adapters)  # fmt: skip
+        return WalletRead.of(result)
+
+    return await idem.run(work)

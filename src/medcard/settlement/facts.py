@@ -1,0 +1,150 @@
+"""Loading what the pure rules need: the payer, the insured person's coverage under the
+policy versions in force, this year's totals, the ledger accounts and their balances, and the
+personal-account mirror (the platform's balance from 1101, R-PAY-01)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medcard.adapters.insurance import InsurancePlatform
+from medcard.errors import present
+from medcard.insurance.repository import InsuranceRepository
+from medcard.kit.clock import CHINA
+from medcard.kit.money import fen_from_yuan
+from medcard.ledger import service as ledger
+from medcard.ledger.repository import LedgerRepository
+from medcard.ledger.rules import Leg
+from medcard.models import Account, Card, Hospital, InsuranceBinding, Person
+from medcard.policy import service as policy
+from medcard.settlement import rules
+from medcard.settlement.repository import SettlementRepository
+
+
+@dataclass(frozen=True)
+class Payer:
+    """Who pays a bill: the card's holder at the card's hospital, through the card's account."""
+
+    account: Account
+    card: Card
+    person: Person
+    hospital: Hospital
+    binding: InsuranceBinding | None
+
+
+@dataclass(frozen=True)
+class PayerAccounts:
+    """The ledger accounts a payment of this payer may touch, by funding source."""
+
+    ids: dict[str, uuid.UUID]
+
+    def get(self, source: str) -> uuid.UUID | None:
+        return self.ids.get(source)
+
+
+async def payer_of(session: AsyncSession, card: Card) -> Payer:
+    account = await session.get(Account, card.account_id)
+    person = await session.get(Person, card.person_id)
+    hospital = await SettlementRepository(session).hospital(card.hospital_id)
+    account, person = present(account, "account"), present(person, "person")
+    hospital = present(hospital, "hospital")
+    binding = await InsuranceRepository(session).active_binding_for_card(card)
+    return Payer(account, card, person, hospital, binding)
+
+
+async def coverage_of(session: AsyncSession, payer: Payer, bill: rules.Bill, *, on: date) -> rules.Coverage | None:
+    """The insured area's policy for this bill (None when the card has no active binding)."""
+    binding = payer.binding
+    if binding is None:
+        return None
+    region = await policy.region_policy(session, binding.insured_region_code, on=on)
+    scheme, scheme_version = await policy.scheme_policy(session, binding.scheme_code, on=on)
+    repository = InsuranceRepository(session)
+    filings = await repository.active_filings(binding, bill.care_region_code)
+    return rules.Coverage(
+        scheme=scheme,
+        region=region.policy,
+        policy_version=(
+            f"scheme:{scheme.code}@{scheme_version.version};region:{region.version.key}@{region.version.version}"
+        ),
+        zone_members=await policy.zone_members(session, on=on),
+        has_filing=any(f.valid_from <= on <= f.valid_until for f in filings),
+        special_disease=bool(await repository.approved_diseases(binding)),
+    )
+
+
+async def year_to_date(session: AsyncSession, payer: Payer, *, visit_type: str, now: datetime) -> rules.YearToDate:
+    start = now.astimezone(CHINA).replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    fund, outpatient, deductible = await SettlementRepository(session).year_to_date(
+        payer.person.id, since=start, visit_type=visit_type
+    )
+    return rules.YearToDate(fund_paid_fen=fund, outpatient_fund_paid_fen=outpatient, deductible_paid_fen=deductible)
+
+
+def _specs(payer: Payer, coverage: rules.Coverage | None) -> dict[str, ledger.AccountSpec]:
+    hospital = payer.hospital
+    specs = {
+        "deposit": ledger.deposit(hospital.id, payer.person.id),
+        "channel": ledger.CHANNEL_CLEARING,
+        "hospital": ledger.hospital_receivable(hospital.id),
+        "world": ledger.WORLD,
+    }
+    if hospital.credit_enabled:
+        specs["credit_line"] = ledger.credit_line(hospital.id, payer.person.id, hospital.credit_limit_fen)
+    if payer.binding is not None:
+        specs["fund"] = ledger.fund_pool(payer.binding.insured_region_code, payer.binding.scheme_code)
+        if coverage is None or coverage.scheme.personal_account:
+            specs["personal_account"] = ledger.personal_account(payer.person.id)
+    return specs
+
+
+async def accounts_of(session: AsyncSession, payer: Payer, coverage: rules.Coverage | None) -> PayerAccounts:
+    specs = _specs(payer, coverage)
+    ids = await ledger.ensure(session, list(specs.values()))
+    return PayerAccounts({source: ids[spec.key] for source, spec in specs.items()})
+
+
+async def balances(session: AsyncSession, accounts: PayerAccounts) -> rules.Balances:
+    """Available money (balance − holds) of the payer's own sources; a credit line's room."""
+    wanted = [i for i in (accounts.get(s) for s in ("personal_account", "deposit", "credit_line")) if i is not None]
+    states = await LedgerRepository(session).balances(wanted)
+
+    def room(source: str) -> int:
+        account_id = accounts.get(source)
+        state = states.get(account_id) if account_id is not None else None
+        if state is None:
+            return 0
+        return state.available_fen - (state.floor_fen or 0)
+
+    return rules.Balances(room("personal_account"), room("deposit"), room("credit_line"))
+
+
+async def sync_personal_account(
+    session: AsyncSession, payer: Payer, accounts: PayerAccounts, platform: InsurancePlatform
+) -> None:
+    """Mirror the platform's personal-account balance (1101 ``balc``) into the ledger with a
+    ``mirror`` entry against the world account. Skipped while holds are open on it: the
+    platform may already have moved money those holds will post."""
+    account_id = accounts.get("personal_account")
+    if account_id is None or payer.binding is None:
+        return
+    state = (await LedgerRepository(session).balances([account_id]))[account_id]
+    if state.held_fen:
+        return
+    answer = await platform.person_query(_person_query(payer.person))
+    if answer["infcode"] != 0:
+        return
+    platform_fen = fen_from_yuan(answer["output"]["insuinfo"][0]["balc"])
+    delta = platform_fen - state.balance_fen
+    if delta:
+        legs = [Leg(account_id, delta, "personal_account"), Leg(accounts.ids["world"], -delta, "world")]
+        await ledger.post(session, kind="mirror", legs=legs, memo={"source": "1101"})
+
+
+def _person_query(person: Person) -> dict[str, Any]:
+    data = {"mdtrt_cert_type": "02", "certno": person.document_number, "psn_name": person.name}
+    return {"infno": "1101", "msgid": uuid.uuid4().hex, "input": {"data": data}}

@@ -1,0 +1,148 @@
+"""Every SQL statement of settlement: orders, channel payments, refunds, year-to-date sums."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medcard.models import Account, ChannelPayment, Hospital, PaymentOrder, PaymentRefund
+
+
+class SettlementRepository:
+    """Orders (optionally row-locked), their payments and refunds."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def order_by_key(self, account_id: uuid.UUID, key: str) -> PaymentOrder | None:
+        return await self.session.scalar(
+            select(PaymentOrder).where(PaymentOrder.account_id == account_id, PaymentOrder.request_key == key)
+        )
+
+    async def order(self, order_id: uuid.UUID, *, lock: bool = False) -> PaymentOrder | None:
+        query = select(PaymentOrder).where(PaymentOrder.id == order_id).execution_options(populate_existing=True)
+        return await self.session.scalar(query.with_for_update() if lock else query)
+
+    async def orders_of(self, account: Account, *, limit: int = 50) -> Sequence[PaymentOrder]:
+        return (
+            await self.session.scalars(
+                select(PaymentOrder)
+                .where(PaymentOrder.account_id == account.id)
+                .order_by(PaymentOrder.created_at.desc())
+                .limit(limit)
+            )
+        ).all()
+
+    async def paid_bill(self, hospital_id: uuid.UUID, bill_number: str) -> PaymentOrder | None:
+        """An order of this bill that is paid or still pending (a bill is paid once)."""
+        return await self.session.scalar(
+            select(PaymentOrder).where(
+                PaymentOrder.hospital_id == hospital_id,
+                PaymentOrder.bill_number == bill_number,
+                PaymentOrder.state.in_(("pending", "paid")),
+            )
+        )
+
+    async def year_to_date(self, person_id: uuid.UUID, *, since: datetime, visit_type: str) -> tuple[int, int, int]:
+        """(fund paid, outpatient fund paid, deductible borne for ``visit_type``) this year."""
+        paid = (PaymentOrder.person_id == person_id, PaymentOrder.state == "paid", PaymentOrder.paid_at >= since)
+        outpatient = PaymentOrder.visit_type == "outpatient"
+        same_visit = PaymentOrder.visit_type == visit_type
+        row = (
+            await self.session.execute(
+                select(
+                    func.coalesce(func.sum(PaymentOrder.fund_fen), 0),
+                    func.coalesce(func.sum(PaymentOrder.fund_fen).filter(outpatient), 0),
+                    func.coalesce(func.sum(PaymentOrder.deductible_fen).filter(same_visit), 0),
+                ).where(*paid)
+            )
+        ).one()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    async def set_state(self, order_id: uuid.UUID, *, before: str, after: str, **values: Any) -> bool:
+        """``before`` → ``after`` once: True only for the caller whose UPDATE matched."""
+        result = await self.session.execute(
+            update(PaymentOrder)
+            .where(PaymentOrder.id == order_id, PaymentOrder.state == before)
+            .values(state=after, **values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def claim_reimbursement(self, order_id: uuid.UUID, *, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(PaymentOrder)
+            .where(PaymentOrder.id == order_id, PaymentOrder.reimbursed_at.is_(None))
+            .values(reimbursed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def cancel_reimbursement(self, order_id: uuid.UUID) -> bool:
+        """A fully refunded deferred order owes the patient nothing more: the fund's share is
+        dropped before the job pays it. False when the job paid it first."""
+        result = await self.session.execute(
+            update(PaymentOrder)
+            .where(PaymentOrder.id == order_id, PaymentOrder.reimbursed_at.is_(None))
+            .values(reimburse_on=None, deferred_fund_fen=0)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def payments(self, order_id: uuid.UUID) -> Sequence[ChannelPayment]:
+        return (
+            await self.session.scalars(
+                select(ChannelPayment)
+                .where(ChannelPayment.order_id == order_id)
+                .order_by(ChannelPayment.out_trade_no)
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+
+    async def payment_by_number(self, out_trade_no: str) -> ChannelPayment | None:
+        return await self.session.scalar(select(ChannelPayment).where(ChannelPayment.out_trade_no == out_trade_no))
+
+    async def expired_pending(self, now: datetime, *, limit: int = 100) -> list[uuid.UUID]:
+        """Pending orders past their 15 minutes, claimed so two workers never take the same."""
+        query = (
+            select(PaymentOrder.id)
+            .where(PaymentOrder.state == "pending", PaymentOrder.expires_at <= now)
+            .order_by(PaymentOrder.expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await self.session.scalars(query)).all())
+
+    async def reimbursements_due(self, today: date, *, limit: int = 100) -> list[uuid.UUID]:
+        query = (
+            select(PaymentOrder.id)
+            .where(
+                PaymentOrder.state == "paid",
+                PaymentOrder.reimburse_on <= today,
+                PaymentOrder.reimbursed_at.is_(None),
+            )
+            .order_by(PaymentOrder.reimburse_on)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await self.session.scalars(query)).all())
+
+    async def refund_by_key(self, order_id: uuid.UUID, key: str) -> PaymentRefund | None:
+        return await self.session.scalar(
+            select(PaymentRefund).where(PaymentRefund.order_id == order_id, PaymentRefund.request_key == key)
+        )
+
+    async def refunds(self, order_id: uuid.UUID) -> Sequence[PaymentRefund]:
+        return (
+            await self.session.scalars(
+                select(PaymentRefund).where(PaymentRefund.order_id == order_id).order_by(PaymentRefund.created_at)
+            )
+        ).all()
+
+    async def hospital(self, hospital_id: uuid.UUID) -> Hospital | None:
+        return await self.session.get(Hospital, hospital_id)
