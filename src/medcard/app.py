@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import structlog
 from fastapi import FastAPI, Request
@@ -20,12 +21,14 @@ from medcard.audit import sealer
 from medcard.codes.gateway import CodeGateway
 from medcard.config import Settings, get_settings
 from medcard.db import make_engine, make_sessionmaker, unit_of_work
+from medcard.deps import PATIENT_COOKIE
 from medcard.errors import MedCardError, NotAuthenticated, retry_after_header
 from medcard.guards import install as install_guards
 from medcard.idempotency.errors import IdempotentReplay
 from medcard.jobs import worker as jobs
 from medcard.observability import configure_logging
 from medcard.ops import install_error_handlers as install_ops_error_handlers
+from medcard.web.feedback import validation_view
 from medcard.web.render import error_view, language, page
 
 log = structlog.get_logger(__name__)
@@ -191,7 +194,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             )
         if isinstance(error, NotAuthenticated):
             staff_area = request.url.path.startswith(("/console", "/kiosk"))
-            target = "/console/login" if staff_area else "/login"
+            target = "/console/login" if staff_area else _login_again(request)
             if request.headers.get("hx-request"):
                 return PlainTextResponse("", status_code=200, headers={"HX-Redirect": target})
             return RedirectResponse(target, status_code=303)
@@ -223,13 +226,22 @@ def _install_error_handlers(app: FastAPI) -> None:
         }
         if _is_api(request):
             return JSONResponse(body, status_code=422, media_type=PROBLEM_JSON)
-        view = {
-            "code": "MALFORMED_REQUEST",
-            "text": body["title_zh" if language(request) == "zh" else "title"],
-            "hint": body["detail"],
-            "field": fields[0]["field"] if fields else "",
-        }
+        view = validation_view(error.errors(), language(request))
         return page(request, "error.html", {"error": view}, status_code=422)
+
+
+def _login_again(request: Request) -> str:
+    """The patient login, told where to come back to: the page itself, or for a refused form
+    post the page that showed the form (same site only). ``expired`` when a session was there."""
+    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":
+        referer = urlsplit(request.headers.get("referer", ""))
+        same_site = referer.netloc == request.url.netloc and referer.path.startswith("/")
+        back = (referer.path + (f"?{referer.query}" if referer.query else "")) if same_site else "/me"
+    query = {"next": back}
+    if request.cookies.get(PATIENT_COOKIE):
+        query["expired"] = "1"
+    return "/login?" + urlencode(query)
 
 
 def _field_of(item: Any) -> dict[str, str]:

@@ -30,7 +30,9 @@ async def test_r_ins_01_bind_page_binds_and_my_voucher_shows_the_policy_version(
     assert response.status_code == 303
     mine = await client.get(response.headers["location"], headers=patient.headers)
     assert "绑定成功" in mine.text
-    assert "110000 v1" in mine.text
+    # Names, not codes (issue 9): the scheme and the place, and the policy version in words.
+    assert "城镇职工基本医疗保险 · 北京市" in mine.text and "北京市医保政策第 1 版" in mine.text
+    assert "110000 v1" not in mine.text and "· 310 ·" not in mine.text
     assert 'data-status="active"' in mine.text
 
 

@@ -5,8 +5,8 @@ and keeps what MedCard registers in memory, like a test HIS would.
 
 Bills (待缴费账单): each patient has a deterministic list under the seed — always a
 registration, usually drugs, exams and outpatient treatment, sometimes an inpatient deposit —
-whose items carry the insurance catalogue class: ``A`` (甲类, fully in scope), ``B`` (乙类,
-in scope after the item's self-pay share ``self_pay_share_bp``) or ``C`` (丙类, not covered).
+whose items carry the insurance catalogue class: ``A`` (甲类，fully in scope), ``B`` (乙类，
+in scope after the item's self-pay share ``self_pay_share_bp``) or ``C`` (丙类，not covered).
 An inpatient deposit (住院预交金) is prepaid money, not a fee: its single line is class ``C``
 and it is never sent to the insurance platform. Prices are integer fen. ``mark_paid`` records
 MedCard's payment reference; paying a paid bill again is refused.
@@ -126,18 +126,18 @@ CATALOGUE: dict[str, list[tuple[str, str, Category, int, int]]] = {
         ("XJ01DCC120", "头孢克洛缓释片 0.375g×6", "B", 1_000, 3_680),
         ("XA02BCO011", "奥美拉唑肠溶胶囊 20mg×14", "B", 500, 2_950),
         ("ZA01AAL055", "连花清瘟胶囊 0.35g×24", "B", 2_000, 2_680),
-        ("XL01EXT001", "进口抗肿瘤靶向药(目录外) 80mg×30", "C", 10_000, 1_520_000),
+        ("XL01EXT001", "进口抗肿瘤靶向药（目录外） 80mg×30", "C", 10_000, 1_520_000),
     ],
     "exam": [
-        ("250101015", "血细胞分析(血常规)", "A", 0, 2_000),
+        ("250101015", "血细胞分析（血常规）", "A", 0, 2_000),
         ("220300001", "彩色多普勒超声检查", "A", 0, 15_000),
         ("210300003", "胸部CT平扫", "B", 1_000, 24_000),
-        ("210500001", "磁共振平扫(MRI)", "B", 2_000, 68_000),
+        ("210500001", "磁共振平扫（MRI）", "B", 2_000, 68_000),
     ],
     "outpatient": [
         ("120400006", "静脉输液", "A", 0, 1_500),
-        ("121300001", "换药(中)", "A", 0, 3_000),
-        ("430000001", "普通针刺(自费项目)", "C", 10_000, 8_000),
+        ("121300001", "换药（中）", "A", 0, 3_000),
+        ("430000001", "普通针刺（自费项目）", "C", 10_000, 8_000),
     ],
 }
 DEPARTMENTS = {

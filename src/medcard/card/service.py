@@ -419,7 +419,7 @@ async def submit(
     return card
 
 
-# --- existing-patient binding (老用户绑定, R-CARD-05) ------------------------------------------------
+# --- existing-patient binding (老用户绑定，R-CARD-05) ------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -615,7 +615,7 @@ async def change_immutable_field(
         )
     if len(reason.strip()) < MIN_REASON_LENGTH:
         raise CardFieldInvalid(
-            [rules.FieldProblem("reason", "请填写变更原因(至少 4 个字)", "give a reason (4+ characters)")]
+            [rules.FieldProblem("reason", "请填写变更原因（至少 4 个字）", "give a reason (4+ characters)")]
         )
     value, problem = rules.clean_field(field, new_value, today=clock.today_in_china(), document_type=card.document_type)
     if problem is None and not value:

@@ -41,7 +41,7 @@ SPECIAL_DISEASES: dict[str, tuple[str, str]] = {
     "MT002": ("尿毒症透析", "Dialysis for uraemia"),
     "MT003": ("器官移植术后抗排异治疗", "Anti-rejection therapy after transplant"),
     "MT004": ("糖尿病", "Diabetes"),
-    "MT005": ("高血压(合并症)", "Hypertension with complications"),
+    "MT005": ("高血压（合并症）", "Hypertension with complications"),
 }
 
 

@@ -37,7 +37,7 @@ class Account(Base):
 
 
 class StaffUser(Base):
-    """A hospital or platform staff member with one role (收费窗口, 自助机, 药店, 热线, 审核, 管理)."""
+    """A hospital or platform staff member with one role (收费窗口，自助机，药店，热线，审核，管理)."""
 
     __tablename__ = "staff_user"
 

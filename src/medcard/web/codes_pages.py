@@ -125,7 +125,7 @@ def _fen(amount_yuan: str) -> int:
             field="amount",
             field_zh="金额",
             field_en="amount",
-            reason_zh="须为大于 0 的金额,最多两位小数",
+            reason_zh="须为大于 0 的金额，最多两位小数",
             reason_en="must be a positive amount with at most 2 decimals",
         )
     return int(value * 100)

@@ -44,7 +44,7 @@ router = APIRouter(include_in_schema=False)
 OptionalText = Annotated[str, Form(max_length=64)]
 
 METHODS = [
-    ("face", "人脸识别", "Face recognition", "拍一张自拍,约 20 秒", "Take a selfie, about 20 s"),
+    ("face", "人脸识别", "Face recognition", "拍一张自拍，约 20 秒", "Take a selfie, about 20 s"),
     ("bank_card", "银行卡验证", "Bank card", "本人银行卡 + 预留手机号", "Your bank card and its phone number"),
     ("sms", "手机短信验证码", "SMS code", "本人实名手机号接收验证码", "A code sent to your phone"),
     ("insurance", "医保参保信息", "Insurance record", "核对医保参保记录", "Matched with your insurance record"),
@@ -56,11 +56,11 @@ DOCUMENT_TYPES = [
 ]
 RELATIONS = [("parent", "父母", "Parent"), ("guardian", "其他法定监护人", "Other legal guardian")]
 PROOF_KINDS = [
-    ("household_register", "户口本(户主页和儿童页)", "Household register"),
+    ("household_register", "户口本（户主页和儿童页）", "Household register"),
     ("birth_certificate", "出生医学证明", "Birth certificate"),
 ]
 FAILURE_TEXTS = {
-    "FACE_NOT_LIVE": ("未检测到活体,请勿翻拍照片或屏幕", "No live face detected; do not photograph a photo or screen"),
+    "FACE_NOT_LIVE": ("未检测到活体，请勿翻拍照片或屏幕", "No live face detected; do not photograph a photo or screen"),
     "FACE_MISMATCH": ("人脸与证件照片不一致", "The face does not match the document photo"),
     "NAME_NUMBER_MISMATCH": ("姓名与证件号码不一致", "Name and document number do not match"),
     "BANK_CARD_MISMATCH": ("银行卡信息与身份不一致", "The bank card does not match the identity"),

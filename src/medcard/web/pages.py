@@ -34,6 +34,8 @@ from medcard.web.render import LANG_COOKIE, error_view, language, page
 
 router = APIRouter(include_in_schema=False)
 OAUTH_STATE_COOKIE = "medcard_oauth_state"
+NEXT_COOKIE = "medcard_next"
+"""Where the patient was when the session expired (a same-site path), for after the login."""
 
 
 def _safe_next(target: str | None, default: str) -> str:
@@ -60,8 +62,16 @@ async def switch_language(code: str, next: Annotated[str | None, Query()] = None
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_page(request: Request, deleted: bool = False) -> Response:
-    return page(request, "login.html", {"deleted": deleted})
+async def login_page(
+    request: Request,
+    next: Annotated[str | None, Query(max_length=500)] = None,
+    expired: Annotated[bool, Query()] = False,
+    deleted: bool = False,
+) -> Response:
+    """The patient login; after an expired session it says so and returns to ``next``."""
+    target = _safe_next(next, "")
+    start = "/auth/start" + (f"?{urlencode({'next': target})}" if target else "")
+    return page(request, "login.html", {"expired": expired, "start": start, "deleted": deleted})
 
 
 @router.get("/favicon.ico", include_in_schema=False)
@@ -70,11 +80,16 @@ async def favicon() -> Response:
 
 
 @router.get("/auth/start")
-async def oauth_start(adapters: AdaptersDep, settings: SettingsDep) -> Response:
+async def oauth_start(
+    adapters: AdaptersDep, settings: SettingsDep, next: Annotated[str | None, Query(max_length=500)] = None
+) -> Response:
     state = random_token(12)
     url = adapters.oauth.authorize_url(redirect_uri="/auth/callback", state=state)
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(OAUTH_STATE_COOKIE, state, max_age=600, httponly=True, samesite="lax")
+    target = _safe_next(next, "")
+    if target:
+        response.set_cookie(NEXT_COOKIE, target, max_age=600, httponly=True, samesite="lax")
     return response
 
 
@@ -95,7 +110,8 @@ async def oauth_callback(
     )
     # An abnormal login lands on the step-up page first (it can still go on to /me); a patient
     # who has not accepted the current agreements reads them first.
-    target = "/security/step-up" if login.step_up_reasons else "/me"
+    back = _safe_next(request.cookies.get(NEXT_COOKIE), "/me")
+    target = "/security/step-up" if login.step_up_reasons else back
     if needs_consent(login.account.consent_version):
         target = "/consent?" + urlencode({"next": target})
     response = RedirectResponse(target, status_code=303)
@@ -104,6 +120,7 @@ async def oauth_callback(
     )
     set_device_cookie(response, login.device_key, settings)
     response.delete_cookie(OAUTH_STATE_COOKIE)
+    response.delete_cookie(NEXT_COOKIE)
     return response
 
 
