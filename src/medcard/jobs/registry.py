@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medcard.adapters import Adapters
 from medcard.config import Settings
 
-HANDLER_MODULES = ["medcard.jobs.housekeeping", "medcard.settlement.jobs"]
+HANDLER_MODULES = ["medcard.jobs.housekeeping", "medcard.settlement.jobs", "medcard.settlement.reconciliation"]
 """Modules whose import registers handlers (add a domain's ``jobs`` module here)."""
 
 

@@ -12,6 +12,7 @@ from medcard.models.kiosk import KioskServiceRequest
 from medcard.models.ledger import JournalEntry, LedgerAccount, Posting
 from medcard.models.person import DOCUMENT_TYPES, Guardianship, Person
 from medcard.models.policy import PolicyVersion
+from medcard.models.reconciliation import DIFFERENCE_KINDS, ReconciliationDifference, ReconciliationReport
 from medcard.models.region import Hospital, Region
 from medcard.models.security import (
     BILL_VISIBILITY,
@@ -26,6 +27,7 @@ from medcard.models.verification import VERIFICATION_METHODS, SmsCode, Verificat
 
 __all__ = [
     "BILL_VISIBILITY",
+    "DIFFERENCE_KINDS",
     "DOCUMENT_TYPES",
     "FAMILY_SCOPES",
     "JOB_STATES",
@@ -58,6 +60,8 @@ __all__ = [
     "PhysicalCard",
     "PolicyVersion",
     "Posting",
+    "ReconciliationDifference",
+    "ReconciliationReport",
     "Region",
     "SecurityProfile",
     "SmsCode",
