@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,21 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from medcard.errors import MedCardError
+from medcard.kit.clock import CHINA
 from medcard.kit.masking import mask_document, mask_name, mask_phone
 from medcard.kit.money import format_yuan
 
 LANG_COOKIE = "medcard_lang"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters.update(yuan=format_yuan, mask_document=mask_document, mask_phone=mask_phone, mask_name=mask_name)
+
+
+def china_time(moment: datetime | None) -> str:
+    """A stored UTC time as China time for staff tables (``2026-11-30 21:05``)."""
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+templates.env.filters["china_time"] = china_time
 
 
 @pass_context
