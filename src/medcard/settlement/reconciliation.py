@@ -47,7 +47,7 @@ from medcard.models import (
 Ref = tuple[str, str]
 """(reference kind, id): ``("payment_order", <uuid>)``, ``("channel_payment", <uuid>)``, or
 ``("unknown", <their reference>)``."""
-CHANNEL_CHARGE_KINDS = ("payment", "top_up", "repayment")
+CHANNEL_CHARGE_KINDS = ("payment", "top_up", "repayment", "card_fee")
 INSURANCE_KINDS = ("payment", "refund")
 
 
