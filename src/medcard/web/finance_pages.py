@@ -14,18 +14,20 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from medcard.auth.service import actor_for_account, actor_for_staff
-from medcard.deps import AdaptersDep, SessionDep, SteppedUpAccountDep, require_role
+from medcard.deps import AdaptersDep, SessionDep, SettingsDep, SteppedUpAccountDep, require_role
 from medcard.errors import InvalidInput, NotFound
 from medcard.hospital.rules import parse_yuan
 from medcard.kit.clock import CHINA, clock
 from medcard.kit.masking import mask_name
 from medcard.models import Card, PaymentOrder, PaymentRefund, ReconciliationReport, StaffUser
-from medcard.settlement import documents, finance, reconciliation, refunds, service
+from medcard.settlement import documents, finance, pos, reconciliation, refunds, service
 from medcard.settlement.errors import RefundAtTheWindow
+from medcard.web import settlement_pages
 from medcard.web.render import page
 
 router = APIRouter(include_in_schema=False)
 OrderStaffDep = Annotated[StaffUser, Depends(require_role("cashier", "pharmacy", "finance"))]
+PosDep = Annotated[StaffUser, Depends(require_role("cashier", "pharmacy"))]
 FinanceDep = Annotated[StaffUser, Depends(require_role("finance"))]
 KIND_NAMES = {
     "missing_ours": "我方无记录 missing on our side",
@@ -196,3 +198,31 @@ def _positive_fen(amount: str) -> int:
         raise InvalidInput(field="amount", field_zh="金额", field_en="amount",
                            reason_zh="须为大于 0 的金额", reason_en="must be a positive amount")  # fmt: skip
     return fen
+
+
+# --- POS: the split before confirming (R-PAY-02, R-PAY-09) ----------------------------------
+
+
+@router.post("/console/pos/review", response_class=HTMLResponse)
+async def pos_review(
+    request: Request,
+    session: SessionDep,
+    staff: PosDep,
+    settings: SettingsDep,
+    adapters: AdaptersDep,
+    verification_code: Annotated[str, Form(max_length=600)],
+    bill_number: Annotated[str, Form(max_length=40)],
+) -> Response:
+    """The chosen bill's split (fund, personal account, deposit, credit, self-pay) shown to the
+    cashier and the patient before the charge; confirming posts to ``/console/pos/charge``."""
+    quoted, card = await pos.pos_quote(session, staff=staff, verification_code=verification_code,
+                                       bill_number=bill_number, settings=settings, adapters=adapters)  # fmt: skip
+    values = {
+        "staff": staff,
+        "quote": quoted,
+        "holder": mask_name(card.name),
+        "sources": settlement_pages.SOURCES,
+        "verification_code": verification_code,
+        "key": secrets.token_urlsafe(16),
+    }
+    return page(request, "settlement/pos_review.html", values)
