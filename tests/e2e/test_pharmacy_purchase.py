@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from medcard.config import Settings
+from medcard.kit.clock import CHINA, clock
 from medcard.settlement import documents
 from tests.e2e.conftest import patient_login, screenshot, staff_login
 from tests.e2e.test_codes_payment import current_code, give_card
@@ -79,3 +80,16 @@ def test_r_pay_08_pharmacy_purchase_with_code_and_password_then_receipt_pdf(
     assert "合计 Total" in text and total in text
     for amount in split.values():
         assert amount in text, (amount, split)
+
+    # The finance office reconciles the day: the pharmacy's charge is in the ledger and in the
+    # channel's statement alike (R-PAY-08).
+    staff_login(page, "finance1")
+    page.goto("/console")
+    page.click("#menu-finance")
+    expect(page.locator("#reconcile-form")).to_be_visible()
+    page.fill("#day", clock.now().astimezone(CHINA).date().isoformat())
+    page.click("#reconcile-submit")
+    expect(page.locator("#report-summary")).to_be_visible()
+    screenshot(page, "pharmacy-03-reconciliation")
+    page.goto("/console/finance")
+    screenshot(page, "pharmacy-04-finance-console")
