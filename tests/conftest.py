@@ -20,6 +20,7 @@ from sqlalchemy.pool import NullPool
 
 from medcard.adapters import Adapters, sandbox_adapters
 from medcard.app import create_app
+from medcard.codes.gateway import CodeGateway
 from medcard.config import DEV_SECRET, Settings
 from medcard.db import make_engine, transaction
 from medcard.deps import get_session
@@ -211,6 +212,8 @@ def app(settings: Settings, adapters: Adapters, db: AsyncSession):  # type: igno
             yield db
 
     application.dependency_overrides[get_session] = test_session
+    # The code gateway's batches run on the test's session too, one at a time.
+    application.state.code_gateway = CodeGateway(lambda: transaction(db), settings, max_in_flight=1)
     return application
 
 

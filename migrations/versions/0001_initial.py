@@ -590,8 +590,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("code_hash", name=op.f("uq_payment_code_code_hash")),
     )
     with op.batch_alter_table("payment_code", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_payment_code_account_id"), ["account_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_payment_code_card_id"), ["card_id"], unique=False)
+        batch_op.create_index("ix_payment_code_account_consumed", ["account_id", "consumed_at"], unique=False)
+        batch_op.create_index("ix_payment_code_card_issued", ["card_id", "issued_at"], unique=False)
 
     op.create_table(
         "physical_card",
@@ -991,8 +991,8 @@ def downgrade() -> None:
 
     op.drop_table("physical_card")
     with op.batch_alter_table("payment_code", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_payment_code_card_id"))
-        batch_op.drop_index(batch_op.f("ix_payment_code_account_id"))
+        batch_op.drop_index("ix_payment_code_card_issued")
+        batch_op.drop_index("ix_payment_code_account_consumed")
 
     op.drop_table("payment_code")
     with op.batch_alter_table("insurance_binding", schema=None) as batch_op:

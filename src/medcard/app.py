@@ -12,12 +12,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from medcard import __version__
 from medcard.adapters import Adapters, sandbox_adapters
 from medcard.audit import sealer
+from medcard.codes.gateway import CodeGateway
 from medcard.config import Settings, get_settings
-from medcard.db import make_engine, make_sessionmaker
+from medcard.db import make_engine, make_sessionmaker, unit_of_work
 from medcard.errors import MedCardError, NotAuthenticated, retry_after_header
 from medcard.guards import install as install_guards
 from medcard.idempotency.errors import IdempotentReplay
@@ -48,6 +50,8 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
     configure_logging(settings)
     engine = make_engine(settings)
     sessions = make_sessionmaker(engine)
+    gateway_engine = _gateway_engine(settings, engine)
+    gateway_sessions = make_sessionmaker(gateway_engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,6 +61,8 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
         async with sealer.running(sessions, interval=settings.audit_seal_interval_seconds), worker:
             yield
         await engine.dispose()
+        if gateway_engine is not engine:
+            await gateway_engine.dispose()
 
     app = FastAPI(
         title="MedCard",
@@ -73,6 +79,9 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.adapters = adapters or sandbox_adapters(settings)
+    app.state.code_gateway = CodeGateway(
+        lambda: unit_of_work(gateway_sessions), settings, max_in_flight=settings.code_gateway_in_flight
+    )
 
     install_guards(app, settings)
     _install_error_handlers(app)
@@ -81,6 +90,27 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
 
     return app
+
+
+def _gateway_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
+    """The code gateway's own small pool on PostgreSQL: one connection per transaction it may run
+    at once (issue and redeem each). No pre-ping round trip: a batch that fails on a dead
+    connection is retried one request at a time, by then on fresh connections. SQLite shares the
+    app's engine.
+
+    Its statements carry IN lists as long as the batch, and each length is a prepared statement
+    of its own: the driver's cache of them (100 by default) is raised so that every batch size
+    stays prepared instead of being parsed and planned again, a round trip each time."""
+    if settings.is_sqlite:
+        return engine
+    size = 2 * settings.code_gateway_in_flight
+    return make_engine(
+        settings,
+        pool_size=size,
+        max_overflow=0,
+        pool_pre_ping=False,
+        connect_args={"prepared_statement_cache_size": 2048},
+    )
 
 
 def _include_routers(app: FastAPI) -> None:
@@ -112,11 +142,12 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.web.security_pages import router as security_pages_router
     from medcard.web.settlement_pages import router as settlement_pages_router
 
+    # Routes are matched in order: the POS and patient-page hot paths (payment codes) come first.
+    app.include_router(codes_router, prefix="/api/v1")
     for router in (auth_router, identity_router, card_router, audit_router, kiosk_router, hospital_router):
         app.include_router(router, prefix="/api/v1")
     for router in (insurance_router, insurance_staff_router, policy_router, policy_staff_router):
         app.include_router(router, prefix="/api/v1")
-    app.include_router(codes_router, prefix="/api/v1")
     app.include_router(settlement_router, prefix="/api/v1")
     app.include_router(security_router, prefix="/api/v1")
     app.include_router(devices_router, prefix="/api/v1")

@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     it off (tests; or when ``medcard audit seal`` runs from a scheduler instead)."""
     audit_seal_grace_seconds: int = Field(default=60, ge=1)
     """An audit row still unsealed after this long is reported as stale by ``audit verify``."""
+    code_gateway_in_flight: int = Field(default=8, ge=1)
+    """Payment-code transactions the code gateway runs at once per operation (issue, redeem); each
+    takes every request waiting (docs/adr/0005). More overlap database round trips; fewer make
+    bigger, cheaper batches."""
 
     @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> Settings:

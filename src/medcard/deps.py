@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medcard.adapters import Adapters
 from medcard.auth.errors import AccountFrozen
 from medcard.auth.service import Client, authenticate
+from medcard.codes.gateway import CodeGateway
 from medcard.config import Settings
 from medcard.db import unit_of_work
 from medcard.devices.service import require_step_up
@@ -23,12 +24,20 @@ DEVICE_COOKIE = "medcard_device"
 DEVICE_HEADER = "x-device-key"
 
 
-def get_settings(request: Request) -> Settings:
+def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_adapters(request: Request) -> Adapters:
+# The dependencies below are ``async def`` even where they never await: FastAPI runs a plain
+# ``def`` dependency in a worker thread, one thread hop per dependency per request.
+
+
+async def get_settings(request: Request) -> Settings:
+    return settings_of(request)
+
+
+async def get_adapters(request: Request) -> Adapters:
     adapters: Adapters = request.app.state.adapters
     return adapters
 
@@ -53,10 +62,38 @@ def _token(request: Request, cookie: str) -> str | None:
     return request.cookies.get(cookie)
 
 
+def _required_token(request: Request, cookie: str) -> str:
+    token = _token(request, cookie)
+    if not token:
+        raise NotAuthenticated()
+    return token
+
+
+async def patient_token(request: Request) -> str:
+    """The patient's bearer token (or cookie), unchecked: the code gateway checks a batch of them
+    in one statement."""
+    return _required_token(request, PATIENT_COOKIE)
+
+
+async def staff_token(request: Request) -> str:
+    """The staff member's bearer token (or cookie), unchecked (see :func:`patient_token`)."""
+    return _required_token(request, STAFF_COOKIE)
+
+
+async def get_code_gateway(request: Request) -> CodeGateway:
+    gateway: CodeGateway = request.app.state.code_gateway
+    return gateway
+
+
+PatientTokenDep = Annotated[str, Depends(patient_token)]
+StaffTokenDep = Annotated[str, Depends(staff_token)]
+CodeGatewayDep = Annotated[CodeGateway, Depends(get_code_gateway)]
+
+
 async def current_auth_session(request: Request, session: SessionDep) -> AuthSession:
     """The patient's login session (bearer token or cookie)."""
     token = _token(request, PATIENT_COOKIE)
-    auth = await authenticate(session, token) if token else None
+    auth = await authenticate(session, token, with_holder=True) if token else None
     if auth is None or auth.account_id is None:
         raise NotAuthenticated()
     return auth
@@ -75,7 +112,7 @@ async def current_account(session: SessionDep, auth: Annotated[AuthSession, Depe
 async def current_staff_session(request: Request, session: SessionDep) -> AuthSession:
     """The staff member's login session (bearer token or cookie)."""
     token = _token(request, STAFF_COOKIE)
-    auth = await authenticate(session, token) if token else None
+    auth = await authenticate(session, token, with_holder=True) if token else None
     if auth is None or auth.staff_id is None:
         raise NotAuthenticated()
     return auth
@@ -116,11 +153,16 @@ def require_role(*roles: str) -> Callable[..., Coroutine[Any, Any, StaffUser]]:
     return dependency
 
 
-def client_ip(request: Request) -> str:
+async def client_ip(request: Request) -> str:
+    """The caller's address (see :func:`address_of`)."""
+    return address_of(request)
+
+
+def address_of(request: Request) -> str:
     """The caller's address; behind a configured reverse proxy, the nearest address in
     ``X-Forwarded-For`` that is not one of our proxies."""
     peer = request.client.host if request.client else "0.0.0.0"  # noqa: S104 - a label, not a bind
-    trusted = set(get_settings(request).trusted_proxies)
+    trusted = set(settings_of(request).trusted_proxies)
     if peer not in trusted:
         return peer
     forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part.strip()]
@@ -133,10 +175,10 @@ def client_ip(request: Request) -> str:
 ClientIpDep = Annotated[str, Depends(client_ip)]
 
 
-def login_client(request: Request) -> Client:
+async def login_client(request: Request) -> Client:
     """Address, browser and device key (cookie, or ``X-Device-Key`` for API clients) of a login."""
     return Client(
-        ip=client_ip(request),
+        ip=address_of(request),
         user_agent=request.headers.get("user-agent", ""),
         device_key=request.headers.get(DEVICE_HEADER) or request.cookies.get(DEVICE_COOKIE),
     )

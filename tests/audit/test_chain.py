@@ -230,3 +230,56 @@ def test_r_sec_08_audit_retention_cannot_be_set_below_180_days(settings: Setting
     assert settings.audit_retention_days >= 180
     with pytest.raises(ValidationError):
         Settings(audit_retention_days=179, _env_file=None)  # type: ignore[call-arg]
+
+
+async def test_r_sec_08_verify_starts_after_the_newest_checkpoint(
+    db: AsyncSession, demo: Demo, settings: Settings
+) -> None:
+    """R-SEC-08: with the secret, the default walk reads only the rows sealed after the newest
+    signed checkpoint that holds (its cost follows the new rows, not the whole log)."""
+    await _some_history(db)
+    mark = await chain.checkpoint(db, secret=settings.secret_key)
+    assert mark is not None
+    later = await _some_history(db)
+    report = await chain.verify(db, secret=settings.secret_key)
+    assert report.intact, report.problems
+    assert report.start == mark.chain_seq
+    assert report.rows == len(later) == max(event.chain_seq or 0 for event in later) - mark.chain_seq
+    full = await chain.verify(db, secret=settings.secret_key, full=True)
+    assert full.intact and full.start == 0 and full.rows == mark.chain_seq + len(later)
+
+
+async def test_r_sec_08_tampering_after_the_checkpoint_is_found_by_the_default_walk(
+    db: AsyncSession, demo: Demo, settings: Settings
+) -> None:
+    """R-SEC-08: an edit or a deletion after the newest checkpoint breaks the default verify."""
+    await _some_history(db)
+    await chain.checkpoint(db, secret=settings.secret_key)
+    later = await _some_history(db)
+    await db.execute(
+        update(AuditEvent)
+        .where(AuditEvent.id == later[1].id)
+        .values(details={"i": 99})
+        .execution_options(synchronize_session=False)
+    )
+    await db.execute(delete(AuditEvent).where(AuditEvent.id == later[2].id))
+    report = await chain.verify(db, secret=settings.secret_key)
+    assert any(f"row {later[1].chain_seq}: content" in problem for problem in report.problems)
+    assert any("missing" in problem for problem in report.problems)
+
+
+async def test_r_sec_08_an_old_edit_that_keeps_its_hash_needs_the_full_walk(
+    db: AsyncSession, demo: Demo, settings: Settings
+) -> None:
+    """R-SEC-08: the default walk trusts rows pinned by a checkpoint; ``full`` rechecks them all."""
+    events = await _some_history(db)
+    await chain.checkpoint(db, secret=settings.secret_key)
+    await db.execute(
+        update(AuditEvent)
+        .where(AuditEvent.id == events[1].id)
+        .values(details={"i": 99})
+        .execution_options(synchronize_session=False)
+    )
+    assert (await chain.verify(db, secret=settings.secret_key)).intact
+    full = await chain.verify(db, secret=settings.secret_key, full=True)
+    assert any(f"row {events[1].chain_seq}: content" in problem for problem in full.problems)

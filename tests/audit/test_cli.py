@@ -32,11 +32,11 @@ def database(tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
     get_settings.cache_clear()
 
 
-def _history(settings: Settings) -> None:
+def _history(settings: Settings, region_code: str = "990000") -> None:
     async def run() -> None:
         engine = make_engine(settings)
         async with unit_of_work(make_sessionmaker(engine)) as session:
-            region = Region(code="990000", name_zh="测试", name_en="Test", card_scope="hospital")
+            region = Region(code=region_code, name_zh="测试", name_en="Test", card_scope="hospital")
             session.add(region)
             await session.flush()
             for step in range(3):
@@ -113,3 +113,20 @@ def test_r_sec_08_cli_fails_when_a_row_is_deleted(database: Settings) -> None:
     _sql(database, "DELETE FROM audit_event WHERE chain_seq = 2")
     result = _audit("verify")
     assert result.exit_code == 1 and "missing" in result.output
+
+
+def test_r_sec_08_cli_verify_walks_from_the_newest_checkpoint_unless_full(database: Settings) -> None:
+    """R-SEC-08: `audit verify` checks only the rows after the newest checkpoint; `--full` all rows."""
+    _history(database)
+    assert "checkpoint at row 3" in _audit("checkpoint").output
+    _history(database, "990001")
+    _audit("seal")
+    result = _audit("verify")
+    assert result.exit_code == 0, result.output
+    assert "3 rows, 1 signed checkpoints, intact" in result.output
+    assert "after the checkpoint at row 3" in result.output
+    _sql(database, "UPDATE audit_event SET result = 'refused' WHERE chain_seq = 5")
+    assert _audit("verify").exit_code == 1
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        full = pool.submit(CliRunner().invoke, app, ["audit", "verify", "--full"]).result()
+    assert full.exit_code == 1 and "6 rows" in full.output and "from the first row" in full.output

@@ -96,8 +96,15 @@ def _same_body(first: httpx.Response, second: httpx.Response) -> None:
     assert {**first.json(), "instance": ""} == {**second.json(), "instance": ""}
 
 
-def _same_work(first: Work, second: Work) -> None:
-    assert first.statements == second.statements
+def _card_work(statements: list[str]) -> list[str]:
+    """The statements after the caller's login was resolved: the login's own reads depend on which
+    staff rows the test's shared session already holds, not on the card asked about."""
+    return [text for text in statements if not text.startswith(("SELECT auth_session", "SELECT staff_user"))]
+
+
+def _same_work(first: Work, second: Work, *, after_login: bool = False) -> None:
+    pick = _card_work if after_login else list
+    assert pick(first.statements) == pick(second.statements)
     assert (first.scrypt, first.decrypts, first.comparisons) == (second.scrypt, second.decrypts, second.comparisons)
 
 
@@ -175,7 +182,7 @@ async def test_r_sec_06_hotline_loss_report_answers_alike_for_missing_foreign_an
     foreign = await meter.measure(report({**right, "card_number": holder.card_number}, county))
     for answer, work in (missing, foreign):
         _same_body(existing[0], answer)
-        _same_work(existing[1], work)
+        _same_work(existing[1], work, after_login=True)
     assert existing[0].status_code == 403 and existing[1].decrypts == 3 and existing[1].comparisons >= 3
 
 
@@ -195,5 +202,5 @@ async def test_r_sec_06_staff_card_lookup_hides_other_hospitals_cards(
     missing = await meter.measure(lookup(missing_number))
     assert theirs[0].status_code == missing[0].status_code == 404
     _same_body(theirs[0], missing[0])
-    _same_work(theirs[1], missing[1])
+    _same_work(theirs[1], missing[1], after_login=True)
     assert theirs[1].decrypts == 0

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from medcard.adapters import Adapters
 from medcard.card import qr
@@ -16,6 +16,7 @@ from medcard.config import Settings
 from medcard.models import Account, AuditEvent, KioskServiceRequest, PhysicalCard
 from tests.factories import Demo, bearer, staff_token
 from tests.kiosk.conftest import IssuedCard, make_staff
+from tests.support import statements
 
 SCAN = "/api/v1/kiosk/scan"
 ISSUE = "/api/v1/kiosk/physical-cards"
@@ -369,3 +370,18 @@ async def test_kiosk_api_malformed_input_is_422_naming_the_field(
     assert response.status_code == 422
     assert response.json()["code"] == "MALFORMED_REQUEST"
     assert field in {error["field"] for error in response.json()["errors"]}
+
+
+async def test_r_card_08_a_kiosk_scan_reads_the_login_once(
+    client: httpx.AsyncClient, engine: AsyncEngine, kiosk: dict[str, str], issued: IssuedCard
+) -> None:
+    """R-CARD-08 (a hot read at every kiosk and POS): the staff login and its user come from one
+    statement, and the scan costs a fixed, small number of statements."""
+    with statements(engine) as sent:
+        assert (await client.post(SCAN, json={"code": issued.code}, headers=kiosk)).status_code == 200
+    logins = [statement for statement in sent if "FROM auth_session" in statement]
+    assert len(logins) == 1 and "staff_user" in logins[0]
+    assert not [statement for statement in sent if statement.lstrip().startswith("SELECT staff_user")]
+    assert len(sent) <= 4, "\n".join(sent)
+    accounts = [statement for statement in sent if "FROM account" in statement]
+    assert len(accounts) == 1 and "person" not in accounts[0]  # the frozen check reads one column

@@ -30,12 +30,11 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.audit.repository import AuditRepository
@@ -45,10 +44,40 @@ from medcard.models import AuditCheckpoint, AuditEvent
 
 GENESIS = "0" * 64
 SEAL_BATCH = 500
+_AUDIT: Table = AuditEvent.metadata.tables["audit_event"]
 LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtext('medcard-audit-chain'))")
 
 
-def canonical(row: AuditEvent) -> bytes:
+class ChainRow(Protocol):
+    """What a row's hash covers: an :class:`AuditEvent` or a Core row of ``audit_event``."""
+
+    @property
+    def id(self) -> Any: ...
+    @property
+    def chain_seq(self) -> int | None: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def actor_kind(self) -> str: ...
+    @property
+    def actor_id(self) -> str: ...
+    @property
+    def actor_label(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def subject_kind(self) -> str: ...
+    @property
+    def subject_id(self) -> str: ...
+    @property
+    def result(self) -> str: ...
+    @property
+    def hospital_id(self) -> Any: ...
+    @property
+    def details(self) -> Any: ...
+
+
+def canonical(row: ChainRow) -> bytes:
     """The bytes a row's hash covers: every column but the hash itself, in a fixed form."""
     fields: dict[str, Any] = {
         "id": str(row.id),
@@ -64,7 +93,7 @@ def canonical(row: AuditEvent) -> bytes:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
-def link(prev_hash: str, row: AuditEvent) -> str:
+def link(prev_hash: str, row: ChainRow) -> str:
     return sm3_hex(prev_hash.encode() + b"|" + canonical(row))
 
 
@@ -95,6 +124,9 @@ class ChainReport:
     ``stale`` of them have waited longer than the grace period (the sealer is not running)."""
 
     rows: int = 0
+    """Sealed rows read and checked by this walk."""
+    start: int = 0
+    """The walk began after this ``chain_seq`` (0: from the first row; else a signed checkpoint)."""
     checkpoints: int = 0
     pending: int = 0
     stale: int = 0
@@ -143,41 +175,61 @@ async def seal_and_checkpoint(session: AsyncSession, *, secret: str) -> AuditChe
     return await checkpoint(session, secret=secret)
 
 
-async def _check_checkpoints(session: AsyncSession, secret: str, report: ChainReport) -> None:
+async def _check_checkpoints(session: AsyncSession, secret: str, report: ChainReport) -> tuple[int, str] | None:
+    """Check every signed checkpoint (its signature, and that the chain still has the signed hash
+    at its row: one indexed read of those rows only); return the newest one that holds."""
     key = checkpoint_key(secret)
-    rows = (await session.execute(select(AuditEvent.chain_seq, AuditEvent.row_hash))).all()
-    hashes: dict[int | None, str | None] = {row[0]: row[1] for row in rows}
-    for mark in (await session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.chain_seq))).all():
+    marks = (await session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.chain_seq))).all()
+    seqs = [mark.chain_seq for mark in marks]
+    rows = await session.execute(select(_AUDIT.c.chain_seq, _AUDIT.c.row_hash).where(_AUDIT.c.chain_seq.in_(seqs)))
+    hashes: dict[int | None, str | None] = {row[0]: row[1] for row in rows} if seqs else {}
+    newest: tuple[int, str] | None = None
+    for mark in marks:
         if not hmac.compare_digest(_checkpoint_mac(key, mark.chain_seq, mark.row_hash), mark.mac):
             report.problems.append(f"checkpoint at row {mark.chain_seq}: signature does not match (forged?)")
         elif hashes.get(mark.chain_seq) != mark.row_hash:
             report.problems.append(f"checkpoint at row {mark.chain_seq}: chain was rewritten since it was signed")
+        else:
+            newest = (mark.chain_seq, mark.row_hash)
         report.checkpoints += 1
+    return newest
 
 
 async def verify(
-    session: AsyncSession, *, secret: str | None = None, grace: timedelta | None = None, batch: int = 2000
+    session: AsyncSession,
+    *,
+    secret: str | None = None,
+    grace: timedelta | None = None,
+    batch: int = 2000,
+    full: bool = False,
 ) -> ChainReport:
     """Walk the sealed chain in order and report every broken link or gap; with the deployment
     ``secret``, also check every signed checkpoint. Unsealed rows are counted as pending, and
-    as stale when older than ``grace``. Read-only: it never seals."""
+    as stale when older than ``grace``. Read-only: it never seals.
+
+    With the ``secret`` and not ``full``, the walk starts after the newest checkpoint that holds
+    (its signature is right and the chain still has the signed hash there): the rows before it
+    were pinned when it was signed, so the cost follows the rows written since, not the whole
+    log. ``full`` walks from the first row (run it periodically: an edit of an old row that
+    leaves its stored hash alone is found only by a full walk)."""
     report = ChainReport()
+    start: tuple[int, str] | None = None
     if secret is not None:
-        await _check_checkpoints(session, secret, report)
+        start = await _check_checkpoints(session, secret, report)
+    if full or start is None:
+        start = (0, GENESIS)
     state = await AuditRepository(session).seal_state()
     report.pending = state.pending
     if grace is not None and state.oldest_pending_at is not None and state.oldest_pending_at < clock.now() - grace:
         report.stale = await AuditRepository(session).pending_before(clock.now() - grace)
-    expected_seq, prev = 1, GENESIS
-    last_seq = 0
+    last_seq, prev = start
+    report.start = last_seq
+    expected_seq = last_seq + 1
     while True:
-        rows: Sequence[AuditEvent] = (
-            await session.scalars(
-                select(AuditEvent)
-                .where(AuditEvent.chain_seq > last_seq)
-                .order_by(AuditEvent.chain_seq)
-                .limit(batch)
-                .execution_options(populate_existing=True)
+        # Core tuples, not ORM objects: no identity map, no instance state per row.
+        rows = (
+            await session.execute(
+                select(_AUDIT).where(_AUDIT.c.chain_seq > last_seq).order_by(_AUDIT.c.chain_seq).limit(batch)
             )
         ).all()
         if not rows:

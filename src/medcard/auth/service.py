@@ -227,9 +227,10 @@ async def unlock_staff_login(
     return cleared
 
 
-async def authenticate(session: AsyncSession, token: str) -> AuthSession | None:
-    """The live session for ``token``, or None if unknown, expired or revoked."""
-    auth = await AuthRepository(session).session_by_token_hash(sm3_hex(token))
+async def authenticate(session: AsyncSession, token: str, *, with_holder: bool = False) -> AuthSession | None:
+    """The live session for ``token``, or None if unknown, expired or revoked (``with_holder``:
+    its account or staff user is loaded by the same statement)."""
+    auth = await AuthRepository(session).session_by_token_hash(sm3_hex(token), with_holder=with_holder)
     if auth is None or auth.revoked_at is not None or auth.expires_at <= clock.now():
         return None
     return auth

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from medcard.card import service as card_service
 from medcard.codes import service
+from medcard.codes.gateway import IssueCall, RedeemCall
 from medcard.codes.schemas import (
     PaymentCodeRead,
     PaymentCodeRequest,
@@ -19,7 +19,15 @@ from medcard.codes.schemas import (
     VerificationCheck,
     VerificationRead,
 )
-from medcard.deps import SessionDep, SettingsDep, SteppedUpAccountDep, require_role
+from medcard.deps import (
+    CodeGatewayDep,
+    PatientTokenDep,
+    SessionDep,
+    SettingsDep,
+    StaffTokenDep,
+    SteppedUpAccountDep,
+    require_role,
+)
 from medcard.models import StaffUser
 
 router = APIRouter(prefix="/codes", tags=["codes"])
@@ -28,10 +36,11 @@ PosDep = Annotated[StaffUser, Depends(require_role("cashier", "pharmacy"))]
 
 @router.post("/payment", response_model=PaymentCodeRead, summary="Issue a 60-second payment code (R-SEC-02)")
 async def issue_payment_code(
-    body: PaymentCodeRequest, session: SessionDep, account: SteppedUpAccountDep, settings: SettingsDep
+    body: PaymentCodeRequest, token: PatientTokenDep, gateway: CodeGatewayDep
 ) -> PaymentCodeRead:
-    card = await card_service.card_of_account(session, account=account, card_id=body.card_id)
-    return PaymentCodeRead.of(await service.issue(session, account=account, card=card, settings=settings))
+    """Through the code gateway: concurrent requests share one transaction (login, stepped-up
+    session and card ownership are checked there, as the account dependencies would)."""
+    return PaymentCodeRead.of(await gateway.issue(IssueCall(token=token, card_id=body.card_id)))
 
 
 @router.get(
@@ -56,11 +65,10 @@ async def retry_pin(body: PinRetry, session: SessionDep, staff: PosDep, settings
 
 
 @router.post("/redeem", response_model=RedemptionRead, summary="POS: consume a payment code (R-SEC-01/02)")
-async def redeem(body: RedeemRequest, session: SessionDep, staff: PosDep, settings: SettingsDep) -> RedemptionRead:
-    redemption = await service.redeem(
-        session, staff=staff, text=body.code, amount_fen=body.amount_fen, pin=body.pin, settings=settings
-    )
-    return RedemptionRead.of(redemption)
+async def redeem(body: RedeemRequest, token: StaffTokenDep, gateway: CodeGatewayDep) -> RedemptionRead:
+    """Through the code gateway (the POS login and role are checked there)."""
+    call = RedeemCall(token=token, text=body.code, amount_fen=body.amount_fen, pin=body.pin)
+    return RedemptionRead.of(await gateway.redeem(call))
 
 
 @router.post("/verification/check", response_model=VerificationRead, summary="POS: check a verification code")

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only, raiseload
 
-from medcard.models import Card, Hospital, PaymentCode, Region
+from medcard.models import Account, AuthSession, Card, Hospital, PaymentCode, Region
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,34 @@ class CodeRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def patient_logins(
+        self, token_hashes: Collection[str], card_ids: Collection[uuid.UUID], *, now: datetime
+    ) -> dict[str, tuple[AuthSession, Account, dict[uuid.UUID, Card]]]:
+        """For a batch of issue requests (the code gateway), in one statement: each live patient
+        session by token hash, its account, and those of ``card_ids`` the account owns. Cards carry
+        only id, owner and status (no encrypted column is read); the account's person is not loaded."""
+        owned = and_(Card.account_id == Account.id, Card.id.in_(card_ids))
+        rows = await self.session.execute(
+            select(AuthSession, Account, Card)
+            .join(Account, AuthSession.account_id == Account.id)
+            .outerjoin(Card, owned)
+            .options(
+                raiseload(Account.person),
+                load_only(Card.id, Card.account_id, Card.status),
+                raiseload(Card.hospital),
+                raiseload(Card.person),
+            )
+            .where(
+                AuthSession.token_hash.in_(token_hashes), AuthSession.revoked_at.is_(None), AuthSession.expires_at > now
+            )
+        )
+        logins: dict[str, tuple[AuthSession, Account, dict[uuid.UUID, Card]]] = {}
+        for auth, account, card in rows:
+            login = logins.setdefault(auth.token_hash, (auth, account, {}))
+            if card is not None:
+                login[2][card.id] = card
+        return logins
 
     async def issued_counts(self, card_ids: Collection[uuid.UUID], since: datetime) -> dict[uuid.UUID, int]:
         rows = await self.session.execute(

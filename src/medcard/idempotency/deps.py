@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from medcard.deps import PatientSessionDep, SessionDep, StaffSessionDep, get_settings
+from medcard.deps import PatientSessionDep, SessionDep, StaffSessionDep, settings_of
 from medcard.idempotency.errors import IdempotencyKeyMissing
 from medcard.idempotency.service import IdempotentRequest, begin
 
@@ -32,7 +32,7 @@ def idempotency(actor: Callable[..., Any]) -> Any:
             method=request.method,
             path=path,
             body=await request.body(),
-            lock_seconds=get_settings(request).idempotency_lock_seconds,
+            lock_seconds=settings_of(request).idempotency_lock_seconds,
         )
 
     return Depends(dependency)

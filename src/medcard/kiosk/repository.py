@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medcard.models import Card, PhysicalCard
+from medcard.models import Account, Card, PhysicalCard
 
 
 class KioskRepository:
@@ -16,6 +16,11 @@ class KioskRepository:
 
     async def card_by_number(self, card_number: str) -> Card | None:
         return await self.session.scalar(select(Card).where(Card.card_number == card_number))
+
+    async def account_status(self, card: Card) -> str | None:
+        """The status of the card's account, alone: loading the account would also load and
+        decrypt its person, on every scan."""
+        return await self.session.scalar(select(Account.status).where(Account.id == card.account_id))
 
     async def lock(self, card: Card) -> None:
         """Lock the card row until commit, so two kiosks cannot issue for one card at once

@@ -26,7 +26,7 @@ from medcard.kiosk.errors import (
 from medcard.kiosk.repository import KioskRepository
 from medcard.kit.clock import clock
 from medcard.kit.masking import mask_document
-from medcard.models import Account, Card, KioskServiceRequest, PhysicalCard, StaffUser
+from medcard.models import Card, KioskServiceRequest, PhysicalCard, StaffUser
 from medcard.settlement import card_fee
 from medcard.settlement.card_fee import FeePayment
 
@@ -60,8 +60,7 @@ async def _card_at_kiosk(
     refusal = rules.status_refusal(card.status, purpose)
     if refusal is not None:
         raise refusal
-    account = await session.get(Account, card.account_id)
-    if account is not None and account.status == "frozen":
+    if await KioskRepository(session).account_status(card) == "frozen":
         raise AccountFrozen()
     return card
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from medcard.models.base import Base
@@ -17,10 +17,18 @@ class PaymentCode(Base):
     conditional UPDATE), even when the payment it started then fails."""
 
     __tablename__ = "payment_code"
+    # The per-card issue rate (codes issued in the last minute) and the per-account velocity and
+    # daily-limit sums (codes paid since a moment) read a range of one card's / account's newest
+    # rows: composite indexes keep those reads constant as a card's history grows. Their leading
+    # columns also serve the foreign keys.
+    __table_args__ = (
+        Index("ix_payment_code_card_issued", "card_id", "issued_at"),
+        Index("ix_payment_code_account_consumed", "account_id", "consumed_at"),
+    )
 
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    card_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("card.id"), index=True)
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    card_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("card.id"))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"))
     issued_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="issued")

@@ -14,7 +14,7 @@ from medcard.adapters import Adapters
 from medcard.adapters.insurance import SandboxInsurancePlatform
 from medcard.card.repository import CardRepository
 from medcard.db import attempt
-from medcard.deps import AccountDep, AdaptersDep, SessionDep, get_settings
+from medcard.deps import AccountDep, AdaptersDep, SessionDep, settings_of
 from medcard.errors import MedCardError
 from medcard.insurance import service
 from medcard.insurance.repository import InsuranceRepository
@@ -80,7 +80,7 @@ async def _bind_page(
         "schemes": SCHEMES,
         "locations": LOCATIONS,
         "values": values or {"client_version": "7.1.0", "region_code": "110000"},
-        "sandbox": _sandbox_hint(adapters, account) if get_settings(request).sandbox else None,
+        "sandbox": _sandbox_hint(adapters, account) if settings_of(request).sandbox else None,
         "error": error_view(error, language(request)) if error else None,
     }
     return page(request, "insurance/bind.html", context, status_code=error.status if error else 200)
