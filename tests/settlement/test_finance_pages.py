@@ -79,6 +79,8 @@ async def test_r_ins_04_finance_console_lists_deferred_reimbursements_due(
     due = console.text.split('id="reimbursement-list"')[1]
     assert str(order["bill_number"]) in due
     assert str(order["reimburse_on"]) in due
+    paid = console.text.split('id="paid-list"')[1]
+    assert f'href="/console/orders/{order["id"]}/refund"' in paid  # the finance office finds it to refund
 
 
 async def test_r_pay_06_staff_refund_page_partial_then_full_back_to_each_source(

@@ -57,3 +57,17 @@ async def reimbursements_due(
         .limit(limit)
     )
     return list((await session.scalars(_scoped(query, staff.hospital_id))).all())
+
+
+async def recent_paid(
+    session: AsyncSession, *, staff: StaffUser, now: datetime | None = None, limit: int = 50
+) -> list[PaymentOrder]:
+    """Orders paid in the last 7 days, newest first (the finance office finds one to refund)."""
+    since = (now or clock.now()) - RECENT
+    query = (
+        select(PaymentOrder)
+        .where(PaymentOrder.state == "paid", PaymentOrder.paid_at >= since)
+        .order_by(PaymentOrder.paid_at.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(_scoped(query, staff.hospital_id))).all())

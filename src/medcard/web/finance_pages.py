@@ -98,6 +98,7 @@ async def finance_home(request: Request, session: SessionDep, staff: FinanceDep)
         "pending": await finance.pending_orders(session, staff=staff),
         "expired": await finance.expired_orders(session, staff=staff, now=now),
         "reimbursements": await finance.reimbursements_due(session, staff=staff),
+        "paid": await finance.recent_paid(session, staff=staff, now=now),
         "today": now.astimezone(CHINA).date(),
         "default_day": reconciliation.yesterday(now).isoformat(),
     }
