@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-$(shell (cat pyproject.toml; python3 --version) | sha1sum | cut -c1-12)
 PYTHON3 ?= python3
 
-.PHONY: install chromium run serve test lint typecheck unit bench migration screens clean
+.PHONY: install chromium fonts run serve test lint typecheck unit bench migration screens clean
 
 $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON3) -m venv $(VENV)
@@ -21,7 +21,14 @@ chromium:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null); \
 	else echo "chromium missing and not root: browser tests will be skipped (apt-get install chromium fonts-wqy-zenhei)"; fi
 
-run: install
+# The Chinese font the receipt PDFs embed (R-PAY-08); without it the PDF links answer 500.
+fonts:
+	@if [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || [ -n "$$MEDCARD_PDF_FONT" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null); \
+	else echo "fonts-wqy-zenhei missing and not root: receipt PDFs unavailable (apt-get install fonts-wqy-zenhei)"; fi
+
+run: install fonts
 	$(VENV)/bin/medcard db upgrade
 	$(VENV)/bin/medcard demo-data
 	MEDCARD_SANDBOX=$${MEDCARD_SANDBOX:-true} $(VENV)/bin/medcard serve
@@ -40,7 +47,7 @@ typecheck: install
 unit: install
 	$(VENV)/bin/pytest
 
-test: install chromium lint typecheck unit
+test: install chromium fonts lint typecheck unit
 
 bench: install
 	@for script in bench/*.py; do case "$$(basename $$script)" in common.py|floor_app.py|hello_app.py) continue;; esac; { echo "== $$script"; $(PY) $$script; }; done

@@ -139,6 +139,7 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.web.card_pages import router as card_pages_router
     from medcard.web.codes_pages import router as codes_pages_router
     from medcard.web.family_pages import router as family_pages_router
+    from medcard.web.finance_pages import router as finance_pages_router
     from medcard.web.hospital_pages import router as hospital_pages_router
     from medcard.web.identity_pages import router as identity_pages_router
     from medcard.web.insurance_pages import router as insurance_pages_router
@@ -164,6 +165,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(codes_pages_router)
     app.include_router(family_pages_router)
     app.include_router(settlement_pages_router)
+    app.include_router(finance_pages_router)
     app.include_router(security_pages_router)
     app.include_router(pages_router)
     app.include_router(account_pages_router)

@@ -147,6 +147,48 @@ def jobs_retry(job_id: str) -> None:
     typer.echo("queued again")
 
 
+settlement_app = typer.Typer(help="Settlement: daily reconciliation (R-PAY-08).", no_args_is_help=True)
+app.add_typer(settlement_app, name="settlement")
+
+
+@settlement_app.command("reconcile")
+def settlement_reconcile(
+    day: str = typer.Option("", help="China date YYYY-MM-DD (default: yesterday)."),
+) -> None:
+    """Compare the ledger of one day with the channel's and the insurance platform's statements,
+    store the report and print every difference with its cause; exit 1 when there are any.
+    With the sandboxes, use the finance console instead: the sandboxes live in the server's memory."""
+    from datetime import date
+
+    from medcard.adapters import sandbox_adapters
+    from medcard.audit.service import Actor
+    from medcard.db import make_engine, make_sessionmaker, unit_of_work
+    from medcard.kit.clock import clock
+    from medcard.kit.money import format_yuan
+    from medcard.settlement import reconciliation
+
+    async def run() -> int:
+        settings = get_settings()
+        engine = make_engine(settings)
+        which = date.fromisoformat(day) if day else reconciliation.yesterday(clock.now())
+        async with unit_of_work(make_sessionmaker(engine)) as session:
+            report = await reconciliation.reconcile(session, day=which, adapters=sandbox_adapters(settings),
+                                                    actor=Actor.system("cli"))  # fmt: skip
+            rows = await reconciliation.differences(session, report_id=report.id)
+        await engine.dispose()
+        typer.echo(f"{which}: {report.ledger_entries} ledger entries, {report.channel_lines} channel lines, "
+                   f"{report.insurance_lines} insurance lines, {len(rows)} differences")  # fmt: skip
+        for row in rows:
+            amounts = f"ours {format_yuan(row.ours_fen):>10} theirs {format_yuan(row.theirs_fen):>10}"
+            typer.echo(
+                f"{row.system:<9} {row.movement:<7} {row.kind:<16} {row.reference:<32} {amounts}  {row.cause_en}"
+            )
+        return len(rows)
+
+    if asyncio.run(run()):
+        raise typer.Exit(code=1)
+
+
 audit_app = typer.Typer(help="The tamper-evident audit log (R-SEC-08).", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 

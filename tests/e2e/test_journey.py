@@ -48,6 +48,7 @@ def test_r_card_01_journey_from_login_to_physical_card(page: Page, browser: Brow
         kiosk.fill("#scan-code", code)
         kiosk.press("#scan-code", "Enter")
         expect(kiosk.locator("main")).to_contain_text("*洋")
+        kiosk.check("#fee-window")
         kiosk.click("#issue-submit")
         expect(kiosk.locator("main")).to_contain_text("制卡成功")
         screenshot(kiosk, "journey-02-kiosk-issued")

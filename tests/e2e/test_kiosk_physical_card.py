@@ -73,9 +73,10 @@ def test_r_card_08_kiosk_scans_and_issues_a_physical_card(page: Page, live_setti
     expect(page.locator("#card-status")).to_have_text("正常")
     expect(page.locator("#physical-card")).to_have_text("尚未办理")
     screenshot(page, "kiosk-02-scanned")
+    page.check("#fee-window")  # R-CARD-08: the fee is settled (here deferred) before the card leaves
     page.click("#issue-submit")
     expect(page.locator("#issued-serial")).to_have_text(re.compile(r"^PC\d{15}$"))
-    expect(page.locator("#issued-fee")).to_contain_text("10.00 元 · 待缴费")
+    expect(page.locator("#issued-fee")).to_contain_text("10.00 元 · 请到收费窗口缴纳")
     screenshot(page, "kiosk-03-issued")
     page.click("#next-patient")
     scan(page, seeded.code)
@@ -114,6 +115,7 @@ def test_r_id_06_kiosk_activates_with_the_id_card_then_issues(page: Page, live_s
     screenshot(page, "kiosk-06-activated")
     page.click("#service-print_records")
     expect(page.locator(".alert")).to_contain_text("需要实体就诊卡")
+    page.check("#fee-window")  # R-CARD-08: the fee is settled (here deferred) before the card leaves
     page.click("#issue-submit")
     expect(page.locator("#issued-fee")).to_contain_text("5.00 元")
 

@@ -43,5 +43,7 @@ def test_r_pay_02_patient_pays_a_bill_after_seeing_the_split_and_the_pharmacy_ch
     if page.locator("select#charge-bill option").count() == 0:
         pytest.skip("no further bill of this sandbox patient fits the 200-yuan code")
     page.click("#charge-submit")
+    expect(page.locator("#split")).to_be_visible()  # the split before the cashier confirms
+    page.click("#confirm-charge")
     expect(page.locator("#pos-receipt")).to_contain_text(re.compile("收款成功"))
     screenshot(page, "settlement-05-pos-receipt")

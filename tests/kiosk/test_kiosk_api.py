@@ -79,14 +79,14 @@ async def test_r_card_10_scan_shows_the_credit_setting(
 # --- R-CARD-08: issuing the physical card -------------------------------------------------------
 
 
-async def test_r_card_08_kiosk_issues_physical_card_with_the_hospital_fee_unpaid(
+async def test_r_card_08_kiosk_issues_physical_card_with_the_hospital_fee_deferred_to_the_window(
     client: httpx.AsyncClient, db: AsyncSession, kiosk: dict[str, str], issued: IssuedCard
 ) -> None:
-    response = await client.post(ISSUE, json={"code": issued.code}, headers=kiosk)
+    response = await client.post(ISSUE, json={"code": issued.code, "fee_payment": "window"}, headers=kiosk)
     assert response.status_code == 201, response.text
     physical = response.json()["physical_card"]
     assert physical["serial"].startswith("PC") and len(physical["serial"]) == 17
-    assert (physical["fee_fen"], physical["fee_yuan"], physical["fee_status"]) == (1000, "10.00", "unpaid")
+    assert (physical["fee_fen"], physical["fee_yuan"], physical["fee_status"]) == (1000, "10.00", "deferred")
     assert physical["status"] == "issued"
     [stored] = await physical_cards(db, issued)
     assert stored.serial == physical["serial"]
@@ -99,19 +99,25 @@ async def test_r_card_08_free_physical_card_is_waived(
 ) -> None:
     demo.hospital.physical_card_fee_fen = 0
     await db.flush()
-    physical = (await client.post(ISSUE, json={"code": issued.code}, headers=kiosk)).json()["physical_card"]
+    physical = (await client.post(ISSUE, json={"code": issued.code, "fee_payment": "window"}, headers=kiosk)).json()[
+        "physical_card"
+    ]
     assert (physical["fee_fen"], physical["fee_status"]) == (0, "waived")
 
 
 async def test_r_card_08_second_physical_card_needs_a_reason_and_replaces_the_first(
     client: httpx.AsyncClient, db: AsyncSession, kiosk: dict[str, str], issued: IssuedCard
 ) -> None:
-    first = (await client.post(ISSUE, json={"code": issued.code}, headers=kiosk)).json()["physical_card"]
-    again = await client.post(ISSUE, json={"code": issued.code}, headers=kiosk)
+    first = (await client.post(ISSUE, json={"code": issued.code, "fee_payment": "window"}, headers=kiosk)).json()[
+        "physical_card"
+    ]
+    again = await client.post(ISSUE, json={"code": issued.code, "fee_payment": "window"}, headers=kiosk)
     assert again.status_code == 409
     assert again.json()["code"] == "PHYSICAL_CARD_REISSUE_REASON_REQUIRED"
     assert again.json()["field"] == "reason" and again.json()["hint_zh"]
-    replaced = await client.post(ISSUE, json={"code": issued.code, "reason": "lost"}, headers=kiosk)
+    replaced = await client.post(
+        ISSUE, json={"code": issued.code, "reason": "lost", "fee_payment": "window"}, headers=kiosk
+    )
     assert replaced.status_code == 201
     assert replaced.json()["replaced"]["serial"] == first["serial"]
     assert replaced.json()["replaced"]["status"] == "replaced"
@@ -157,7 +163,7 @@ async def test_r_card_08_forged_display_code_is_refused(
     prefix, body, mac = issued.code.split(".")
     altered = mac[:-1] + ("B" if mac.endswith("A") else "A")  # always differs from the real MAC
     for text in (forged, f"{prefix}.{body}.{altered}", "hello", "MCQR1.."):
-        response = await client.post(ISSUE, json={"code": text}, headers=kiosk)
+        response = await client.post(ISSUE, json={"code": text, "fee_payment": "window"}, headers=kiosk)
         assert response.status_code == 400, text
         assert response.json()["code"] == "CARD_QR_INVALID" and response.json()["field"] == "code"
     assert await physical_cards(db, issued) == []
@@ -169,7 +175,7 @@ async def test_r_card_08_frozen_or_cancelled_card_gets_no_physical_card(
 ) -> None:
     issued.card.status = status
     await db.commit()
-    response = await client.post(ISSUE, json={"code": issued.code}, headers=kiosk)
+    response = await client.post(ISSUE, json={"code": issued.code, "fee_payment": "window"}, headers=kiosk)
     assert response.status_code == 409
     assert response.json()["code"] == "CARD_NOT_ACTIVE"
     assert {"frozen": "已冻结", "cancelled": "已注销"}[status] in response.json()["title_zh"]
@@ -183,7 +189,7 @@ async def test_r_card_08_card_of_a_frozen_account_gets_no_physical_card(
     assert account is not None
     account.status = "frozen"
     await db.commit()
-    response = await client.post(ISSUE, json={"code": issued.code}, headers=kiosk)
+    response = await client.post(ISSUE, json={"code": issued.code, "fee_payment": "window"}, headers=kiosk)
     assert response.status_code == 403 and response.json()["code"] == "ACCOUNT_FROZEN"
 
 
@@ -201,7 +207,9 @@ async def test_r_card_08_platform_admin_may_issue_at_any_hospital(
     client: httpx.AsyncClient, demo: Demo, pending: IssuedCard, issued: IssuedCard
 ) -> None:
     admin = bearer(await staff_token(client, "admin1"))
-    assert (await client.post(ISSUE, json={"code": issued.code}, headers=admin)).status_code == 201
+    assert (
+        await client.post(ISSUE, json={"code": issued.code, "fee_payment": "window"}, headers=admin)
+    ).status_code == 201
     assert (await client.post(SCAN, json={"code": pending.code}, headers=admin)).status_code == 200
 
 
@@ -210,7 +218,7 @@ async def test_kiosk_api_needs_the_kiosk_role(
     client: httpx.AsyncClient, demo: Demo, issued: IssuedCard, username: str
 ) -> None:
     headers = bearer(await staff_token(client, username))
-    response = await client.post(ISSUE, json={"code": issued.code}, headers=headers)
+    response = await client.post(ISSUE, json={"code": issued.code, "fee_payment": "window"}, headers=headers)
     assert response.status_code == 403 and response.json()["code"] == "FORBIDDEN"
 
 
@@ -243,7 +251,7 @@ async def test_r_id_06_kiosk_activates_a_card_with_the_matching_id_card(
     assert response.json()["status"] == "active" and response.json()["activated_at"]
     [event] = await audit_rows(db, "card.activate", pending.card_id)
     assert event.result == "ok" and event.details["method"] == "kiosk_id_card"
-    issue = await client.post(ISSUE, json={"code": pending.code}, headers=county_kiosk)
+    issue = await client.post(ISSUE, json={"code": pending.code, "fee_payment": "window"}, headers=county_kiosk)
     assert issue.status_code == 201
     assert issue.json()["physical_card"]["fee_fen"] == 500
 
@@ -310,7 +318,9 @@ async def test_r_card_11_service_without_a_physical_card_is_refused_with_a_hint(
 async def test_r_card_11_service_with_a_physical_card_is_recorded_and_audited(
     client: httpx.AsyncClient, db: AsyncSession, kiosk: dict[str, str], issued: IssuedCard, name: str
 ) -> None:
-    physical = (await client.post(ISSUE, json={"code": issued.code}, headers=kiosk)).json()["physical_card"]
+    physical = (await client.post(ISSUE, json={"code": issued.code, "fee_payment": "window"}, headers=kiosk)).json()[
+        "physical_card"
+    ]
     response = await client.post(service_url(name), json={"code": issued.code}, headers=kiosk)
     assert response.status_code == 201, response.text
     assert response.json()["service"] == name and response.json()["status"] == "requested"

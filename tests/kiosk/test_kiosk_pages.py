@@ -48,23 +48,27 @@ async def test_r_card_08_scan_then_issue_shows_serial_and_fee(
     assert 'id="holder-name">*小明' in scan.text and "王小明" not in scan.text
     assert issued.document_number not in scan.text
     assert 'id="issue-submit"' in scan.text and "制卡" in scan.text
-    issued_page = await client.post("/kiosk/physical-cards", data={"code": issued.code}, headers=kiosk)
+    issued_page = await client.post(
+        "/kiosk/physical-cards", data={"code": issued.code, "fee_payment": "window"}, headers=kiosk
+    )
     assert issued_page.status_code == 200
     serial = await db.scalar(select(PhysicalCard.serial).where(PhysicalCard.card_id == issued.card_id))
     assert serial and f'id="issued-serial">{serial}' in issued_page.text
-    assert "10.00 元 · 待缴费" in issued_page.text and "制卡成功" in issued_page.text
+    assert "10.00 元 · 请到收费窗口缴纳" in issued_page.text and "制卡成功" in issued_page.text
 
 
 async def test_r_card_08_replacement_on_the_page_needs_a_reason(
     client: httpx.AsyncClient, kiosk: dict[str, str], issued: IssuedCard
 ) -> None:
-    await client.post("/kiosk/physical-cards", data={"code": issued.code}, headers=kiosk)
-    scan = await client.post("/kiosk/scan", data={"code": issued.code}, headers=kiosk)
+    await client.post("/kiosk/physical-cards", data={"code": issued.code, "fee_payment": "window"}, headers=kiosk)
+    scan = await client.post("/kiosk/scan", data={"code": issued.code, "fee_payment": "window"}, headers=kiosk)
     assert 'id="reissue-reason"' in scan.text and "补办实体卡" in scan.text
-    refused = await client.post("/kiosk/physical-cards", data={"code": issued.code}, headers=kiosk)
+    refused = await client.post(
+        "/kiosk/physical-cards", data={"code": issued.code, "fee_payment": "window"}, headers=kiosk
+    )
     assert refused.status_code == 409 and "补办须选择原因" in refused.text
     replaced = await client.post(
-        "/kiosk/physical-cards", data={"code": issued.code, "reason": "damaged"}, headers=kiosk
+        "/kiosk/physical-cards", data={"code": issued.code, "reason": "damaged", "fee_payment": "window"}, headers=kiosk
     )
     assert replaced.status_code == 200 and 'id="replaced-serial"' in replaced.text
 
@@ -74,7 +78,9 @@ async def test_r_card_08_stale_code_is_refused_on_the_page(
 ) -> None:
     issued.card.qr_version += 1
     await db.commit()
-    response = await client.post("/kiosk/physical-cards", data={"code": issued.code}, headers=kiosk)
+    response = await client.post(
+        "/kiosk/physical-cards", data={"code": issued.code, "fee_payment": "window"}, headers=kiosk
+    )
     assert response.status_code == 410
     assert "二维码已失效" in response.text and "CARD_QR_STALE" in response.text
     assert 'id="card-panel"' not in response.text
@@ -115,8 +121,10 @@ async def test_r_card_11_page_refuses_printing_without_a_physical_card_then_acce
 ) -> None:
     refused = await client.post("/kiosk/services/print_records", data={"code": issued.code}, headers=kiosk)
     assert refused.status_code == 409 and "需要实体就诊卡" in refused.text and "制卡" in refused.text
-    await client.post("/kiosk/physical-cards", data={"code": issued.code}, headers=kiosk)
-    accepted = await client.post("/kiosk/services/print_insurance_fee_list", data={"code": issued.code}, headers=kiosk)
+    await client.post("/kiosk/physical-cards", data={"code": issued.code, "fee_payment": "window"}, headers=kiosk)
+    accepted = await client.post(
+        "/kiosk/services/print_insurance_fee_list", data={"code": issued.code, "fee_payment": "window"}, headers=kiosk
+    )
     assert accepted.status_code == 200 and 'id="kiosk-notice"' in accepted.text and "打印医保费用清单" in accepted.text
 
 

@@ -57,3 +57,27 @@ async def test_r_pay_09_pos_charges_the_redeemed_patients_bill_and_shows_a_recei
     assert "¥40.00" in charged.text
     assert "MCVA1." not in charged.text
     await books_balance(db)
+
+
+async def test_r_pay_02_pos_shows_the_split_before_the_cashier_confirms(
+    client: httpx.AsyncClient, adapters: Adapters, db: AsyncSession, make_payer: MakePayer, cashier: dict[str, str]
+) -> None:
+    payer = await make_payer(sequence=5)
+    bill = add_bill(adapters, payer, ("A", 5_000))
+    code = (await client.post("/api/v1/codes/payment", json={"card_id": payer.card_id},
+                              headers=payer.headers)).json()["code"]  # fmt: skip
+    scanned = await client.post("/console/pos", data={"code": code, "amount": "100"}, headers=cashier)
+    verification = re.search(r'name="verification_code" value="([^"]+)"', scanned.text)
+    assert verification is not None
+    review = await client.post("/console/pos/review", data={"verification_code": verification.group(1),
+                               "bill_number": bill.bill_no}, headers=cashier)  # fmt: skip
+    assert review.status_code == 200, review.text
+    assert 'id="split"' in review.text and 'id="confirm-charge"' in review.text
+    assert "医保个人账户" in review.text  # the split names its sources before anything is held
+    assert "scheme:310@1" in review.text
+    key = re.search(r'name="key" value="([^"]+)"', review.text)
+    assert key is not None
+    form = {"verification_code": verification.group(1), "bill_number": bill.bill_no, "key": key.group(1)}
+    charged = await client.post("/console/pos/charge", data=form, headers=cashier)
+    assert "收款成功" in charged.text
+    await books_balance(db)

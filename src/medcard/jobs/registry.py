@@ -14,7 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medcard.adapters import Adapters
 from medcard.config import Settings
 
-HANDLER_MODULES = ["medcard.jobs.housekeeping", "medcard.settlement.jobs", "medcard.family.jobs"]
+HANDLER_MODULES = [
+    "medcard.jobs.housekeeping",
+    "medcard.settlement.jobs",
+    "medcard.family.jobs",
+    "medcard.settlement.reconciliation",
+]
 """Modules whose import registers handlers (add a domain's ``jobs`` module here)."""
 
 

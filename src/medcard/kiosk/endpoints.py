@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from medcard.deps import SessionDep, SettingsDep, require_role
+from medcard.deps import AdaptersDep, SessionDep, SettingsDep, require_role
 from medcard.kiosk import service
 from medcard.kiosk.schemas import (
     ActivationRequest,
@@ -35,10 +35,16 @@ async def scan(body: ScanRequest, session: SessionDep, settings: SettingsDep, st
     "/physical-cards", response_model=IssueResult, status_code=201, summary="Issue a physical card (R-CARD-08)"
 )
 async def issue_physical_card(
-    body: PhysicalCardIssue, session: SessionDep, settings: SettingsDep, staff: KioskStaffDep
+    body: PhysicalCardIssue, session: SessionDep, settings: SettingsDep, staff: KioskStaffDep, adapters: AdaptersDep
 ) -> IssueResult:
     issuance = await service.issue_physical_card(
-        session, staff=staff, settings=settings, text=body.code, reason=body.reason
+        session,
+        staff=staff,
+        settings=settings,
+        text=body.code,
+        reason=body.reason,
+        fee_payment=body.fee_payment,
+        adapters=adapters,
     )
     return IssueResult.of(issuance)
 

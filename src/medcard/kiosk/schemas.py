@@ -13,6 +13,7 @@ from medcard.kiosk.service import Issuance, KioskCard
 from medcard.kit.masking import mask_document, mask_name
 from medcard.kit.money import format_yuan
 from medcard.models import Card, PhysicalCard
+from medcard.settlement.card_fee import FeePayment
 
 DisplayCodeText = Field(min_length=1, max_length=512, description="The text the scanner read from the e-card QR")
 
@@ -30,6 +31,9 @@ class PhysicalCardIssue(BaseModel):
 
     code: str = DisplayCodeText
     reason: ReissueReason | None = None
+    fee_payment: FeePayment | None = None
+    """How the fee is settled before the card leaves: ``channel``, ``deposit`` or ``window``
+    (deferred to the cashier); required unless the hospital's card is free (R-CARD-08)."""
 
 
 class ActivationRequest(BaseModel):
@@ -54,7 +58,7 @@ class PhysicalCardRead(BaseModel):
     serial: str
     fee_fen: int
     fee_status: str
-    """``unpaid`` (collected by settlement later) or ``waived``."""
+    """``paid``, ``deferred`` (to the window), ``waived`` (free)."""
     status: str
     created_at: datetime
 

@@ -9,17 +9,26 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.adapters import Adapters
 from medcard.audit.service import record
 from medcard.auth.errors import AccountFrozen
 from medcard.auth.service import actor_for_staff
 from medcard.card.service import resolve_display_code
 from medcard.config import Settings
 from medcard.kiosk import rules
-from medcard.kiosk.errors import ActivationDocumentMismatch, CardNotFound, KioskServiceUnknown, PhysicalCardRequired
+from medcard.kiosk.errors import (
+    ActivationDocumentMismatch,
+    CardNotFound,
+    FeePaymentRequired,
+    KioskServiceUnknown,
+    PhysicalCardRequired,
+)
 from medcard.kiosk.repository import KioskRepository
 from medcard.kit.clock import clock
 from medcard.kit.masking import mask_document
 from medcard.models import Card, KioskServiceRequest, PhysicalCard, StaffUser
+from medcard.settlement import card_fee
+from medcard.settlement.card_fee import FeePayment
 
 
 @dataclass(frozen=True)
@@ -70,12 +79,23 @@ async def _new_serial(repository: KioskRepository) -> str:
 
 
 async def issue_physical_card(
-    session: AsyncSession, *, staff: StaffUser, settings: Settings, text: str, reason: str | None = None
+    session: AsyncSession,
+    *,
+    staff: StaffUser,
+    settings: Settings,
+    text: str,
+    adapters: Adapters,
+    fee_payment: FeePayment | None = None,
+    reason: str | None = None,
 ) -> Issuance:
     """R-CARD-08: issue a physical card for the e-card behind ``text``. The fee comes from the
-    hospital's setting (collected later by settlement; ``waived`` when 0). A card already in use
-    is marked ``replaced``, which needs a ``reason``."""
+    hospital's setting and is settled before the card leaves the machine: paid through the
+    channel or the deposit, or deliberately deferred to the window (``fee_payment``; required
+    unless the card is free, ``waived``). A card already in use is marked ``replaced``, which
+    needs a ``reason``."""
     card = await _card_at_kiosk(session, staff=staff, settings=settings, text=text, purpose="issue")
+    if card.hospital.physical_card_fee_fen and fee_payment is None:
+        raise FeePaymentRequired(field="fee_payment")
     repository = KioskRepository(session)
     await repository.lock(card)
     current = await repository.issued_physical_card(card)
@@ -105,6 +125,10 @@ async def issue_physical_card(
     )
     session.add(physical_card)
     await session.flush()
+    physical_card.fee_status = await card_fee.collect(
+        session, card=card, physical_card=physical_card, how=fee_payment or "window", adapters=adapters
+    )
+    await session.flush()
     await record(
         session,
         actor=actor,
@@ -116,6 +140,7 @@ async def issue_physical_card(
             "serial": physical_card.serial,
             "fee_fen": fee_fen,
             "fee_status": physical_card.fee_status,
+            "fee_payment": fee_payment if fee_fen else None,
             "replaces": current.serial if current else None,
         },
     )

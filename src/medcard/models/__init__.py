@@ -13,6 +13,7 @@ from medcard.models.kiosk import KioskServiceRequest
 from medcard.models.ledger import JournalEntry, LedgerAccount, Posting
 from medcard.models.person import DOCUMENT_TYPES, Guardianship, Person
 from medcard.models.policy import PolicyVersion
+from medcard.models.reconciliation import DIFFERENCE_KINDS, ReconciliationDifference, ReconciliationReport
 from medcard.models.region import Hospital, Region
 from medcard.models.security import (
     BILL_VISIBILITY,
@@ -27,6 +28,7 @@ from medcard.models.verification import VERIFICATION_METHODS, SmsCode, Verificat
 
 __all__ = [
     "BILL_VISIBILITY",
+    "DIFFERENCE_KINDS",
     "DOCUMENT_TYPES",
     "FAMILY_RELATIONS",
     "FAMILY_SCOPES",
@@ -64,6 +66,8 @@ __all__ = [
     "PhysicalCard",
     "PolicyVersion",
     "Posting",
+    "ReconciliationDifference",
+    "ReconciliationReport",
     "Region",
     "SecurityProfile",
     "SmsCode",

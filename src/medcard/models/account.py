@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from medcard.models.base import Base
 from medcard.models.person import Person
 
-STAFF_ROLES = ("cashier", "kiosk", "pharmacy", "hotline", "reviewer", "admin")
+STAFF_ROLES = ("cashier", "kiosk", "pharmacy", "hotline", "reviewer", "finance", "admin")
 
 
 class Account(Base):
@@ -37,7 +37,7 @@ class Account(Base):
 
 
 class StaffUser(Base):
-    """A hospital or platform staff member with one role (收费窗口，自助机，药店，热线，审核，管理)."""
+    """A hospital or platform staff member with one role (收费窗口，自助机，药店，热线，审核，财务，管理)."""
 
     __tablename__ = "staff_user"
 

@@ -96,5 +96,7 @@ class PhysicalCard(Base):
     issued_by_staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff_user.id"))
     fee_fen: Mapped[int]
     fee_status: Mapped[str] = mapped_column(String(16), default="unpaid")
-    """``unpaid`` (the settlement issue collects it), ``paid`` or ``waived``."""
+    """``paid`` (channel or deposit, before the card left the kiosk), ``deferred`` (to be paid at
+    the window, chosen at the kiosk), ``waived`` (free); ``unpaid`` only on cards issued before
+    the kiosk collected fees (R-CARD-08)."""
     status: Mapped[str] = mapped_column(String(16), default="issued")

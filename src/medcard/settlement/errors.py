@@ -121,3 +121,12 @@ class KeyReused(MedCardError):
     message_en = "This idempotency key was used for a different request"
     hint_zh = "每次新的付款请使用新的请求编号;重试时请原样重发。"
     hint_en = "Use a new key for a new payment; resend a retry unchanged."
+
+
+class RefundAtTheWindow(MedCardError):
+    status = 409
+    code = "REFUND_AT_THE_WINDOW"
+    message_zh = "该订单在窗口或药房缴费,请到收费窗口办理退费"
+    message_en = "This order was paid at a window or pharmacy; refunds are made there"
+    hint_zh = "请携带就诊卡到原收费窗口或药房办理。"
+    hint_en = "Bring your card to the window or pharmacy where you paid."

@@ -15,12 +15,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from medcard.config import Settings
 from medcard.db import attempt
-from medcard.deps import SessionDep, SettingsDep, require_role
+from medcard.deps import AdaptersDep, SessionDep, SettingsDep, require_role
 from medcard.errors import MedCardError, present
 from medcard.hospital.service import hospital_for_staff
 from medcard.kiosk import rules, service
 from medcard.kiosk.service import KioskCard
 from medcard.models import Hospital, StaffUser
+from medcard.settlement.card_fee import FeePayment
 from medcard.web.render import error_view, language, page
 
 router = APIRouter(prefix="/kiosk", include_in_schema=False)
@@ -109,12 +110,24 @@ async def kiosk_issue(
     session: SessionDep,
     settings: SettingsDep,
     staff: KioskStaffDep,
+    adapters: AdaptersDep,
     code: CodeForm = "",
     reason: Annotated[rules.ReissueReason | None, Form()] = None,
+    fee_payment: Annotated[FeePayment | None, Form()] = None,
 ) -> Response:
+    """Issue the card once its fee is settled: paid (channel, deposit) or deferred to the
+    window, as the patient chose on the kiosk (R-CARD-08)."""
     issuance, error = await attempt(
         session,
-        lambda: service.issue_physical_card(session, staff=staff, settings=settings, text=code, reason=reason),
+        lambda: service.issue_physical_card(
+            session,
+            staff=staff,
+            settings=settings,
+            text=code,
+            reason=reason,
+            fee_payment=fee_payment,
+            adapters=adapters,
+        ),
     )
     if issuance is None:
         return await _refused(request, session, settings, staff, code, error)

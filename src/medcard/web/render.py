@@ -46,7 +46,7 @@ def grouped(value: str | None) -> str:
     return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
-templates.env.filters.update(beijing=beijing, grouped=grouped)
+templates.env.filters.update(beijing=beijing, china_time=beijing, grouped=grouped)
 
 
 @pass_context
@@ -71,6 +71,8 @@ CONSOLE_NAV: tuple[tuple[tuple[str, ...], str, str, str], ...] = (
     (("hotline",), "/console/security/loss-report", "热线挂失", "Loss report"),
     (("reviewer",), "/console/insurance/review", "特病审核", "Disease review"),
     (("hotline", "reviewer"), "/console/security/monitor", "风控", "Risk"),
+    (("reviewer",), "/console/family/reviews", "家庭审核", "Family review"),
+    (("finance",), "/console/finance", "财务对账", "Finance"),
     (("reviewer",), "/console/audit", "审计日志", "Audit log"),
     ((), "/console/hospitals", "医院设置", "Hospitals"),
     ((), "/console/policy", "医保政策", "Policy"),
