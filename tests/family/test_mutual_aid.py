@@ -341,3 +341,41 @@ async def _account(db: AsyncSession, grant: MutualAidGrant) -> Account:
 
 def _actor() -> Actor:
     return Actor.system("test")
+
+
+async def test_r_fam_08_family_page_binds_sets_limits_and_revokes(
+    client: httpx.AsyncClient, db: AsyncSession, make_patient: MakePatient, settings: Settings
+) -> None:
+    patient = await make_patient(region="440106", sequence=12, name="林页面")
+    response = await client.post("/api/v1/insurance/bindings", json=patient.form(), headers=patient.headers)
+    assert response.status_code == 201, response.text
+    members = await _relatives(client, settings, patient.headers, 1)
+    await _activate(db, members)
+    page = await client.get("/family", headers=patient.headers)
+    assert page.status_code == 200 and 'id="aid-form"' in page.text and "家庭共济" in page.text
+
+    form = {"member_id": members[0], "per_payment_yuan": "200", "per_year_yuan": ""}
+    bound = await client.post("/family/mutual-aid", data=form, headers=patient.headers)
+    assert (bound.status_code, bound.headers["location"]) == (303, "/family?done=aid_bound#mutual-aid")
+    shown = await client.get("/family?done=aid_bound", headers=patient.headers)
+    assert 'id="aid-bound"' in shown.text and 'id="grant-1" data-status="active"' in shown.text
+    assert 'value="200.00"' in shown.text
+
+    grant = (await db.scalars(select(MutualAidGrant))).one()
+    assert (grant.per_payment_limit_fen, grant.per_year_limit_fen) == (20_000, None)
+    refused = await client.post(
+        f"/family/mutual-aid/{grant.id}/limits", data={"per_payment_yuan": "两百"}, headers=patient.headers
+    )
+    assert refused.status_code == 400 and 'id="aid-error"' in refused.text
+    changed = await client.post(
+        f"/family/mutual-aid/{grant.id}/limits",
+        data={"per_payment_yuan": "50.5", "per_year_yuan": "1000"},
+        headers=patient.headers,
+    )
+    assert changed.status_code == 303
+    await db.refresh(grant)
+    assert (grant.per_payment_limit_fen, grant.per_year_limit_fen) == (5_050, 100_000)
+    revoked = await client.post(f"/family/mutual-aid/{grant.id}/revoke", headers=patient.headers)
+    assert revoked.status_code == 303
+    shown = await client.get("/family?done=aid_revoked", headers=patient.headers)
+    assert 'id="aid-revoked"' in shown.text and 'id="grant-1" data-status="revoked"' in shown.text

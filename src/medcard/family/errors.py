@@ -177,3 +177,12 @@ class MutualAidExhausted(MedCardError):
     message_en = "The mutual-aid limit or the personal account's balance is used up"
     hint_zh = "请使用其他方式支付,或请参保人调整共济限额。"
     hint_en = "Pay another way, or ask the insured person to raise the limit."
+
+
+class MutualAidLimitInvalid(MedCardError):
+    status = 400
+    code = "MUTUAL_AID_LIMIT_INVALID"
+    message_zh = "限额请填写金额(元),如 200 或 200.50,留空表示不限"
+    message_en = "Enter a limit in yuan, e.g. 200 or 200.50; leave it empty for no limit"
+    hint_zh = "金额须在 0 至 100 万元之间。"
+    hint_en = "A limit is between 0 and 1,000,000 yuan."
