@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-$(shell (cat pyproject.toml; python3 --version) | sha1sum | cut -c1-12)
 PYTHON3 ?= python3
 
-.PHONY: install chromium run serve test lint typecheck unit bench migration clean
+.PHONY: install chromium run serve test lint typecheck unit bench migration screens clean
 
 $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON3) -m venv $(VENV)
@@ -44,6 +44,10 @@ test: install chromium lint typecheck unit
 
 bench: install
 	@for script in bench/*.py; do case "$$(basename $$script)" in common.py|floor_app.py|hello_app.py) continue;; esac; { echo "== $$script"; $(PY) $$script; }; done
+
+# Screenshots of the home, card, payment-code, elder-mode and console pages (docs/screens/).
+screens: install chromium
+	$(PY) scripts/screens.py
 
 migration: install
 	scripts/regen_initial_migration.sh

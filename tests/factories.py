@@ -9,6 +9,7 @@ from datetime import date
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.account.rules import CONSENT_VERSION
 from medcard.adapters import Adapters
 from medcard.adapters.oauth import SandboxOAuth
 from medcard.demo import DEMO_PASSWORD, load
@@ -51,7 +52,11 @@ async def patient_token(client: httpx.AsyncClient, adapters: Adapters, *, openid
     code = adapters.oauth.issue_code(openid=openid or adapters.oauth.new_openid(), nickname="测试用户")
     response = await client.post("/api/v1/auth/oauth", json={"code": code})
     assert response.status_code == 200, response.text
-    return str(response.json()["token"])
+    token = str(response.json()["token"])
+    # A new patient accepts the agreements first, as the pages ask at first login.
+    consent = await client.post("/api/v1/me/consent", json={"version": CONSENT_VERSION}, headers=bearer(token))
+    assert consent.status_code == 200, consent.text
+    return token
 
 
 async def staff_token(client: httpx.AsyncClient, username: str) -> str:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import structlog
 from fastapi import FastAPI, Request
@@ -20,12 +21,14 @@ from medcard.audit import sealer
 from medcard.codes.gateway import CodeGateway
 from medcard.config import Settings, get_settings
 from medcard.db import make_engine, make_sessionmaker, unit_of_work
+from medcard.deps import PATIENT_COOKIE
 from medcard.errors import MedCardError, NotAuthenticated, retry_after_header
 from medcard.guards import install as install_guards
 from medcard.idempotency.errors import IdempotentReplay
 from medcard.jobs import worker as jobs
 from medcard.observability import configure_logging
 from medcard.ops import install_error_handlers as install_ops_error_handlers
+from medcard.web.feedback import validation_view
 from medcard.web.render import error_view, language, page
 
 log = structlog.get_logger(__name__)
@@ -114,6 +117,7 @@ def _gateway_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
 
 
 def _include_routers(app: FastAPI) -> None:
+    from medcard.account.endpoints import router as account_router
     from medcard.audit.endpoints import router as audit_router
     from medcard.auth.endpoints import router as auth_router
     from medcard.card.endpoints import router as card_router
@@ -131,6 +135,7 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.policy.endpoints import staff_router as policy_staff_router
     from medcard.security.endpoints import router as security_router
     from medcard.settlement.endpoints import router as settlement_router
+    from medcard.web.account_pages import router as account_pages_router
     from medcard.web.card_pages import router as card_pages_router
     from medcard.web.codes_pages import router as codes_pages_router
     from medcard.web.family_pages import router as family_pages_router
@@ -155,11 +160,13 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(devices_router, prefix="/api/v1")
     app.include_router(family_router, prefix="/api/v1")
     app.include_router(family_staff_router, prefix="/api/v1")
+    app.include_router(account_router, prefix="/api/v1")
     app.include_router(codes_pages_router)
     app.include_router(family_pages_router)
     app.include_router(settlement_pages_router)
     app.include_router(security_pages_router)
     app.include_router(pages_router)
+    app.include_router(account_pages_router)
     app.include_router(identity_pages_router)
     app.include_router(card_pages_router)
     app.include_router(kiosk_pages_router)
@@ -187,7 +194,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             )
         if isinstance(error, NotAuthenticated):
             staff_area = request.url.path.startswith(("/console", "/kiosk"))
-            target = "/console/login" if staff_area else "/login"
+            target = "/console/login" if staff_area else _login_again(request)
             if request.headers.get("hx-request"):
                 return PlainTextResponse("", status_code=200, headers={"HX-Redirect": target})
             return RedirectResponse(target, status_code=303)
@@ -219,13 +226,22 @@ def _install_error_handlers(app: FastAPI) -> None:
         }
         if _is_api(request):
             return JSONResponse(body, status_code=422, media_type=PROBLEM_JSON)
-        view = {
-            "code": "MALFORMED_REQUEST",
-            "text": body["title_zh" if language(request) == "zh" else "title"],
-            "hint": body["detail"],
-            "field": fields[0]["field"] if fields else "",
-        }
+        view = validation_view(error.errors(), language(request))
         return page(request, "error.html", {"error": view}, status_code=422)
+
+
+def _login_again(request: Request) -> str:
+    """The patient login, told where to come back to: the page itself, or for a refused form
+    post the page that showed the form (same site only). ``expired`` when a session was there."""
+    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":
+        referer = urlsplit(request.headers.get("referer", ""))
+        same_site = referer.netloc == request.url.netloc and referer.path.startswith("/")
+        back = (referer.path + (f"?{referer.query}" if referer.query else "")) if same_site else "/me"
+    query = {"next": back}
+    if request.cookies.get(PATIENT_COOKIE):
+        query["expired"] = "1"
+    return "/login?" + urlencode(query)
 
 
 def _field_of(item: Any) -> dict[str, str]:

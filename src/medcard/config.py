@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     sandbox_applied_before_timeout_rate: float = Field(default=0.5, ge=0.0, le=1.0)
     """Of the timed-out calls, the share the outside system had applied before the answer was lost."""
 
+    sandbox_his_extra_bills: int = Field(default=0, ge=0, le=100_000)
+    """Unpaid outpatient bills the HIS sandbox adds to every patient's list (deterministic, so
+    they are the same after a restart): benchmarks and the crash test pay many bills per patient."""
+    patient_hotline: str = Field(default="12320", max_length=20)
+    """The patient service hotline shown on every patient page (loss reports, card questions)."""
+
     sms_code_ttl_seconds: int = Field(default=300, ge=30, le=3600)
     sms_per_phone_per_hour: int = Field(default=5, ge=1)
     sms_per_ip_per_hour: int = Field(default=20, ge=1)

@@ -30,7 +30,7 @@ class DemoSummary:
 HOSPITALS = [
     {
         "code": "H110001",
-        "name_zh": "京华大学第一医院(三甲)",
+        "name_zh": "京华大学第一医院（三甲）",
         "name_en": "Jinghua University First Hospital",
         "level": "tertiary",
         "is_county": False,
@@ -44,7 +44,7 @@ HOSPITALS = [
     },
     {
         "code": "H110002",
-        "name_zh": "密云县人民医院(二级)",
+        "name_zh": "密云县人民医院（二级）",
         "name_en": "Miyun County People's Hospital",
         "level": "secondary",
         "is_county": True,

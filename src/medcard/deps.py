@@ -99,13 +99,17 @@ async def current_auth_session(request: Request, session: SessionDep) -> AuthSes
     return auth
 
 
-async def current_account(session: SessionDep, auth: Annotated[AuthSession, Depends(current_auth_session)]) -> Account:
-    """The logged-in patient account; frozen accounts are refused."""
+async def current_account(
+    request: Request, session: SessionDep, auth: Annotated[AuthSession, Depends(current_auth_session)]
+) -> Account:
+    """The logged-in patient account; frozen accounts are refused, deleted ones are logged out.
+    Pages read its elder mode (R-A11Y-01) from ``request.state.elder_mode``."""
     account = await session.get(Account, auth.account_id)
-    if account is None:
+    if account is None or account.status == "deleted":
         raise NotAuthenticated()
     if account.status == "frozen":
         raise AccountFrozen()
+    request.state.elder_mode = account.elder_mode  # read now: a rolled-back session expires the row
     return account
 
 
@@ -118,11 +122,15 @@ async def current_staff_session(request: Request, session: SessionDep) -> AuthSe
     return auth
 
 
-async def current_staff(session: SessionDep, auth: Annotated[AuthSession, Depends(current_staff_session)]) -> StaffUser:
-    """The logged-in, active staff user."""
+async def current_staff(
+    request: Request, session: SessionDep, auth: Annotated[AuthSession, Depends(current_staff_session)]
+) -> StaffUser:
+    """The logged-in, active staff user (pages read it from ``request.state.staff`` for the
+    console's navigation bar)."""
     staff = await session.get(StaffUser, auth.staff_id)
     if staff is None or not staff.active:
         raise NotAuthenticated()
+    request.state.staff = (staff.role, staff.display_name)
     return staff
 
 

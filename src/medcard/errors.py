@@ -62,9 +62,9 @@ class Inconsistent(MedCardError):
 
     status = 500
     code = "INTERNAL_INCONSISTENCY"
-    message_zh = "系统数据不一致,操作未完成"
+    message_zh = "系统数据不一致，操作未完成"
     message_en = "The data is inconsistent; nothing was changed"
-    hint_zh = "请稍后重试;如仍失败请联系服务热线。"
+    hint_zh = "请稍后重试；如仍失败请联系服务热线。"
     hint_en = "Try again later; call the hotline if it keeps failing."
 
 
@@ -82,6 +82,32 @@ class NotFound(MedCardError):
     message_en = "Not found"
     hint_zh = "请检查链接或编号是否正确。"
     hint_en = "Check the link or number."
+
+
+class PageNotFound(MedCardError):
+    """An address no page answers (a typo, an old link): a branded page, never ``{"detail": ...}``."""
+
+    status = 404
+    code = "PAGE_NOT_FOUND"
+    message_zh = "页面不存在"
+    message_en = "This page does not exist"
+    hint_zh = "链接可能已失效或输入有误，请返回首页重新进入。"
+    hint_en = "The link may be old or mistyped; go back to the home page."
+
+
+class PageRefused(MedCardError):
+    """Any other HTTP refusal of a page address (a wrong method, a bare HTTP error)."""
+
+    status = 400
+    code = "PAGE_REFUSED"
+    message_zh = "无法打开该页面"
+    message_en = "This page cannot be opened this way"
+    hint_zh = "请从首页重新进入。"
+    hint_en = "Start again from the home page."
+
+    def __init__(self, status: int) -> None:
+        super().__init__()
+        self.status = status  # type: ignore[misc]
 
 
 class NotAuthenticated(MedCardError):
@@ -107,7 +133,7 @@ class InvalidInput(MedCardError):
 
     status = 422
     code = "INVALID_INPUT"
-    message_zh = "{field_zh}不正确:{reason_zh}"
+    message_zh = "{field_zh}不正确：{reason_zh}"
     message_en = "{field_en} is not valid: {reason_en}"
     hint_zh = "请核对后重新填写{field_zh}。"
     hint_en = "Check and correct the {field_en}."
@@ -116,7 +142,7 @@ class InvalidInput(MedCardError):
 class UploadTooLarge(MedCardError):
     status = 413
     code = "UPLOAD_TOO_LARGE"
-    message_zh = "上传文件过大(上限 {limit_mb} MB)"
+    message_zh = "上传文件过大（上限 {limit_mb} MB）"
     message_en = "The upload is too large (limit {limit_mb} MB)"
     hint_zh = "请压缩照片后重新上传。"
     hint_en = "Compress the photo and upload it again."
@@ -147,7 +173,7 @@ class DatabaseUnavailable(MedCardError):
     code = "SERVICE_UNAVAILABLE"
     message_zh = "系统暂时不可用"
     message_en = "The service is temporarily unavailable"
-    hint_zh = "请 {retry_after} 秒后重试;您的操作未被执行。"
+    hint_zh = "请 {retry_after} 秒后重试；您的操作未被执行。"
     hint_en = "Try again in {retry_after} seconds; nothing was done."
 
 
@@ -158,7 +184,7 @@ class InternalError(MedCardError):
     code = "INTERNAL_ERROR"
     message_zh = "服务器内部错误"
     message_en = "Internal server error"
-    hint_zh = "请稍后重试;如仍失败请联系服务热线。"
+    hint_zh = "请稍后重试；如仍失败请联系服务热线。"
     hint_en = "Try again later; call the hotline if it keeps failing."
 
 

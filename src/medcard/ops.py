@@ -19,7 +19,6 @@ from typing import Any
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import exc, text
@@ -34,6 +33,8 @@ from medcard.errors import (
     MalformedBody,
     MedCardError,
     NotFound,
+    PageNotFound,
+    PageRefused,
     retry_after_header,
 )
 
@@ -108,7 +109,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, error: Exception) -> Response:
         problem = error if isinstance(error, HTTPException) else HTTPException(500)
         if not request.url.path.startswith("/api/"):
-            return await http_exception_handler(request, problem)
+            # Pages answer in the product's words, never ``{"detail":"Not Found"}`` (R-A11Y-02).
+            page_error = PageNotFound() if problem.status_code == 404 else PageRefused(problem.status_code)
+            return await render(request, page_error)
         if problem.status_code == 400:
             return await render(request, MalformedBody())
         title = str(problem.detail)

@@ -110,7 +110,7 @@ async def test_r_card_03_cashier_changes_phone_with_reason_audited_masked(
     assert found.status_code == 200 and found.json()["id"] == card["id"]
     changed = await client.post(
         f"/api/v1/staff/cards/{card['id']}/immutable-fields",
-        json={"field": "phone", "new_value": "13655556666", "reason": "患者更换手机号,核验身份证原件"},
+        json={"field": "phone", "new_value": "13655556666", "reason": "患者更换手机号，核验身份证原件"},
         headers=cashier,
     )
     assert changed.status_code == 200, changed.text
@@ -130,7 +130,7 @@ async def test_r_card_03_hotline_changes_document_number_masked_in_audit(
     new_number = resident_id()
     changed = await client.post(
         f"/api/v1/staff/cards/{card['id']}/immutable-fields",
-        json={"field": "document_number", "new_value": new_number, "reason": "证件号码录入错误,已核对原件"},
+        json={"field": "document_number", "new_value": new_number, "reason": "证件号码录入错误，已核对原件"},
         headers=hotline,
     )
     assert changed.status_code == 200, changed.text

@@ -172,7 +172,7 @@ async def test_r_card_03_console_changes_phone_with_reason(
     assert no_reason.status_code == 400 and "变更原因" in no_reason.text
     changed = await client.post(
         f"/console/cards/{card.id}/change",
-        data={"field": "phone", "new_value": "13655556666", "reason": "患者换号,已核验原件"},
+        data={"field": "phone", "new_value": "13655556666", "reason": "患者换号，已核验原件"},
         headers=cashier,
     )
     assert changed.status_code == 200 and "136****6666" in changed.text and 'id="change-notice"' in changed.text

@@ -3,7 +3,7 @@ would get alone, in request order (R-SEC-02, R-SEC-06); the API's single calls a
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters import Adapters
@@ -134,3 +134,17 @@ async def test_r_sec_06_first_code_creates_the_profile_later_payments_lock(
     assert await db.scalar(owned) == 0
     _codes(await service.issue_many(db, [request, request], settings=settings))
     assert await db.scalar(owned) == 1
+
+
+async def test_r_sec_02_a_code_whose_holder_has_no_profile_is_still_found_and_paid(
+    db: AsyncSession, adapters: Adapters, demo: Demo, settings: Settings
+) -> None:
+    """R-SEC-02/06: the redeem looks codes up together with the holder's profile lock; a code
+    whose holder has no profile row (none to lock) is found by the fallback lookup and paid
+    under the default limits, beside a code whose holder has one."""
+    requests = await _holders(db, adapters, demo, 2)
+    codes = _codes(await service.issue_many(db, requests, settings=settings))
+    await db.execute(delete(SecurityProfile).where(SecurityProfile.account_id == requests[0].account.id))
+    cashier = demo.staff["cashier"]
+    results = await service.redeem_many(db, [RedeemRequest(cashier, code, 1_000) for code in codes], settings=settings)
+    assert [type(result) for result in results] == [Redemption, Redemption]

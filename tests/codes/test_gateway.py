@@ -16,10 +16,10 @@ from tests.codes.conftest import Holder, new_code, redeem
 from tests.factories import staff_token
 from tests.support import statements
 
-REDEEM_STATEMENTS = 8
-"""Login, code lookup, profile lock, consume, card facts, payments so far, amounts, audit rows."""
-ISSUE_STATEMENTS = 5
-"""Login with the cards it owns, profiles, issue-rate counts, codes, audit rows."""
+REDEEM_STATEMENTS = 6
+"""Login, code lookup with the profile lock, consume with the card facts, payments so far, amounts, audit rows."""
+ISSUE_STATEMENTS = 3
+"""Login with the cards it owns, the profile state and the issue-rate counts; codes; audit rows."""
 
 
 def _token(headers: dict[str, str]) -> str:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.account.rules import CONSENT_VERSION
 from medcard.adapters import Adapters
 from medcard.adapters.oauth import SandboxOAuth
 from medcard.kit.clock import clock
@@ -59,8 +60,12 @@ async def login(http: httpx.AsyncClient, adapters: Adapters, openid: str, *, dev
     response = await http.post("/api/v1/auth/oauth", json={"code": code}, headers=extra)
     assert response.status_code == 200, response.text
     body = response.json()
+    headers = {**bearer(body["token"]), "X-Device-Key": body["device_key"]}
+    # The agreements come first, as the pages ask at first login (a no-op for a later login).
+    consent = await http.post("/api/v1/me/consent", json={"version": CONSENT_VERSION}, headers=headers)
+    assert consent.status_code == 200, consent.text
     return Login(
-        headers={**bearer(body["token"]), "X-Device-Key": body["device_key"]},
+        headers=headers,
         device_key=body["device_key"],
         step_up_required=body["step_up_required"],
     )

@@ -170,7 +170,16 @@ def patient_login(page: Page, nickname: str = "测试用户") -> None:
     page.click("#wechat-login")
     page.fill("#nickname", nickname)
     page.click("#consent")
+    accept_agreements(page)
     page.wait_for_url("**/me")
+
+
+def accept_agreements(page: Page) -> None:
+    """A first login reads and accepts the agreements (用户协议/隐私政策/个人信息处理授权)."""
+    page.wait_for_load_state()
+    if "/consent" in page.url:
+        page.check("#agree")
+        page.click("#consent-accept")
 
 
 def staff_login(page: Page, username: str) -> None:

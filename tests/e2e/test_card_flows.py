@@ -38,6 +38,22 @@ CHOICES = {
 }
 
 
+def pick_region(page: Page, code: str) -> None:
+    """The region picker (issue 9): province, then district; the code is never typed."""
+    page.select_option("#f-region_code-level0", code[:2] + "0000")
+    page.select_option("#f-region_code-level2", code)
+    expect(page.locator("#f-region_code")).to_have_value(code)
+
+
+def fill_details(page: Page, skip: tuple[str, ...] = ()) -> None:
+    """Type the DETAILS into the application form; the region through its picker."""
+    for field, value in DETAILS.items():
+        if field == "region_code" and field not in skip:
+            pick_region(page, value)
+        elif field not in skip:
+            page.fill(f"#f-{field}", value)
+
+
 def verify_identity(page: Page, *, name: str, number: str) -> None:
     """Real-name verification by face through the identity pages (a selfie the sandbox treats as live)."""
     page.goto("/verify")
@@ -108,9 +124,7 @@ def test_r_card_04_apply_with_autosave_resume_after_reload_then_card_with_qr(pag
     expect(page.locator("#autosave")).to_contain_text("未保存")
     screenshot(page, "card-06-apply-field-error")
 
-    for field, value in DETAILS.items():
-        if field not in ("phone", "emergency_name"):
-            page.fill(f"#f-{field}", value)
+    fill_details(page, skip=("phone", "emergency_name"))
     for field, value in CHOICES.items():
         page.select_option(f"#f-{field}", value)
     page.click("#submit-card")
@@ -140,11 +154,14 @@ def test_r_card_04_apply_with_autosave_resume_after_reload_then_card_with_qr(pag
 def test_r_card_05_card_number_occupied_routes_to_existing_patient_binding(page: Page) -> None:
     patient_login(page, "王建国")
     verify_identity(page, name=WANG_NAME, number=WANG_NUMBER)
+    # Picking the hospital already finds the record; "fill in the form instead" reaches the form.
     page.goto("/cards/apply?hospital=H110001&subject=self")
+    expect(page.locator("#record-found")).to_be_visible()
+    screenshot(page, "card-19-record-found-at-pick")
+    page.click("#fill-form")
     page.fill("#f-address", "北京市朝阳区建国路88号")
     page.select_option("#f-ethnicity", "01")
-    for field, value in DETAILS.items():
-        page.fill(f"#f-{field}", value)
+    fill_details(page)
     for field, value in CHOICES.items():
         page.select_option(f"#f-{field}", value)
     page.click("#submit-card")
@@ -160,7 +177,7 @@ def test_r_card_05_card_number_occupied_routes_to_existing_patient_binding(page:
 
     inbox = page.context.new_page()
     inbox.goto("/sandbox/sms")
-    message = inbox.locator(".sms-list li", has_text="13800000001").first.inner_text()
+    message = inbox.locator(".sms-list li", has_text="138 0000 0001").first.inner_text()
     screenshot(inbox, "card-23-sandbox-sms-inbox")
     inbox.close()
     code = re.search(r"验证码 (\d{6})", message)
@@ -199,7 +216,7 @@ def test_r_card_03_cashier_changes_phone_with_reason_in_console(page: Page) -> N
     expect(page.locator("#found-phone")).to_have_text("139****5678")
     page.select_option("#field", "phone")
     page.fill("#new_value", "13655556666")
-    page.fill("#reason", "患者更换手机号,已核验身份证原件")
+    page.fill("#reason", "患者更换手机号，已核验身份证原件")
     screenshot(page, "card-31-console-change-form")
     page.click("#change-submit")
     expect(page.locator("#change-notice")).to_be_visible()

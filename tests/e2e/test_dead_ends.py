@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from medcard.adapters.identity import sample_document_photo, sample_face_photo
 from medcard.config import Settings
 from tests.e2e.conftest import patient_login, screenshot, staff_login
-from tests.e2e.test_card_flows import CHOICES, DETAILS, verify_identity
+from tests.e2e.test_card_flows import CHOICES, DETAILS, fill_details, verify_identity
 from tests.identity.helpers import resident_passing
 
 pytestmark = pytest.mark.e2e
@@ -65,8 +65,7 @@ def apply_card(page: Page, *, name: str, number: str) -> None:
     page.set_input_files("#photo", files=[{"name": "id.png", "mimeType": "image/png", "buffer": photo}])
     page.click("#upload-photo")
     expect(page.locator("#f-address")).to_have_value("北京市东城区示范街9号")
-    for field, value in DETAILS.items():
-        page.fill(f"#f-{field}", value)
+    fill_details(page)
     for field, value in CHOICES.items():
         page.select_option(f"#f-{field}", value)
     page.click("#submit-card")
@@ -109,7 +108,7 @@ def test_r_sec_03_forgotten_pin_is_reset_after_a_reverification_started_from_sec
 def test_r_sec_04_new_device_steps_up_with_a_reverification_started_from_the_step_up_page(
     page: Page, second_browser: BrowserContext
 ) -> None:
-    """R-SEC-04 / R-ID-02: the same account on another phone lands on 二次验证, re-verifies from
+    """R-SEC-04 / R-ID-02: the same account on another phone lands on 二次验证，re-verifies from
     there and comes back to finish the step-up."""
     name, number = "郑新机", resident_passing(SANDBOX, "郑新机", birth=date(1981, 1, 21))
     patient_login(page, name)
@@ -161,7 +160,7 @@ def test_r_ins_01_face_verified_patient_adds_a_phone_from_the_bind_page_and_bind
     expect(page.locator("#phone-sent")).to_contain_text("135****0987")
     inbox = page.context.new_page()
     inbox.goto("/sandbox/sms")
-    message = inbox.locator(".sms-list li", has_text="13512340987").first.inner_text()
+    message = inbox.locator(".sms-list li", has_text="135 1234 0987").first.inner_text()
     inbox.close()
     code = re.search(r"验证码 (\d{6})", message)
     assert code is not None, message
@@ -232,7 +231,7 @@ def test_r_sec_05_patient_lifts_a_hotline_loss_report_after_a_reverification(
     page: Page, second_browser: BrowserContext
 ) -> None:
     """R-SEC-05 / R-ID-02: the hotline places a loss report; the patient logs in again, 安全设置
-    shows the freeze, 第一步:重新实名认证 brings him back, and 解冻 lifts it."""
+    shows the freeze, 第一步：重新实名认证 brings him back, and 解冻 lifts it."""
     name, number = "褚挂失", resident_passing(SANDBOX, "褚挂失", birth=date(1984, 4, 14))
     patient_login(page, name)
     verify_identity(page, name=name, number=number)
@@ -247,14 +246,14 @@ def test_r_sec_05_patient_lifts_a_hotline_loss_report_after_a_reverification(
     hotline.fill("#document_last4", number[-4:])
     hotline.fill("#phone_last4", DETAILS["phone"][-4:])
     hotline.click("#loss-submit")
+    hotline.click("#confirm-ok")  # the confirmation step before 挂失 (issue 9)
     expect(hotline.locator("#loss-placed")).to_contain_text(card_number)
 
     page.goto("/security")  # the loss report ended every session
     page.wait_for_url("**/login**")
     page.click("#wechat-login")
     page.click("#consent")
-    page.wait_for_url("**/me")
-    page.goto("/security")
+    page.wait_for_url("**/security")  # the login returns to the page the patient was on (issue 9)
     expect(page.locator("#frozen-state")).to_have_attribute("data-frozen", "1")
     page.click("#reactivate")
     expect(page.locator(".alert")).to_have_attribute("data-code", "REVERIFICATION_REQUIRED")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import accept_agreements, screenshot
 
 pytestmark = pytest.mark.e2e
 URUMQI = "203.0.113.200"  # the sandbox IP table's Urumqi range
@@ -51,7 +51,7 @@ def _login(page: Page, *, openid: str = "") -> None:
     if openid:
         page.fill("#openid", openid)
     page.click("#consent")
-    page.wait_for_load_state()
+    accept_agreements(page)
 
 
 def test_r_sec_04_register_fingerprint_then_step_up_after_a_login_from_another_city(

@@ -66,6 +66,7 @@ def test_r_sec_05_a_sibling_origin_cannot_freeze_the_patient_but_the_app_can(pag
     page.goto("/security")
     expect(page.locator("#frozen-state")).to_have_attribute("data-frozen", "0")
     page.click("#freeze")
+    page.click("#confirm-ok")  # the confirmation step before 冻结 (issue 9)
     expect(page.locator("#frozen-state")).to_have_attribute("data-frozen", "1")
 
 

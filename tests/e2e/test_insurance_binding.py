@@ -16,7 +16,7 @@ from medcard.config import Settings
 from medcard.db import make_engine, make_sessionmaker, unit_of_work
 from medcard.models import Hospital
 from tests.card.conftest import issue_card
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import accept_agreements, screenshot
 from tests.factories import resident_id, verified_account
 from tests.support import run_async
 
@@ -46,16 +46,16 @@ def login_as(page: Page, openid: str) -> None:
     page.fill("#nickname", "医保用户")
     page.fill("#openid", openid)
     page.click("#consent")
+    accept_agreements(page)
     page.wait_for_url("**/me")
 
 
-def bind(page: Page, *, region_code: str, client_version: str = "7.1.0", scheme: str = "employee") -> None:
+def bind(page: Page, *, region_code: str, scheme: str = "employee") -> None:
     page.click("#go-insurance")
     page.click("#go-bind")
     page.fill("#card_number", page.text_content("#sandbox-card-number") or "")
     page.select_option("#scheme", scheme)
     page.select_option("#region_code", region_code)
-    page.fill("#client_version", client_version)
     page.set_input_files("#face_image", {"name": "selfie.jpg", "mimeType": "image/jpeg", "buffer": b"SANDBOX-LIVE"})
     page.click("#bind-submit")
     page.wait_for_load_state()
@@ -69,7 +69,8 @@ def test_r_ins_01_patient_binds_the_e_voucher(page: Page, live_settings: Setting
     bind(page, region_code="110000")
     expect(page.locator("#bound-notice")).to_contain_text("绑定成功")
     expect(page.locator("#binding-1")).to_have_attribute("data-status", "active")
-    expect(page.locator("#binding-1 .policy-version")).to_contain_text("110000 v1")
+    expect(page.locator("#binding-1 .policy-version")).to_contain_text("北京市医保政策第 1 版")
+    expect(page.locator("#binding-1")).to_contain_text("城镇职工基本医疗保险 · 北京市")  # names, not codes
     screenshot(page, "insurance_bound")
 
 

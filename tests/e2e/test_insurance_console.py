@@ -21,7 +21,7 @@ def test_r_ins_03_admin_schedules_a_policy_version(page: Page) -> None:
     data = page.input_value("#data").replace('"online_uplift_bp": 200', '"online_uplift_bp": 300')
     page.fill("#data", data)
     page.fill("#effective_from", (date.today() + timedelta(days=30)).isoformat())
-    page.fill("#reason", "深圳市医保局通知:线上渠道报销比例上调")
+    page.fill("#reason", "深圳市医保局通知：线上渠道报销比例上调")
     page.click("#policy-submit")
     expect(page.locator("#saved-notice")).to_be_visible()
     expect(page.locator("#version-2")).to_contain_text("admin:admin1")

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from medcard.adapters.identity import sample_document_photo
 from tests.e2e.conftest import patient_login, screenshot, staff_login
-from tests.e2e.test_card_flows import CHOICES, DETAILS, verify_identity
+from tests.e2e.test_card_flows import CHOICES, fill_details, verify_identity
 from tests.factories import resident_id
 
 pytestmark = pytest.mark.e2e
@@ -30,8 +30,7 @@ def test_r_card_01_journey_from_login_to_physical_card(page: Page, browser: Brow
     page.set_input_files("#photo", files=[{"name": "id.png", "mimeType": "image/png", "buffer": photo}])
     page.click("#upload-photo")
     expect(page.locator("#f-address")).to_have_value("北京市朝阳区示范街8号")
-    for field, value in DETAILS.items():
-        page.fill(f"#f-{field}", value)
+    fill_details(page)
     for field, value in CHOICES.items():
         page.select_option(f"#f-{field}", value)
     page.click("#submit-card")

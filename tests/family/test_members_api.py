@@ -268,6 +268,7 @@ async def test_r_fam_01_switch_patient_is_remembered_per_session(
 async def test_r_fam_06_a_patient_of_16_ends_the_proxy_and_the_proxy_gets_404_at_once(
     client: httpx.AsyncClient, holder: dict[str, str], settings: Settings, adapters: Adapters, db: AsyncSession
 ) -> None:
+    """R-FAM-06: a patient aged 16 ends the proxy from his own login; the proxy gets 404 at once."""
     teen = await _child(client, holder, settings, date(2010, 4, 4), "张小刚")
     teen_id = str(teen["patient"]["id"])  # type: ignore[index]
     card_id = await card_for(client, holder, teen_id)
@@ -347,6 +348,7 @@ async def test_r_fam_06_every_proxy_access_is_audited(
 async def test_r_fam_05_reports_of_a_proxied_patient_are_addressed_to_the_main_account_only(
     client: httpx.AsyncClient, holder: dict[str, str], settings: Settings, adapters: Adapters, db: AsyncSession
 ) -> None:
+    """R-FAM-05: a proxied patient's reports are addressed to the main account only."""
     teen = await _child(client, holder, settings, date(2010, 4, 4), "张小刚")
     own = bearer(await patient_token(client, adapters))
     await verify(client, own, name="张小刚", number=str(teen["number"]))

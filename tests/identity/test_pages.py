@@ -162,7 +162,7 @@ async def test_r_id_07_wards_page_asks_an_unverified_account_to_verify(
 
 async def test_pages_need_login(client: httpx.AsyncClient) -> None:
     response = await client.get("/verify")
-    assert (response.status_code, response.headers["location"]) == (303, "/login")
+    assert (response.status_code, response.headers["location"]) == (303, "/login?next=%2Fverify")
 
 
 async def test_r_id_02_bank_card_step_in_the_sandbox_shows_a_card_that_passes(
@@ -182,3 +182,27 @@ async def test_r_id_02_bank_card_step_in_the_sandbox_shows_a_card_that_passes(
         f"{step}/confirm", data={"method": "bank_card", "bank_card_number": card.group(1)}, headers=patient
     )
     assert (done.status_code, done.headers["location"]) == (303, "/me")
+
+
+async def test_r_id_05_sms_step_asks_for_a_code_first_counts_down_and_says_the_tries_left(
+    client: httpx.AsyncClient, patient: dict[str, str], settings: Settings, adapters
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 9 on R-ID-05: "请先获取验证码" before any code was sent; after sending, the send button
+    counts down 60 s before it offers a new code; each wrong code says how many tries are left."""
+    started = await _start_page(
+        client, patient, method="sms", phone="13700004444", document_number=resident_passing(settings, "张伟")
+    )
+    step = started.headers["location"]
+    before = await client.get(step, headers=patient)
+    assert 'id="send-code" type="submit">' in before.text  # no countdown before a code was sent
+    early = await client.post(f"{step}/confirm", data={"method": "sms", "code": "123456"}, headers=patient)
+    assert _field_error(early.text, "code") == "请先获取验证码"
+    assert 'data-code="SMS_CODE_NOT_SENT"' in early.text
+    sent = await client.post(f"{step}/sms-code", headers=patient)
+    page = await client.get(sent.headers["location"], headers=patient)
+    assert 'id="send-code" type="submit" data-countdown="60">' in page.text
+    code = re.search(r"验证码 (\d{6})", adapters.sms.last_to("13700004444").text).group(1)  # type: ignore[union-attr]
+    wrong = "000000" if code != "000000" else "111111"
+    for left in (4, 3):
+        refused = await client.post(f"{step}/confirm", data={"method": "sms", "code": wrong}, headers=patient)
+        assert _field_error(refused.text, "code") == f"验证码不正确，还可尝试 {left} 次"

@@ -30,7 +30,9 @@ async def test_r_ins_01_bind_page_binds_and_my_voucher_shows_the_policy_version(
     assert response.status_code == 303
     mine = await client.get(response.headers["location"], headers=patient.headers)
     assert "绑定成功" in mine.text
-    assert "110000 v1" in mine.text
+    # Names, not codes (issue 9): the scheme and the place, and the policy version in words.
+    assert "城镇职工基本医疗保险 · 北京市" in mine.text and "北京市医保政策第 1 版" in mine.text
+    assert "110000 v1" not in mine.text and "· 310 ·" not in mine.text
     assert 'data-status="active"' in mine.text
 
 
@@ -133,3 +135,22 @@ async def test_r_ins_04_my_voucher_shows_the_scheme_terms(client: httpx.AsyncCli
     assert "城乡居民基本医疗保险" in mine.text
     assert "门诊年度限额 ¥500.00" in mine.text
     assert "3 个工作日后退回" in mine.text
+
+
+async def test_home_insurance_tile_shows_the_scheme_and_the_balance_on_request(
+    client: httpx.AsyncClient, make_patient: MakePatient
+) -> None:
+    """The card home names the bound scheme and asks the platform (1101) for the personal-account
+    balance only when the patient taps 查询余额."""
+    import re
+
+    patient = await make_patient()
+    files = {"face_image": ("selfie.jpg", b"SANDBOX-LIVE", "image/jpeg")}
+    bound = await client.post("/insurance/bind", data=bind_form(patient), files=files, headers=patient.headers)
+    assert bound.status_code == 303
+    home = (await client.get("/me", headers=patient.headers)).text
+    assert 'id="insurance-summary"' in home and 'id="show-balance"' in home
+    link = re.search(r'hx-get="(/insurance/[^"]+/balance)"', home)
+    assert link is not None
+    balance = await client.get(link.group(1), headers={**patient.headers, "HX-Request": "true"})
+    assert balance.status_code == 200 and re.search(r"¥\d+\.\d\d", balance.text)

@@ -89,7 +89,7 @@ async def test_r_ins_01_face_verified_patient_adds_a_phone_then_binds(
     other_phone = await client.put(
         "/api/v1/identity/phone", json={"phone": "13711112222", "code": code}, headers=headers
     )
-    assert other_phone.json()["code"] == "SMS_CODE_INVALID"  # the code proves only the phone it was sent to
+    assert other_phone.json()["code"] == "SMS_CODE_NOT_SENT"  # the code proves only the phone it was sent to
     confirmed = await client.put("/api/v1/identity/phone", json={"phone": PHONE, "code": code}, headers=headers)
     assert confirmed.status_code == 200 and confirmed.json()["phone_masked"] == "136****6666"
     reused = await client.put("/api/v1/identity/phone", json={"phone": PHONE, "code": code}, headers=headers)

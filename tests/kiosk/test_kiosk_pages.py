@@ -29,14 +29,14 @@ async def test_r_card_09_r_card_10_kiosk_page_shows_the_hospital_card_settings(
     assert 'id="scan-code"' in html and "请扫描电子健康卡二维码" in html
     assert re.search(r'id="policy-fee">10\.00 元', html)
     assert "无需预存" in html
-    assert re.search(r'id="policy-credit">已开通,信用额度最高 2000\.00 元', html)
+    assert re.search(r'id="policy-credit">已开通，信用额度最高 2000\.00 元', html)
 
 
 async def test_r_card_09_county_kiosk_page_shows_the_deposit_minimum(
     client: httpx.AsyncClient, county_kiosk: dict[str, str]
 ) -> None:
     html = (await client.get("/kiosk", headers=county_kiosk)).text
-    assert re.search(r'id="policy-deposit">激活需预存,至少 10\.00 元', html)
+    assert re.search(r'id="policy-deposit">激活需预存，至少 10\.00 元', html)
     assert "新卡须持身份证原件在自助机激活" in html and re.search(r'id="policy-fee">5\.00 元', html)
 
 

@@ -21,7 +21,7 @@ async def shanghai_edit(client: httpx.AsyncClient, demo: Demo, **changes: object
     token = await staff_token(client, "admin1")
     history = (await client.get("/api/v1/policy/region/310000/versions")).json()
     data = {**history[0]["data"], **changes.pop("data", {})}  # type: ignore[dict-item]
-    body = {"data": data, "effective_from": "2026-03-10", "reason": "市医保局通知:最低版本调整", **changes}
+    body = {"data": data, "effective_from": "2026-03-10", "reason": "市医保局通知：最低版本调整", **changes}
     return await client.post(SHANGHAI, json=body, headers=bearer(token))
 
 
@@ -49,7 +49,7 @@ async def test_r_ins_03_future_dated_version_takes_over_on_its_date(
     assert (before.policy.min_client_version, before.version.version) == ("7.0.3", 1)
     assert (after.policy.min_client_version, after.version.version) == ("7.2.0", 2)
     history = (await client.get("/api/v1/policy/region/310000/versions")).json()
-    assert (history[0]["version"], history[0]["reason"]) == (2, "市医保局通知:最低版本调整")
+    assert (history[0]["version"], history[0]["reason"]) == (2, "市医保局通知：最低版本调整")
     assert await db.scalar(select(AuditEvent).where(AuditEvent.action == "policy.version")) is not None
 
 

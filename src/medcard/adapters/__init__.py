@@ -39,7 +39,7 @@ def sandbox_adapters(settings: Settings) -> Adapters:
     return Adapters(
         identity=SandboxIdentityAuthority(behaviour),
         sms=SandboxSms(behaviour),
-        his=SandboxHis.from_fixture(behaviour),
+        his=SandboxHis.from_fixture(behaviour, extra_bills=settings.sandbox_his_extra_bills),
         oauth=SandboxOAuth(key=derive_key(settings.secret_key, "sandbox-oauth"), base_url=settings.base_url),
         insurance=SandboxInsurancePlatform(
             behaviour,

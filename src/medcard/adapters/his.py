@@ -5,8 +5,8 @@ and keeps what MedCard registers in memory, like a test HIS would.
 
 Bills (待缴费账单): each patient has a deterministic list under the seed — always a
 registration, usually drugs, exams and outpatient treatment, sometimes an inpatient deposit —
-whose items carry the insurance catalogue class: ``A`` (甲类, fully in scope), ``B`` (乙类,
-in scope after the item's self-pay share ``self_pay_share_bp``) or ``C`` (丙类, not covered).
+whose items carry the insurance catalogue class: ``A`` (甲类，fully in scope), ``B`` (乙类，
+in scope after the item's self-pay share ``self_pay_share_bp``) or ``C`` (丙类，not covered).
 An inpatient deposit (住院预交金) is prepaid money, not a fee: its single line is class ``C``
 and it is never sent to the insurance platform. Prices are integer fen. ``mark_paid`` records
 MedCard's payment reference; paying a paid bill again is refused.
@@ -126,18 +126,18 @@ CATALOGUE: dict[str, list[tuple[str, str, Category, int, int]]] = {
         ("XJ01DCC120", "头孢克洛缓释片 0.375g×6", "B", 1_000, 3_680),
         ("XA02BCO011", "奥美拉唑肠溶胶囊 20mg×14", "B", 500, 2_950),
         ("ZA01AAL055", "连花清瘟胶囊 0.35g×24", "B", 2_000, 2_680),
-        ("XL01EXT001", "进口抗肿瘤靶向药(目录外) 80mg×30", "C", 10_000, 1_520_000),
+        ("XL01EXT001", "进口抗肿瘤靶向药（目录外） 80mg×30", "C", 10_000, 1_520_000),
     ],
     "exam": [
-        ("250101015", "血细胞分析(血常规)", "A", 0, 2_000),
+        ("250101015", "血细胞分析（血常规）", "A", 0, 2_000),
         ("220300001", "彩色多普勒超声检查", "A", 0, 15_000),
         ("210300003", "胸部CT平扫", "B", 1_000, 24_000),
-        ("210500001", "磁共振平扫(MRI)", "B", 2_000, 68_000),
+        ("210500001", "磁共振平扫（MRI）", "B", 2_000, 68_000),
     ],
     "outpatient": [
         ("120400006", "静脉输液", "A", 0, 1_500),
-        ("121300001", "换药(中)", "A", 0, 3_000),
-        ("430000001", "普通针刺(自费项目)", "C", 10_000, 8_000),
+        ("121300001", "换药（中）", "A", 0, 3_000),
+        ("430000001", "普通针刺（自费项目）", "C", 10_000, 8_000),
     ],
 }
 DEPARTMENTS = {
@@ -153,8 +153,9 @@ DEPOSITS = (300_000, 500_000, 1_000_000)
 class SandboxHis:
     """In-memory HIS seeded from a fixture."""
 
-    def __init__(self, behaviour: SandboxBehaviour, patients: list[HisPatient]) -> None:
+    def __init__(self, behaviour: SandboxBehaviour, patients: list[HisPatient], *, extra_bills: int = 0) -> None:
         self.behaviour = behaviour
+        self.extra_bills = extra_bills
         self.patients: dict[tuple[str, str, str], HisPatient] = {
             (p.hospital_code, p.document_type, p.document_number): p for p in patients
         }
@@ -162,9 +163,9 @@ class SandboxHis:
         self.patient_bills: dict[tuple[str, str], dict[str, HisBill]] = {}
 
     @classmethod
-    def from_fixture(cls, behaviour: SandboxBehaviour) -> SandboxHis:
+    def from_fixture(cls, behaviour: SandboxBehaviour, *, extra_bills: int = 0) -> SandboxHis:
         text = resources.files("medcard.data").joinpath("sandbox_his.json").read_text(encoding="utf-8")
-        return cls(behaviour, [HisPatient(**row) for row in json.loads(text)])
+        return cls(behaviour, [HisPatient(**row) for row in json.loads(text)], extra_bills=extra_bills)
 
     async def find_patient(self, *, hospital_code: str, document_type: str, document_number: str) -> HisPatient | None:
         await self.behaviour.wait(0.3, hospital_code, document_number)
@@ -212,6 +213,9 @@ class SandboxHis:
     async def mark_paid(self, *, hospital_code: str, bill_no: str, payment_reference: str) -> HisBill:
         """Record that MedCard collected the bill; the same reference again is harmless."""
         await self.behaviour.wait(0.3, "mark-paid", hospital_code, bill_no)
+        extra = f"{hospital_code}-X"
+        if bill_no.startswith(extra):  # an extra bill of a patient not listed since a restart
+            self._bills(hospital_code, bill_no.removeprefix(extra).rsplit(".", 1)[0])
         for (hospital, _patient), bills in self.patient_bills.items():
             bill = bills.get(bill_no)
             if hospital != hospital_code or bill is None:
@@ -263,6 +267,10 @@ class SandboxHis:
                 items = self._items(hospital_code, patient_id, kind)
             bill_no = self._bill_no(hospital_code, patient_id, index)
             bills.append(HisBill(bill_no, hospital_code, patient_id, kind, DEPARTMENTS[kind], tuple(items)))
+        for extra in range(self.extra_bills):  # the number names the patient (see mark_paid)
+            items = self._items(hospital_code, f"{patient_id}#{extra}", "exam")
+            bills.append(HisBill(f"{hospital_code}-X{patient_id}.{extra:04d}", hospital_code, patient_id,
+                                 "exam", DEPARTMENTS["exam"], tuple(items)))  # fmt: skip
         return bills
 
     def _items(self, hospital_code: str, patient_id: str, kind: str) -> list[BillItem]:

@@ -17,15 +17,15 @@ deterministic and as large as the ID space (``population(n)`` lists the first ``
       00–39 employee (310)   40–69 resident (390)   70–79 new rural (380)
       80 not insured         81 newly insured today (visible after 2 working days, R-INS-08)
       82 bank function not activated     83 personal data changed, not synced
-      84 rare character in the name      85 retired cadre (离休, 340)
-      86 public medical (公费医疗, 350)   87 1st-generation card   88 2nd-generation card
+      84 rare character in the name      85 retired cadre (离休，340)
+      86 public medical (公费医疗，350)   87 1st-generation card   88 2nd-generation card
       89 offline check not done          90–99 employee
 
 * e-voucher activation needs a live face; an image with ``SANDBOX-LIVE`` passes and
   ``SANDBOX-SPOOF`` fails, anything else passes with the scheme's binding success rate
   (R-INS-04: 91.3 % / 87.6 % / 64.2 %).
 
-Mobile payment (医保移动支付, module :mod:`medcard.adapters.insurance_payment` for the typed
+Mobile payment (医保移动支付，module :mod:`medcard.adapters.insurance_payment` for the typed
 edge in fen): **6201** uploads the fee items of a visit ⇒ ``payOrdId`` + ``payToken``;
 **6202** settles the order with the shares MedCard computed (pooled fund, personal account,
 family mutual aid), the platform checking and moving the personal-account balance; **6301**
@@ -195,7 +195,7 @@ class SandboxInsurancePlatform:
         if case == "rare_character":
             stored_name = name[:-1] + "?"
         elif case == "not_synced":
-            stored_name = name + "(旧)"
+            stored_name = name + "（旧）"
         return InsuredPerson(
             document_number=document_number,
             name=stored_name,

@@ -12,11 +12,11 @@ from medcard.kit.clock import clock
 # Template code -> (zh-CN text, English text). No URLs, ever: patients are told we never send links.
 TEMPLATES: dict[str, tuple[str, str]] = {
     "verify_code": (
-        "【MedCard】验证码 {code},{minutes} 分钟内有效。请勿告诉他人,工作人员不会索要验证码。",
+        "【MedCard】验证码 {code}，{minutes} 分钟内有效。请勿告诉他人，工作人员不会索要验证码。",
         "[MedCard] Code {code}, valid for {minutes} minutes. Never share it; staff will never ask for it.",
     ),
     "existing_record": (
-        "【MedCard】您正在关联{hospital}的就诊档案,验证码 {code},{minutes} 分钟内有效。",
+        "【MedCard】您正在关联{hospital}的就诊档案，验证码 {code}，{minutes} 分钟内有效。",
         "[MedCard] Code {code} to link your record at {hospital}, valid for {minutes} minutes.",
     ),
     "reimbursed": (

@@ -2,7 +2,7 @@
 
 Transactions insert audit rows *unsealed* (``chain_seq``, ``prev_hash`` and ``row_hash``
 NULL) and commit without touching the chain, so audited commits no longer queue behind one
-lock. A **sealer** (封存, :func:`seal`; run in the app by :mod:`medcard.audit.sealer` every
+lock. A **sealer** (封存，:func:`seal`; run in the app by :mod:`medcard.audit.sealer` every
 ``MEDCARD_AUDIT_SEAL_INTERVAL_SECONDS`` and by ``medcard audit seal``) later links committed
 unsealed rows in batches: under the chain lock (a PostgreSQL advisory transaction lock;
 SQLite's ``BEGIN IMMEDIATE`` already serialises writers) it reads the chain head, takes the

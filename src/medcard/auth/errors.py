@@ -10,7 +10,7 @@ class InvalidCredentials(MedCardError):
     code = "AUTH_INVALID_CREDENTIALS"
     message_zh = "用户名或密码错误"
     message_en = "Wrong username or password"
-    hint_zh = "请检查后重试;多次失败请联系管理员。"
+    hint_zh = "请检查后重试；多次失败请联系管理员。"
     hint_en = "Check and try again; ask an administrator if it keeps failing."
 
 
@@ -28,7 +28,7 @@ class AccountFrozen(MedCardError):
     code = "ACCOUNT_FROZEN"
     message_zh = "账户已冻结"
     message_en = "The account is frozen"
-    hint_zh = "如需解冻,请携带身份证件到服务窗口或拨打服务热线。"
+    hint_zh = "如需解冻，请携带身份证件到服务窗口或拨打服务热线。"
     hint_en = "To unfreeze it, bring your ID to a service window or call the hotline."
 
 
@@ -37,5 +37,5 @@ class StaffNotFound(MedCardError):
     code = "STAFF_NOT_FOUND"
     message_zh = "没有这个工作人员账号"
     message_en = "No such staff account"
-    hint_zh = "请核对用户名;只能解锁本院的工作人员账号。"
+    hint_zh = "请核对用户名；只能解锁本院的工作人员账号。"
     hint_en = "Check the username; you can unlock staff accounts of your own hospital only."

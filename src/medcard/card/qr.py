@@ -1,4 +1,4 @@
-"""The display code (展示码, R-CARD-07 / R-SEC-01): a signed, versioned QR that proves
+"""The display code (展示码，R-CARD-07 / R-SEC-01): a signed, versioned QR that proves
 which card is shown. It identifies; it never pays.
 
 Format ``MCQR1.<body>.<mac>``: body = base64url JSON ``{"c": card number, "v": qr version,

@@ -193,7 +193,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "document_number": ("证件号码", "document number"),
     "nationality": ("国籍", "nationality"),
     "phone": ("手机号码", "mobile number"),
-    "region_code": ("现住址行政区划代码", "region code"),
+    "region_code": ("现住址所在地区", "home region"),
     "address": ("详细地址", "address"),
     "postal_code": ("邮政编码", "postal code"),
     "occupation": ("职业", "occupation"),
@@ -265,7 +265,7 @@ def _clean_date(field: str, value: str, today: date) -> Cleaned:
     try:
         born = date.fromisoformat(value)
     except ValueError:
-        return value, _problem(field, "请按 年-月-日 填写,如 1990-03-07", "use YYYY-MM-DD, e.g. 1990-03-07")
+        return value, _problem(field, "请按 年-月-日 填写，如 1990-03-07", "use YYYY-MM-DD, e.g. 1990-03-07")
     if born > today:
         return value, _problem(field, "不能晚于今天", "cannot be in the future")
     if born.year < 1900:
@@ -288,12 +288,12 @@ def _clean_document_number(value: str, document_type: str | None) -> Cleaned:
     number = value.upper().replace(" ", "")
     if document_type in (None, "resident_id", "hmt_permit") and len(number) == 18 and number[:17].isdigit():
         if not resident_id_valid(number):
-            return number, _problem("document_number", "校验位不正确,请逐位核对", "the check digit is wrong")
+            return number, _problem("document_number", "校验位不正确，请逐位核对", "the check digit is wrong")
         return number, None
     if document_type == "foreign_passport" and re.fullmatch(r"[A-Z0-9]{5,20}", number):
         return number, None
     return number, _problem(
-        "document_number", "号码格式不正确(身份证为 18 位)", "malformed (a resident ID has 18 characters)"
+        "document_number", "号码格式不正确（身份证为 18 位）", "malformed (a resident ID has 18 characters)"
     )
 
 
@@ -327,12 +327,12 @@ def clean_field(field: str, raw: str, *, today: date, document_type: str | None 
     if field in ("name", "emergency_name") and not PERSON_NAME.match(value):
         return value, _problem(field, "只能包含汉字、字母和间隔号", "letters and the middle dot only")
     if field == "nationality" and not NATIONALITY.match(value.upper()):
-        return value, _problem(field, "请填写 3 位国家代码,如 CHN", "a 3-letter country code, e.g. CHN")
+        return value, _problem(field, "请填写 3 位国家代码，如 CHN", "a 3-letter country code, e.g. CHN")
     if field == "nationality":
         return value.upper(), None
     if field == "region_code":
         if not SIX_DIGITS.match(value) or value[:2] not in PROVINCES:
-            return value, _problem(field, "请填写 6 位行政区划代码,如 110101", "a 6-digit GB/T 2260 code, e.g. 110101")
+            return value, _problem(field, "请填写 6 位行政区划代码，如 110101", "a 6-digit GB/T 2260 code, e.g. 110101")
         return value, None
     if field == "postal_code" and not SIX_DIGITS.match(value):
         return value, _problem(field, "请填写 6 位数字邮编", "a 6-digit postal code")
@@ -471,7 +471,7 @@ def staff_sees_card(*, staff_hospital_id: uuid.UUID | None, card_hospital_id: uu
 
 PHYSICAL_CARD_SERVICES: Choices = {
     "print_records": ("自助打印病历与检查报告", "Printing medical records and reports"),
-    "special_exam_registration": ("特殊检查登记(如核磁共振 MRI)", "Special exam registration (e.g. MRI)"),
+    "special_exam_registration": ("特殊检查登记（如核磁共振 MRI）", "Special exam registration (e.g. MRI)"),
     "print_insurance_fee_list": ("打印医保费用清单", "Printing the insurance fee list"),
 }
 

@@ -157,9 +157,31 @@ def _contact_phone(account: Account, subject: Subject) -> str | None:
 
 
 async def get_draft(session: AsyncSession, *, account: Account, hospital: Hospital, subject: Subject) -> DraftView:
-    """The saved draft merged over the verified identity (an empty form if nothing was saved yet)."""
-    draft = await CardRepository(session).draft(account=account, hospital=hospital, subject_key=subject.key)
-    return _draft_view(hospital, subject, draft, _contact_phone(account, subject))
+    """The saved draft merged over the verified identity. Nothing saved yet for this hospital but
+    a card of the same person at another one: its details prefill the form (a second hospital's
+    form is not typed twice)."""
+    repository = CardRepository(session)
+    draft = await repository.draft(account=account, hospital=hospital, subject_key=subject.key)
+    view = _draft_view(hospital, subject, draft, _contact_phone(account, subject))
+    if draft is None:
+        earlier = [c for c in await repository.for_account(account) if c.person_id == subject.person.id]
+        if earlier:
+            copied = {f: v for f, v in card_form(earlier[0]).items() if f in PREFILL_FROM_CARD and v}
+            view.fields.update(copied)
+    return view
+
+
+PREFILL_FROM_CARD = frozenset(rules.ALL_FIELDS) - frozenset(rules.IDENTITY_FIELDS)
+
+
+async def existing_record_at(adapters: Adapters, *, hospital: Hospital, subject: Subject) -> bool:
+    """Does ``hospital``'s HIS already hold a record of this person? Asked as soon as the patient
+    picks the hospital, so a returning patient links that record instead of filling the form.
+    An unavailable HIS answers "don't know" (False): the form still works and submit asks again."""
+    try:
+        return await _his_record(adapters, hospital, subject.person) is not None
+    except CardHisUnavailable:
+        return False
 
 
 def _clean_against_identity(fields: Mapping[str, str], subject: Subject) -> dict[str, str]:
@@ -397,7 +419,7 @@ async def submit(
     return card
 
 
-# --- existing-patient binding (老用户绑定, R-CARD-05) ------------------------------------------------
+# --- existing-patient binding (老用户绑定，R-CARD-05) ------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -593,7 +615,7 @@ async def change_immutable_field(
         )
     if len(reason.strip()) < MIN_REASON_LENGTH:
         raise CardFieldInvalid(
-            [rules.FieldProblem("reason", "请填写变更原因(至少 4 个字)", "give a reason (4+ characters)")]
+            [rules.FieldProblem("reason", "请填写变更原因（至少 4 个字）", "give a reason (4+ characters)")]
         )
     value, problem = rules.clean_field(field, new_value, today=clock.today_in_china(), document_type=card.document_type)
     if problem is None and not value:

@@ -11,7 +11,7 @@ from medcard.security.errors import PinWrong
 class DisplayCodeNotPayment(MedCardError):
     status = 400
     code = "DISPLAY_CODE_NOT_PAYMENT"
-    message_zh = "这是电子健康卡展示码,不能用于付款"
+    message_zh = "这是电子健康卡展示码，不能用于付款"
     message_en = "This is the health card's display code; it cannot pay"
     hint_zh = "请患者打开“付款码”页面出示动态付款码。"
     hint_en = "Ask the patient to open the payment-code page and show the dynamic code."
@@ -29,7 +29,7 @@ class PaymentCodeInvalid(MedCardError):
 class PaymentCodeExpired(MedCardError):
     status = 410
     code = "PAYMENT_CODE_EXPIRED"
-    message_zh = "付款码已过期(有效期 60 秒)"
+    message_zh = "付款码已过期（有效期 60 秒）"
     message_en = "The payment code has expired (valid 60 seconds)"
     hint_zh = "请患者刷新付款码后重新扫描。"
     hint_en = "Ask the patient to refresh the code and scan again."
@@ -38,18 +38,18 @@ class PaymentCodeExpired(MedCardError):
 class PaymentCodeUsed(MedCardError):
     status = 409
     code = "PAYMENT_CODE_USED"
-    message_zh = "付款码已使用,不能重复使用"
+    message_zh = "付款码已使用，不能重复使用"
     message_en = "The payment code has already been used"
-    hint_zh = "每个付款码只能使用一次;截图无效,请刷新。"
+    hint_zh = "每个付款码只能使用一次；截图无效，请刷新。"
     hint_en = "Each code pays once; a screenshot does not work. Refresh the code."
 
 
 class PaymentCodeRevoked(MedCardError):
     status = 423
     code = "PAYMENT_CODE_REVOKED"
-    message_zh = "付款码已作废(账户已冻结)"
+    message_zh = "付款码已作废（账户已冻结）"
     message_en = "The payment code was revoked (the account is frozen)"
-    hint_zh = "账户挂失或冻结后,所有付款码失效。"
+    hint_zh = "账户挂失或冻结后，所有付款码失效。"
     hint_en = "A freeze or loss report revokes every payment code."
 
 
@@ -70,14 +70,14 @@ class CardNotAcceptedHere(MedCardError):
     code = "CODE_CARD_OTHER_HOSPITAL"
     message_zh = "该卡不能在本院付款"
     message_en = "This card cannot pay at this hospital"
-    hint_zh = "这张电子健康卡只能在发卡医院(区域卡:本区域医院)使用;请在本院申领电子健康卡。"
+    hint_zh = "这张电子健康卡只能在发卡医院（区域卡：本区域医院）使用；请在本院申领电子健康卡。"
     hint_en = "The card pays only at the hospital that issued it (a regional card: its region); apply for a card here."
 
 
 class PinRequired(MedCardError):
     status = 403
     code = "PIN_REQUIRED"
-    message_zh = "超过免密额度,需要输入支付密码"
+    message_zh = "超过免密额度，需要输入支付密码"
     message_en = "Above the no-password amount; the payment password is required"
     hint_zh = "请患者在密码键盘上输入 6 位支付密码。"
     hint_en = "Ask the patient to enter the 6-digit payment password on the PIN pad."
@@ -124,7 +124,7 @@ class PosPinWrong(PinWrong):
     cashier may let the patient try again with ``retry_token`` until the authorisation window
     ends, without scanning again; every wrong try still counts toward the lock (R-SEC-03)."""
 
-    hint_zh = "无需重新扫码:请患者在 {window_minutes} 分钟内重新输入支付密码。连续错误 5 次将锁定 3 小时。"
+    hint_zh = "无需重新扫码：请患者在 {window_minutes} 分钟内重新输入支付密码。连续错误 5 次将锁定 3 小时。"
     hint_en = (
         "No need to scan again: the patient may re-enter the password within {window_minutes} minutes. "
         "Five wrong attempts in a row lock it for 3 hours."

@@ -1,8 +1,9 @@
 """The code gateway (docs/adr/0005): concurrent payment-code requests share one transaction.
 
-A POS redeem or a patient issue over the API costs about ten statements when it runs alone —
-the login lookup, the security profile lock, the consume, the checks, the audit row, BEGIN and
-COMMIT — and each statement costs a fixed ~300 µs of driver and SQLAlchemy CPU. ``issue_many``
+A POS redeem or a patient issue over the API costs a fixed set of statements when it runs alone —
+redeem 6 (the login lookup, the code lookup with the security profile lock, the consume with the
+card facts, the payments so far, the amounts, the audit rows), issue 3, plus BEGIN and COMMIT —
+and each statement costs a fixed ~300 µs of driver and SQLAlchemy CPU. ``issue_many``
 and ``redeem_many`` already do any number of codes for that same fixed set of statements; the
 gateway feeds them. Requests queue per operation; whenever a transaction finishes the next one
 takes every request waiting, up to ``max_batch`` (group commit). An idle gateway adds no wait: a
@@ -38,9 +39,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.auth.errors import AccountFrozen
 from medcard.auth.repository import AuthRepository
-from medcard.codes import service
+from medcard.codes import rules, service
 from medcard.codes.repository import CodeRepository
-from medcard.codes.service import IssuedCode, IssueRequest, RedeemRequest, Redemption
+from medcard.codes.service import IssuedCode, IssueFacts, IssueRequest, RedeemRequest, Redemption
 from medcard.config import Settings
 from medcard.devices.errors import StepUpRequired
 from medcard.devices.rules import needs_step_up
@@ -177,28 +178,40 @@ class CodeGateway:
         return [result if result is not None else next(redeemed) for result in results]
 
     async def _issue_batch(self, session: AsyncSession, calls: Sequence[IssueCall]) -> list[IssuedCode | MedCardError]:
+        now = clock.now()
         logins = await CodeRepository(session).patient_logins(
-            {sm3_hex(call.token) for call in calls}, {call.card_id for call in calls}, now=clock.now()
+            {sm3_hex(call.token) for call in calls},
+            {call.card_id for call in calls},
+            now=now,
+            issued_since=now - rules.ISSUE_WINDOW,
         )
         results: list[IssuedCode | MedCardError | None] = []
         requests: list[IssueRequest] = []
+        known = IssueFacts(frozen=set(), without_profile=set(), counts={})
         for call in calls:
             login = logins.get(sm3_hex(call.token))
             if login is None:
                 results.append(NotAuthenticated())
                 continue
-            auth, account, owned = login
-            card = owned.get(call.card_id)
+            account = login.account
+            card = login.cards.get(call.card_id)
             if account.status == "frozen":
                 results.append(AccountFrozen())
-            elif needs_step_up(auth.step_up_reasons, auth.stepped_up_at):
+            elif needs_step_up(login.auth.step_up_reasons, login.auth.stepped_up_at):
                 results.append(StepUpRequired())
             elif card is None:
                 results.append(NotFound())  # another account's card, or none: never 403 (ids reveal nothing)
             else:
                 results.append(None)
                 requests.append(IssueRequest(account=account, card=card))
-        issued = iter(await service.issue_many(session, requests, settings=self.settings) if requests else [])
+                if login.frozen:
+                    known.frozen.add(account.id)
+                if not login.has_profile:
+                    known.without_profile.add(account.id)
+                known.counts[card.id] = login.issued[card.id]
+        issued = iter(
+            await service.issue_many(session, requests, settings=self.settings, known=known) if requests else []
+        )
         return [result if result is not None else next(issued) for result in results]
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Table, and_, bindparam, case, func, insert, select, updat
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only, raiseload
 
-from medcard.models import Account, AuthSession, Card, Hospital, PaymentCode, Region
+from medcard.models import Account, AuthSession, Card, Hospital, PaymentCode, Region, SecurityProfile
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,33 @@ class CardFacts:
     scope: str
 
 
+@dataclass(frozen=True)
+class PatientLogin:
+    """A live patient login as the issue path needs it, read in one statement."""
+
+    auth: AuthSession
+    account: Account
+    cards: dict[uuid.UUID, Card]
+    """Those of the requested cards the account owns."""
+    issued: dict[uuid.UUID, int]
+    """Codes each of those cards issued in the rate window."""
+    has_profile: bool
+    frozen: bool
+
+
+@dataclass(frozen=True)
+class ProfileFacts:
+    """What a redemption needs of the holder's security profile (read under its row lock)."""
+
+    frozen_at: datetime | None
+    per_transaction_limit_fen: int
+    daily_limit_fen: int
+
+
+_CARD: Table = Card.metadata.tables["card"]
+_CARD_FACTS = ("status", "card_number", "name", "hospital_id", "scope")
+
+
 class CodeRepository:
     """Payment-code lookups, the atomic consume and the counters behind rate and limit rules."""
 
@@ -59,16 +86,26 @@ class CodeRepository:
         self.session = session
 
     async def patient_logins(
-        self, token_hashes: Collection[str], card_ids: Collection[uuid.UUID], *, now: datetime
-    ) -> dict[str, tuple[AuthSession, Account, dict[uuid.UUID, Card]]]:
+        self, token_hashes: Collection[str], card_ids: Collection[uuid.UUID], *, now: datetime, issued_since: datetime
+    ) -> dict[str, PatientLogin]:
         """For a batch of issue requests (the code gateway), in one statement: each live patient
-        session by token hash, its account, and those of ``card_ids`` the account owns. Cards carry
-        only id, owner and status (no encrypted column is read); the account's person is not loaded."""
+        session by token hash, its account, the account's security profile state (frozen, or none
+        yet), and those of ``card_ids`` the account owns with the codes each issued since
+        ``issued_since`` (the issue-rate rule). Cards carry only id, owner and status (no
+        encrypted column is read); the account's person is not loaded."""
         owned = and_(Card.account_id == Account.id, Card.id.in_(card_ids))
+        profile = SecurityProfile.__table__
+        issued = (
+            select(func.count())
+            .where(_TABLE.c.card_id == Card.id, _TABLE.c.issued_at >= issued_since)
+            .scalar_subquery()
+            .label("issued")
+        )
         rows = await self.session.execute(
-            select(AuthSession, Account, Card)
+            select(AuthSession, Account, Card, profile.c.account_id, profile.c.frozen_at, issued)
             .join(Account, AuthSession.account_id == Account.id)
             .outerjoin(Card, owned)
+            .outerjoin(profile, profile.c.account_id == Account.id)
             .options(
                 raiseload(Account.person),
                 load_only(Card.id, Card.account_id, Card.status),
@@ -79,11 +116,16 @@ class CodeRepository:
                 AuthSession.token_hash.in_(token_hashes), AuthSession.revoked_at.is_(None), AuthSession.expires_at > now
             )
         )
-        logins: dict[str, tuple[AuthSession, Account, dict[uuid.UUID, Card]]] = {}
-        for auth, account, card in rows:
-            login = logins.setdefault(auth.token_hash, (auth, account, {}))
+        logins: dict[str, PatientLogin] = {}
+        for auth, account, card, profile_account, frozen_at, count in rows:
+            login = logins.get(auth.token_hash)
+            if login is None:
+                login = logins[auth.token_hash] = PatientLogin(
+                    auth, account, {}, {}, has_profile=profile_account is not None, frozen=frozen_at is not None
+                )
             if card is not None:
-                login[2][card.id] = card
+                login.cards[card.id] = card
+                login.issued[card.id] = int(count or 0)
         return logins
 
     async def issued_counts(self, card_ids: Collection[uuid.UUID], since: datetime) -> dict[uuid.UUID, int]:
@@ -103,6 +145,31 @@ class CodeRepository:
         rows = await self.session.execute(select(*_COLUMNS).where(PaymentCode.code_hash.in_(hashes)))
         return {row.code_hash: CodeRow(*row) for row in rows}
 
+    async def lock_holders(self, hashes: Collection[str]) -> tuple[dict[str, CodeRow], dict[uuid.UUID, ProfileFacts]]:
+        """Look the codes up and lock their holders' security profiles in one statement,
+        ``FOR UPDATE OF security_profile`` in account-id order (two batches locking overlapping
+        accounts cannot deadlock; a freeze that committed while we waited is seen). Codes whose
+        holder has no profile, and unknown hashes, are looked up by a second statement only
+        when there are any (issue creates the profile, so a live code normally has one)."""
+        profile = SecurityProfile.__table__
+        rows = await self.session.execute(
+            select(*_COLUMNS, profile.c.frozen_at, profile.c.per_transaction_limit_fen, profile.c.daily_limit_fen)
+            .join(profile, profile.c.account_id == PaymentCode.account_id)
+            .where(PaymentCode.code_hash.in_(hashes))
+            .order_by(profile.c.account_id)
+            .with_for_update(of=profile)
+        )
+        codes: dict[str, CodeRow] = {}
+        profiles: dict[uuid.UUID, ProfileFacts] = {}
+        for row in rows:
+            code = CodeRow(*row[:6])
+            codes[code.code_hash] = code
+            profiles[code.account_id] = ProfileFacts(*row[6:])
+        missing = set(hashes) - codes.keys()
+        if missing:
+            codes |= await self.by_hashes(missing)
+        return codes, profiles
+
     async def cards(self, card_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, CardFacts]:
         rows = await self.session.execute(
             select(Card.id, Card.status, Card.card_number, Card.name, Card.hospital_id, Card.scope).where(
@@ -120,23 +187,41 @@ class CodeRepository:
         )
         return {row.id: row.code for row in rows}
 
-    async def consume(self, merchants: Mapping[str, str], *, now: datetime) -> dict[str, CodeRow]:
+    async def consume(
+        self, merchants: Mapping[str, str], *, now: datetime
+    ) -> tuple[dict[str, CodeRow], dict[uuid.UUID, CardFacts]]:
         """Mark every code of ``merchants`` (hash → merchant) used if, at this instant, it is
-        still issued and unexpired; return the rows consumed. One conditional UPDATE per
-        merchant in the batch (a POS batch has one)."""
+        still issued and unexpired; return the rows consumed and their cards' facts (read by the
+        same statement). One conditional UPDATE per merchant in the batch (a POS batch has one)."""
         by_merchant: dict[str, list[str]] = {}
         for digest, merchant in merchants.items():
             by_merchant.setdefault(merchant, []).append(digest)
         consumed: dict[str, CodeRow] = {}
+        cards: dict[uuid.UUID, CardFacts] = {}
+        postgres = self.session.get_bind().dialect.name == "postgresql"
         for merchant, hashes in by_merchant.items():
-            result = await self.session.execute(
+            statement = (
                 update(_TABLE)
                 .where(_TABLE.c.code_hash.in_(hashes), _TABLE.c.status == "issued", _TABLE.c.expires_at > now)
                 .values(status="consumed", consumed_at=now, merchant_id=merchant)
-                .returning(*(_TABLE.c[column.key] for column in _COLUMNS))
             )
-            consumed |= {row.code_hash: CodeRow(*row) for row in result}
-        return consumed
+            if postgres:  # UPDATE … FROM card … RETURNING card columns
+                statement = statement.where(_CARD.c.id == _TABLE.c.card_id)
+                facts: list[Any] = [_CARD.c[name].label(f"card_{name}") for name in _CARD_FACTS]
+            else:  # SQLite's RETURNING may not name a FROM table; correlated subqueries may
+                facts = [
+                    select(_CARD.c[name]).where(_CARD.c.id == _TABLE.c.card_id).scalar_subquery().label(f"card_{name}")
+                    for name in _CARD_FACTS
+                ]
+            result = await self.session.execute(
+                statement.returning(*(_TABLE.c[column.key] for column in _COLUMNS), *facts)
+            )
+            for row in result:
+                code = CodeRow(*row[:6])
+                consumed[code.code_hash] = code
+                if row[6] is not None:
+                    cards[code.card_id] = CardFacts(code.card_id, *row[6:])
+        return consumed, cards
 
     async def payments(
         self, account_ids: Collection[uuid.UUID], *, recent_since: datetime, day_since: datetime

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -36,7 +36,7 @@ from medcard.codes.errors import (
     PinRetryExpired,
     PosPinWrong,
 )
-from medcard.codes.repository import CardFacts, CodeRepository, CodeRow
+from medcard.codes.repository import CardFacts, CodeRepository, CodeRow, ProfileFacts
 from medcard.config import Settings
 from medcard.errors import Inconsistent, MedCardError, NotFound, RateLimited, present
 from medcard.hospital.repository import HospitalRepository
@@ -124,16 +124,32 @@ async def issue(session: AsyncSession, *, account: Account, card: Card, settings
     return _one((await issue_many(session, [IssueRequest(account, card)], settings=settings))[0])
 
 
+@dataclass(frozen=True)
+class IssueFacts:
+    """What issuing reads before it writes, when the caller already read it (the code gateway
+    reads it with the logins, in one statement): frozen accounts, accounts with no security
+    profile yet, and each card's codes in the rate window."""
+
+    frozen: set[uuid.UUID]
+    without_profile: set[uuid.UUID]
+    counts: dict[uuid.UUID, int]
+
+
 async def issue_many(
-    session: AsyncSession, requests: Sequence[IssueRequest], *, settings: Settings
+    session: AsyncSession, requests: Sequence[IssueRequest], *, settings: Settings, known: IssueFacts | None = None
 ) -> list[IssuedCode | MedCardError]:
     """Issue codes for many requests with a fixed number of statements (frozen accounts, the
-    per-card rate counters, one INSERT of codes, one of audit rows); each request gets its
-    code or the refusal that applies to it alone."""
+    per-card rate counters — both skipped when ``known`` carries them —, one INSERT of codes,
+    one of audit rows); each request gets its code or the refusal that applies to it alone.
+    A missing security profile is created here, so later payments always have a row to lock."""
     now = clock.now()
     repository = CodeRepository(session)
-    frozen = await SecurityRepository(session).ensure_profiles({request.account.id for request in requests})
-    counts = await repository.issued_counts({request.card.id for request in requests}, now - rules.ISSUE_WINDOW)
+    if known is None:
+        frozen = await SecurityRepository(session).ensure_profiles({request.account.id for request in requests})
+        counts = await repository.issued_counts({request.card.id for request in requests}, now - rules.ISSUE_WINDOW)
+    else:
+        await SecurityRepository(session).create_profiles(known.without_profile)
+        frozen, counts = known.frozen, dict(known.counts)
     results: list[IssuedCode | MedCardError] = []
     rows: list[dict[str, Any]] = []
     entries: list[Entry] = []
@@ -196,10 +212,11 @@ async def redeem_many(
 ) -> list[Redemption | MedCardError]:
     """Redeem many scans with a fixed number of statements.
 
-    Order of work: look the codes up; lock the holders' security profiles in account order (a
-    concurrent freeze either committed before — we see it and refuse — or waits for us, and no
-    two batches deadlock); consume with one conditional UPDATE (exactly one of any number of
-    concurrent redeemers of a code gets it); then card, velocity, limit and PIN checks per code,
+    Order of work: look the codes up and lock their holders' security profiles in account order,
+    in one statement (a concurrent freeze either committed before — we see it and refuse — or
+    waits for us, and no two batches deadlock); consume with one conditional UPDATE that also
+    reads the cards (exactly one of any number of concurrent redeemers of a code gets it); then
+    card, velocity, limit and PIN checks per code,
     counting earlier payments of the same batch; one UPDATE of amounts and one INSERT of audit
     rows. A refusal after the consume leaves the code used (single use, R-SEC-02)."""
     results: list[Redemption | MedCardError | None] = [None] * len(requests)
@@ -211,8 +228,7 @@ async def redeem_many(
         else:
             hashes[index] = screened
     repository = CodeRepository(session)
-    known = await repository.by_hashes(set(hashes.values())) if hashes else {}
-    profiles = await SecurityRepository(session).lock_profiles({row.account_id for row in known.values()})
+    known, profiles = await repository.lock_holders(set(hashes.values())) if hashes else ({}, {})
     now = clock.now()
     merchants: dict[str, str] = {}
     for index, digest in hashes.items():
@@ -223,7 +239,7 @@ async def redeem_many(
             results[index] = PaymentsFrozen()
         else:
             merchants.setdefault(digest, merchant_of(requests[index].staff))
-    consumed = await repository.consume(merchants, now=now)
+    consumed, cards = await repository.consume(merchants, now=now) if merchants else ({}, {})
     winners: dict[str, int] = {}
     losers: dict[int, str] = {}
     for index, digest in hashes.items():
@@ -239,7 +255,7 @@ async def redeem_many(
             refusal = {"consumed": PaymentCodeUsed, "revoked": PaymentCodeRevoked}.get(status, PaymentCodeExpired)
             results[index] = refusal(field="code")
     if winners:
-        await _authorise(session, requests, winners, consumed, profiles, results, settings, now)
+        await _authorise(session, requests, winners, consumed, cards, profiles, results, settings, now)
     return [result if result is not None else PaymentCodeInvalid(field="code") for result in results]
 
 
@@ -248,7 +264,8 @@ async def _authorise(
     requests: Sequence[RedeemRequest],
     winners: dict[str, int],
     consumed: dict[str, CodeRow],
-    profiles: dict[uuid.UUID, SecurityProfile],
+    cards: Mapping[uuid.UUID, CardFacts],
+    profiles: Mapping[uuid.UUID, ProfileFacts | SecurityProfile],
     results: list[Redemption | MedCardError | None],
     settings: Settings,
     now: datetime,
@@ -256,7 +273,6 @@ async def _authorise(
     """Card, risk and PIN checks of consumed codes, then the signed verification codes."""
     repository = CodeRepository(session)
     rows = [consumed[digest] for digest in winners]
-    cards = await repository.cards({row.card_id for row in rows})
     midnight = now.astimezone(CHINA).replace(hour=0, minute=0, second=0, microsecond=0)
     paid = await repository.payments(
         {row.account_id for row in rows}, recent_since=now - security_rules.VELOCITY_WINDOW, day_since=midnight
@@ -320,7 +336,7 @@ async def _merchant_regions(
     requests: Sequence[RedeemRequest],
     winners: dict[str, int],
     consumed: dict[str, CodeRow],
-    cards: dict[uuid.UUID, CardFacts],
+    cards: Mapping[uuid.UUID, CardFacts],
 ) -> dict[uuid.UUID, str]:
     """Region codes of the POS hospitals, read (one statement per batch) only when a regional
     card is paid at a hospital other than its own."""
@@ -377,8 +393,9 @@ async def retry_pin(session: AsyncSession, *, staff: StaffUser, token: str, pin:
     row = CodeRow(code.id, code.code_hash, code.card_id, code.account_id, code.status, code.expires_at)
     request = RedeemRequest(staff=staff, text="", amount_fen=claims.ceiling_fen, pin=pin)
     results: list[Redemption | MedCardError | None] = [None]
+    cards = await repository.cards({row.card_id})
     await _authorise(
-        session, [request], {row.code_hash: 0}, {row.code_hash: row}, profiles, results, settings, clock.now()
+        session, [request], {row.code_hash: 0}, {row.code_hash: row}, cards, profiles, results, settings, clock.now()
     )
     result = results[0]
     if isinstance(result, PosPinWrong):
@@ -420,7 +437,9 @@ async def code_status(session: AsyncSession, *, account: Account, code_id: uuid.
     return CodeStatus(state=state, amount_fen=code.amount_fen, merchant=merchant, used_at=code.consumed_at)
 
 
-def _check_risk(profile: SecurityProfile | None, amount_fen: int, *, recent: int, spent_today: int) -> None:
+def _check_risk(
+    profile: ProfileFacts | SecurityProfile | None, amount_fen: int, *, recent: int, spent_today: int
+) -> None:
     """Velocity, then the per-transaction and daily limits (R-SEC-06)."""
     if security_rules.velocity_exceeded(recent):
         raise VelocityExceeded(field="code")

@@ -25,7 +25,7 @@ class StepUpFailed(MedCardError):
     code = "STEP_UP_FAILED"
     message_zh = "二次验证未通过"
     message_en = "The second verification failed"
-    hint_zh = "请在本设备上重试指纹/面容验证,或改用重新实名认证。"
+    hint_zh = "请在本设备上重试指纹/面容验证，或改用重新实名认证。"
     hint_en = "Try fingerprint / face ID on this device again, or verify your identity again instead."
 
 
@@ -34,7 +34,7 @@ class AuthenticatorRegistrationFailed(MedCardError):
     code = "WEBAUTHN_REGISTRATION_FAILED"
     message_zh = "指纹/面容登记失败"
     message_en = "The fingerprint / face ID could not be registered"
-    hint_zh = "请重试;本设备需支持指纹或面容识别。"
+    hint_zh = "请重试；本设备需支持指纹或面容识别。"
     hint_en = "Try again; this device needs a fingerprint or face sensor."
 
 
@@ -52,7 +52,7 @@ class SignCountRegressed(MedCardError):
 
     status = 403
     code = "WEBAUTHN_SIGN_COUNT_REGRESSED"
-    message_zh = "验证器计数异常,已拒绝"
+    message_zh = "验证器计数异常，已拒绝"
     message_en = "The authenticator's counter went backwards; refused"
     hint_zh = "该验证器可能被复制。请解绑该设备并重新实名认证。"
     hint_en = "The authenticator may have been cloned. Unbind the device and verify your identity again."
@@ -63,5 +63,5 @@ class NoAuthenticatorOnDevice(MedCardError):
     code = "WEBAUTHN_NONE_ON_DEVICE"
     message_zh = "本设备尚未登记指纹/面容"
     message_en = "No fingerprint / face ID is registered on this device"
-    hint_zh = "请改用重新实名认证(人脸识别或短信)完成二次验证。"
+    hint_zh = "请改用重新实名认证（人脸识别或短信）完成二次验证。"
     hint_en = "Verify your identity again (face or SMS) to complete the second verification."

@@ -12,7 +12,7 @@ class IdempotencyKeyMissing(MedCardError):
     code = "IDEMPOTENCY_KEY_MISSING"
     message_zh = "缺少幂等键"
     message_en = "The Idempotency-Key header is missing"
-    hint_zh = "每个付款请求都要带上 Idempotency-Key 请求头(每次新操作生成一个新值,重试时沿用原值)。"
+    hint_zh = "每个付款请求都要带上 Idempotency-Key 请求头（每次新操作生成一个新值，重试时沿用原值）。"
     hint_en = "Send an Idempotency-Key header: a new value per operation, the same value when retrying it."
 
 
@@ -21,7 +21,7 @@ class IdempotencyKeyInvalid(MedCardError):
     code = "IDEMPOTENCY_KEY_INVALID"
     message_zh = "幂等键格式不正确"
     message_en = "The Idempotency-Key is not valid"
-    hint_zh = "幂等键为 1–255 个可见 ASCII 字符,建议使用 UUID。"
+    hint_zh = "幂等键为 1–255 个可见 ASCII 字符，建议使用 UUID。"
     hint_en = "Use 1–255 visible ASCII characters; a UUID is a good choice."
 
 
@@ -30,7 +30,7 @@ class IdempotencyKeyReused(MedCardError):
     code = "IDEMPOTENCY_KEY_REUSED"
     message_zh = "该幂等键已用于另一个不同的请求"
     message_en = "This Idempotency-Key was used for a different request"
-    hint_zh = "重试时请求内容必须与首次完全一致;新的操作请生成新的幂等键。"
+    hint_zh = "重试时请求内容必须与首次完全一致；新的操作请生成新的幂等键。"
     hint_en = "A retry must send exactly the first request's body; a new operation needs a new key."
 
 
@@ -39,7 +39,7 @@ class IdempotencyInFlight(MedCardError):
     code = "IDEMPOTENCY_IN_FLIGHT"
     message_zh = "相同的请求正在处理中"
     message_en = "The same request is still being processed"
-    hint_zh = "请稍候几秒再用同一个幂等键重试,不会重复扣款。"
+    hint_zh = "请稍候几秒再用同一个幂等键重试，不会重复扣款。"
     hint_en = "Retry with the same key in a few seconds; nothing will be charged twice."
 
     def __init__(self, *, retry_after: int = 1, **params: Any) -> None:

@@ -155,7 +155,7 @@ def _eighteen(number: str, *, label: str, field: str) -> None:
     if not _BODY_18.match(number):
         raise DocumentNumberFormat(
             field=field,
-            rule_zh="前 17 位应为数字,最后一位为数字或 X",
+            rule_zh="前 17 位应为数字，最后一位为数字或 X",
             rule_en="17 digits followed by a digit or X",
             **_labels(label),
         )
@@ -238,12 +238,12 @@ def parse_permanent_residence(
     Our reading of the two formats (the National Immigration Administration's announcements;
     ``id_validator`` covers neither):
 
-    * 2023 foreign permanent resident ID (外国人永久居留身份证, issued from 1 Dec 2023):
+    * 2023 foreign permanent resident ID (外国人永久居留身份证，issued from 1 Dec 2023):
       18 characters modelled on GB 11643 — digit 1 is ``9`` (foreigner), digits 2–3 the
       province of the accepting office, digits 4–6 the nationality as ISO 3166 numeric code,
       digits 7–14 the birth date, 15–16 a sequence, 17 odd for men / even for women, 18 the
       MOD 11-2 check character. The nationality must equal the one claimed.
-    * Older permanent residence card (2004/2017 版, 15 characters): 3 letters nationality
+    * Older permanent residence card (2004/2017 版，15 characters): 3 letters nationality
       (ISO alpha-3, must equal the claim), 2 digits province, 6 digits birth date ``YYMMDD``
       (the century is the latest that is not in the future), 3 digits sequence, 1 check digit.
       The check algorithm was never published, so that digit is not verified; gender is not
@@ -260,7 +260,7 @@ def parse_permanent_residence(
     if number[0] != "9" or number[1:3] not in PROVINCE_CODES:
         raise DocumentNumberFormat(
             field=field,
-            rule_zh="应以 9 开头,第 2–3 位为省级代码",
+            rule_zh="应以 9 开头，第 2–3 位为省级代码",
             rule_en="it starts with 9 followed by a province code",
             **_labels("permanent_residence"),
         )
@@ -369,7 +369,7 @@ def parse_bank_card_number(raw: str | None, *, field: str = "bank_card_number") 
 
 
 def parse_birth_certificate_number(raw: str | None, *, age: int, field: str = "birth_certificate_number") -> str | None:
-    """出生医学证明编号: one letter + 9 digits; mandatory under :data:`BIRTH_CERTIFICATE_AGE`."""
+    """出生医学证明编号：one letter + 9 digits; mandatory under :data:`BIRTH_CERTIFICATE_AGE`."""
     number = normalise(raw or "")
     if not number:
         if age < BIRTH_CERTIFICATE_AGE:

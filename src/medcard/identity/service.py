@@ -16,6 +16,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.account.service import require_consent
 from medcard.adapters import Adapters
 from medcard.adapters.identity import AuthorityResult, DocumentClaim
 from medcard.audit.service import record
@@ -119,6 +120,8 @@ async def start(
     (a local path only) is where the pages send the patient back once it passes."""
     if request.purpose is None and account.person_id is not None:
         raise AccountAlreadyVerified()
+    if request.purpose is None:
+        require_consent(account)  # the agreements come before real-name verification
     if request.purpose is not None and account.person_id is None:
         raise ReverificationNeedsIdentity()
     document = rules.parse_document(

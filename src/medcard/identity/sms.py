@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medcard.adapters import Adapters
 from medcard.audit.service import Actor, record
 from medcard.config import Settings
-from medcard.identity.errors import SmsCodeInvalid, SmsRateLimited
+from medcard.identity.errors import SmsCodeInvalid, SmsCodeNotSent, SmsCodeWrong, SmsRateLimited
 from medcard.identity.repository import IdentityRepository
 from medcard.kit import side_effects
 from medcard.kit.clock import clock
@@ -76,11 +76,16 @@ async def check_code(
     """
     sms = await IdentityRepository(session).latest_sms_code(phone=phone, purpose=purpose)
     now = clock.now()
-    if sms is None or sms.used_at is not None or sms.expires_at <= now or sms.attempts >= MAX_TRIES_PER_CODE:
+    if sms is None:
+        raise SmsCodeNotSent(field="code")
+    if sms.used_at is not None or sms.expires_at <= now or sms.attempts >= MAX_TRIES_PER_CODE:
         raise SmsCodeInvalid(field="code")
     if not hmac.compare_digest(sms.code_hash, _code_hash(settings, phone, code)):
         sms.attempts += 1
         await record(session, actor=actor, action="sms.check", subject=sms, result="refused")
+        left = MAX_TRIES_PER_CODE - sms.attempts
+        if left > 0:
+            raise SmsCodeWrong(field="code", keep_changes=True, attempts_left=left)
         raise SmsCodeInvalid(field="code", keep_changes=True)
     sms.used_at = now
     await record(session, actor=actor, action="sms.check", subject=sms)

@@ -31,7 +31,7 @@ class RegionNotSupported(InsuranceError):
     category = "region"
     message_zh = "{region}暂未开通医保电子凭证线上绑定"
     message_en = "{region_en} does not support binding the e-voucher online yet"
-    hint_zh = "请携带社保卡到医院医保窗口办理,或关注当地医保局开通通知。"
+    hint_zh = "请携带社保卡到医院医保窗口办理，或关注当地医保局开通通知。"
     hint_en = "Bring your social security card to the hospital's insurance desk, or wait for your city to join."
 
 
@@ -40,14 +40,14 @@ class RegionMismatch(InsuranceError):
     category = "region"
     message_zh = "社保卡参保地与当前所在地不一致"
     message_en = "Your card was issued in another region than where you are"
-    hint_zh = "请在参保地绑定;在外地就医请先办理异地就医备案。"
+    hint_zh = "请在参保地绑定；在外地就医请先办理异地就医备案。"
     hint_en = "Bind in the region where you are insured; for care elsewhere, file an out-of-region filing."
 
 
 class ClientTooOld(InsuranceError):
     code = "INS_CLIENT_TOO_OLD"
     category = "prerequisite"
-    message_zh = "客户端版本过低(最低 {minimum})"
+    message_zh = "客户端版本过低（最低 {minimum}）"
     message_en = "Your app version is too old (minimum {minimum})"
     hint_zh = "请在应用商店升级到最新版本后重试。"
     hint_en = "Update the app from the app store and try again."
@@ -85,7 +85,7 @@ class PhoneRequired(InsuranceError):
     category = "prerequisite"
     message_zh = "需要可接收短信的手机号"
     message_en = "A phone number that receives SMS is needed"
-    hint_zh = "请在“我的 → 手机号码”添加并用短信验证码确认手机号,然后重新绑定。"
+    hint_zh = "请在“我的 → 手机号码”添加并用短信验证码确认手机号，然后重新绑定。"
     hint_en = "Add your phone under “Me → Phone number”, confirm it with the texted code, then bind again."
 
 
@@ -94,7 +94,7 @@ class InvalidCardNumber(InsuranceError):
     category = "card_number"
     message_zh = "社保卡号不正确"
     message_en = "The social security card number is not valid"
-    hint_zh = "卡号为 1–2 位字母加 7–10 位数字,印在社保卡正面“卡号”处;请核对后重新输入。"
+    hint_zh = "卡号为 1–2 位字母加 7–10 位数字，印在社保卡正面“卡号”处；请核对后重新输入。"
     hint_en = "The number is 1–2 letters and 7–10 digits, printed as 卡号 on the front of the card."
 
 
@@ -103,7 +103,7 @@ class InsuranceTypeMismatch(InsuranceError):
     category = "card_number"
     message_zh = "所选险种与参保登记不一致"
     message_en = "The chosen scheme is not the one you are insured under"
-    hint_zh = "请选择您实际参保的险种(职工、居民或新农合)。"
+    hint_zh = "请选择您实际参保的险种（职工、居民或新农合）。"
     hint_en = "Choose the scheme you are actually insured under."
 
 
@@ -113,7 +113,7 @@ class NotInsured(InsuranceError):
     category = "not_insured"
     message_zh = "未查询到您的参保信息"
     message_en = "No insurance record was found for you"
-    hint_zh = "请确认已参保;如有疑问请拨打 12393 医保服务热线。"
+    hint_zh = "请确认已参保；如有疑问请拨打 12393 医保服务热线。"
     hint_en = "Check that you are insured; call the 12393 insurance hotline if unsure."
 
 
@@ -131,14 +131,14 @@ class InfoNotSynced(InsuranceError):
     category = "info_sync"
     message_zh = "个人信息变更后尚未同步到医保系统"
     message_en = "Your changed personal details have not reached the insurance system yet"
-    hint_zh = "请携带身份证到参保地医保经办机构更新信息,更新后次日再试。"
+    hint_zh = "请携带身份证到参保地医保经办机构更新信息，更新后次日再试。"
     hint_en = "Bring your ID card to your insurance office to update them, then try the next day."
 
 
 class RareCharacterName(InsuranceError):
     code = "INS_RARE_CHARACTER_NAME"
     category = "rare_name"
-    message_zh = "姓名含生僻字,医保系统无法匹配"
+    message_zh = "姓名含生僻字，医保系统无法匹配"
     message_en = "Your name contains a rare character the insurance system cannot match"
     hint_zh = "请到医保经办窗口登记生僻字后再绑定。"
     hint_en = "Have the character registered at the insurance office, then bind."
@@ -194,7 +194,7 @@ class AlreadyBound(InsuranceError):
     category = "other"
     message_zh = "该就诊卡已绑定医保"
     message_en = "This card already has an insurance binding"
-    hint_zh = "如需更换,请先解绑。"
+    hint_zh = "如需更换，请先解绑。"
     hint_en = "Unbind it first to bind another."
 
 
@@ -210,7 +210,7 @@ class BindingNotActive(MedCardError):
 class FilingNotNeeded(MedCardError):
     status = 409
     code = "INS_FILING_NOT_NEEDED"
-    message_zh = "{region}与参保地同属一个协同区域,无需备案"
+    message_zh = "{region}与参保地同属一个协同区域，无需备案"
     message_en = "No filing is needed: {region_en} is in the same cooperation zone as your insured region"
     hint_zh = "可直接在该地就医并使用医保结算。"
     hint_en = "You can use your insurance there directly."
@@ -221,7 +221,7 @@ class FilingExists(MedCardError):
     code = "INS_FILING_EXISTS"
     message_zh = "已有一份有效的备案"
     message_en = "An active filing for this region already exists"
-    hint_zh = "如需修改,请先取消原备案。"
+    hint_zh = "如需修改，请先取消原备案。"
     hint_en = "Cancel the existing filing first to change it."
 
 
@@ -230,7 +230,7 @@ class FilingNotActive(MedCardError):
     code = "INS_FILING_NOT_ACTIVE"
     message_zh = "该备案已取消"
     message_en = "This filing is already cancelled"
-    hint_zh = "如需在外地就医,请重新备案。"
+    hint_zh = "如需在外地就医，请重新备案。"
     hint_en = "File again if you need care there."
 
 
@@ -239,7 +239,7 @@ class ApplicationAlreadyReviewed(MedCardError):
     code = "INS_APPLICATION_REVIEWED"
     message_zh = "该申请已审核"
     message_en = "This application has already been reviewed"
-    hint_zh = "审核结果不可更改;如有异议请重新申请。"
+    hint_zh = "审核结果不可更改；如有异议请重新申请。"
     hint_en = "A review cannot be changed; apply again if you disagree."
 
 

@@ -10,6 +10,7 @@ import base64
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,7 +41,7 @@ SPECIAL_DISEASES: dict[str, tuple[str, str]] = {
     "MT002": ("尿毒症透析", "Dialysis for uraemia"),
     "MT003": ("器官移植术后抗排异治疗", "Anti-rejection therapy after transplant"),
     "MT004": ("糖尿病", "Diabetes"),
-    "MT005": ("高血压(合并症)", "Hypertension with complications"),
+    "MT005": ("高血压（合并症）", "Hypertension with complications"),
 }
 
 
@@ -263,6 +264,25 @@ async def binding_of(session: AsyncSession, *, account: Account, binding_id: uui
     if binding is None:
         raise NotFound()
     return binding
+
+
+async def personal_balance(
+    session: AsyncSession, *, account: Account, binding_id: uuid.UUID, platform: InsurancePlatform
+) -> int | None:
+    """The personal account's balance (个人账户余额, fen) as the platform answers 1101 now, for the
+    home page's 医保码 tile on request; None when the platform does not say."""
+    binding = await binding_of(session, account=account, binding_id=binding_id)
+    person = binding.card.person
+    answer = await platform.person_query(
+        {
+            "infno": "1101",
+            "msgid": uuid.uuid4().hex,
+            "input": {"data": {"mdtrt_cert_type": "02", "certno": person.document_number, "psn_name": person.name}},
+        }
+    )
+    if answer.get("infcode") != 0 or binding.status != "active":
+        return None
+    return int(Decimal(str(answer["output"]["insuinfo"][0]["balc"])) * 100)
 
 
 # --- out-of-region filing (R-INS-06) -----------------------------------------------------------

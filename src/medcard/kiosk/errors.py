@@ -25,14 +25,14 @@ class CardPendingActivation(MedCardError):
     code = "CARD_PENDING_ACTIVATION"
     message_zh = "该卡尚未激活"
     message_en = "This card is not activated yet"
-    hint_zh = "本院要求持身份证原件在自助机激活:请在读卡器上放置身份证,激活后再制卡。"
+    hint_zh = "本院要求持身份证原件在自助机激活：请在读卡器上放置身份证，激活后再制卡。"
     hint_en = "This hospital requires in-person activation: place the original ID card on the reader first."
 
 
 class CardAlreadyActive(MedCardError):
     status = 409
     code = "CARD_ALREADY_ACTIVE"
-    message_zh = "该卡已激活,无需重复激活"
+    message_zh = "该卡已激活，无需重复激活"
     message_en = "This card is already active"
     hint_zh = "可直接制卡或办理其他业务。"
     hint_en = "You can issue the physical card or use other services right away."
@@ -45,7 +45,7 @@ class ActivationDocumentMismatch(MedCardError):
     code = "ACTIVATION_DOCUMENT_MISMATCH"
     message_zh = "身份证与电子健康卡登记的证件号码不一致"
     message_en = "The ID card does not match the health card's document number"
-    hint_zh = "请持卡人本人放置自己的身份证原件;如证件已更换,请到人工窗口办理。"
+    hint_zh = "请持卡人本人放置自己的身份证原件；如证件已更换，请到人工窗口办理。"
     hint_en = "The card holder must place their own original ID card; if it was replaced, go to a service window."
 
 
@@ -54,9 +54,9 @@ class ReissueReasonRequired(MedCardError):
 
     status = 409
     code = "PHYSICAL_CARD_REISSUE_REASON_REQUIRED"
-    message_zh = "该卡已有实体卡,补办须选择原因"
+    message_zh = "该卡已有实体卡，补办须选择原因"
     message_en = "A physical card was already issued; a replacement needs a reason"
-    hint_zh = "请选择补办原因(遗失、损坏、信息变更或其他),原实体卡将作废。"
+    hint_zh = "请选择补办原因（遗失、损坏、信息变更或其他），原实体卡将作废。"
     hint_en = "Choose why it is replaced (lost, damaged, details changed, other); the old card stops working."
 
 
@@ -67,7 +67,7 @@ class PhysicalCardRequired(MedCardError):
     code = "PHYSICAL_CARD_REQUIRED"
     message_zh = "“{service_zh}”需要实体就诊卡"
     message_en = "“{service_en}” needs a physical card"
-    hint_zh = "请先在本机点击“制卡”办理实体卡,再办理此业务。"
+    hint_zh = "请先在本机点击“制卡”办理实体卡，再办理此业务。"
     hint_en = "Issue a physical card first with “Issue physical card”, then try again."
 
 
@@ -77,7 +77,7 @@ class KioskServiceUnknown(NotFound):
     message_zh = "自助机没有该项业务"
     message_en = "The kiosk offers no such service"
     hint_zh = (
-        "可办理:打印病历(print_records)、特殊检查登记(special_exam_registration)、"
-        "打印医保费用清单(print_insurance_fee_list)。"
+        "可办理：打印病历（print_records）、特殊检查登记（special_exam_registration）、"
+        "打印医保费用清单（print_insurance_fee_list）。"
     )
     hint_en = "Available: print_records, special_exam_registration, print_insurance_fee_list."

@@ -13,7 +13,7 @@ from medcard.kiosk.errors import CardAlreadyActive, CardPendingActivation, Reiss
 
 Purpose = Literal["scan", "issue", "activate", "service"]
 ReissueReason = Literal["lost", "damaged", "details_changed", "other"]
-"""Why a physical card is replaced (遗失, 损坏, 信息变更, 其他)."""
+"""Why a physical card is replaced (遗失，损坏，信息变更，其他)."""
 REISSUE_REASONS: tuple[str, ...] = get_args(ReissueReason)
 SERVICES = PHYSICAL_CARD_SERVICES
 """R-CARD-11: the kiosk services that still need the physical card, slug → (zh, en)."""

@@ -25,12 +25,19 @@ class Account(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     language: Mapped[str] = mapped_column(String(8), default="zh")
     last_login_at: Mapped[datetime | None]
+    elder_mode: Mapped[bool] = mapped_column(default=False)
+    """长辈模式 (R-A11Y-01): larger text, high contrast, payment in three steps; remembered here."""
+    consent_version: Mapped[str | None] = mapped_column(String(16))
+    """The version of 用户协议 / 隐私政策 / 个人信息处理授权 this account last accepted (None: never)."""
+    consent_accepted_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+    """When the patient deleted the account (注销); personal data is gone, audit and payment rows stay."""
 
     person: Mapped[Person | None] = relationship(lazy="joined")
 
 
 class StaffUser(Base):
-    """A hospital or platform staff member with one role (收费窗口, 自助机, 药店, 热线, 审核, 管理)."""
+    """A hospital or platform staff member with one role (收费窗口，自助机，药店，热线，审核，管理)."""
 
     __tablename__ = "staff_user"
 

@@ -1,4 +1,4 @@
-"""Dynamic payment codes (付款码, R-SEC-02): issued by the backend, valid 60 s, single use."""
+"""Dynamic payment codes (付款码，R-SEC-02): issued by the backend, valid 60 s, single use."""
 
 from __future__ import annotations
 

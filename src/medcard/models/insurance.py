@@ -59,7 +59,7 @@ class BindingAttempt(Base):
 
 
 class OutOfRegionFiling(Base):
-    """An out-of-region care filing (异地就医备案, R-INS-06)."""
+    """An out-of-region care filing (异地就医备案，R-INS-06)."""
 
     __tablename__ = "out_of_region_filing"
 

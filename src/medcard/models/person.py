@@ -43,7 +43,7 @@ class Person(Base):
 
 
 class Guardianship(Base):
-    """A guardian's proven legal relationship to a ward (监护关系, R-ID-07)."""
+    """A guardian's proven legal relationship to a ward (监护关系，R-ID-07)."""
 
     __tablename__ = "guardianship"
     __table_args__ = (UniqueConstraint("guardian_person_id", "ward_person_id"),)

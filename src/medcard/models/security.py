@@ -44,7 +44,7 @@ class SecurityProfile(Base):
 
 
 class Device(Base):
-    """A browser or phone bound to an account at login (设备绑定, R-SEC-04/06). The device key
+    """A browser or phone bound to an account at login (设备绑定，R-SEC-04/06). The device key
     lives in an HttpOnly cookie; only its HMAC-SM3 is kept. The account's first device is
     trusted at once; a later one becomes trusted after a step-up (二次验证)."""
 

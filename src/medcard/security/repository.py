@@ -51,16 +51,21 @@ class SecurityRepository:
                 )
             )
         ).all()
-        missing = set(account_ids) - {account_id for account_id, _ in rows}
-        if missing:
-            table = SecurityProfile.metadata.tables["security_profile"]
-            postgres = self.session.get_bind().dialect.name == "postgresql"
-            statement = (postgresql.insert if postgres else sqlite.insert)(table)
-            await self.session.execute(
-                statement.on_conflict_do_nothing(index_elements=["account_id"]),
-                [{"account_id": account_id} for account_id in missing],
-            )
+        await self.create_profiles(set(account_ids) - {account_id for account_id, _ in rows})
         return {account_id for account_id, frozen_at in rows if frozen_at is not None}
+
+    async def create_profiles(self, account_ids: Collection[uuid.UUID]) -> None:
+        """Create default profiles for accounts that have none (one statement; a concurrent
+        creation of the same profile is no error)."""
+        if not account_ids:
+            return
+        table = SecurityProfile.metadata.tables["security_profile"]
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        statement = (postgresql.insert if postgres else sqlite.insert)(table)
+        await self.session.execute(
+            statement.on_conflict_do_nothing(index_elements=["account_id"]),
+            [{"account_id": account_id} for account_id in account_ids],
+        )
 
     async def lock_profiles(self, account_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, SecurityProfile]:
         """Lock the profiles of several accounts, always in account-id order so that two

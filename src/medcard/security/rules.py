@@ -72,14 +72,14 @@ def velocity_exceeded(payments_in_window: int) -> bool:
     return payments_in_window >= VELOCITY_MAX_PAYMENTS
 
 
-# Real-time risk monitoring (风控监控, R-SEC-06): which audit rows are risk signals, and of what kind.
+# Real-time risk monitoring (风控监控，R-SEC-06): which audit rows are risk signals, and of what kind.
 RISK_KINDS: dict[str, tuple[str, str]] = {
     "velocity": ("支付频率超限", "Payment velocity exceeded"),
     "limit": ("超出支付限额", "Payment limit exceeded"),
     "payment_refused": ("其他支付拒绝", "Other refused payments"),
     "pin_wrong": ("支付密码错误", "Wrong payment password"),
     "pin_locked": ("支付密码锁定", "Payment password locked"),
-    "abnormal_login": ("异常登录(需二次验证)", "Abnormal login (step-up required)"),
+    "abnormal_login": ("异常登录（需二次验证）", "Abnormal login (step-up required)"),
     "login_refused": ("登录失败", "Refused login"),
     "freeze": ("冻结 / 挂失", "Freeze / loss report"),
     "authenticator_clone": ("疑似克隆的验证器", "Suspected cloned authenticator"),

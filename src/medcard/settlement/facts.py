@@ -108,10 +108,27 @@ async def accounts_of(session: AsyncSession, payer: Payer, coverage: rules.Cover
     return PayerAccounts({source: ids[spec.key] for source, spec in specs.items()})
 
 
-async def balances(session: AsyncSession, accounts: PayerAccounts) -> rules.Balances:
-    """Available money (balance − holds) of the payer's own sources; a credit line's room."""
-    wanted = [i for i in (accounts.get(s) for s in ("personal_account", "deposit", "credit_line")) if i is not None]
-    states = await LedgerRepository(session).balances(wanted)
+OWN_SOURCES = ("personal_account", "deposit", "credit_line")
+PAYMENT_SOURCES = ("fund", "personal_account", "deposit", "credit_line", "channel", "hospital")
+"""Every account a payment's hold may touch (its sources and both receivers)."""
+
+
+async def balances(session: AsyncSession, accounts: PayerAccounts, *, lock: bool = False) -> rules.Balances:
+    """Available money (balance − holds) of the payer's own sources; a credit line's room.
+
+    ``lock``: first lock every account a payment's hold may touch, in id order (the order the
+    ledger always uses), so the funding decided from these balances is still true when the
+    hold is placed — a concurrent payment of the same patient waits instead of draining the
+    deposit in between (which would refuse a payment the credit line or self-pay could take).
+    The hold then locks a subset of these rows again: no new lock, no deadlock."""
+    repository = LedgerRepository(session)
+    if lock:
+        touched = [i for i in (accounts.get(s) for s in PAYMENT_SOURCES) if i is not None]
+        locked = await repository.lock(touched)
+        states = {i: locked[i] for i in (accounts.get(s) for s in OWN_SOURCES) if i is not None and i in locked}
+    else:
+        wanted = [i for i in (accounts.get(s) for s in OWN_SOURCES) if i is not None]
+        states = await repository.balances(wanted)
 
     def room(source: str) -> int:
         account_id = accounts.get(source)

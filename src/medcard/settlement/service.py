@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from medcard.adapters import Adapters
 from medcard.adapters.his import HisBill
@@ -71,6 +72,8 @@ class Quote:
     split: rules.Split
     funding: rules.Funding
     payments: list[int]
+    accounts: facts.PayerAccounts | None = None
+    """The payer's ledger accounts under the coverage (None for an inpatient deposit bill)."""
 
 
 def rules_bill(his: HisBill, payer: Payer, *, scenario: str) -> rules.Bill:
@@ -118,7 +121,18 @@ async def _quote(session: AsyncSession, payer: Payer, his: HisBill, *, scenario:
     await facts.sync_personal_account(session, payer, accounts, adapters.insurance)
     balances = rules.Balances() if deposit_bill else await facts.balances(session, accounts)
     funding = rules.fund_order(split, balances)
-    return Quote(his, split, funding, rules.channel_payments(funding.self_pay_fen))
+    return Quote(his, split, funding, rules.channel_payments(funding.self_pay_fen), None if deposit_bill else accounts)
+
+
+async def _locked(session: AsyncSession, quoted: Quote) -> Quote:
+    """The quote again with its balances read under the row locks the hold will keep: what a
+    concurrent payment of the same patient took since the quote goes to the next source."""
+    if quoted.accounts is None:
+        return quoted
+    funding = rules.fund_order(quoted.split, await facts.balances(session, quoted.accounts, lock=True))
+    if funding == quoted.funding:
+        return quoted
+    return Quote(quoted.bill, quoted.split, funding, rules.channel_payments(funding.self_pay_fen), quoted.accounts)
 
 
 def digest(**body: object) -> str:
@@ -204,11 +218,17 @@ async def _open(
             await session.flush()
     except IntegrityError as error:  # another order of this bill won the race
         raise BillAlreadyPaid(field="bill_number") from error
+    # Locks after the order row (whose unique index may make a racing payment of the same bill wait).
+    quoted = await _locked(session, quoted)
+    if quoted.funding != funding:
+        funding = quoted.funding
+        order.funding, order.deferred_fund_fen = funding.as_dict(), funding.deferred_fund_fen
     for seq, amount in enumerate(quoted.payments):
         out = steps.out_trade_no(order.id, seq, 0)
         session.add(ChannelPayment(order_id=order.id, account_id=payer.account.id, purpose="bill",
                                    out_trade_no=out, amount_fen=amount))  # fmt: skip
-    accounts = await facts.accounts_of(session, payer, None)
+    # The quote's accounts (found or created a moment ago) serve the hold; a deposit bill had none.
+    accounts = quoted.accounts or await facts.accounts_of(session, payer, None)
     order.hold_entry_id = await ledger.hold(
         session,
         kind="payment",
@@ -282,8 +302,9 @@ async def _collect(session: AsyncSession, order: PaymentOrder, payer: Payer, ada
     failure = await steps.insurance_step(order, payer, adapters)
     if failure is None:
         failure = await steps.channel_step(session, order, payer, adapters)
-    order.failure_code = failure
-    await session.flush()
+    if order.failure_code != failure:  # an unchanged column is not written again
+        order.failure_code = failure
+        await session.flush()
     if failure is None:
         await complete(session, order, payer, adapters)
     elif failure.startswith("INSURANCE_") and failure != "INSURANCE_UNKNOWN":
@@ -309,8 +330,8 @@ async def reimbursement_day(session: AsyncSession, today: date, delay: int) -> d
 
 
 async def complete(session: AsyncSession, order: PaymentOrder, payer: Payer, adapters: Adapters) -> None:
-    """Post the hold, mark the order paid (once), the bill paid in the HIS, and schedule a
-    deferred scheme's reimbursement N Chinese working days later (R-INS-04)."""
+    """Mark the order paid (once), the bill paid in the HIS, schedule a deferred scheme's
+    reimbursement N Chinese working days later (R-INS-04), and post the hold."""
     now = clock.now()
     today = now.astimezone(CHINA).date()
     reimburse_on = None
@@ -321,17 +342,22 @@ async def complete(session: AsyncSession, order: PaymentOrder, payer: Payer, ada
         order.id, before="pending", after="paid", paid_at=now, reimburse_on=reimburse_on, failure_code=None
     ):
         return
-    await ledger.resolve(session, present(order.hold_entry_id, "order.hold_entry_id"), post_it=True)
     await cancel(session, unique_key=f"expire:{order.id}")
     if reimburse_on is not None:
         run_at = datetime.combine(reimburse_on, time(9, 0), tzinfo=CHINA)
         await enqueue(session, "settlement.reimburse_order", {"order_id": str(order.id)}, run_at=run_at,
                       unique_key=f"reimburse:{order.id}")  # fmt: skip
-    await session.refresh(order)
+    # What the conditional UPDATE wrote, without reading the row back.
+    for name, value in {"state": "paid", "paid_at": now, "reimburse_on": reimburse_on, "failure_code": None}.items():
+        set_committed_value(order, name, value)
     await adapters.his.mark_paid(hospital_code=payer.hospital.code, bill_no=order.bill_number,
                                  payment_reference=str(order.id))  # fmt: skip
     await record(session, actor=Actor.system("settlement"), action="settlement.order_paid", subject=order,
                  hospital_id=order.hospital_id, details={"total_fen": order.total_fen})  # fmt: skip
+    # Last: posting the hold locks the hospital's and the channel's accounts, which every payment
+    # of the hospital needs; taken here they are held for the fewest statements (not across the
+    # HIS call) until the request commits.
+    await ledger.resolve(session, present(order.hold_entry_id, "order.hold_entry_id"), post_it=True)
 
 
 async def bills(session: AsyncSession, *, card: Card, adapters: Adapters) -> list[HisBill]:

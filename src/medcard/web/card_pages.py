@@ -8,6 +8,7 @@ unit of work would (unless it must keep its changes) and shown on the page.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -16,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.card import rules, service
-from medcard.card.errors import CardFieldInvalid, CardNumberOccupied
+from medcard.card.errors import CardAlreadyIssued, CardFieldInvalid, CardNumberOccupied
 from medcard.card.repository import CardRepository
 from medcard.config import Settings
 from medcard.db import attempt
@@ -137,9 +138,11 @@ async def apply_page(
     session: SessionDep,
     account: AccountDep,
     settings: SettingsDep,
+    adapters: AdaptersDep,
     hospital: Annotated[str | None, Query(max_length=16)] = None,
     subject: SubjectQuery = service.SELF,
     prefilled: Annotated[str, Query(max_length=300)] = "",
+    form: bool = False,
 ) -> Response:
     """Choose a hospital (and whom for), then the form, resumed at the last saved field."""
     if not hospital:
@@ -148,6 +151,9 @@ async def apply_page(
         context = {"hospitals": await repository.hospitals(), "wards": await repository.wards(account)}
         return page(request, "card/choose.html", context)
     where, who = await _where(session, account, hospital, subject)
+    if not form and await service.existing_record_at(adapters, hospital=where, subject=who):
+        # A returning patient of this hospital links the record instead of typing 13 fields.
+        return RedirectResponse(f"/cards/existing?{_where_query(where, who)}&found=1", status_code=303)
     shown = [f for f in prefilled.split(",") if f in rules.ALL_FIELDS]
     return await _apply_page(request, session, account, settings, where, who, prefilled=shown)
 
@@ -224,6 +230,12 @@ async def submit_application(
         session,
         lambda: service.submit(session, account=account, hospital=where, subject=who, adapters=adapters, fields=fields),
     )
+    if isinstance(error, CardAlreadyIssued):
+        # A double submit (a second tap, a resent request): the first one issued the card, so
+        # the answer is its success page, not CARD_ALREADY_ISSUED (R-CARD-01, issue 9).
+        just_issued = await _just_issued(session, account, where, who)
+        if just_issued is not None:
+            return RedirectResponse(f"/cards/{just_issued.id}?issued=1", status_code=303)
     if isinstance(error, CardNumberOccupied):
         # Keep what was typed (as autosave would have) so existing-patient binding can use it.
         await attempt(
@@ -234,6 +246,21 @@ async def submit_application(
             request, session, account, settings, where, who, error=error, overrides=fields, status_code=_status(error)
         )
     return RedirectResponse(f"/cards/{card.id}?issued=1", status_code=303)
+
+
+DOUBLE_SUBMIT_WINDOW = timedelta(minutes=10)
+
+
+async def _just_issued(
+    session: AsyncSession, account: Account, hospital: Hospital, who: service.Subject
+) -> Card | None:
+    """This account's card for ``who`` at ``hospital`` when it was issued moments ago."""
+    for card in await CardRepository(session).for_account(account):
+        created = card.created_at if card.created_at.tzinfo else card.created_at.replace(tzinfo=UTC)
+        fresh = clock.now() - created <= DOUBLE_SUBMIT_WINDOW
+        if card.hospital_id == hospital.id and card.person_id == who.person.id and fresh:
+            return card
+    return None
 
 
 # --- existing-patient binding -------------------------------------------------------------------
@@ -251,8 +278,10 @@ def _existing_page(
     *,
     challenge: service.ExistingRecordChallenge | None = None,
     error: MedCardError | None = None,
+    found: bool = False,
 ) -> Response:
     context = {
+        "found": found,
         "hospital": hospital,
         "subject": subject,
         "where": _where_query(hospital, subject),
@@ -271,9 +300,10 @@ async def existing_page(
     settings: SettingsDep,
     hospital: HospitalQuery,
     subject: SubjectQuery = service.SELF,
+    found: bool = False,
 ) -> Response:
     where, who = await _where(session, account, hospital, subject)
-    return _existing_page(request, where, who, settings)
+    return _existing_page(request, where, who, settings, found=found)
 
 
 @router.post("/cards/existing/start", response_class=HTMLResponse)

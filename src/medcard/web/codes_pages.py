@@ -59,15 +59,19 @@ async def payment_code_page(
     account: SteppedUpAccountDep,
     auth: PatientSessionDep,
     card_id: Annotated[uuid.UUID | None, Query()] = None,
+    step: Annotated[int, Query(ge=1, le=2)] = 1,
 ) -> Response:
     """The current patient's payment code (switch patient above it, R-FAM-01): the page loads the
-    code fragment, which refreshes itself every minute."""
+    code fragment, which refreshes itself every minute. In elder mode the payment takes three
+    steps, one per screen (R-A11Y-01): confirm the card, show the code (read aloud on request),
+    hear the result."""
     patient = await family.current_patient(session, account=account, auth=auth) if account.person else None
     cards = await _active_cards(session, account, person=patient)
     chosen = next((c for c in cards if c.id == card_id), cards[0] if cards else None)
     values = {
         "cards": cards,
         "card": chosen,
+        "step": step,
         "patient": patient,
         "account": account,
         "patients": await family.patient_choices(session, account=account, auth=auth) if account.person else [],
@@ -121,7 +125,7 @@ def _fen(amount_yuan: str) -> int:
             field="amount",
             field_zh="金额",
             field_en="amount",
-            reason_zh="须为大于 0 的金额,最多两位小数",
+            reason_zh="须为大于 0 的金额，最多两位小数",
             reason_en="must be a positive amount with at most 2 decimals",
         )
     return int(value * 100)

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.account.rules import needs_consent
 from medcard.adapters import Adapters
 from medcard.adapters.identity import PASS_RATES, SandboxIdentityAuthority
 from medcard.card.repository import CardRepository
@@ -43,7 +44,7 @@ router = APIRouter(include_in_schema=False)
 OptionalText = Annotated[str, Form(max_length=64)]
 
 METHODS = [
-    ("face", "人脸识别", "Face recognition", "拍一张自拍,约 20 秒", "Take a selfie, about 20 s"),
+    ("face", "人脸识别", "Face recognition", "拍一张自拍，约 20 秒", "Take a selfie, about 20 s"),
     ("bank_card", "银行卡验证", "Bank card", "本人银行卡 + 预留手机号", "Your bank card and its phone number"),
     ("sms", "手机短信验证码", "SMS code", "本人实名手机号接收验证码", "A code sent to your phone"),
     ("insurance", "医保参保信息", "Insurance record", "核对医保参保记录", "Matched with your insurance record"),
@@ -55,11 +56,11 @@ DOCUMENT_TYPES = [
 ]
 RELATIONS = [("parent", "父母", "Parent"), ("guardian", "其他法定监护人", "Other legal guardian")]
 PROOF_KINDS = [
-    ("household_register", "户口本(户主页和儿童页)", "Household register"),
+    ("household_register", "户口本（户主页和儿童页）", "Household register"),
     ("birth_certificate", "出生医学证明", "Birth certificate"),
 ]
 FAILURE_TEXTS = {
-    "FACE_NOT_LIVE": ("未检测到活体,请勿翻拍照片或屏幕", "No live face detected; do not photograph a photo or screen"),
+    "FACE_NOT_LIVE": ("未检测到活体，请勿翻拍照片或屏幕", "No live face detected; do not photograph a photo or screen"),
     "FACE_MISMATCH": ("人脸与证件照片不一致", "The face does not match the document photo"),
     "NAME_NUMBER_MISMATCH": ("姓名与证件号码不一致", "Name and document number do not match"),
     "BANK_CARD_MISMATCH": ("银行卡信息与身份不一致", "The bank card does not match the identity"),
@@ -185,6 +186,8 @@ async def verify_page(
 ) -> Response:
     """The verification form; with ``purpose`` a verified patient re-proves his identity for a
     task (step-up, PIN reset, reactivation) and comes back to ``next`` (local paths only)."""
+    if purpose is None and needs_consent(account.consent_version) and account.person_id is None:
+        return RedirectResponse("/consent?" + urlencode({"next": request.url.path}), status_code=303)
     chosen = method if method in {m[0] for m in METHODS} else "face"
     values = {"method": chosen or "face", "document_type": "resident_id", "purpose": _purpose(purpose)}
     values["next"] = rules.safe_return_path(next) or ""

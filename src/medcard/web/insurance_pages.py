@@ -3,6 +3,7 @@ R-INS-09), out-of-region filing (R-INS-06) and special-disease applications (R-I
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated, Any
 
@@ -22,9 +23,12 @@ from medcard.insurance.repository import InsuranceRepository
 from medcard.kit.uploads import read_limited
 from medcard.models import Account
 from medcard.policy import rules
+from medcard.web.feedback import validation_view
 from medcard.web.render import error_view, language, page
 
 router = APIRouter(prefix="/insurance", include_in_schema=False)
+APP_CLIENT_VERSION = "7.1.0"
+"""The messaging-app version MedCard's pages are built for, sent when the browser names none."""
 TextForm = Annotated[str, Form(max_length=40)]
 SCHEMES = [
     ("employee", "城镇职工", "Urban employee"),
@@ -40,9 +44,9 @@ LOCATIONS = [
     ("650100", "乌鲁木齐市", "Urumqi"),
 ]
 FILING_REASONS = [
-    ("temporary", "临时外出就医(180 天)", "Temporary care elsewhere (180 days)"),
-    ("long_term_residence", "异地长期居住(365 天)", "Living elsewhere (365 days)"),
-    ("referral", "转诊转院(90 天)", "Referral (90 days)"),
+    ("temporary", "临时外出就医（180 天）", "Temporary care elsewhere (180 days)"),
+    ("long_term_residence", "异地长期居住（365 天）", "Living elsewhere (365 days)"),
+    ("referral", "转诊转院（90 天）", "Referral (90 days)"),
 ]
 
 
@@ -78,6 +82,15 @@ async def my_voucher(
     return page(request, "insurance/index.html", context)
 
 
+def _field_errors(shown: dict[str, Any] | None) -> dict[str, str]:
+    """Each refused field's text, to show next to the field."""
+    if not shown:
+        return {}
+    if shown.get("fields"):
+        return {str(f["field"]): str(f["text"]) for f in shown["fields"]}
+    return {str(shown["field"]): str(shown["text"])} if shown.get("field") else {}
+
+
 async def _bind_page(
     request: Request,
     session: AsyncSession,
@@ -86,23 +99,54 @@ async def _bind_page(
     *,
     values: dict[str, Any] | None = None,
     error: MedCardError | None = None,
+    invalid: dict[str, Any] | None = None,
 ) -> Response:
     cards = await CardRepository(session).for_account(account)
+    shown: dict[str, Any] | None = invalid or (error_view(error, language(request)) if error else None)
     context = {
         "account": account,
         "cards": cards,
         "schemes": SCHEMES,
         "locations": LOCATIONS,
-        "values": values or {"client_version": "7.1.0", "region_code": "110000"},
+        "values": values or {"region_code": "110000"},
         "sandbox": _sandbox_hint(adapters, account) if settings_of(request).sandbox else None,
-        "error": error_view(error, language(request)) if error else None,
+        "error": shown,
+        "field_errors": _field_errors(shown),
     }
-    return page(request, "insurance/bind.html", context, status_code=error.status if error else 200)
+    status = 422 if invalid else (error.status if error else 200)
+    return page(request, "insurance/bind.html", context, status_code=status)
 
 
 @router.get("/bind", response_class=HTMLResponse)
 async def bind_form(request: Request, session: SessionDep, account: AccountDep, adapters: AdaptersDep) -> Response:
     return await _bind_page(request, session, account, adapters)
+
+
+def client_version(request: Request) -> str:
+    """The messaging app's version (R-INS-01 minimum), read from its User-Agent
+    (``MicroMessenger/8.0.47``); the version MedCard's pages are built for elsewhere. Never typed."""
+    found = re.search(r"MicroMessenger/(\d+(?:\.\d+){1,3})", request.headers.get("user-agent", ""))
+    return found.group(1) if found else APP_CLIENT_VERSION
+
+
+def _bind_problems(
+    card_id: str, card_number: str, scheme: str, region_code: str, face_image: UploadFile | None
+) -> list[dict[str, Any]]:
+    """Every missing or unusable field of the bind form at once (pydantic-shaped, see feedback)."""
+    problems: list[dict[str, Any]] = []
+    try:
+        uuid.UUID(card_id)
+    except ValueError:
+        problems.append({"loc": ("card_id",), "type": "missing" if not card_id else "uuid_parsing"})
+    if not card_number.strip():
+        problems.append({"loc": ("card_number",), "type": "missing"})
+    if scheme not in {code for code, _zh, _en in SCHEMES}:
+        problems.append({"loc": ("scheme",), "type": "missing" if not scheme else "enum"})
+    if region_code not in {code for code, _zh, _en in LOCATIONS}:
+        problems.append({"loc": ("region_code",), "type": "missing" if not region_code else "enum"})
+    if face_image is None or not face_image.filename:
+        problems.append({"loc": ("face_image",), "type": "missing"})
+    return problems
 
 
 @router.post("/bind", response_class=HTMLResponse)
@@ -111,20 +155,23 @@ async def bind(
     session: SessionDep,
     account: AccountDep,
     adapters: AdaptersDep,
-    card_id: Annotated[uuid.UUID, Form()],
-    card_number: TextForm,
-    scheme: TextForm,
-    region_code: Annotated[str, Form(pattern=r"^\d{6}$")],
-    client_version: Annotated[str, Form(max_length=16)],
-    face_image: Annotated[UploadFile, File()],
+    card_id: TextForm = "",
+    card_number: TextForm = "",
+    scheme: TextForm = "",
+    region_code: TextForm = "",
+    face_image: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    values = {"card_id": str(card_id), "card_number": card_number, "scheme": scheme, "region_code": region_code}
-    values["client_version"] = client_version
+    values = {"card_id": card_id, "card_number": card_number, "scheme": scheme, "region_code": region_code}
+    problems = _bind_problems(card_id, card_number, scheme, region_code, face_image)
+    if problems or face_image is None:
+        view = validation_view(problems, language(request), on_form=True)
+        return await _bind_page(request, session, account, adapters, values=values, invalid=view)
     image = await read_limited(face_image, max_bytes=5_000_000, field="face_image")
-    request_data = service.BindRequest(card_number, scheme, region_code, client_version, image)
+    card_uuid = uuid.UUID(card_id)
+    request_data = service.BindRequest(card_number, scheme, region_code, client_version(request), image)
 
     async def run() -> object:
-        card = await service.card_of(session, account=account, card_id=card_id)
+        card = await service.card_of(session, account=account, card_id=card_uuid)
         return await service.bind(
             session, platform=adapters.insurance, account=account, card=card, request=request_data
         )
@@ -232,3 +279,14 @@ async def apply_special_disease(
     if error is not None:
         return await _diseases_page(request, session, account, error=error)
     return RedirectResponse("/insurance/special-diseases", status_code=303)
+
+
+@router.get("/{binding_id}/balance", response_class=HTMLResponse)
+async def balance_fragment(
+    request: Request, binding_id: uuid.UUID, session: SessionDep, account: AccountDep, adapters: AdaptersDep
+) -> Response:
+    """HTMX: the personal-account balance, asked of the platform only when the patient taps."""
+    balance = await service.personal_balance(
+        session, account=account, binding_id=binding_id, platform=adapters.insurance
+    )
+    return page(request, "insurance/_balance.html", {"balance": balance})

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from medcard.account.rules import needs_consent
 from medcard.audit.repository import AuditRepository
 from medcard.auth import service as auth_service
 from medcard.auth.errors import OAuthCodeRejected
@@ -33,6 +34,8 @@ from medcard.web.render import LANG_COOKIE, error_view, language, page
 
 router = APIRouter(include_in_schema=False)
 OAUTH_STATE_COOKIE = "medcard_oauth_state"
+NEXT_COOKIE = "medcard_next"
+"""Where the patient was when the session expired (a same-site path), for after the login."""
 
 
 def _safe_next(target: str | None, default: str) -> str:
@@ -59,16 +62,34 @@ async def switch_language(code: str, next: Annotated[str | None, Query()] = None
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_page(request: Request) -> Response:
-    return page(request, "login.html")
+async def login_page(
+    request: Request,
+    next: Annotated[str | None, Query(max_length=500)] = None,
+    expired: Annotated[bool, Query()] = False,
+    deleted: bool = False,
+) -> Response:
+    """The patient login; after an expired session it says so and returns to ``next``."""
+    target = _safe_next(next, "")
+    start = "/auth/start" + (f"?{urlencode({'next': target})}" if target else "")
+    return page(request, "login.html", {"expired": expired, "start": start, "deleted": deleted})
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @router.get("/auth/start")
-async def oauth_start(adapters: AdaptersDep, settings: SettingsDep) -> Response:
+async def oauth_start(
+    adapters: AdaptersDep, settings: SettingsDep, next: Annotated[str | None, Query(max_length=500)] = None
+) -> Response:
     state = random_token(12)
     url = adapters.oauth.authorize_url(redirect_uri="/auth/callback", state=state)
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(OAUTH_STATE_COOKIE, state, max_age=600, httponly=True, samesite="lax")
+    target = _safe_next(next, "")
+    if target:
+        response.set_cookie(NEXT_COOKIE, target, max_age=600, httponly=True, samesite="lax")
     return response
 
 
@@ -87,13 +108,19 @@ async def oauth_callback(
     login = await auth_service.login_patient_with_code(
         session, oauth=adapters.oauth, code=code, client=client, settings=settings
     )
-    # An abnormal login lands on the step-up page first (it can still go on to /me).
-    response = RedirectResponse("/security/step-up" if login.step_up_reasons else "/me", status_code=303)
+    # An abnormal login lands on the step-up page first (it can still go on to /me); a patient
+    # who has not accepted the current agreements reads them first.
+    back = _safe_next(request.cookies.get(NEXT_COOKIE), "/me")
+    target = "/security/step-up" if login.step_up_reasons else back
+    if needs_consent(login.account.consent_version):
+        target = "/consent?" + urlencode({"next": target})
+    response = RedirectResponse(target, status_code=303)
     _set_cookie(
         response, PATIENT_COOKIE, login.token, hours=settings.session_hours, secure=settings.environment == "production"
     )
     set_device_cookie(response, login.device_key, settings)
     response.delete_cookie(OAUTH_STATE_COOKIE)
+    response.delete_cookie(NEXT_COOKIE)
     return response
 
 
@@ -105,21 +132,45 @@ async def logout_page(session: SessionDep, account: AccountDep, auth: PatientSes
     return response
 
 
+SCHEME_NAMES = {"310": ("职工医保", "Employee insurance"), "390": ("城乡居民医保", "Resident insurance"),
+                "380": ("新农合", "Rural cooperative")}  # fmt: skip
+
+
 @router.get("/me", response_class=HTMLResponse)
-async def home(request: Request, session: SessionDep, account: AccountDep, auth: PatientSessionDep) -> Response:
-    """Home: the current patient's cards (switch patient above them, R-FAM-01)."""
+async def home(
+    request: Request, session: SessionDep, account: AccountDep, auth: PatientSessionDep, settings: SettingsDep
+) -> Response:
+    """The health-card home: the current patient's card face with its QR (switch patient above it,
+    R-FAM-01), the payment code one tap away, then the service grid (cards, insurance, payment
+    code, family, security, bills)."""
+    from medcard.card import rules as card_rules
+    from medcard.card import service as card_service
     from medcard.card.repository import CardRepository
     from medcard.family import service as family
+    from medcard.insurance.repository import InsuranceRepository
 
+    if needs_consent(account.consent_version):  # a new version is asked even mid-session
+        return RedirectResponse("/consent?" + urlencode({"next": "/me"}), status_code=303)
     values: dict[str, object] = {"account": account, "patients": [], "patient": None, "switch_next": "/me"}
     if account.person is None:
-        values["cards"] = await CardRepository(session).for_account(account)
-        return page(request, "home.html", values)
-    patient = await family.current_patient(session, account=account, auth=auth)
-    values["patients"] = await family.patient_choices(session, account=account, auth=auth)
-    values["patient"] = patient
-    values["cards"] = await CardRepository(session).for_account(account, person=patient)
-    await family.note_proxy_access(session, account=account, patient_id=patient.id, subject=patient, what="cards")
+        cards = await CardRepository(session).for_account(account)
+    else:
+        patient = await family.current_patient(session, account=account, auth=auth)
+        values["patients"] = await family.patient_choices(session, account=account, auth=auth)
+        values["patient"] = patient
+        cards = await CardRepository(session).for_account(account, person=patient)
+        await family.note_proxy_access(session, account=account, patient_id=patient.id, subject=patient, what="cards")
+    live = [c for c in cards if c.status != "cancelled"] or list(cards)
+    current = live[0] if live else None
+    binding = await InsuranceRepository(session).active_binding_for_card(current) if current else None
+    values |= {
+        "cards": cards,
+        "current": current,
+        "card_number": card_rules.format_card_number(current.card_number) if current else "",
+        "code": card_service.display_code(current, settings=settings) if current else None,
+        "binding": binding,
+        "scheme": SCHEME_NAMES.get(binding.scheme_code, (binding.scheme_code,) * 2) if binding else None,
+    }
     return page(request, "home.html", values)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +14,39 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from medcard.errors import MedCardError
+from medcard.kit.clock import CHINA
 from medcard.kit.masking import mask_document, mask_name, mask_phone
 from medcard.kit.money import format_yuan
+from medcard.kit.regions import REGIONS, country_name, region_name
 
 LANG_COOKIE = "medcard_lang"
+SMS_RESEND_SECONDS = 60
+"""How long an SMS code button waits before it offers a new code (the page's countdown)."""
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.filters.update(card_number=lambda n: " ".join(n[i : i + 4] for i in range(0, len(n), 4)))
 templates.env.filters.update(yuan=format_yuan, mask_document=mask_document, mask_phone=mask_phone, mask_name=mask_name)
+
+
+def beijing(moment: datetime | str | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored instant (UTC; naive values from SQLite are UTC too) as Beijing time for a person
+    to read; the page says once that its times are Beijing time (``partials/beijing_time.html``)."""
+    if moment is None or moment == "":
+        return ""
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(CHINA).strftime(pattern)
+
+
+def grouped(value: str | None) -> str:
+    """Digits grouped for reading: a mobile number (or its mask) 3-4-4, anything else by 4."""
+    text = (value or "").replace(" ", "")
+    if len(text) == 11 and text.startswith("1"):
+        return f"{text[:3]} {text[3:7]} {text[7:]}"
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+templates.env.filters.update(beijing=beijing, grouped=grouped)
 
 
 @pass_context
@@ -35,6 +64,47 @@ def csrf_field(context: Any) -> Markup:
 templates.env.globals.update(csrf_token=csrf_token, csrf_field=csrf_field)
 
 
+# The console's navigation bar: (roles that see it, path, zh, en); admin sees everything.
+CONSOLE_NAV: tuple[tuple[tuple[str, ...], str, str, str], ...] = (
+    (("cashier", "hotline"), "/console/cards", "就诊卡", "Cards"),
+    (("cashier", "pharmacy"), "/console/pos", "扫码收款", "Payment codes"),
+    (("hotline",), "/console/security/loss-report", "热线挂失", "Loss report"),
+    (("reviewer",), "/console/insurance/review", "特病审核", "Disease review"),
+    (("hotline", "reviewer"), "/console/security/monitor", "风控", "Risk"),
+    (("reviewer",), "/console/audit", "审计日志", "Audit log"),
+    ((), "/console/hospitals", "医院设置", "Hospitals"),
+    ((), "/console/policy", "医保政策", "Policy"),
+    (("kiosk",), "/kiosk", "自助机", "Kiosk"),
+)
+
+
+def console_nav(role: str) -> list[tuple[str, str, str]]:
+    """The console links ``role`` may open, in bar order."""
+    return [(path, zh, en) for roles, path, zh, en in CONSOLE_NAV if role == "admin" or role in roles]
+
+
+@pass_context
+def place(context: Any, code: str | None, full: bool = False) -> str:
+    """The name of a GB/T 2260 code in the page language (北京市 for 110000), never the code."""
+    return region_name(code, context.get("lang", "zh"), full=full)
+
+
+@pass_context
+def country(context: Any, code: str | None) -> str:
+    """The name of an ISO 3166 alpha-3 code in the page language (中国 for CHN)."""
+    return country_name(code, context.get("lang", "zh"))
+
+
+@pass_context
+def region_table(context: Any) -> str:
+    """The region picker's table (code → name in the page language) as JSON for static JS."""
+    lang = context.get("lang", "zh")
+    return json.dumps({code: r.name(lang) for code, r in REGIONS.items()}, ensure_ascii=False, separators=(",", ":"))
+
+
+templates.env.globals.update(place=place, country=country, region_table=region_table)
+
+
 def language(request: Request) -> str:
     """``zh`` unless the visitor switched to English."""
     return "en" if request.cookies.get(LANG_COOKIE) == "en" else "zh"
@@ -49,7 +119,17 @@ def page(
     def tr(zh: str, en: str) -> str:
         return zh if lang == "zh" else en
 
-    values: dict[str, Any] = {"lang": lang, "tr": tr, "error": None}
+    settings = getattr(request.app.state, "settings", None)
+    values: dict[str, Any] = {
+        "lang": lang,
+        "tr": tr,
+        "error": None,
+        "resend_seconds": SMS_RESEND_SECONDS,
+        "elder": bool(getattr(request.state, "elder_mode", False)),
+        "hotline": settings.patient_hotline if settings is not None else "12320",
+        "console_staff": getattr(request.state, "staff", None),
+        "console_nav": console_nav,
+    }
     values.update(context or {})
     return templates.TemplateResponse(request, template, values, status_code=status_code)
 

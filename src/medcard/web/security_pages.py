@@ -33,7 +33,7 @@ T = TypeVar("T")
 REASON_LABELS = {
     "new_device": ("新设备登录", "a new device"),
     "new_region": ("异地登录", "a new region"),
-    "impossible_travel": ("短时间内异地登录(不可能的行程)", "impossible travel since the last login"),
+    "impossible_travel": ("短时间内异地登录（不可能的行程）", "impossible travel since the last login"),
 }
 BILL_LABELS = {
     "self": ("仅本人", "Only me"),
@@ -292,7 +292,7 @@ async def _monitor_values(session: SessionDep, staff: StaffUser) -> dict[str, An
 
 @router.get("/console/security/monitor", response_class=HTMLResponse)
 async def risk_monitor_page(request: Request, session: SessionDep, staff: MonitorDep) -> Response:
-    """Real-time risk monitor (风控监控, R-SEC-06); the panel refreshes itself every 10 seconds."""
+    """Real-time risk monitor (风控监控，R-SEC-06); the panel refreshes itself every 10 seconds."""
     return page(request, "console/security_monitor.html", await _monitor_values(session, staff))
 
 

@@ -83,6 +83,22 @@
     return post("/api/v1/devices/step-up/webauthn", { credential: asJSON(credential) });
   }
 
+  // The browser's own WebAuthn errors are English machine text ("This is an invalid domain.");
+  // a person reads what happened and what to do, in the page language (issue 9).
+  var BROWSER_ERRORS = {
+    NotAllowedError: ["操作已取消或超时，请重试。", "Cancelled or timed out; try again."],
+    SecurityError: ["当前网址不支持指纹/面容验证，请从正式网址打开本页面，或改用其他验证方式。",
+      "Fingerprint / face ID does not work at this address; open the page from its official address or use another method."],
+    InvalidStateError: ["这台设备已经登记过。", "This device is already registered."],
+    NotSupportedError: ["此设备不支持指纹/面容验证，请改用其他验证方式。", "This device has no fingerprint / face ID; use another method."],
+    AbortError: ["操作已取消，请重试。", "Cancelled; try again."]
+  };
+  function browserError(error, lang) {
+    var known = BROWSER_ERRORS[error && error.name];
+    var pair = known || ["指纹/面容验证未完成，请重试或改用其他验证方式。", "Fingerprint / face ID did not finish; try again or use another method."];
+    return lang === "zh" ? pair[0] : pair[1];
+  }
+
   function say(button, text, ok) {
     var status = document.getElementById(button.getAttribute("data-status") || "webauthn-status");
     if (!status) return;
@@ -107,7 +123,7 @@
           if (next) window.location.assign(next);
         } catch (error) {
           var lang = document.documentElement.lang === "en" ? "en" : "zh";
-          var text = error && error.title ? (lang === "zh" ? error.title_zh : error.title) : String(error && error.message || error);
+          var text = error && error.title ? (lang === "zh" ? error.title_zh : error.title) : browserError(error, lang);
           say(button, text, false);
           button.disabled = false;
         }

@@ -1,0 +1,344 @@
+"""Durable split payments over HTTP on PostgreSQL (R-PAY-01…05): patients pay HIS bills through
+the real request path — uvicorn, the app, login, the idempotency key store, the split, the
+ledger hold, the sandbox channel, the post — driven by ``wrk`` with ``bench/payments.lua``. In
+the same run, on the same server: ``pgbench`` TPC-B (a database of its own) and the stack's
+floor, ``bench/payments_floor_app.py`` (FastAPI + asyncpg, one INSERT and one conditional
+UPDATE per request in one transaction).
+
+It prints payments per second at saturation, p50 / p99, CPU per payment (the server process
+from /proc plus the PostgreSQL backends serving its database) and the ratios to the floor and
+to TPC-B. The machine is shared and noisy: app, floor and TPC-B alternate round after round and
+the median round is printed, with each round's ratios.
+
+Patients are unbound (no insurance): each bill is split between the patient's credit line at
+the hospital (先诊疗后付费, 2,000 yuan) and self-pay through the sandbox channel in payments of
+at most 300 yuan (R-PAY-03); the sandboxes run in the server process with no latency and no
+faults. Every payment opens an order with its hold (commit: the recovery point), charges the
+channel and posts the hold (commit), as in production.
+
+    MEDCARD_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1/medcard_bench \\
+        .venv/bin/python bench/payments.py [--patients 2000] [--seconds 5] [--rounds 3] [--connections 32]
+
+The database named by ``MEDCARD_DATABASE_URL`` and ``<its name>_tpcb`` are dropped and recreated.
+``wrk`` is installed with apt-get when missing. Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+from common import SECRET, bench_settings, fresh_database
+from kiosk_issuance import seed
+from payments_floor_app import FLOOR_TABLES
+from sqlalchemy import insert, make_url, select
+
+from medcard.config import Settings
+from medcard.db import make_engine, make_sessionmaker, unit_of_work
+from medcard.kit.clock import clock
+from medcard.kit.crypto import sm3_hex
+from medcard.models import AuthSession, Card
+
+HERE = Path(__file__).resolve().parent
+TICKS = os.sysconf("SC_CLK_TCK")
+THREADS = 2
+BILLS_PER_PATIENT = 40
+
+
+def require_tools() -> str:
+    """wrk (installed with apt-get when missing: the benchmark's own requirement) and pgbench."""
+    if shutil.which("wrk") is None:
+        apt = ["apt-get", "install", "-y", "wrk"]
+        if os.geteuid() != 0 and shutil.which("sudo"):
+            apt = ["sudo", *apt]
+        subprocess.run(apt, check=False)  # noqa: S603 - a fixed command line
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench/payments.py needs wrk: apt-get install -y wrk")
+    if shutil.which("pgbench") is None:
+        raise SystemExit("bench/payments.py needs pgbench (postgresql-contrib / postgresql-client)")
+    return str(shutil.which("wrk"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of one process, 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            values = stat.read().rsplit(")", 1)[1].split()
+        return (int(values[11]) + int(values[12])) / TICKS
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+
+    def cpu(self) -> float:
+        return process_cpu(self.process.pid)
+
+
+@contextmanager
+def serving(name: str, target: str, env: dict[str, str]) -> Iterator[Server]:
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "--factory", target, "--port", str(port), "--no-access-log"]
+    command += ["--log-level", "warning"]
+    process = subprocess.Popen(command, cwd=HERE, env={**os.environ, **env})  # noqa: S603 - our own command
+    try:
+        for _ in range(300):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit(f"{name} did not start")
+        yield Server(name, process, port)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+@dataclass
+class Run:
+    label: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    failed: int = 0
+    cpu_s: float = 0.0
+    server_cpu_s: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def cpu_us(self) -> float:
+        return self.cpu_s / max(self.requests, 1) * 1e6
+
+    def show(self) -> str:
+        failed = f"   {self.failed} non-2xx!" if self.failed else ""
+        server = self.server_cpu_s / max(self.requests, 1) * 1e6
+        cpu = f"   {self.cpu_us:6.0f} µs CPU/payment (server {server:.0f})" if self.cpu_s else ""
+        latency = f"p50 {self.p50_ms:6.1f} ms   p99 {self.p99_ms:6.1f} ms"
+        return f"  {self.label:<10} {self.rate:7.0f} /s   {latency}{cpu}{failed}"
+
+
+async def backends(connection: asyncpg.Connection) -> dict[int, float]:
+    rows = await connection.fetch(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    return {row["pid"]: process_cpu(row["pid"]) for row in rows}
+
+
+async def drive(
+    label: str, server: Server, connection: asyncpg.Connection, items: Path, args: argparse.Namespace
+) -> Run:
+    """wrk against ``server``; the CPU the server and this database's backends spent meanwhile."""
+    command = [require_tools(), f"-t{THREADS}", f"-c{args.connections}", f"-d{args.seconds}s", "--timeout", "10s"]
+    command += ["-s", str(HERE / "payments.lua"), f"http://127.0.0.1:{server.port}"]
+    db_before, app_before = await backends(connection), server.cpu()
+    env = {**os.environ, "PAY_FILE": str(items), "PAY_THREADS": str(THREADS)}
+    process = await asyncio.create_subprocess_exec(*command, env=env, stdout=asyncio.subprocess.PIPE)
+    output, _ = await process.communicate()
+    app_cpu = server.cpu() - app_before
+    db_after = await backends(connection)
+    db_cpu = sum(cpu - db_before.get(pid, 0.0) for pid, cpu in db_after.items())
+    line = next(line for line in output.decode().splitlines() if line.startswith("RESULT "))
+    result = json.loads(line.removeprefix("RESULT "))
+    return Run(label, result["requests"], result["duration_us"] / 1e6, result["p50_us"] / 1000,
+               result["p99_us"] / 1000, result["non2xx"] + result["socket_errors"], app_cpu + db_cpu,
+               app_cpu)  # fmt: skip
+
+
+async def pgbench(*arguments: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        str(shutil.which("pgbench")), *arguments, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    output, errors = await process.communicate()
+    if process.returncode:
+        raise SystemExit(f"pgbench failed: {errors.decode()}")
+    return output.decode()
+
+
+async def tpcb(dsn: str, args: argparse.Namespace) -> Run:
+    """pgbench TPC-B (its default script) for ``args.seconds`` on its own database."""
+    output = await pgbench("-n", "-c", str(args.connections), "-j", str(THREADS), "-T", str(args.seconds), dsn)
+    tps = float(re.search(r"tps = ([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    latency = float(re.search(r"latency average = ([\d.]+) ms", output).group(1))  # type: ignore[union-attr]
+    transactions = int(re.search(r"number of transactions actually processed: (\d+)", output).group(1))  # type: ignore[union-attr]
+    return Run("TPC-B", transactions, transactions / tps, latency, float("nan"))
+
+
+class Bills:
+    """The HIS bills still to pay, handed out once each: ``token card_id bill_number`` lines,
+    patients interleaved so that concurrent requests mostly pay for different patients."""
+
+    def __init__(self, patients: list[tuple[str, str, str]]) -> None:
+        self.lines = [
+            f"{token} {card} H110001-X{his_patient}.{bill:04d}"
+            for bill in range(BILLS_PER_PATIENT)
+            for token, card, his_patient in patients
+        ]
+        self.cursor = 0
+
+    def take(self, count: int, path: Path) -> Path:
+        if self.cursor + count > len(self.lines):
+            raise SystemExit("out of bills: raise --patients")
+        path.write_text("\n".join(self.lines[self.cursor : self.cursor + count]) + "\n")
+        self.cursor += count
+        return path
+
+
+async def prepare(settings: Settings, patients: int) -> list[tuple[str, str, str]]:
+    """Seed patients with a card and a login session (rows written here: the benchmark times
+    payments, not logins)."""
+    await seed(settings, patients)
+    engine = make_engine(settings)
+    found = []
+    async with unit_of_work(make_sessionmaker(engine)) as session:
+        cards = (await session.scalars(select(Card))).all()
+        rows = []
+        for card in cards:
+            token = f"bench-pay-{uuid.uuid4().hex}"
+            rows.append({"id": uuid.uuid4(), "token_hash": sm3_hex(token), "account_id": card.account_id,
+                         "staff_id": None, "expires_at": clock.now() + timedelta(hours=8)})  # fmt: skip
+            found.append((token, str(card.id), card.his_patient_id))
+        await session.execute(insert(AuthSession), rows)
+    await engine.dispose()
+    return found
+
+
+def median(runs: list[Run]) -> Run:
+    return sorted(runs, key=lambda run: run.rate)[len(runs) // 2]
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> None:
+    directory = Path(tempfile.mkdtemp(prefix="bench-payments-"))
+    patients = await prepare(settings, args.patients)
+    url = make_url(settings.database_url)
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    tpcb_dsn = url.set(drivername="postgresql", database=f"{url.database}_tpcb").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(dsn)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}_tpcb" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{url.database}_tpcb"')
+    await pgbench("-i", "-q", "-s", "10", tpcb_dsn)
+    for statement in FLOOR_TABLES:
+        await admin.execute(statement)
+    await admin.executemany(
+        "INSERT INTO floor_wallet (card_id, balance_fen) VALUES ($1, 10000000000)",
+        [(uuid.UUID(card),) for _, card, _ in patients],
+    )
+    bills = Bills(patients)
+    app_env = {
+        "MEDCARD_DATABASE_URL": settings.database_url,
+        "MEDCARD_SECRET_KEY": SECRET,
+        "MEDCARD_ENVIRONMENT": "test",
+        "MEDCARD_SANDBOX_LATENCY_SCALE": "0",
+        "MEDCARD_SANDBOX_CHANNEL_TIMEOUT_RATE": "0",
+        "MEDCARD_SANDBOX_CHANNEL_FAILURE_RATE": "0",
+        "MEDCARD_SANDBOX_CHANNEL_FALSE_INSUFFICIENT_RATE": "0",
+        "MEDCARD_SANDBOX_INSURANCE_TIMEOUT_RATE": "0",
+        "MEDCARD_SANDBOX_HIS_EXTRA_BILLS": str(BILLS_PER_PATIENT),
+    }
+    floor_items = directory / "floor.txt"
+    results: dict[str, list[Run]] = {"app": [], "floor": [], "TPC-B": []}
+    with (
+        serving("app", "medcard.app:create_app", app_env) as app,
+        serving("floor", "payments_floor_app:create_app", {"FLOOR_DSN": dsn}) as floor,
+    ):
+        floor_cursor = 0
+
+        def floor_file(count: int) -> Path:
+            nonlocal floor_cursor
+            chosen = [
+                f"x {patients[(floor_cursor + i) % len(patients)][1]} F{floor_cursor + i:08d}" for i in range(count)
+            ]
+            floor_cursor += count
+            floor_items.write_text("\n".join(chosen) + "\n")
+            return floor_items
+
+        # Warm both: pools filled, statement caches primed, first-request imports done.
+        warm = argparse.Namespace(**{**vars(args), "seconds": 1})
+        await drive("warm", app, admin, bills.take(args.connections * 40, directory / "app.txt"), warm)
+        await drive("warm", floor, admin, floor_file(5000), warm)
+        expected = 200
+        for round_ in range(args.rounds):
+            order = ["app", "floor", "TPC-B"] if round_ % 2 == 0 else ["TPC-B", "floor", "app"]
+            for name in order:
+                if name == "app":
+                    items = bills.take(int(expected * args.seconds * 2) + args.connections * 4, directory / "app.txt")
+                    measured = await drive("app", app, admin, items, args)
+                    expected = max(expected, int(measured.rate))
+                elif name == "floor":
+                    measured = await drive("floor", floor, admin, floor_file(args.seconds * 4000), args)
+                else:
+                    measured = await tpcb(tpcb_dsn, args)
+                results[name].append(measured)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}_tpcb" WITH (FORCE)')
+    await admin.close()
+    shutil.rmtree(directory)
+    app_run, floor_run, tpcb_run = (median(results[name]) for name in ("app", "floor", "TPC-B"))
+    print(
+        f"Payments over HTTP on PostgreSQL (wrk -t{THREADS} -c{args.connections}, pgbench -c{args.connections}"
+        f" -j{THREADS}; {args.seconds} s a run, median of {args.rounds} alternating rounds; uvicorn 1 worker),"
+        f" {len(patients)} patients, load average {os.getloadavg()[0]:.1f}:"
+    )
+    for measured in (app_run, floor_run, tpcb_run):
+        print(measured.show())
+    per_floor = [a.rate / f.rate for a, f in zip(results["app"], results["floor"], strict=True)]
+    per_tpcb = [a.rate / t.rate for a, t in zip(results["app"], results["TPC-B"], strict=True)]
+    print(
+        f"  payments / floor {app_run.rate / floor_run.rate:.2f} (per round {', '.join(f'{r:.2f}' for r in per_floor)};"
+        f" target ≥ 0.5), CPU per payment ×{app_run.cpu_us / max(floor_run.cpu_us, 1):.1f} the floor's"
+    )
+    print(
+        f"  payments / TPC-B {app_run.rate / tpcb_run.rate:.2f} (per round {', '.join(f'{r:.2f}' for r in per_tpcb)};"
+        f" goal 0.25 with p99 ≤ 100 ms)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=2000)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    require_tools()
+    url = os.environ.get("MEDCARD_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        raise SystemExit("set MEDCARD_DATABASE_URL to a PostgreSQL database (it is dropped and recreated)")
+    settings = bench_settings(url)
+    fresh_database(settings)
+    asyncio.run(run(settings, args))
+
+
+if __name__ == "__main__":
+    main()

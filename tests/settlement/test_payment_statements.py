@@ -1,0 +1,57 @@
+"""The work of one payment, counted in SQL statements (conventions habit 12: hot paths have a
+fixed number of statements per request, proven by counting, never by timing). The payment
+benchmark (``bench/payments.py``, ADR 0012) measures what these statements cost; this test
+pins their number so a change that adds a round trip to the payment path is seen here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medcard.adapters import Adapters
+from tests.settlement.conftest import MakePayer, add_bill, books_balance, key
+
+ORDERS = "/api/v1/settlement/orders"
+BUDGET = 30
+"""Statements of one online payment on the credit line, login and idempotency key included,
+savepoints not counted (34 before ADR 0012's cuts; lower it when a change cuts more)."""
+
+
+@contextmanager
+def counting(session: AsyncSession) -> Iterator[list[str]]:
+    seen: list[str] = []
+    engine = session.get_bind()
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def test_r_pay_02_one_payment_costs_a_fixed_number_of_statements(
+    client: httpx.AsyncClient, adapters: Adapters, db: AsyncSession, make_payer: MakePayer
+) -> None:
+    """Two payments of the same shape (all on the credit line) cost the same statements, within
+    the budget: the count does not grow with the patient's history."""
+    payer = await make_payer(bind=False)
+    counts = []
+    for name in ("first", "second"):
+        bill = add_bill(adapters, payer, ("C", 40_000))
+        with counting(db) as seen:
+            paid = await client.post(ORDERS, json={"card_id": payer.card_id, "bill_number": bill.bill_no},
+                                     headers={**payer.headers, **key(name)})  # fmt: skip
+        assert paid.status_code == 200, paid.text
+        assert paid.json()["funding"]["credit_line_fen"] == 40_000
+        counts.append(len([s for s in seen if not s.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO"))]))
+    assert counts[0] == counts[1]
+    assert counts[1] <= BUDGET
+    await books_balance(db)
