@@ -808,6 +808,52 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_kiosk_service_request_hospital_id"), ["hospital_id"], unique=False)
 
     op.create_table(
+        "mutual_aid_grant",
+        sa.Column("principal_account_id", sa.Uuid(), nullable=False),
+        sa.Column("principal_person_id", sa.Uuid(), nullable=False),
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column("beneficiary_person_id", sa.Uuid(), nullable=False),
+        sa.Column("region_code", sa.String(length=6), nullable=False),
+        sa.Column("per_payment_limit_fen", sa.Integer(), nullable=True),
+        sa.Column("per_year_limit_fen", sa.Integer(), nullable=True),
+        sa.Column("used_year", sa.Integer(), nullable=False),
+        sa.Column("used_fen", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("revoked_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["beneficiary_person_id"], ["person.id"], name=op.f("fk_mutual_aid_grant_beneficiary_person_id_person")
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["family_member.id"], name=op.f("fk_mutual_aid_grant_member_id_family_member")
+        ),
+        sa.ForeignKeyConstraint(
+            ["principal_account_id"], ["account.id"], name=op.f("fk_mutual_aid_grant_principal_account_id_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["principal_person_id"], ["person.id"], name=op.f("fk_mutual_aid_grant_principal_person_id_person")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mutual_aid_grant")),
+        sa.UniqueConstraint(
+            "principal_person_id",
+            "beneficiary_person_id",
+            name=op.f("uq_mutual_aid_grant_principal_person_id_beneficiary_person_id"),
+        ),
+    )
+    with op.batch_alter_table("mutual_aid_grant", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_mutual_aid_grant_beneficiary_person_id"), ["beneficiary_person_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_mutual_aid_grant_member_id"), ["member_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_mutual_aid_grant_principal_account_id"), ["principal_account_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_mutual_aid_grant_principal_person_id"), ["principal_person_id"], unique=False
+        )
+
+    op.create_table(
         "out_of_region_filing",
         sa.Column("binding_id", sa.Uuid(), nullable=False),
         sa.Column("account_id", sa.Uuid(), nullable=False),
@@ -1020,6 +1066,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_out_of_region_filing_account_id"))
 
     op.drop_table("out_of_region_filing")
+    with op.batch_alter_table("mutual_aid_grant", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_mutual_aid_grant_principal_person_id"))
+        batch_op.drop_index(batch_op.f("ix_mutual_aid_grant_principal_account_id"))
+        batch_op.drop_index(batch_op.f("ix_mutual_aid_grant_member_id"))
+        batch_op.drop_index(batch_op.f("ix_mutual_aid_grant_beneficiary_person_id"))
+
+    op.drop_table("mutual_aid_grant")
     with op.batch_alter_table("kiosk_service_request", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_kiosk_service_request_hospital_id"))
         batch_op.drop_index(batch_op.f("ix_kiosk_service_request_card_id"))

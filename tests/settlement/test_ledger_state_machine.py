@@ -1,14 +1,17 @@
 """A Hypothesis state machine over random settlement operations — pay (split over fund,
 personal account, deposit, credit line and channel payments), a payment left pending when
 the channel refuses, retry once the money arrived, refund (partial or full), expire,
-reimburse a deferred scheme, top up the deposit, repay the credit line — checking after every
-step (R-PAY-01, R-PAY-04, R-PAY-06, R-CARD-09/10, R-INS-04):
+reimburse a deferred scheme, top up the deposit, repay the credit line, and family mutual aid
+(R-FAM-08: the employee's personal account pays for a relative — held, posted or voided,
+revoked and bound again while payments are pending) — checking after every step (R-PAY-01,
+R-PAY-04, R-PAY-06, R-CARD-09/10, R-INS-04, R-FAM-08):
 
 * I1 the ledger sums to zero; every entry balances;
 * I2 no personal account or deposit below zero, no credit line below −2,000 yuan;
 * I4 every stored balance equals the sum of its posted postings, every held amount the sum
   of what the pending entries reserve;
-* I7 refunds never exceed what each source gave to each order.
+* I7 refunds never exceed what each source gave to each order;
+* I8 a mutual-aid grant's use is what its held and posted uses took (voided ones give back).
 
 It runs on a SQLite database of its own (its rows are committed), in a thread with its own
 event loop, because Hypothesis drives the steps synchronously."""
@@ -34,12 +37,22 @@ from medcard.audit.service import Actor
 from medcard.config import Settings
 from medcard.db import make_engine, make_sessionmaker, unit_of_work
 from medcard.errors import MedCardError
+from medcard.family import mutual_aid
 from medcard.jobs.worker import Worker
 from medcard.kit.clock import clock
 from medcard.ledger import rules as ledger_rules
+from medcard.ledger import service as ledger_service
 from medcard.ledger.repository import LedgerRepository
 from medcard.migrate import upgrade
-from medcard.models import Card, InsuranceBinding, JournalEntry, LedgerAccount, PaymentOrder
+from medcard.models import (
+    Card,
+    FamilyMember,
+    InsuranceBinding,
+    JournalEntry,
+    LedgerAccount,
+    MutualAidGrant,
+    PaymentOrder,
+)
 from medcard.policy.repository import PolicyRepository
 from medcard.policy.service import load_shipped
 from medcard.settlement import refunds, rules, service, wallet
@@ -58,6 +71,8 @@ class World:
     sessions: async_sessionmaker[AsyncSession]
     adapters: Adapters
     cards: list[Card]
+    grant_id: Any = None
+    """R-FAM-08: the employee (card 0) lets the uninsured relative (card 2) use his personal account."""
 
 
 async def _bind(session: AsyncSession, adapters: Adapters, card: Card, name: str, number: str) -> None:
@@ -97,7 +112,22 @@ async def _world(settings_: Settings, loop: asyncio.AbstractEventLoop) -> World:
             if bind:
                 await _bind(session, adapters, card, name, number)
             cards.append(card)
-    return World(engine, sessions, adapters, cards)
+        grant_id = await _grant(session, principal=cards[0], beneficiary=cards[2])
+    return World(engine, sessions, adapters, cards, grant_id)
+
+
+async def _grant(session: AsyncSession, *, principal: Card, beneficiary: Card) -> Any:
+    """A family relation and a mutual-aid grant row (unit step: the bind path has its API tests)."""
+    member = FamilyMember(account_id=principal.account_id, patient_person_id=beneficiary.person_id, relation="parent",
+                          proof_kind="household_register", status="active")  # fmt: skip
+    session.add(member)
+    await session.flush()
+    grant = MutualAidGrant(principal_account_id=principal.account_id, principal_person_id=principal.person_id,
+                           member_id=member.id, beneficiary_person_id=beneficiary.person_id, region_code="440100",
+                           per_payment_limit_fen=30_000, per_year_limit_fen=80_000, used_year=2026)  # fmt: skip
+    session.add(grant)
+    await session.flush()
+    return grant.id
 
 
 class Settlement(RuleBasedStateMachine):
@@ -114,6 +144,7 @@ class Settlement(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.keys = 0
+        self.aid_pending: list[Any] = []
         clock.freeze(START)
         Settlement.examples += 1
         url = f"sqlite+aiosqlite:///{self.directory / f'ledger-{Settlement.examples}.db'}"
@@ -268,6 +299,61 @@ class Settlement(RuleBasedStateMachine):
 
         self.run(go())
 
+    @rule(amount=st.integers(1, 40_000), post=st.sampled_from([None, True, None, False]))
+    def mutual_aid_pay(self, amount: int, post: bool | None) -> None:
+        """R-FAM-08: the relative pays from the employee's personal account; ``None`` leaves the
+        hold pending (a payment under way), True posts it, False voids it."""
+
+        async def go() -> None:
+            try:
+                async with unit_of_work(self.world.sessions) as session:
+                    receiver = await ledger_service.ensure(
+                        session, [ledger_service.hospital_receivable(self.world.cards[2].hospital_id)]
+                    )
+                    entry, _ = await mutual_aid.hold_payment(
+                        session, grant_id=self.world.grant_id, wanted_fen=amount,
+                        receiver_account_id=next(iter(receiver.values())),
+                    )  # fmt: skip
+                    if post is not None:
+                        await mutual_aid.resolve_payment(session, entry, post_it=post)
+            except MedCardError as refused:
+                self.saw(refused.code)
+                return
+            if post is None:
+                self.aid_pending.append(entry)
+            self.saw("mutual_aid_" + {True: "posted", False: "voided", None: "pending"}[post])
+
+        self.run(go())
+
+    @rule(pick=st.integers(0, 10), post=st.booleans())
+    def mutual_aid_resolve(self, pick: int, post: bool) -> None:
+        if not self.aid_pending:
+            return
+        entry = self.aid_pending.pop(pick % len(self.aid_pending))
+
+        async def go() -> None:
+            async with unit_of_work(self.world.sessions) as session:
+                assert await mutual_aid.resolve_payment(session, entry, post_it=post)
+
+        self.run(go())
+
+    @rule()
+    def mutual_aid_revoke_or_bind_again(self) -> None:
+        """Revocation while uses are pending: they still post or void whole later."""
+
+        async def go() -> None:
+            async with unit_of_work(self.world.sessions) as session:
+                grant = await session.get(MutualAidGrant, self.world.grant_id)
+                assert grant is not None
+                grant.status = "active" if grant.status == "revoked" else "revoked"
+            self.saw("mutual_aid_toggled")
+
+        self.run(go())
+
+    @invariant()
+    def mutual_aid_use(self) -> None:
+        self.run(check_mutual_aid(self.world.sessions, self.world.grant_id))
+
     @invariant()
     def books(self) -> None:
         self.run(check_books(self.world.sessions))
@@ -298,8 +384,23 @@ async def check_books(sessions: async_sessionmaker[AsyncSession]) -> None:
             assert all(0 <= int(order.refunded.get(s, 0)) <= gave[s] for s in rules.SOURCES), order.id
 
 
+async def check_mutual_aid(sessions: async_sessionmaker[AsyncSession], grant_id: Any) -> None:
+    """I8: the grant's use this year is what its held and posted uses took."""
+    async with sessions() as session:
+        grant = await session.get(MutualAidGrant, grant_id)
+        assert grant is not None
+        entries = (
+            await session.scalars(select(JournalEntry).where(JournalEntry.state.in_(("pending", "posted"))))
+        ).all()
+        mine = [e.id for e in entries if (e.memo or {}).get("mutual_aid_grant_id") == str(grant_id)]
+        legs = await LedgerRepository(session).legs(mine)
+        used = -sum(leg.amount_fen for found in legs.values() for leg in found if leg.source == "family_mutual_aid")
+        assert grant.used_fen == used
+        assert grant.per_year_limit_fen is None or used <= grant.per_year_limit_fen
+
+
 def test_r_pay_01_random_operations_keep_the_books(tmp_path: Path, settings: Settings) -> None:
-    """R-PAY-01, R-PAY-04, R-PAY-06, R-CARD-09/10, R-INS-04: see the module docstring."""
+    """R-PAY-01, R-PAY-04, R-PAY-06, R-CARD-09/10, R-INS-04, R-FAM-08: see the module docstring."""
 
     def drive() -> None:
         loop = asyncio.new_event_loop()
@@ -317,6 +418,7 @@ def test_r_pay_01_random_operations_keep_the_books(tmp_path: Path, settings: Set
     seen = Settlement.seen
     # The run reached the states it claims to check (a machine that never pays proves nothing).
     assert all(seen.get(outcome, 0) > 0 for outcome in ("order_paid", "order_pending", "refund", "expired")), str(seen)
+    assert all(seen.get(outcome, 0) > 0 for outcome in ("mutual_aid_posted", "mutual_aid_pending")), str(seen)
 
 
 settings_profile = settings(

@@ -19,12 +19,16 @@ from medcard.deps import (
     SteppedUpAccountDep,
     require_role,
 )
-from medcard.family import service
+from medcard.family import mutual_aid, service
 from medcard.family.schemas import (
     FamilyMemberCreate,
     FamilyMemberRead,
     FamilyProofKind,
     FamilyRelation,
+    MutualAidBind,
+    MutualAidLimits,
+    MutualAidOverview,
+    MutualAidRead,
     PatientChoice,
     ProofDocument,
     ProxyRead,
@@ -33,6 +37,7 @@ from medcard.family.schemas import (
 )
 from medcard.identity.schemas import DocumentType, PersonRead
 from medcard.identity.service import read_image
+from medcard.kit.masking import mask_name
 from medcard.models import StaffUser
 from medcard.settlement import service as settlement
 from medcard.settlement.schemas import OrderRead
@@ -190,3 +195,74 @@ async def confirm(
         session, account=account, order_id=order_id, actor=actor_for_account(account), adapters=adapters
     )
     return OrderRead.of(settlement.settled(order))
+
+
+# --- family mutual aid (家庭共济, R-FAM-08) --------------------------------------------------------
+
+
+def _aid_read(view: mutual_aid.GrantView) -> MutualAidRead:
+    return MutualAidRead(
+        id=view.id, status=view.status, member_id=view.member_id, beneficiary_name=mask_name(view.beneficiary_name),
+        principal_name=mask_name(view.principal_name) if view.principal_name is not None else None,
+        per_payment_limit_fen=view.per_payment_limit_fen, per_year_limit_fen=view.per_year_limit_fen,
+        used_this_year_fen=view.used_this_year_fen, personal_account_fen=view.personal_account_fen,
+    )  # fmt: skip
+
+
+async def _aid_of(session: SessionDep, account: AccountDep, grant_id: uuid.UUID) -> MutualAidRead:
+    views = await mutual_aid.granted(session, account=account)
+    return _aid_read(next(view for view in views if view.id == grant_id))
+
+
+@router.get("/mutual-aid", response_model=MutualAidOverview, summary="Family mutual aid: given and received")
+async def mutual_aid_overview(session: SessionDep, account: AccountDep) -> MutualAidOverview:
+    granted = await mutual_aid.granted(session, account=account)
+    received = await mutual_aid.received(session, account=account)
+    return MutualAidOverview(granted=[_aid_read(v) for v in granted], received=[_aid_read(v) for v in received])
+
+
+@router.post(
+    "/mutual-aid",
+    status_code=201,
+    response_model=MutualAidRead,
+    summary="Let a family member pay from my personal account (家庭共济, R-FAM-08)",
+    description=(
+        "Only where the insured region's policy allows it (e.g. Guangdong), for an employee scheme with a "
+        "personal account (310), for a current family member; at most 5 members (409 MUTUAL_AID_LIMIT_REACHED). "
+        "Binding a member again updates his limits."
+    ),
+    responses={404: PROBLEM, 409: PROBLEM},
+)
+async def bind_mutual_aid(session: SessionDep, account: SteppedUpAccountDep, body: MutualAidBind) -> MutualAidRead:
+    grant = await mutual_aid.bind(
+        session, account=account, member_id=body.member_id, per_payment_limit_fen=body.per_payment_limit_fen,
+        per_year_limit_fen=body.per_year_limit_fen, actor=actor_for_account(account),
+    )  # fmt: skip
+    return await _aid_of(session, account, grant.id)
+
+
+@router.put(
+    "/mutual-aid/{grant_id}",
+    response_model=MutualAidRead,
+    summary="Change a member's mutual-aid limits",
+    responses={404: PROBLEM, 409: PROBLEM},
+)
+async def mutual_aid_limits(
+    session: SessionDep, account: SteppedUpAccountDep, grant_id: uuid.UUID, body: MutualAidLimits
+) -> MutualAidRead:
+    await mutual_aid.set_limits(
+        session, account=account, grant_id=grant_id, per_payment_limit_fen=body.per_payment_limit_fen,
+        per_year_limit_fen=body.per_year_limit_fen, actor=actor_for_account(account),
+    )  # fmt: skip
+    return await _aid_of(session, account, grant_id)
+
+
+@router.delete(
+    "/mutual-aid/{grant_id}",
+    response_model=MutualAidRead,
+    summary="Revoke a member's mutual aid",
+    responses={404: PROBLEM},
+)
+async def revoke_mutual_aid(session: SessionDep, account: AccountDep, grant_id: uuid.UUID) -> MutualAidRead:
+    await mutual_aid.revoke(session, account=account, grant_id=grant_id, actor=actor_for_account(account))
+    return await _aid_of(session, account, grant_id)

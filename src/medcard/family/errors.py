@@ -123,3 +123,66 @@ class FamilyConfirmationNotAwaited(MedCardError):
     message_en = "This payment does not wait for a guardian's confirmation"
     hint_zh = "刷新待确认列表查看订单状态。"
     hint_en = "Reload the confirmation list to see the order's state."
+
+
+class MutualAidRegionNotAllowed(MedCardError):
+    status = 409
+    code = "MUTUAL_AID_REGION_NOT_ALLOWED"
+    message_zh = "您参保地的医保政策暂不支持家庭共济"
+    message_en = "Your insured region's policy does not offer family mutual aid"
+    hint_zh = "家庭共济仅在政策允许的地区开通(如广东省各市,R-FAM-08)。"
+    hint_en = "Family mutual aid is open only where the regional policy allows it (e.g. Guangdong)."
+
+
+class MutualAidSchemeNotEligible(MedCardError):
+    status = 409
+    code = "MUTUAL_AID_SCHEME_NOT_ELIGIBLE"
+    message_zh = "仅职工医保参保人可使用个人账户家庭共济"
+    message_en = "Only employees' insurance with a personal account can share it with family"
+    hint_zh = "请先绑定职工医保(险种 310)电子凭证。"
+    hint_en = "Bind an employees' insurance (scheme 310) e-voucher first."
+
+
+class MutualAidRelationNotCurrent(MedCardError):
+    status = 409
+    code = "MUTUAL_AID_RELATION_NOT_CURRENT"
+    message_zh = "只能为当前有效的家庭成员开通共济"
+    message_en = "Mutual aid is only for a current, active family member"
+    hint_zh = "请等待家庭关系审核通过,或重新添加该家庭成员。"
+    hint_en = "Wait for the relation's review, or add the family member again."
+
+
+class MutualAidLimitReached(MedCardError):
+    status = 409
+    code = "MUTUAL_AID_LIMIT_REACHED"
+    message_zh = "家庭共济最多绑定 {max_members} 位家庭成员,已达上限"
+    message_en = "Family mutual aid binds at most {max_members} family members; the limit is reached"
+    hint_zh = "请先解除一位共济成员。"
+    hint_en = "Revoke one member's mutual aid first."
+
+
+class MutualAidNotActive(MedCardError):
+    status = 409
+    code = "MUTUAL_AID_NOT_ACTIVE"
+    message_zh = "该家庭共济已解除"
+    message_en = "This family mutual aid has been revoked"
+    hint_zh = "如需继续使用,请参保人重新开通。"
+    hint_en = "The insured person can bind it again."
+
+
+class MutualAidExhausted(MedCardError):
+    status = 409
+    code = "MUTUAL_AID_EXHAUSTED"
+    message_zh = "共济额度或个人账户余额不足"
+    message_en = "The mutual-aid limit or the personal account's balance is used up"
+    hint_zh = "请使用其他方式支付,或请参保人调整共济限额。"
+    hint_en = "Pay another way, or ask the insured person to raise the limit."
+
+
+class MutualAidLimitInvalid(MedCardError):
+    status = 400
+    code = "MUTUAL_AID_LIMIT_INVALID"
+    message_zh = "限额请填写金额(元),如 200 或 200.50,留空表示不限"
+    message_en = "Enter a limit in yuan, e.g. 200 or 200.50; leave it empty for no limit"
+    hint_zh = "金额须在 0 至 100 万元之间。"
+    hint_en = "A limit is between 0 and 1,000,000 yuan."

@@ -133,3 +133,71 @@ def report_recipient(own_account_id: uuid.UUID | None, proxies: list[Proxy]) -> 
     if proxies:
         return min(proxies, key=lambda proxy: proxy.since).account_id
     return own_account_id
+
+
+# --- family mutual aid (家庭共济, R-FAM-08) --------------------------------------------------------
+
+MUTUAL_AID_MAX_MEMBERS = 5
+"""Relatives one insured person lets pay from his personal account at once (revoked ones free a place)."""
+MUTUAL_AID_SCHEMES = ("310",)
+"""Schemes with a personal account: the employees' basic medical insurance (职工医保)."""
+
+
+def mutual_aid_refusal(
+    *, region_allows: bool, scheme_code: str | None, relation_status: str, active_grants: int, already_bound: bool
+) -> str | None:
+    """Why the principal may not let this relative pay from his personal account, or ``None``:
+    ``region`` (the insured region's policy has no mutual aid), ``scheme`` (no employee insurance
+    with a personal account), ``relation`` (not a current family relation), ``limit`` (5 already)."""
+    if scheme_code not in MUTUAL_AID_SCHEMES:
+        return "scheme"
+    if not region_allows:
+        return "region"
+    if relation_status != "active":
+        return "relation"
+    if not already_bound and active_grants >= MUTUAL_AID_MAX_MEMBERS:
+        return "limit"
+    return None
+
+
+def used_this_year(used_year: int, used_fen: int, year: int) -> int:
+    """What the grant has used in ``year`` (a new year starts at 0)."""
+    return used_fen if used_year == year else 0
+
+
+def mutual_aid_allowance(
+    wanted_fen: int,
+    *,
+    available_fen: int,
+    per_payment_limit_fen: int | None,
+    per_year_limit_fen: int | None,
+    used_this_year_fen: int,
+) -> int:
+    """How much of ``wanted_fen`` the principal's personal account pays for the relative now:
+    never more than it holds (available = balance − holds), the per-payment limit, or what is
+    left of the per-year limit; never negative."""
+    amount = min(wanted_fen, available_fen)
+    if per_payment_limit_fen is not None:
+        amount = min(amount, per_payment_limit_fen)
+    if per_year_limit_fen is not None:
+        amount = min(amount, per_year_limit_fen - used_this_year_fen)
+    return max(0, amount)
+
+
+@dataclass(frozen=True)
+class MutualAidView:
+    """What a relative sees of a grant under the principal's sharing scope (R-SEC-07)."""
+
+    limits: bool
+    principal_name: bool
+    balance: bool
+
+
+def mutual_aid_view(family_scope: str) -> MutualAidView:
+    """R-SEC-07: the relative always sees his own limits and use; the principal's name with
+    ``cards`` or wider, the personal account's balance only with ``cards_and_bills``."""
+    return MutualAidView(
+        limits=True,
+        principal_name=family_scope in ("cards", "cards_and_bills"),
+        balance=family_scope == "cards_and_bills",
+    )

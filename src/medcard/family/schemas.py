@@ -119,3 +119,37 @@ class ReviewDecision(BaseModel):
 
     approve: bool
     note: str = Field(default="", max_length=200)
+
+
+class MutualAidBind(BaseModel):
+    """Let a current family member pay from my personal account (R-FAM-08); limits in fen."""
+
+    member_id: uuid.UUID
+    per_payment_limit_fen: int | None = Field(default=None, ge=0, le=100_000_000)
+    per_year_limit_fen: int | None = Field(default=None, ge=0, le=100_000_000)
+
+
+class MutualAidLimits(BaseModel):
+    per_payment_limit_fen: int | None = Field(default=None, ge=0, le=100_000_000)
+    per_year_limit_fen: int | None = Field(default=None, ge=0, le=100_000_000)
+
+
+class MutualAidRead(BaseModel):
+    """One mutual-aid grant; fields the principal's sharing scope hides are null (R-SEC-07)."""
+
+    id: uuid.UUID
+    status: str
+    member_id: uuid.UUID
+    beneficiary_name: str
+    principal_name: str | None
+    per_payment_limit_fen: int | None
+    per_year_limit_fen: int | None
+    used_this_year_fen: int
+    personal_account_fen: int | None
+
+
+class MutualAidOverview(BaseModel):
+    granted: list[MutualAidRead]
+    """Relatives I let pay from my personal account."""
+    received: list[MutualAidRead]
+    """Insured relatives whose personal account may pay for me."""

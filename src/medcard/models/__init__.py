@@ -5,7 +5,14 @@ from medcard.models.audit import AuditEvent
 from medcard.models.base import Base
 from medcard.models.card import Card, CardDraft, PhysicalCard
 from medcard.models.codes import PaymentCode
-from medcard.models.family import FAMILY_RELATIONS, FAMILY_STATUSES, PROOF_DOCUMENTS, FamilyMember, FamilyProof
+from medcard.models.family import (
+    FAMILY_RELATIONS,
+    FAMILY_STATUSES,
+    PROOF_DOCUMENTS,
+    FamilyMember,
+    FamilyProof,
+    MutualAidGrant,
+)
 from medcard.models.idempotency import IdempotencyKey
 from medcard.models.insurance import BindingAttempt, InsuranceBinding, OutOfRegionFiling, SpecialDiseaseApplication
 from medcard.models.job import JOB_STATES, Job
@@ -58,6 +65,7 @@ __all__ = [
     "KioskServiceRequest",
     "LedgerAccount",
     "LoginFailure",
+    "MutualAidGrant",
     "OutOfRegionFiling",
     "PaymentCode",
     "PaymentOrder",

@@ -69,3 +69,29 @@ class FamilyProof(Base):
     data: Mapped[str | None] = mapped_column(EncryptedText("family_proof.data"))
     """Base64 of the image, encrypted at rest."""
     purged_at: Mapped[datetime | None]
+
+
+MUTUAL_AID_STATUSES = ("active", "revoked")
+
+
+class MutualAidGrant(Base):
+    """Family mutual aid (家庭共济, R-FAM-08): an insured employee lets a relative of his current
+    family relations pay from his personal account, within limits he sets (fen; ``None``: no
+    limit of that kind). ``used_fen`` counts what ``used_year`` has taken (held or posted), kept
+    under this row's lock so limits hold under concurrent payments; a voided hold gives it back.
+    ``revoked`` ends it for new payments; a pending payment still completes or is released."""
+
+    __tablename__ = "mutual_aid_grant"
+    __table_args__ = (UniqueConstraint("principal_person_id", "beneficiary_person_id"),)
+
+    principal_account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    principal_person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), index=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("family_member.id"), index=True)
+    beneficiary_person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(6))
+    per_payment_limit_fen: Mapped[int | None]
+    per_year_limit_fen: Mapped[int | None]
+    used_year: Mapped[int] = mapped_column(default=0)
+    used_fen: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    revoked_at: Mapped[datetime | None]

@@ -38,6 +38,8 @@ class RegionPolicy:
     hmt_residents: str
     zone: str | None
     online_uplift_bp: int
+    family_mutual_aid: bool = False
+    """Family mutual aid (家庭共济, R-FAM-08) is allowed for this region's insured."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ def merge_region(code: str, city: Mapping[str, Any] | None, default: Mapping[str
         hmt_residents=str(values.get("hmt_residents") or "no"),
         zone=values.get("zone"),
         online_uplift_bp=int(values.get("online_uplift_bp") or 0),
+        family_mutual_aid=bool(values.get("family_mutual_aid", False)),
     )
 
 

@@ -210,6 +210,8 @@ class Balances:
     personal_account_fen: int = 0
     deposit_fen: int = 0
     credit_available_fen: int = 0
+    family_mutual_aid_fen: int = 0
+    """What a bound relative's personal account may give now (R-FAM-08: within his limits)."""
 
 
 @dataclass(frozen=True)
@@ -240,11 +242,11 @@ class Funding:
         return asdict(self)
 
 
-def family_mutual_aid(rest_fen: int) -> int:
-    """家庭共济 slot (R-PAY-02, R-FAM): a bound family member's pool pays next. Not built yet:
-    pays nothing, so the rest moves on to the deposit."""
-    del rest_fen
-    return 0
+def family_mutual_aid(rest_fen: int, available_fen: int = 0) -> int:
+    """家庭共济 (R-PAY-02, R-FAM-08): right after the patient's own personal account, a bound
+    relative's personal account pays what it may (``available_fen``: already within the limits
+    he set); the rest moves on to the deposit."""
+    return min(rest_fen, max(0, available_fen))
 
 
 def fund_order(split: Split, balances: Balances) -> Funding:
@@ -256,7 +258,7 @@ def fund_order(split: Split, balances: Balances) -> Funding:
     rest = split.total_fen - fund
     personal = min(rest, max(0, balances.personal_account_fen))
     rest -= personal
-    family = family_mutual_aid(rest)
+    family = family_mutual_aid(rest, balances.family_mutual_aid_fen)
     rest -= family
     deposit = min(rest, max(0, balances.deposit_fen))
     rest -= deposit

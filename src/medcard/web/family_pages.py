@@ -27,14 +27,16 @@ from medcard.deps import (
     require_role,
 )
 from medcard.errors import MedCardError, NotFound
-from medcard.family import charts, service
+from medcard.family import charts, mutual_aid, service
 from medcard.family.bill import CATEGORIES, SOURCES, FamilyBill
+from medcard.family.errors import MutualAidLimitInvalid as LimitInvalid
 from medcard.family.membership import DOCUMENT_LABELS
 from medcard.family.schemas import FamilyMemberCreate, ProofDocument
 from medcard.identity.errors import FieldRequired
 from medcard.identity.rules import safe_return_path
 from medcard.identity.service import read_image
 from medcard.kit.clock import clock
+from medcard.kit.money import fen_from_yuan
 from medcard.models import Account, AuthSession, StaffUser
 from medcard.settlement import service as settlement
 from medcard.web.identity_pages import DOCUMENT_TYPES, _sandbox
@@ -76,9 +78,13 @@ async def _family_page(
     values: dict[str, str] | None = None,
     error: MedCardError | None = None,
     notice: str = "",
+    aid_error: MedCardError | None = None,
 ) -> Response:
     lang = language(request)
     context: dict[str, Any] = {
+        "aid_granted": await mutual_aid.granted(session, account=account),
+        "aid_received": await mutual_aid.received(session, account=account),
+        "aid_error": error_view(aid_error, lang) if aid_error else None,
         "account": account,
         "members": await service.members(session, account=account),
         "proxies": await service.proxies(session, account=account),
@@ -96,10 +102,13 @@ async def _family_page(
         "notice": notice,
         "sandbox": _sandbox(settings, adapters),
     }
-    return page(request, "family/index.html", context, status_code=error.status if error else 200)
+    failed = error or aid_error
+    return page(request, "family/index.html", context, status_code=failed.status if failed else 200)
 
 
-NOTICES = {key: key for key in ("added", "removed", "dissolved", "confirmed", "unconfirmed")}
+NOTICES = {
+    key: key for key in ("added", "removed", "dissolved", "confirmed", "unconfirmed", "aid_bound", "aid_revoked")
+}
 
 
 @router.get("/family", response_class=HTMLResponse)
@@ -188,6 +197,79 @@ async def confirm_payment(
         session, account=account, order_id=order_id, actor=actor_for_account(account), adapters=adapters
     )
     return RedirectResponse(f"/family?done={'confirmed' if order.state == 'paid' else 'unconfirmed'}", status_code=303)
+
+
+def _limit(text: str) -> int | None:
+    """A limit typed in yuan as fen; empty: no limit."""
+    if not text.strip():
+        return None
+    try:
+        fen = fen_from_yuan(text.strip())
+    except (ValueError, ArithmeticError) as error:
+        raise LimitInvalid() from error
+    if not 0 <= fen <= 100_000_000:
+        raise LimitInvalid()
+    return fen
+
+
+async def _aid_action(
+    request: Request, session: AsyncSession, account: Account, auth: AuthSession, settings: Settings,
+    adapters: Adapters, work: Any, done: str,
+) -> Response:  # fmt: skip
+    result, error = await attempt(session, work)
+    if result is None:
+        return await _family_page(request, session, account, auth, settings, adapters, aid_error=error)
+    return RedirectResponse(f"/family?done={done}#mutual-aid", status_code=303)
+
+
+@router.post("/family/mutual-aid", response_class=HTMLResponse)
+async def bind_mutual_aid(
+    request: Request,
+    session: SessionDep,
+    account: SteppedUpAccountDep,
+    auth: PatientSessionDep,
+    settings: SettingsDep,
+    adapters: AdaptersDep,
+    member_id: Annotated[uuid.UUID, Form()],
+    per_payment_yuan: Annotated[str, Form(max_length=12)] = "",
+    per_year_yuan: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    """Family mutual aid (R-FAM-08): let a current family member pay from my personal account."""
+
+    async def bind() -> object:
+        return await mutual_aid.bind(
+            session, account=account, member_id=member_id, per_payment_limit_fen=_limit(per_payment_yuan),
+            per_year_limit_fen=_limit(per_year_yuan), actor=actor_for_account(account),
+        )  # fmt: skip
+
+    return await _aid_action(request, session, account, auth, settings, adapters, bind, "aid_bound")
+
+
+@router.post("/family/mutual-aid/{grant_id}/limits", response_class=HTMLResponse)
+async def mutual_aid_limits(
+    request: Request,
+    session: SessionDep,
+    account: SteppedUpAccountDep,
+    auth: PatientSessionDep,
+    settings: SettingsDep,
+    adapters: AdaptersDep,
+    grant_id: uuid.UUID,
+    per_payment_yuan: Annotated[str, Form(max_length=12)] = "",
+    per_year_yuan: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    async def change() -> object:
+        return await mutual_aid.set_limits(
+            session, account=account, grant_id=grant_id, per_payment_limit_fen=_limit(per_payment_yuan),
+            per_year_limit_fen=_limit(per_year_yuan), actor=actor_for_account(account),
+        )  # fmt: skip
+
+    return await _aid_action(request, session, account, auth, settings, adapters, change, "aid_bound")
+
+
+@router.post("/family/mutual-aid/{grant_id}/revoke")
+async def revoke_mutual_aid(session: SessionDep, account: AccountDep, grant_id: uuid.UUID) -> Response:
+    await mutual_aid.revoke(session, account=account, grant_id=grant_id, actor=actor_for_account(account))
+    return RedirectResponse("/family?done=aid_revoked#mutual-aid", status_code=303)
 
 
 @router.post("/family/switch")
