@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.conftest import patient_login, screenshot, staff_login
-from tests.e2e.test_card_flows import CHOICES, DETAILS, verify_identity
+from tests.e2e.test_card_flows import CHOICES, fill_details, verify_identity
 from tests.e2e.test_codes_payment import pos_scan
 from tests.factories import resident_id
 
@@ -151,8 +151,7 @@ def patient_with_card_after_login(page: Page, name: str, sequence: int) -> None:
     page.click("#hospital-H110001")
     page.fill("#f-address", "北京市东城区示范路9号")
     page.select_option("#f-ethnicity", "01")
-    for field, value in DETAILS.items():
-        page.fill(f"#f-{field}", value)
+    fill_details(page)
     for field, value in CHOICES.items():
         page.select_option(f"#f-{field}", value)
     page.click("#submit-card")
@@ -209,7 +208,7 @@ def test_r_a11y_01_keyboard_only_reaches_the_card_and_the_payment_code(page: Pag
     screenshot(page, "a11y-keyboard-payment-code")
 
     page.goto("/me")
-    tab_to("#my-cards a.list-item")
+    tab_to("#home-cards a.list-item")
     page.keyboard.press("Enter")
     page.wait_for_url("**/cards/*")
     expect(page.locator("#card-qr svg")).to_be_visible()

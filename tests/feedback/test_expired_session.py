@@ -29,12 +29,31 @@ async def _page_login(client: httpx.AsyncClient, adapters: Adapters, start: str)
     return await client.get("/auth/callback", params={"code": code, "state": state})
 
 
+async def _accept_agreements(client: httpx.AsyncClient) -> None:
+    """The new account reads and accepts the agreements on /consent, as a patient does."""
+    consent = await client.get("/consent")
+    token = re.search(r'name="csrf-token" content="([^"]+)"', consent.text)
+    version = re.search(r'name="version" value="([^"]+)"', consent.text)
+    assert token and version, consent.text[:300]
+    data = {"csrf_token": token.group(1), "version": version.group(1), "agree": "yes", "next": "/me"}
+    accepted = await client.post("/consent", data=data, headers=ORIGIN)
+    assert accepted.status_code == 303
+
+
+def _landing(location: str) -> str:
+    """Where a login leads once the new account has read the agreements: a first login goes to
+    ``/consent?next=…`` (issue 9 consent), which then continues to ``next``."""
+    parts = urlsplit(location)
+    return parse_qs(parts.query)["next"][0] if parts.path == "/consent" else location
+
+
 async def test_r_a11y_02_an_expired_session_says_so_and_returns_to_the_form_after_login(
     client: httpx.AsyncClient, adapters: Adapters, settings: Settings, demo: Demo
 ) -> None:
     clock.freeze(datetime(2026, 11, 30, 2, 0, tzinfo=UTC))
     first = await _page_login(client, adapters, "/auth/start")
-    assert first.headers["location"] == "/me"
+    assert _landing(first.headers["location"]) == "/me"
+    await _accept_agreements(client)
     form_page = await client.get("/verify")
     token = re.search(r'name="csrf-token" content="([^"]+)"', form_page.text)
     assert form_page.status_code == 200 and token is not None
@@ -52,7 +71,7 @@ async def test_r_a11y_02_an_expired_session_says_so_and_returns_to_the_form_afte
     assert "登录已过期" in login.text and 'id="session-expired"' in login.text
     assert 'href="/auth/start?next=%2Fverify"' in login.text
     again = await _page_login(client, adapters, "/auth/start?next=%2Fverify")
-    assert again.headers["location"] == "/verify"
+    assert _landing(again.headers["location"]) == "/verify"
 
 
 async def test_r_a11y_02_a_first_visit_is_not_called_expired_and_next_stays_on_this_site(
@@ -62,4 +81,4 @@ async def test_r_a11y_02_a_first_visit_is_not_called_expired_and_next_stays_on_t
     assert response.headers["location"] == "/login?next=%2Fsecurity"
     assert "登录已过期" not in (await client.get(response.headers["location"])).text
     foreign = await _page_login(client, adapters, "/auth/start?next=%2F%2Fevil.example%2F")
-    assert foreign.headers["location"] == "/me"
+    assert _landing(foreign.headers["location"]) == "/me"
