@@ -461,8 +461,15 @@ async def console_cards(
     session: SessionDep,
     staff: StaffCardDep,
     card_number: Annotated[str, Query(max_length=32)] = "",
+    card_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Response:
-    """Find a card by its (validated) number."""
+    """Find a card by its (validated) number, or open it from an audit row by id (staff scope
+    still applies: another hospital's card is not found)."""
+    if card_id is not None and not card_number.strip():
+        found, error = await attempt(session, lambda: service.card_for_staff(session, staff=staff, card_id=card_id))
+        if found is None:
+            return _console_page(request, staff, error=error)
+        return _console_page(request, staff, card=found, card_number=found.card_number)
     if not card_number.strip():
         return _console_page(request, staff)
     card, error = await attempt(
