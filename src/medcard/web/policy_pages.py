@@ -48,6 +48,8 @@ async def _policy_page(
     draft: str | None = None,
     error: MedCardError | None = None,
     saved: bool = False,
+    diff: list[str] | None = None,
+    values: dict[str, str] | None = None,
 ) -> Response:
     versions = await service.history(session, kind, key)
     today = clock.now().date()
@@ -60,6 +62,8 @@ async def _policy_page(
         "in_force": in_force,
         "today": today,
         "saved": saved,
+        "diff": diff,
+        "values": values or {},
         "draft": draft if draft is not None else json.dumps(versions[0].data, ensure_ascii=False, indent=2),
         "error": error_view(error, language(request)) if error else None,
     }
@@ -81,14 +85,36 @@ async def policy_save(
     data: Annotated[str, Form(max_length=200_000)],
     effective_from: Annotated[date, Form()],
     reason: Annotated[str, Form(min_length=2, max_length=200)],
+    intent: Annotated[str, Form(pattern=r"^(save|preview)$")] = "save",
 ) -> Response:
-    async def run() -> object:
+    """R-INS-03: save a dated version; ``intent=preview`` validates and shows the diff against the
+    newest version first, saving nothing."""
+
+    def parse() -> dict[str, object]:
         try:
             parsed = json.loads(data)
         except ValueError as error:
             raise PolicyInvalid(field="data", reason="JSON") from error
         if not isinstance(parsed, dict):
             raise PolicyInvalid(field="data", reason="JSON object")
+        return parsed
+
+    if intent == "preview":
+
+        async def check() -> list[str]:
+            parsed = parse()
+            await service.check_version(session, kind=kind, key=key, data=parsed, today=clock.now().date())
+            versions = await service.history(session, kind, key)
+            return service.diff_lines(versions[0].data if versions else {}, parsed)
+
+        diff, preview_error = await attempt(session, check)
+        values = {"effective_from": effective_from.isoformat(), "reason": reason}
+        return await _policy_page(
+            request, session, staff, kind, key, draft=data, error=preview_error, diff=diff, values=values
+        )
+
+    async def run() -> object:
+        parsed = parse()
         return await service.add_version(
             session,
             kind=kind,
