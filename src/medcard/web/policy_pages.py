@@ -65,6 +65,11 @@ async def _policy_page(
         "diff": diff,
         "values": values or {},
         "draft": draft if draft is not None else json.dumps(versions[0].data, ensure_ascii=False, indent=2),
+        "fields": [
+            (name, value) for name, value in versions[0].data.items() if not name.startswith("_") and _editable(value)
+        ]
+        if versions
+        else [],
         "error": error_view(error, language(request)) if error else None,
     }
     return page(request, "console/policy.html", context, status_code=error.status if error else 200)
@@ -86,6 +91,55 @@ async def policy_save(
     effective_from: Annotated[date, Form()],
     reason: Annotated[str, Form(min_length=2, max_length=200)],
     intent: Annotated[str, Form(pattern=r"^(save|preview)$")] = "save",
+) -> Response:
+    return await _save_or_preview(request, session, staff, kind, key, data, effective_from, reason, intent)
+
+
+@router.post("/policy/{kind}/{key}/form", response_class=HTMLResponse)
+async def policy_form_save(
+    request: Request,
+    session: SessionDep,
+    staff: AdminDep,
+    kind: PolicyKind,
+    key: KeyPath,
+    effective_from: Annotated[date, Form()],
+    reason: Annotated[str, Form(min_length=2, max_length=200)],
+    intent: Annotated[str, Form(pattern=r"^(save|preview)$")] = "save",
+) -> Response:
+    """The form editor: the newest version's top-level fields edited one by one, then the same
+    validation, preview diff and save as the JSON editor (R-INS-03)."""
+    versions = await service.history(session, kind, key)
+    current = dict(versions[0].data) if versions else {}
+    submitted = await request.form()
+    for name, value in current.items():
+        field = f"f_{name}"
+        if field not in submitted or not _editable(value):
+            continue
+        raw = str(submitted[field]).strip()
+        if isinstance(value, bool):
+            current[name] = raw == "true"
+        elif isinstance(value, int):
+            current[name] = int(raw) if raw.lstrip("-").isdigit() else raw
+        else:
+            current[name] = raw
+    data = json.dumps(current, ensure_ascii=False, indent=2)
+    return await _save_or_preview(request, session, staff, kind, key, data, effective_from, reason, intent)
+
+
+def _editable(value: object) -> bool:
+    return isinstance(value, bool | int | str)
+
+
+async def _save_or_preview(
+    request: Request,
+    session: AsyncSession,
+    staff: StaffUser,
+    kind: str,
+    key: str,
+    data: str,
+    effective_from: date,
+    reason: str,
+    intent: str,
 ) -> Response:
     """R-INS-03: save a dated version; ``intent=preview`` validates and shows the diff against the
     newest version first, saving nothing."""
