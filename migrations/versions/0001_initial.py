@@ -296,6 +296,8 @@ def upgrade() -> None:
         sa.Column("document_number_index", sa.String(length=32), nullable=False),
         sa.Column("nationality", sa.String(length=3), nullable=False),
         sa.Column("phone", medcard.models.base.EncryptedText("card.phone"), nullable=False),
+        sa.Column("phone_index", sa.String(length=32), nullable=False),
+        sa.Column("name_index", sa.String(length=32), nullable=False),
         sa.Column("region_code", sa.String(length=6), nullable=False),
         sa.Column("address", medcard.models.base.EncryptedText("card.address"), nullable=False),
         sa.Column("postal_code", sa.String(length=6), nullable=False),
@@ -321,7 +323,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_card_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_card_document_number_index"), ["document_number_index"], unique=False)
         batch_op.create_index(batch_op.f("ix_card_hospital_id"), ["hospital_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_card_name_index"), ["name_index"], unique=False)
         batch_op.create_index(batch_op.f("ix_card_person_id"), ["person_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_card_phone_index"), ["phone_index"], unique=False)
 
     op.create_table(
         "card_draft",
@@ -1159,7 +1163,9 @@ def downgrade() -> None:
 
     op.drop_table("card_draft")
     with op.batch_alter_table("card", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_card_phone_index"))
         batch_op.drop_index(batch_op.f("ix_card_person_id"))
+        batch_op.drop_index(batch_op.f("ix_card_name_index"))
         batch_op.drop_index(batch_op.f("ix_card_hospital_id"))
         batch_op.drop_index(batch_op.f("ix_card_document_number_index"))
         batch_op.drop_index(batch_op.f("ix_card_account_id"))

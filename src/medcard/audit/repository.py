@@ -46,6 +46,19 @@ class AuditRepository:
             query = query.where(AuditEvent.hospital_id == hospital_id)
         return (await self.session.scalars(query)).all()
 
+    async def page(
+        self, *, offset: int, limit: int, action: str | None = None, hospital_id: uuid.UUID | None = None
+    ) -> Sequence[AuditEvent]:
+        """One page of the log, newest first in a stable order (time, then id, both descending), so
+        a row appears on exactly one page while no rows are added; ask for one more than shown to
+        learn whether a next page exists."""
+        query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).offset(offset).limit(limit)
+        if action:
+            query = query.where(AuditEvent.action == action)
+        if hospital_id:
+            query = query.where(AuditEvent.hospital_id == hospital_id)
+        return (await self.session.scalars(query)).all()
+
     async def since(
         self, actions: Sequence[str], since: datetime, *, hospital_id: uuid.UUID | None, limit: int
     ) -> Sequence[AuditEvent]:

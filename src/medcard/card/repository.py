@@ -59,6 +59,17 @@ class CardRepository:
         row = (await self.session.execute(select(scope_taken, number_taken))).one()
         return bool(row[0]), bool(row[1])
 
+    async def by_blind_index(
+        self, kind: str, value: str, *, hospital_id: uuid.UUID | None, limit: int
+    ) -> Sequence[Card]:
+        """Cards whose ``kind`` (document, phone, name) matches ``value`` exactly, found by blind
+        index without decrypting; with a hospital, only that hospital's cards."""
+        column = {"document": Card.document_number_index, "phone": Card.phone_index, "name": Card.name_index}[kind]
+        query = select(Card).where(column == blind_index(kind, value)).order_by(Card.card_number).limit(limit)
+        if hospital_id is not None:
+            query = query.where(Card.hospital_id == hospital_id)
+        return (await self.session.scalars(query)).all()
+
     async def document_taken_in_scope(self, *, scope: str, document_number: str, except_card: Card) -> bool:
         condition = (
             (Card.scope == scope)

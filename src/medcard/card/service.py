@@ -594,6 +594,39 @@ async def find_card_for_staff(session: AsyncSession, *, staff: StaffUser, card_n
     return present(await repository.by_id(found[0]), "card")
 
 
+LOOKUP_KINDS = ("document", "phone", "name")
+LOOKUP_LIMIT = 20
+
+
+async def search_cards_for_staff(session: AsyncSession, *, staff: StaffUser, kind: str, value: str) -> list[Card]:
+    """Cards found by ID number, phone or exact name through their blind indexes (no decryption),
+    within the staff member's hospital (R-CARD-03 scope, :func:`rules.staff_sees_card`)."""
+    if kind not in LOOKUP_KINDS:
+        raise NotFound(field="by")
+    if not value.strip():
+        return []
+    cards = await CardRepository(session).by_blind_index(kind, value, hospital_id=staff.hospital_id, limit=LOOKUP_LIMIT)
+    return [
+        card
+        for card in cards
+        if rules.staff_sees_card(staff_hospital_id=staff.hospital_id, card_hospital_id=card.hospital_id)
+    ]
+
+
+async def reveal_name_for_staff(session: AsyncSession, *, staff: StaffUser, card_id: uuid.UUID) -> Card:
+    """The unmasked name for the in-person check, one audit row per showing (R-SEC-08)."""
+    card = await card_for_staff(session, staff=staff, card_id=card_id)
+    await record(
+        session,
+        actor=actor_for_staff(staff),
+        action="card.show_name",
+        subject=card,
+        hospital_id=card.hospital_id,
+        details={"purpose": "in_person_check"},
+    )
+    return card
+
+
 async def card_for_staff(session: AsyncSession, *, staff: StaffUser, card_id: uuid.UUID) -> Card:
     """A card a staff member may work on (his hospital's; an admin without a hospital sees all)."""
     card = await CardRepository(session).by_id(card_id, for_update=True)

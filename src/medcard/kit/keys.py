@@ -61,7 +61,7 @@ def generate_secret() -> str:
 
 def normalise(kind: str, value: str) -> str:
     """What the blind index hashes: ID numbers without spaces and with an upper-case X;
-    phone numbers as bare digits without a +86 / 0086 country prefix."""
+    phone numbers as bare digits without a +86 / 0086 country prefix; names without spaces."""
     if kind == "document":
         return "".join(value.split()).upper()
     if kind == "phone":
@@ -70,6 +70,8 @@ def normalise(kind: str, value: str) -> str:
             if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
                 return digits[len(prefix) :]
         return digits
+    if kind == "name":
+        return "".join(value.split())
     raise ValueError(f"no blind index kind {kind!r}")
 
 

@@ -64,6 +64,9 @@ class Card(Base):
     document_number_index: Mapped[str] = mapped_column(String(32), index=True)
     nationality: Mapped[str] = mapped_column(String(3))
     phone: Mapped[str] = mapped_column(EncryptedText("card.phone"))
+    phone_index: Mapped[str] = mapped_column(String(32), index=True, default="")
+    name_index: Mapped[str] = mapped_column(String(32), index=True, default="")
+    """Blind indexes for the console's lookup by phone or exact name (issue 9, R-SEC-08)."""
     region_code: Mapped[str] = mapped_column(String(6))
     address: Mapped[str] = mapped_column(EncryptedText("card.address"))
     postal_code: Mapped[str] = mapped_column(String(6))
@@ -83,6 +86,16 @@ class Card(Base):
     @validates("document_number")
     def _index_document_number(self, _key: str, value: str) -> str:
         self.document_number_index = blind_index("document", value)
+        return value
+
+    @validates("phone")
+    def _index_phone(self, _key: str, value: str) -> str:
+        self.phone_index = blind_index("phone", value)
+        return value
+
+    @validates("name")
+    def _index_name(self, _key: str, value: str) -> str:
+        self.name_index = blind_index("name", value)
         return value
 
 

@@ -6,6 +6,7 @@ of every document; the console adds versions with who/when/why. Nothing is edite
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -153,6 +154,23 @@ def validate(kind: str, key: str, data: dict[str, Any], default: dict[str, Any] 
             raise ValueError("unknown kind")
     except (AttributeError, KeyError, TypeError, ValueError) as error:
         raise PolicyInvalid(field="data", reason=str(error)) from error
+
+
+def diff_lines(current: dict[str, Any], proposed: dict[str, Any]) -> list[str]:
+    """A unified diff of two policy documents (keys sorted, two-space indent); empty when equal."""
+
+    def lines(data: dict[str, Any]) -> list[str]:
+        return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True).splitlines()
+
+    diff = list(difflib.unified_diff(lines(current), lines(proposed), lineterm="", n=2))
+    return diff[2:]  # without the ---/+++ file header
+
+
+async def check_version(session: AsyncSession, *, kind: str, key: str, data: dict[str, Any], today: date) -> None:
+    """Validate a proposed version as :func:`add_version` would, without saving it."""
+    repository = PolicyRepository(session)
+    default = await repository.in_force("region", rules.NATIONAL_DEFAULT, today) if kind == "region" else None
+    validate(kind, key, data, default.data if default else None)
 
 
 async def add_version(

@@ -441,8 +441,16 @@ def _console_page(
     error: MedCardError | None = None,
     changed: str | None = None,
     values: dict[str, str] | None = None,
+    by: str = "card_number",
+    q: str = "",
+    matches: list[Card] | None = None,
+    full_name: str | None = None,
 ) -> Response:
     context = {
+        "by": by,
+        "q": q,
+        "matches": [(m, rules.format_card_number(m.card_number)) for m in matches] if matches is not None else None,
+        "full_name": full_name,
         "staff": staff,
         "card": card,
         "card_number": card_number,
@@ -461,14 +469,42 @@ async def console_cards(
     session: SessionDep,
     staff: StaffCardDep,
     card_number: Annotated[str, Query(max_length=32)] = "",
+    card_id: Annotated[uuid.UUID | None, Query()] = None,
+    by: Annotated[str, Query(max_length=16)] = "card_number",
+    q: Annotated[str, Query(max_length=40)] = "",
 ) -> Response:
-    """Find a card by its (validated) number."""
+    """Find a card by its (validated) number, or open it from an audit row by id (staff scope
+    still applies: another hospital's card is not found)."""
+    if card_id is not None and not card_number.strip():
+        found, error = await attempt(session, lambda: service.card_for_staff(session, staff=staff, card_id=card_id))
+        if found is None:
+            return _console_page(request, staff, error=error)
+        return _console_page(request, staff, card=found, card_number=found.card_number)
+    if by != "card_number" and q.strip():
+        found_cards, error = await attempt(
+            session, lambda: service.search_cards_for_staff(session, staff=staff, kind=by, value=q)
+        )
+        matches = found_cards or []
+        if len(matches) == 1:
+            return _console_page(request, staff, card=matches[0], card_number=matches[0].card_number, by=by, q=q)
+        return _console_page(request, staff, error=error, by=by, q=q, matches=matches)
+    if by == "card_number" and q.strip() and not card_number.strip():
+        card_number = q
     if not card_number.strip():
         return _console_page(request, staff)
     card, error = await attempt(
         session, lambda: service.find_card_for_staff(session, staff=staff, card_number=card_number)
     )
     return _console_page(request, staff, card=card, card_number=card_number, error=error)
+
+
+@router.post("/console/cards/{card_id}/show-name", response_class=HTMLResponse)
+async def console_show_name(request: Request, card_id: uuid.UUID, session: SessionDep, staff: StaffCardDep) -> Response:
+    """显示全名: the unmasked name for the in-person check, audited as ``card.show_name`` (R-SEC-08)."""
+    card, error = await attempt(session, lambda: service.reveal_name_for_staff(session, staff=staff, card_id=card_id))
+    if card is None:
+        return _console_page(request, staff, error=error)
+    return _console_page(request, staff, card=card, card_number=card.card_number, full_name=card.name)
 
 
 @router.post("/console/cards/{card_id}/change", response_class=HTMLResponse)

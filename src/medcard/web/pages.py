@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from medcard.account.rules import needs_consent
+from medcard.audit.labels import ACTION_LABELS, action_label, record_link
 from medcard.audit.repository import AuditRepository
 from medcard.auth import service as auth_service
 from medcard.auth.errors import OAuthCodeRejected
@@ -255,14 +256,48 @@ async def console_home(request: Request, staff: StaffDep) -> Response:
     return page(request, "console/home.html", {"staff": staff})
 
 
+AUDIT_PAGE_SIZE = 50
+
+
 @router.get("/console/audit", response_class=HTMLResponse)
 async def console_audit(
     request: Request,
     session: SessionDep,
     staff: Annotated[StaffUser, Depends(require_role("reviewer"))],
     action: Annotated[str | None, Query(max_length=48)] = None,
+    page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> Response:
+    """R-SEC-08: the audit log read by people: Chinese action names (English second), 50 rows a
+    page in a stable order, and a link from each row to its record where the reader may open it."""
     repository = AuditRepository(session)
-    events = await repository.latest(limit=200, action=action or None, hospital_id=staff.hospital_id)
-    values = {"staff": staff, "events": events, "action": action or "", "state": await repository.seal_state()}
+    rows = await repository.page(
+        offset=(page_number - 1) * AUDIT_PAGE_SIZE,
+        limit=AUDIT_PAGE_SIZE + 1,
+        action=action or None,
+        hospital_id=staff.hospital_id,
+    )
+    lang = language(request)
+    events = [
+        {
+            "event": event,
+            "label": action_label(event.action, lang),
+            "link": record_link(event.subject_kind, str(event.subject_id), event.details, staff.role),
+        }
+        for event in rows[:AUDIT_PAGE_SIZE]
+    ]
+    query = {"action": action} if action else {}
+    values = {
+        "staff": staff,
+        "events": events,
+        "action": action or "",
+        "actions": sorted(ACTION_LABELS.items()),
+        "page_number": page_number,
+        "previous_url": (
+            "/console/audit?" + urlencode({**query, "page": page_number - 1}) if page_number > 1 else None
+        ),
+        "next_url": (
+            "/console/audit?" + urlencode({**query, "page": page_number + 1}) if len(rows) > AUDIT_PAGE_SIZE else None
+        ),
+        "state": await repository.seal_state(),
+    }
     return page(request, "console/audit.html", values)

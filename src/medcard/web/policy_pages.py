@@ -48,6 +48,8 @@ async def _policy_page(
     draft: str | None = None,
     error: MedCardError | None = None,
     saved: bool = False,
+    diff: list[str] | None = None,
+    values: dict[str, str] | None = None,
 ) -> Response:
     versions = await service.history(session, kind, key)
     today = clock.now().date()
@@ -60,7 +62,14 @@ async def _policy_page(
         "in_force": in_force,
         "today": today,
         "saved": saved,
+        "diff": diff,
+        "values": values or {},
         "draft": draft if draft is not None else json.dumps(versions[0].data, ensure_ascii=False, indent=2),
+        "fields": [
+            (name, value) for name, value in versions[0].data.items() if not name.startswith("_") and _editable(value)
+        ]
+        if versions
+        else [],
         "error": error_view(error, language(request)) if error else None,
     }
     return page(request, "console/policy.html", context, status_code=error.status if error else 200)
@@ -81,14 +90,85 @@ async def policy_save(
     data: Annotated[str, Form(max_length=200_000)],
     effective_from: Annotated[date, Form()],
     reason: Annotated[str, Form(min_length=2, max_length=200)],
+    intent: Annotated[str, Form(pattern=r"^(save|preview)$")] = "save",
 ) -> Response:
-    async def run() -> object:
+    return await _save_or_preview(request, session, staff, kind, key, data, effective_from, reason, intent)
+
+
+@router.post("/policy/{kind}/{key}/form", response_class=HTMLResponse)
+async def policy_form_save(
+    request: Request,
+    session: SessionDep,
+    staff: AdminDep,
+    kind: PolicyKind,
+    key: KeyPath,
+    effective_from: Annotated[date, Form()],
+    reason: Annotated[str, Form(min_length=2, max_length=200)],
+    intent: Annotated[str, Form(pattern=r"^(save|preview)$")] = "save",
+) -> Response:
+    """The form editor: the newest version's top-level fields edited one by one, then the same
+    validation, preview diff and save as the JSON editor (R-INS-03)."""
+    versions = await service.history(session, kind, key)
+    current = dict(versions[0].data) if versions else {}
+    submitted = await request.form()
+    for name, value in current.items():
+        field = f"f_{name}"
+        if field not in submitted or not _editable(value):
+            continue
+        raw = str(submitted[field]).strip()
+        if isinstance(value, bool):
+            current[name] = raw == "true"
+        elif isinstance(value, int):
+            current[name] = int(raw) if raw.lstrip("-").isdigit() else raw
+        else:
+            current[name] = raw
+    data = json.dumps(current, ensure_ascii=False, indent=2)
+    return await _save_or_preview(request, session, staff, kind, key, data, effective_from, reason, intent)
+
+
+def _editable(value: object) -> bool:
+    return isinstance(value, bool | int | str)
+
+
+async def _save_or_preview(
+    request: Request,
+    session: AsyncSession,
+    staff: StaffUser,
+    kind: str,
+    key: str,
+    data: str,
+    effective_from: date,
+    reason: str,
+    intent: str,
+) -> Response:
+    """R-INS-03: save a dated version; ``intent=preview`` validates and shows the diff against the
+    newest version first, saving nothing."""
+
+    def parse() -> dict[str, object]:
         try:
             parsed = json.loads(data)
         except ValueError as error:
             raise PolicyInvalid(field="data", reason="JSON") from error
         if not isinstance(parsed, dict):
             raise PolicyInvalid(field="data", reason="JSON object")
+        return parsed
+
+    if intent == "preview":
+
+        async def check() -> list[str]:
+            parsed = parse()
+            await service.check_version(session, kind=kind, key=key, data=parsed, today=clock.now().date())
+            versions = await service.history(session, kind, key)
+            return service.diff_lines(versions[0].data if versions else {}, parsed)
+
+        diff, preview_error = await attempt(session, check)
+        values = {"effective_from": effective_from.isoformat(), "reason": reason}
+        return await _policy_page(
+            request, session, staff, kind, key, draft=data, error=preview_error, diff=diff, values=values
+        )
+
+    async def run() -> object:
+        parsed = parse()
         return await service.add_version(
             session,
             kind=kind,
