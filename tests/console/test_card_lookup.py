@@ -18,11 +18,11 @@ async def test_r_sec_08_lookup_by_id_phone_and_name_finds_the_card_masked(
     """Each way finds the holder's card by blind index; the name stays masked."""
     spaced_phone = f"+86 {holder.phone[:3]} {holder.phone[3:7]} {holder.phone[7:]}"
     for by, value in (("document", holder.document_number.lower()), ("phone", spaced_phone), ("name", holder.name)):
-        found = await client.get("/console/cards", params={"by": by, "q": value}, headers=cashier)
+        found = await client.post("/console/cards", data={"by": by, "q": value}, headers=cashier)
         assert found.status_code == 200, by
         assert 'id="found-card"' in found.text, by
         assert f'<span id="found-name">{holder.name}</span>' not in found.text, by  # masked until 显示全名
-    none = await client.get("/console/cards", params={"by": "phone", "q": "13000000000"}, headers=cashier)
+    none = await client.post("/console/cards", data={"by": "phone", "q": "13000000000"}, headers=cashier)
     assert 'id="lookup-none"' in none.text
 
 
@@ -35,7 +35,7 @@ async def test_r_sec_08_lookup_stays_within_the_staff_members_hospital(
     county.card.hospital_id = demo.county_hospital.id
     await db.commit()
     cashier = bearer(await staff_token(client, "cashier1"))
-    found = await client.get("/console/cards", params={"by": "name", "q": "钱县城"}, headers=cashier)
+    found = await client.post("/console/cards", data={"by": "name", "q": "钱县城"}, headers=cashier)
     assert 'id="lookup-none"' in found.text and 'id="found-card"' not in found.text
 
 

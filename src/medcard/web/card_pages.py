@@ -470,32 +470,46 @@ async def console_cards(
     staff: StaffCardDep,
     card_number: Annotated[str, Query(max_length=32)] = "",
     card_id: Annotated[uuid.UUID | None, Query()] = None,
-    by: Annotated[str, Query(max_length=16)] = "card_number",
-    q: Annotated[str, Query(max_length=40)] = "",
 ) -> Response:
     """Find a card by its (validated) number, or open it from an audit row by id (staff scope
-    still applies: another hospital's card is not found)."""
+    still applies: another hospital's card is not found). Searches by ID number, phone or name
+    are POSTed (:func:`console_cards_search`), so personal data never stands in a URL or a log."""
     if card_id is not None and not card_number.strip():
         found, error = await attempt(session, lambda: service.card_for_staff(session, staff=staff, card_id=card_id))
         if found is None:
             return _console_page(request, staff, error=error)
         return _console_page(request, staff, card=found, card_number=found.card_number)
-    if by != "card_number" and q.strip():
-        found_cards, error = await attempt(
-            session, lambda: service.search_cards_for_staff(session, staff=staff, kind=by, value=q)
-        )
-        matches = found_cards or []
-        if len(matches) == 1:
-            return _console_page(request, staff, card=matches[0], card_number=matches[0].card_number, by=by, q=q)
-        return _console_page(request, staff, error=error, by=by, q=q, matches=matches)
-    if by == "card_number" and q.strip() and not card_number.strip():
-        card_number = q
+    return await _find_by_number(request, session, staff, card_number)
+
+
+async def _find_by_number(request: Request, session: SessionDep, staff: StaffUser, card_number: str) -> Response:
     if not card_number.strip():
         return _console_page(request, staff)
     card, error = await attempt(
         session, lambda: service.find_card_for_staff(session, staff=staff, card_number=card_number)
     )
     return _console_page(request, staff, card=card, card_number=card_number, error=error)
+
+
+@router.post("/console/cards", response_class=HTMLResponse)
+async def console_cards_search(
+    request: Request,
+    session: SessionDep,
+    staff: StaffCardDep,
+    by: Annotated[str, Form(max_length=16)] = "card_number",
+    q: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Find cards by card number, ID number, phone (blind indexes) or exact name, within the
+    staff member's hospital (R-SEC-08: the query travels in the body, never in the URL)."""
+    if by == "card_number" or not q.strip():
+        return await _find_by_number(request, session, staff, q)
+    found_cards, error = await attempt(
+        session, lambda: service.search_cards_for_staff(session, staff=staff, kind=by, value=q)
+    )
+    matches = found_cards or []
+    if len(matches) == 1:
+        return _console_page(request, staff, card=matches[0], card_number=matches[0].card_number, by=by, q=q)
+    return _console_page(request, staff, error=error, by=by, q=q, matches=matches)
 
 
 @router.post("/console/cards/{card_id}/show-name", response_class=HTMLResponse)
