@@ -50,7 +50,7 @@ unit: install
 test: install chromium fonts lint typecheck unit
 
 bench: install
-	@for script in bench/*.py; do case "$$(basename $$script)" in common.py|floor_app.py|hello_app.py) continue;; esac; { echo "== $$script"; $(PY) $$script; }; done
+	@for script in bench/*.py; do case "$$(basename $$script)" in common.py|*_app.py) continue;; esac; { echo "== $$script"; $(PY) $$script; }; done
 
 # Screenshots of the home, card, payment-code, elder-mode and console pages (docs/screens/).
 screens: install chromium

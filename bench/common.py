@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import uuid
 from datetime import date
 
@@ -81,3 +83,23 @@ def fresh_database(settings: Settings) -> None:
     if not settings.is_sqlite:
         asyncio.run(_recreate_postgres(settings.database_url))
     upgrade(settings)
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (for the servers a benchmark starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of one process, 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            values = stat.read().rsplit(")", 1)[1].split()
+        return (int(values[11]) + int(values[12])) / TICKS
+    except (OSError, IndexError, ValueError):
+        return 0.0

@@ -45,7 +45,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
-from common import SECRET, bench_settings, fresh_database
+from common import SECRET, bench_settings, free_port, fresh_database, process_cpu
 from kiosk_issuance import seed
 from payments_floor_app import FLOOR_TABLES
 from sqlalchemy import insert, make_url, select
@@ -57,7 +57,6 @@ from medcard.kit.crypto import sm3_hex
 from medcard.models import AuthSession, Card
 
 HERE = Path(__file__).resolve().parent
-TICKS = os.sysconf("SC_CLK_TCK")
 THREADS = 2
 BILLS_PER_PATIENT = 40
 
@@ -74,22 +73,6 @@ def require_tools() -> str:
     if shutil.which("pgbench") is None:
         raise SystemExit("bench/payments.py needs pgbench (postgresql-contrib / postgresql-client)")
     return str(shutil.which("wrk"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of one process, 0 if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            values = stat.read().rsplit(")", 1)[1].split()
-        return (int(values[11]) + int(values[12])) / TICKS
-    except (OSError, IndexError, ValueError):
-        return 0.0
 
 
 @dataclass
