@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, serve, server_settings, staff_login  # noqa: E402
-from tests.e2e.test_card_flows import CHOICES, DETAILS, verify_identity  # noqa: E402
+from tests.e2e.test_card_flows import CHOICES, fill_details, verify_identity  # noqa: E402
 from tests.factories import resident_id  # noqa: E402
 
 OUT = ROOT / "docs" / "screens"
@@ -38,8 +38,7 @@ def apply_for_card(page: Page, name: str) -> None:
     page.click("#hospital-H110001")
     page.fill("#f-address", "北京市东城区示范路1号3单元502")
     page.select_option("#f-ethnicity", "01")
-    for field, value in DETAILS.items():
-        page.fill(f"#f-{field}", value)
+    fill_details(page)
     for field, value in CHOICES.items():
         page.select_option(f"#f-{field}", value)
     page.click("#submit-card")
