@@ -117,25 +117,8 @@ async def add_member(
         raise FamilyPatientIdentityMismatch(field="name")
     actor = actor_for_account(account)
     if person is None:
-        person = Person(
-            document_type=document.document_type,
-            document_number=document.document_number,
-            nationality=document.nationality,
-            residence_permit_number=document.residence_permit_number,
-            name=name,
-            gender=document.gender,
-            birth_date=document.birth_date,
-            verified_at=clock.now(),
-            verification_method="family",
-        )
-        session.add(person)
-        await session.flush()
-        await record(
-            session,
-            actor=actor,
-            action="person.create",
-            subject=person,
-            details={"document": mask_document(person.document_number), "method": "family"},
+        person = await identity_service.create_person(
+            session, document=document, name=name, actor=actor, method="family"
         )
     enrolment = membership.Enrolment(
         relation=claim.relation,

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medcard.account.service import require_consent
 from medcard.adapters import Adapters
 from medcard.adapters.identity import AuthorityResult, DocumentClaim
-from medcard.audit.service import record
+from medcard.audit.service import Actor, record
 from medcard.auth.service import actor_for_account
 from medcard.config import Settings
 from medcard.errors import NotFound, present
@@ -399,23 +399,35 @@ async def _link_person(
             nationality=verification.nationality,
             residence_permit_number=verification.residence_permit_number,
         )
-        person = Person(
-            document_type=document.document_type,
-            document_number=document.document_number,
-            nationality=document.nationality,
-            residence_permit_number=document.residence_permit_number,
-            name=verification.name,
-            gender=document.gender,
-            birth_date=document.birth_date,
-        )
-        session.add(person)
-        await session.flush()
-        await record(session, actor=actor, action="person.create", subject=person, details=_person_details(person))
+        person = await create_person(session, document=document, name=verification.name, actor=actor)
     person.phone = verification.phone or person.phone
     person.verified_at = now
     person.verification_method = verification.method
     account.person = person
     await session.flush()
+    return person
+
+
+async def create_person(
+    session: AsyncSession, *, document: rules.Document, name: str, actor: Actor, method: str | None = None
+) -> Person:
+    """A new person from a checked document (audited). ``method`` marks a person verified on
+    creation by someone else's act (a guardian, a family member); a self-verification sets it later."""
+    person = Person(
+        document_type=document.document_type,
+        document_number=document.document_number,
+        nationality=document.nationality,
+        residence_permit_number=document.residence_permit_number,
+        name=name,
+        gender=document.gender,
+        birth_date=document.birth_date,
+        verified_at=clock.now() if method else None,
+        verification_method=method,
+    )
+    session.add(person)
+    await session.flush()
+    details = _person_details(person) | ({"method": method} if method else {})
+    await record(session, actor=actor, action="person.create", subject=person, details=details)
     return person
 
 
@@ -501,20 +513,7 @@ async def add_ward(
     )
     actor = actor_for_account(account)
     if person is None:
-        person = Person(
-            document_type=document.document_type,
-            document_number=document.document_number,
-            nationality=document.nationality,
-            residence_permit_number=document.residence_permit_number,
-            name=name,
-            gender=document.gender,
-            birth_date=document.birth_date,
-            verified_at=clock.now(),
-            verification_method="guardian",
-        )
-        session.add(person)
-        await session.flush()
-        await record(session, actor=actor, action="person.create", subject=person, details=_person_details(person))
+        person = await create_person(session, document=document, name=name, actor=actor, method="guardian")
     if guardianship is None:
         guardianship = Guardianship(guardian_person_id=guardian.id, ward_person_id=person.id, account_id=account.id)
         session.add(guardianship)

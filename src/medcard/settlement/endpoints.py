@@ -8,6 +8,7 @@ body is 422, a request still in flight 409. A payment left pending answers 402
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header
@@ -16,7 +17,7 @@ from medcard.auth.service import actor_for_account, actor_for_staff
 from medcard.card import service as card_service
 from medcard.deps import AccountDep, AdaptersDep, SessionDep, SettingsDep, SteppedUpAccountDep, require_role
 from medcard.idempotency.deps import HEADER, PatientIdempotencyDep, StaffIdempotencyDep
-from medcard.models import StaffUser
+from medcard.models import Account, StaffUser
 from medcard.settlement import refunds, service, wallet
 from medcard.settlement.schemas import (
     BillRead,
@@ -29,6 +30,7 @@ from medcard.settlement.schemas import (
     RefundRequest,
     WalletRead,
 )
+from medcard.settlement.wallet import Wallet
 
 router = APIRouter(prefix="/settlement", tags=["settlement"])
 PosDep = Annotated[StaffUser, Depends(require_role("cashier", "pharmacy"))]
@@ -135,6 +137,21 @@ async def show_wallet(card_id: uuid.UUID, session: SessionDep, account: AccountD
     return WalletRead.of(await wallet.wallet(session, card=card))
 
 
+async def _cash(
+    move: Callable[..., Awaitable[Wallet]],
+    body: CashRequest,
+    key: str,
+    session: SessionDep,
+    account: Account,
+    adapters: AdaptersDep,
+) -> WalletRead:
+    """Top-up and repayment: money from the patient through the channel into one wallet account."""
+    card = await card_service.card_of_account(session, account=account, card_id=body.card_id)
+    result = await move(session, card=card, amount_fen=body.amount_fen, key=key,
+                        actor=actor_for_account(account), adapters=adapters)  # fmt: skip
+    return WalletRead.of(result)
+
+
 @router.post("/deposit", response_model=WalletRead, summary="Top up the deposit (R-CARD-09)")
 async def top_up(
     body: CashRequest,
@@ -144,13 +161,7 @@ async def top_up(
     account: SteppedUpAccountDep,
     adapters: AdaptersDep,
 ) -> WalletRead:
-    async def work() -> WalletRead:
-        card = await card_service.card_of_account(session, account=account, card_id=body.card_id)
-        result = await wallet.top_up(session, card=card, amount_fen=body.amount_fen, key=key,
-                                     actor=actor_for_account(account), adapters=adapters)  # fmt: skip
-        return WalletRead.of(result)
-
-    return await idem.run(work)
+    return await idem.run(lambda: _cash(wallet.top_up, body, key, session, account, adapters))
 
 
 @router.post("/credit/repay", response_model=WalletRead, summary="Repay the credit line (R-CARD-10)")
@@ -162,10 +173,4 @@ async def repay(
     account: SteppedUpAccountDep,
     adapters: AdaptersDep,
 ) -> WalletRead:
-    async def work() -> WalletRead:
-        card = await card_service.card_of_account(session, account=account, card_id=body.card_id)
-        result = await wallet.repay_credit(session, card=card, amount_fen=body.amount_fen, key=key,
-                                           actor=actor_for_account(account), adapters=adapters)  # fmt: skip
-        return WalletRead.of(result)
-
-    return await idem.run(work)
+    return await idem.run(lambda: _cash(wallet.repay_credit, body, key, session, account, adapters))
