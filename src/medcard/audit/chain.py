@@ -77,11 +77,12 @@ class ChainRow(Protocol):
     def details(self) -> Any: ...
 
 
-def canonical(row: ChainRow) -> bytes:
-    """The bytes a row's hash covers: every column but the hash itself, in a fixed form."""
+def canonical(row: ChainRow, *, seq: int | None = None) -> bytes:
+    """The bytes a row's hash covers: every column but the hash itself, in a fixed form
+    (``seq``: the position being given to a row not sealed yet)."""
     fields: dict[str, Any] = {
         "id": str(row.id),
-        "seq": row.chain_seq,
+        "seq": row.chain_seq if seq is None else seq,
         "at": row.at.isoformat(timespec="microseconds"),
         "actor": [row.actor_kind, row.actor_id, row.actor_label],
         "action": row.action,
@@ -93,8 +94,8 @@ def canonical(row: ChainRow) -> bytes:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
-def link(prev_hash: str, row: ChainRow) -> str:
-    return sm3_hex(prev_hash.encode() + b"|" + canonical(row))
+def link(prev_hash: str, row: ChainRow, *, seq: int | None = None) -> str:
+    return sm3_hex(prev_hash.encode() + b"|" + canonical(row, seq=seq))
 
 
 async def seal(session: AsyncSession, *, batch: int = SEAL_BATCH) -> int:
@@ -107,13 +108,14 @@ async def seal(session: AsyncSession, *, batch: int = SEAL_BATCH) -> int:
     repository = AuditRepository(session)
     head = await repository.head()
     seq, prev = head if head else (0, GENESIS)
-    rows = await repository.unsealed(limit=batch)
+    rows = await repository.unsealed_rows(limit=batch)
+    links: list[tuple[Any, int, str, str]] = []
     for row in rows:
         seq += 1
-        row.chain_seq = seq
-        row.prev_hash = prev
-        row.row_hash = prev = link(prev, row)
-    await session.flush()
+        row_hash = link(prev, row, seq=seq)
+        links.append((row.id, seq, prev, row_hash))
+        prev = row_hash
+    await repository.link(links)
     return len(rows)
 
 
