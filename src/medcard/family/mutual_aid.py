@@ -343,13 +343,14 @@ async def record_use(session: AsyncSession, grant: MutualAidGrant, amount_fen: i
     await session.flush()
 
 
-async def give_back(session: AsyncSession, grant_id: uuid.UUID, amount_fen: int) -> None:
-    """A released or refunded mutual-aid share goes back to the grant's use (of this year; a
-    share of last year does not touch this year's count). Locks the grant row first."""
-    grant = await lock_grant(session, grant_id)
-    if grant is None or amount_fen <= 0:
+async def give_back(session: AsyncSession, order: PaymentOrder, amount_fen: int) -> None:
+    """A released or refunded mutual-aid share of ``order`` goes back to its grant's use — of
+    the year the order was made (a share of last year does not lower this year's count). Locks
+    the grant row first (before any account)."""
+    if order.mutual_aid_grant_id is None or amount_fen <= 0:
         return
-    if grant.used_year == _year():
+    grant = await lock_grant(session, order.mutual_aid_grant_id)
+    if grant is not None and grant.used_year == order.created_at.astimezone(CHINA).year:
         grant.used_fen = max(0, grant.used_fen - amount_fen)
         await session.flush()
 

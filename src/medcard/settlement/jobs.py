@@ -51,9 +51,8 @@ async def expire_order(session: AsyncSession, *, order_id: uuid.UUID, adapters: 
     if not await repository.set_state(order_id, before="pending", after="expired"):
         return 0
     await session.refresh(order)
-    if order.mutual_aid_grant_id is not None:  # R-FAM-08: the released share goes back (grant row before accounts)
-        share = int(order.funding.get("family_mutual_aid_fen", 0))
-        await mutual_aid.give_back(session, order.mutual_aid_grant_id, share)
+    # R-FAM-08: a released mutual-aid share goes back to the grant's use (its row before the accounts).
+    await mutual_aid.give_back(session, order, int(order.funding.get("family_mutual_aid_fen", 0)))
     if order.hold_entry_id is not None:
         await ledger.resolve(session, order.hold_entry_id, post_it=False)
     await _undo_outside(session, order, adapters)

@@ -69,8 +69,8 @@ async def refund(
         shares = rules.refund_split(room, {}, amount)
     except ValueError as error:
         raise RefundTooLarge(field="amount_fen", refundable_yuan=format_yuan(max(0, sum(room.values())))) from error
-    if locked.mutual_aid_grant_id is not None:  # R-FAM-08: the member's use comes back (grant row first)
-        await mutual_aid.give_back(session, locked.mutual_aid_grant_id, shares.get("family_mutual_aid", 0))
+    # R-FAM-08: a refunded mutual-aid share comes back to the grant's use (its row before the accounts).
+    await mutual_aid.give_back(session, locked, shares.get("family_mutual_aid", 0))
     entry_id = await _post(session, locked, shares)
     await _outside(session, locked, shares, key, adapters)
     locked.refunded = {s: int(locked.refunded.get(s, 0)) + shares.get(s, 0) for s in rules.SOURCES}

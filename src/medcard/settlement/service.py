@@ -122,14 +122,15 @@ async def _quote(session: AsyncSession, payer: Payer, his: HisBill, *, scenario:
     year = await facts.year_to_date(session, payer, visit_type=bill.visit_type, now=now)
     split = rules.settle(bill, coverage, year)
     accounts = await facts.accounts_of(session, payer, coverage)
-    await facts.sync_personal_account(session, payer, accounts, adapters.insurance)
-    # R-FAM-08: read only for a patient insured where the region's policy has mutual aid.
+    # R-FAM-08: read only for a patient insured where the region's policy has mutual aid (the
+    # grant row is locked before any mirror entry locks an account: the fixed lock order).
     offer = None
     if coverage is not None and coverage.region.family_mutual_aid:
         offer = await mutual_aid.offer_for(session, payer.person.id, world_id=accounts.ids["world"],
                                            platform=adapters.insurance)  # fmt: skip
         if offer is not None:
             accounts = facts.PayerAccounts({**accounts.ids, "family_mutual_aid": offer.account_id})
+    await facts.sync_personal_account(session, payer, accounts, adapters.insurance)
     balances = rules.Balances() if deposit_bill else await facts.balances(session, accounts)
     if offer is not None:
         balances = mutual_aid.within_limits(balances, await session.get(MutualAidGrant, offer.grant_id))
