@@ -112,8 +112,10 @@ async def used(db: AsyncSession, fam: Family) -> int:
     return grant.used_fen
 
 
-async def pay(client: httpx.AsyncClient, adapters: Adapters, fam: Family, amount: int, name: str) -> httpx.Response:
-    bill = add_bill(adapters, fam.member, ("C", amount))
+async def pay(
+    client: httpx.AsyncClient, adapters: Adapters, fam: Family, amount: int, name: str, kind: str = "outpatient"
+) -> httpx.Response:
+    bill = add_bill(adapters, fam.member, ("C", amount), kind=kind)
     channel(adapters).set_wallet(fam.member.openid, 10_000_000)
     body = {"card_id": fam.member.card_id, "bill_number": bill.bill_no}
     return await client.post(ORDERS, json=body, headers={**fam.principal, **key(name)})
@@ -168,6 +170,9 @@ async def test_r_fam_08_r_pay_02_a_relative_pays_from_the_employee_personal_acco
     assert second.status_code == 200, second.text
     assert second.json()["funding"]["family_mutual_aid_fen"] == 5_000
     assert await used(db, fam) == 25_000
+
+    page = await client.get("/family/bill?month=2026-11", headers=fam.principal)  # R-FAM-07: by source
+    assert page.status_code == 200 and "家庭共济" in page.text and "250.00" in page.text
     await books_balance(db)
 
 
@@ -211,4 +216,45 @@ async def test_r_fam_08_r_pay_06_a_refund_gives_the_share_back_to_the_employee_a
     assert (balance, held) == (PRINCIPAL_FEN, 0)
     assert sandbox(adapters).balance(fam.principal_person_number) == PRINCIPAL_FEN
     assert await used(db, fam) == 0
+    await books_balance(db)
+
+
+async def test_r_fam_08_r_fam_04_revoking_while_a_payment_is_pending_completes_or_releases_it_whole(
+    client: httpx.AsyncClient, db: AsyncSession, adapters: Adapters, settings: Settings, make_patient: MakePatient
+) -> None:
+    """The son pays his father's prescription drugs; the payment waits for his second
+    confirmation (R-FAM-04) holding 30 yuan of mutual aid. He revokes the grant, then confirms:
+    the payment completes whole (the share posted from his account). Bound again, a second
+    one waits, he revokes, it expires: released whole, the use given back; the next payment
+    after the revocation has no mutual aid at all."""
+    fam = await family(client, db, adapters, settings, make_patient, sequence=7)
+    first = await pay(client, adapters, fam, 3_000, "drug-1", kind="drug")
+    assert first.status_code == 200 and first.json()["guardian_confirmation"] == "awaiting", first.text
+    assert first.json()["funding"]["family_mutual_aid_fen"] == 3_000
+    revoked = await client.delete(f"/api/v1/family/mutual-aid/{fam.grant_id}", headers=fam.principal)
+    assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
+    confirmed = await client.post(f"/api/v1/family/confirmations/{first.json()['id']}", headers=fam.principal)
+    assert confirmed.status_code == 200 and confirmed.json()["state"] == "paid", confirmed.text
+    _, balance, held = await principal_account(db, fam)
+    assert (balance, held) == (PRINCIPAL_FEN - 3_000, 0)
+    assert await used(db, fam) == 3_000
+
+    none = await pay(client, adapters, fam, 1_000, "after-revoke")
+    assert none.status_code == 200 and none.json()["funding"]["family_mutual_aid_fen"] == 0
+
+    body = {"member_id": str((await db.get(MutualAidGrant, uuid.UUID(fam.grant_id))).member_id)}  # type: ignore[union-attr]
+    assert (await client.post("/api/v1/family/mutual-aid", json=body, headers=fam.principal)).status_code == 201
+    second = await pay(client, adapters, fam, 2_000, "drug-2", kind="drug")
+    assert second.json()["funding"]["family_mutual_aid_fen"] == 2_000
+    assert await used(db, fam) == 5_000
+    await client.delete(f"/api/v1/family/mutual-aid/{fam.grant_id}", headers=fam.principal)
+    assert await jobs.expire_due(db, adapters=adapters, now=clock.now() + timedelta(minutes=16)) == 1
+    await db.commit()
+    order = await db.get(PaymentOrder, uuid.UUID(second.json()["id"]), populate_existing=True)
+    assert order is not None and order.state == "expired"
+    entry = await db.get(JournalEntry, order.hold_entry_id, populate_existing=True)
+    assert entry is not None and entry.state == "voided"
+    _, balance, held = await principal_account(db, fam)
+    assert (balance, held) == (PRINCIPAL_FEN - 3_000, 0)
+    assert await used(db, fam) == 3_000
     await books_balance(db)
