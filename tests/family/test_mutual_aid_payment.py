@@ -21,10 +21,11 @@ from medcard.kit.clock import clock
 from medcard.ledger import service as ledger
 from medcard.ledger.repository import LedgerRepository
 from medcard.models import Card, FamilyMember, InsuranceBinding, JournalEntry, MutualAidGrant, PaymentOrder, Posting
-from medcard.settlement import jobs
+from medcard.settlement import documents, jobs
 from tests.family.helpers import add, card_for, person
 from tests.insurance.conftest import LIVE_FACE, MakePatient, make_patient, policy
 from tests.settlement.conftest import Payer, add_bill, books_balance, cashier, channel, key
+from tests.settlement.test_documents import text_of as pdf_text
 
 __all__ = ["cashier", "make_patient", "policy"]
 
@@ -138,6 +139,8 @@ async def test_r_fam_08_r_pay_02_a_relative_pays_from_the_employee_personal_acco
     quoted = await client.post("/api/v1/settlement/quote", json=body, headers=fam.principal)
     assert quoted.status_code == 200, quoted.text
     assert quoted.json()["funding"]["family_mutual_aid_fen"] == 20_000
+    split = await client.get(f"/bills/{bill.bill_no}?card_id={fam.member.card_id}", headers=fam.principal)
+    assert split.status_code == 200 and "家庭共济" in split.text and "200.00" in split.text  # before confirming
 
     channel(adapters).set_wallet(fam.member.openid, 10_000_000)
     body = {"card_id": fam.member.card_id, "bill_number": bill.bill_no}
@@ -165,6 +168,8 @@ async def test_r_fam_08_r_pay_02_a_relative_pays_from_the_employee_personal_acco
     postings = (await db.scalars(select(Posting).where(Posting.entry_id == entry.id))).all()
     assert [(p.amount_fen, p.source) for p in postings if p.account_id == account] == [(-20_000, "family_mutual_aid")]
     assert await used(db, fam) == 20_000
+    receipt = pdf_text(documents.receipt_pdf(row, await documents.facts_of(db, row)))  # R-PAY-08's receipt
+    assert "家庭共济支付" in receipt and "200.00" in receipt
 
     second = await pay(client, adapters, fam, 30_000, "aid-2")  # 50 left of the 250 a year
     assert second.status_code == 200, second.text
