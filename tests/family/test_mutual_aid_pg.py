@@ -29,18 +29,16 @@ from medcard.models import (
     Account,
     Card,
     FamilyMember,
-    InsuranceBinding,
     JournalEntry,
     MutualAidGrant,
     PaymentOrder,
     Person,
 )
-from medcard.policy.repository import PolicyRepository
 from medcard.policy.service import load_shipped
 from medcard.settlement import facts, jobs, service
 from tests.card.conftest import issue_card
 from tests.factories import demo, resident_id, verified_account
-from tests.settlement.conftest import channel
+from tests.settlement.conftest import bind_row, channel
 
 pytestmark = pytest.mark.postgres
 
@@ -58,26 +56,6 @@ class World:
     grant_id: uuid.UUID
     personal: uuid.UUID
     principal_number: str
-
-
-async def bind_row(session: AsyncSession, adapters: Adapters, card: Card, name: str, number: str) -> str:
-    """An insurance binding row in Guangzhou (the binding flow has its own tests); its psn_no."""
-    platform = adapters.insurance
-    assert isinstance(platform, SandboxInsurancePlatform)
-    truth = platform.person(number, name)
-    repository = PolicyRepository(session)
-    region = await repository.in_force("region", "440100", clock.today_in_china())
-    scheme = await repository.in_force("scheme", str(truth.scheme_code), clock.today_in_china())
-    assert region is not None and scheme is not None
-    session.add(
-        InsuranceBinding(card_id=card.id, person_id=card.person_id, account_id=card.account_id,
-                         insurance_card_number=truth.card_number, scheme_code=str(truth.scheme_code),
-                         insured_region_code="440100", platform_person_number=truth.person_number,
-                         voucher_token="ECMUTUALAID", policy_version_id=region.id,
-                         scheme_policy_version_id=scheme.id, bound_at=clock.now())
-    )  # fmt: skip
-    await session.flush()
-    return truth.person_number
 
 
 async def world(engine: AsyncEngine, settings: Settings, *, per_year_fen: int | None = YEAR_LIMIT_FEN) -> World:
@@ -98,7 +76,7 @@ async def world(engine: AsyncEngine, settings: Settings, *, per_year_fen: int | 
             account = await verified_account(session, name=name, document_number=document, birth=birth)
             card = await issue_card(session, adapters, account, where.hospital)
             cards.append(card)
-            numbers.append(await bind_row(session, adapters, card, name, document))
+            numbers.append(await bind_row(session, adapters, card, name, document, "440100"))
         principal, member = cards
         platform.balances[numbers[0]], platform.balances[numbers[1]] = START_FEN, 0
         relation = FamilyMember(account_id=principal.account_id, patient_person_id=member.person_id,

@@ -47,18 +47,16 @@ from medcard.migrate import upgrade
 from medcard.models import (
     Card,
     FamilyMember,
-    InsuranceBinding,
     JournalEntry,
     LedgerAccount,
     MutualAidGrant,
     PaymentOrder,
 )
-from medcard.policy.repository import PolicyRepository
 from medcard.policy.service import load_shipped
 from medcard.settlement import refunds, rules, service, wallet
 from tests.card.conftest import issue_card
 from tests.factories import demo, resident_id, verified_account
-from tests.settlement.conftest import channel, his
+from tests.settlement.conftest import bind_row, channel, his
 
 ACTOR = Actor.system("state-machine")
 START = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
@@ -76,35 +74,13 @@ class World:
     personal account) pay from his personal account."""
 
 
-async def _bind(
-    session: AsyncSession, adapters: Adapters, card: Card, name: str, number: str, region_code: str = "110000"
-) -> None:
-    """A binding row (unit test of the ledger rules: the binding flow has its own tests)."""
-    platform = adapters.insurance
-    assert isinstance(platform, SandboxInsurancePlatform)
-    truth = platform.person(number, name)
-    today = clock.today_in_china()
-    repository = PolicyRepository(session)
-    region = await repository.in_force("region", region_code, today)
-    scheme = await repository.in_force("scheme", str(truth.scheme_code), today)
-    assert region is not None and scheme is not None
-    session.add(
-        InsuranceBinding(card_id=card.id, person_id=card.person_id, account_id=card.account_id,
-                         insurance_card_number=truth.card_number, scheme_code=str(truth.scheme_code),
-                         insured_region_code=region_code, platform_person_number=truth.person_number,
-                         voucher_token="ECSTATEMACHINE", policy_version_id=region.id,
-                         scheme_policy_version_id=scheme.id, bound_at=clock.now())
-    )  # fmt: skip
-    await session.flush()
-    if region_code != "110000":  # R-FAM-08: the relative's own personal account is empty
-        platform.balances[truth.person_number] = 0
-
-
 async def _world(settings_: Settings, loop: asyncio.AbstractEventLoop) -> World:
     await loop.run_in_executor(None, upgrade, settings_)
     engine = make_engine(settings_)
     sessions = make_sessionmaker(engine)
     adapters = sandbox_adapters(settings_)
+    platform = adapters.insurance
+    assert isinstance(platform, SandboxInsurancePlatform)
     cards = []
     async with unit_of_work(sessions) as session:
         where = await demo(session)
@@ -119,7 +95,9 @@ async def _world(settings_: Settings, loop: asyncio.AbstractEventLoop) -> World:
             number = resident_id(region=home, birth=birth, sequence=sequence)
             account = await verified_account(session, name=name, document_number=number, birth=birth)
             card = await issue_card(session, adapters, account, where.hospital)
-            await _bind(session, adapters, card, name, number, insured)
+            person_number = await bind_row(session, adapters, card, name, number, insured)
+            if insured != "110000":  # R-FAM-08: the relative's own personal account is empty
+                platform.balances[person_number] = 0
             cards.append(card)
         grant_id = await _grant(session, principal=cards[0], beneficiary=cards[2])
     return World(engine, sessions, adapters, cards, grant_id)
