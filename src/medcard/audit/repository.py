@@ -168,10 +168,7 @@ class AuditRepository:
 
 
 _AUDIT: Table = AuditEvent.metadata.tables["audit_event"]
-_PENDING_COLUMNS = (
-    "id",
-    "chain_seq",
-    "at",
+ENTRY_COLUMNS = (
     "actor_kind",
     "actor_id",
     "actor_label",
@@ -182,6 +179,8 @@ _PENDING_COLUMNS = (
     "hospital_id",
     "details",
 )
+"""What an audit row says (``audit.service.Entry.values``), beside its id, time and chain columns."""
+_PENDING_COLUMNS = ("id", "chain_seq", "at", *ENTRY_COLUMNS)
 
 
 @dataclass(frozen=True)

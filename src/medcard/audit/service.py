@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.audit.repository import ENTRY_COLUMNS
 from medcard.db import driver_connection
 from medcard.kit.clock import clock
 from medcard.models import AuditEvent, Base
@@ -95,22 +96,11 @@ async def record_many(session: AsyncSession, entries: list[Entry]) -> None:
         _INSERT_MANY,
         [uuid.uuid4() for _ in rows],
         now,
-        *([row[name] for row in rows] for name in _INSERT_COLUMNS[:-1]),
+        *([row[name] for row in rows] for name in ENTRY_COLUMNS[:-1]),
         [json.dumps(row["details"], separators=(",", ":"), ensure_ascii=False) for row in rows],
     )
 
 
-_INSERT_COLUMNS = (
-    "actor_kind",
-    "actor_id",
-    "actor_label",
-    "action",
-    "subject_kind",
-    "subject_id",
-    "result",
-    "hospital_id",
-    "details",
-)
 _INSERT_MANY = (
     "INSERT INTO audit_event (id, created_at, at, actor_kind, actor_id, actor_label, action, subject_kind,"
     " subject_id, result, hospital_id, details) SELECT id, $2, $2, actor_kind, actor_id, actor_label, action,"
