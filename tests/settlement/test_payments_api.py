@@ -240,6 +240,23 @@ async def test_r_card_10_credit_line_then_repayment(
     await books_balance(db)
 
 
+async def test_r_card_10_the_credit_line_is_each_patients_own(
+    client: httpx.AsyncClient, adapters: Adapters, db: AsyncSession, make_payer: MakePayer
+) -> None:
+    """The hospital sets the limit (≤ 2,000 yuan, per hospital); each patient owes on a line of
+    his own: two patients of one hospital each defer 1,500 yuan, and one patient's second
+    1,500-yuan bill finds only 500 yuan left on his line (the rest goes to self-pay)."""
+    first, second = await make_payer(sequence=11, bind=False), await make_payer(sequence=12, bind=False, name="孙信用")
+    for payer in (first, second):
+        bill = add_bill(adapters, payer, ("C", 150_000))
+        order = (await _pay(client, payer, bill.bill_no)).json()
+        assert (order["funding"]["credit_line_fen"], order["funding"]["self_pay_fen"]) == (150_000, 0)
+    more = add_bill(adapters, first, ("C", 150_000))
+    order = (await _pay(client, first, more.bill_no, name="k2")).json()
+    assert (order["funding"]["credit_line_fen"], order["funding"]["self_pay_fen"]) == (50_000, 100_000)
+    await books_balance(db)
+
+
 async def test_r_pay_09_pos_charges_a_bill_after_redeeming_the_code(
     client: httpx.AsyncClient,
     adapters: Adapters,
