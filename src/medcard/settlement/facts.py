@@ -108,8 +108,12 @@ async def accounts_of(session: AsyncSession, payer: Payer, coverage: rules.Cover
     return PayerAccounts({source: ids[spec.key] for source, spec in specs.items()})
 
 
-OWN_SOURCES = ("personal_account", "deposit", "credit_line")
-"""The payer's own accounts: the only ones a payment locks (they have a floor, ADR 0012)."""
+OWN_SOURCES = ("personal_account", "deposit", "credit_line", "family_mutual_aid")
+"""The accounts with a floor a payment may draw on: the only ones it locks, all in one
+id-ordered ``FOR UPDATE`` (ADR 0012). ``family_mutual_aid``: the principal's personal account
+when a mutual-aid grant pays a share (R-FAM-08), once the payer's accounts name it — locked
+with the payer's own, never after them, so two relatives paying with each other's accounts at
+once cannot deadlock."""
 
 
 async def balances(session: AsyncSession, accounts: PayerAccounts) -> rules.Balances:
