@@ -5,6 +5,7 @@ personal-account mirror (the platform's balance from 1101, R-PAY-01)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -110,10 +111,9 @@ async def accounts_of(session: AsyncSession, payer: Payer, coverage: rules.Cover
 
 OWN_SOURCES = ("personal_account", "deposit", "credit_line", "family_mutual_aid")
 """The accounts with a floor a payment may draw on: the only ones it locks, all in one
-id-ordered ``FOR UPDATE`` (ADR 0012). ``family_mutual_aid``: the principal's personal account
-when a mutual-aid grant pays a share (R-FAM-08), once the payer's accounts name it — locked
-with the payer's own, never after them, so two relatives paying with each other's accounts at
-once cannot deadlock."""
+id-ordered ``FOR UPDATE`` (ADR 0012). ``family_mutual_aid``: a relative's personal account,
+present only when the payer has mutual aid on offer (R-FAM-08) — locked with the payer's own,
+never after them."""
 
 
 async def balances(session: AsyncSession, accounts: PayerAccounts) -> rules.Balances:
@@ -144,7 +144,7 @@ def _room(accounts: PayerAccounts, states: dict[uuid.UUID, AccountState]) -> rul
             return 0
         return state.available_fen - (state.floor_fen or 0)
 
-    return rules.Balances(room("personal_account"), room("deposit"), room("credit_line"))
+    return rules.Balances(room("personal_account"), room("deposit"), room("credit_line"), room("family_mutual_aid"))
 
 
 async def sync_personal_account(
@@ -155,31 +155,48 @@ async def sync_personal_account(
     *,
     locked: dict[uuid.UUID, AccountState] | None = None,
 ) -> bool:
-    """Mirror the platform's personal-account balance (1101 ``balc``) into the ledger with a
-    ``mirror`` entry against the world account; True when it moved. Skipped while holds are
-    open on it: the platform may already have moved money those holds will post.
-
-    The mirror is written with every own account of the payer locked in id order (``locked``:
-    the caller holds them already; otherwise they are locked here), as a payment locks them —
-    the personal account locked alone would take it out of that order — and its amount is
-    decided from the locked balance, so two concurrent mirrors never apply one change twice."""
+    """Mirror the payer's personal account (:func:`mirror_personal_account`) with every own
+    account of his locked in id order first (``locked``: the caller holds them already), as a
+    payment locks them: the personal account locked alone would take it out of that order."""
     account_id = accounts.get("personal_account")
     if account_id is None or payer.binding is None:
         return False
-    seen = locked[account_id] if locked else (await LedgerRepository(session).balances([account_id]))[account_id]
+    own = [i for i in (accounts.get(s) for s in OWN_SOURCES) if i is not None]
+    return await mirror_personal_account(session, payer.person, account_id, accounts.ids["world"], platform,
+                                         locked=locked, lock_first=own)  # fmt: skip
+
+
+async def mirror_personal_account(
+    session: AsyncSession,
+    person: Person,
+    account_id: uuid.UUID,
+    world_id: uuid.UUID,
+    platform: InsurancePlatform,
+    *,
+    locked: dict[uuid.UUID, AccountState] | None = None,
+    lock_first: Sequence[uuid.UUID] = (),
+) -> bool:
+    """One person's personal account brought to the platform's balance (1101 ``balc``) with a
+    ``mirror`` entry against the world account (also a relative's whose account pays by family
+    mutual aid, R-FAM-08); True when it moved. Skipped while holds are open on it: the platform
+    may already have moved money those holds will post. The amount is decided from the locked
+    row (``locked``, or ``lock_first`` + the account locked here in id order), so two
+    concurrent mirrors never apply one change twice."""
+    repository = LedgerRepository(session)
+    seen = locked[account_id] if locked else (await repository.balances([account_id]))[account_id]
     if seen.held_fen:
         return False
-    answer = await platform.person_query(_person_query(payer.person))
+    answer = await platform.person_query(_person_query(person))
     if answer["infcode"] != 0:
         return False
     platform_fen = fen_from_yuan(answer["output"]["insuinfo"][0]["balc"])
     if platform_fen == seen.balance_fen:
         return False
-    state = seen if locked else (await locked_balances(session, accounts))[1][account_id]
+    state = seen if locked else (await repository.lock([*lock_first, account_id]))[account_id]
     delta = platform_fen - state.balance_fen
     if state.held_fen or not delta:
         return False
-    legs = [Leg(account_id, delta, "personal_account"), Leg(accounts.ids["world"], -delta, "world")]
+    legs = [Leg(account_id, delta, "personal_account"), Leg(world_id, -delta, "world")]
     await ledger.post(session, kind="mirror", legs=legs, memo={"source": "1101"})
     return True
 
