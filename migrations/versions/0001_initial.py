@@ -978,6 +978,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_channel_payment_order_id"), ["order_id"], unique=False)
 
     op.create_table(
+        "disease_material",
+        sa.Column("application_id", sa.Uuid(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("content_type", sa.String(length=32), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("data", medcard.models.base.EncryptedText("disease_material.data"), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["disease_application.id"],
+            name=op.f("fk_disease_material_application_id_disease_application"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_disease_material")),
+        sa.UniqueConstraint("application_id", "position", name=op.f("uq_disease_material_application_id_position")),
+    )
+    with op.batch_alter_table("disease_material", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_disease_material_application_id"), ["application_id"], unique=False)
+
+    op.create_table(
         "payment_refund",
         sa.Column("order_id", sa.Uuid(), nullable=False),
         sa.Column("request_key", sa.String(length=64), nullable=False),
@@ -1046,6 +1066,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_payment_refund_order_id"))
 
     op.drop_table("payment_refund")
+    with op.batch_alter_table("disease_material", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_disease_material_application_id"))
+
+    op.drop_table("disease_material")
     with op.batch_alter_table("channel_payment", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_channel_payment_order_id"))
         batch_op.drop_index(batch_op.f("ix_channel_payment_account_id"))

@@ -14,7 +14,13 @@ from medcard.models.family import (
     MutualAidGrant,
 )
 from medcard.models.idempotency import IdempotencyKey
-from medcard.models.insurance import BindingAttempt, InsuranceBinding, OutOfRegionFiling, SpecialDiseaseApplication
+from medcard.models.insurance import (
+    BindingAttempt,
+    DiseaseMaterial,
+    InsuranceBinding,
+    OutOfRegionFiling,
+    SpecialDiseaseApplication,
+)
 from medcard.models.job import JOB_STATES, Job
 from medcard.models.kiosk import KioskServiceRequest
 from medcard.models.ledger import JournalEntry, LedgerAccount, Posting
@@ -80,6 +86,7 @@ __all__ = [
     "SecurityProfile",
     "SmsCode",
     "SpecialDiseaseApplication",
+    "DiseaseMaterial",
     "StaffUser",
     "VerificationSession",
     "WebAuthnCredential",

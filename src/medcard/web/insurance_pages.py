@@ -15,7 +15,7 @@ from medcard.adapters import Adapters
 from medcard.adapters.insurance import SandboxInsurancePlatform
 from medcard.card.repository import CardRepository
 from medcard.db import attempt
-from medcard.deps import AccountDep, AdaptersDep, PatientSessionDep, SessionDep, settings_of
+from medcard.deps import AccountDep, AdaptersDep, PatientSessionDep, SessionDep, SettingsDep, settings_of
 from medcard.errors import MedCardError
 from medcard.family import service as family
 from medcard.insurance import service
@@ -260,19 +260,25 @@ async def apply_special_disease(
     request: Request,
     session: SessionDep,
     account: AccountDep,
+    settings: SettingsDep,
     binding_id: Annotated[uuid.UUID, Form()],
     disease_code: Annotated[str, Form(max_length=16)],
     materials: Annotated[list[UploadFile], File()],
 ) -> Response:
-    files = [
-        (u.filename or "material", await read_limited(u, max_bytes=5_000_000, field="materials")) for u in materials
-    ]
-    files = [(name, content) for name, content in files if content]
+    """Submit the materials (PDF / JPEG / PNG, stored encrypted for the reviewer, R-INS-07); a
+    refused file is named next to the form in zh-CN and English."""
+    limit = settings.max_upload_bytes
 
     async def run() -> object:
+        files = [(u.filename or "material", await read_limited(u, max_bytes=limit, field="materials")) for u in materials]
         binding = await service.binding_of(session, account=account, binding_id=binding_id)
         return await service.apply_special_disease(
-            session, account=account, binding=binding, disease_code=disease_code, files=files
+            session,
+            account=account,
+            binding=binding,
+            disease_code=disease_code,
+            files=[(name, content) for name, content in files if content],
+            max_bytes=limit,
         )
 
     _application, error = await attempt(session, run)
