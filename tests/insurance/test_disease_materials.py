@@ -9,8 +9,8 @@ import httpx
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medcard.kit.crypto import hash_password
 from medcard.demo import DEMO_PASSWORD
+from medcard.kit.crypto import hash_password
 from medcard.models import AuditEvent, StaffUser
 from tests.factories import Demo, bearer, staff_token
 from tests.insurance.conftest import MakePatient, Patient

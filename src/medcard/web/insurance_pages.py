@@ -270,7 +270,9 @@ async def apply_special_disease(
     limit = settings.max_upload_bytes
 
     async def run() -> object:
-        files = [(u.filename or "material", await read_limited(u, max_bytes=limit, field="materials")) for u in materials]
+        files = [
+            (u.filename or "material", await read_limited(u, max_bytes=limit, field="materials")) for u in materials
+        ]
         binding = await service.binding_of(session, account=account, binding_id=binding_id)
         return await service.apply_special_disease(
             session,
