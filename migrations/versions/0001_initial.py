@@ -699,8 +699,10 @@ def upgrade() -> None:
         sa.Column("used_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("verification_session_id", sa.Uuid(), nullable=True),
+        sa.Column("account_id", sa.Uuid(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"], name=op.f("fk_sms_code_account_id_account")),
         sa.ForeignKeyConstraint(
             ["verification_session_id"],
             ["verification_session.id"],
@@ -709,6 +711,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sms_code")),
     )
     with op.batch_alter_table("sms_code", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sms_code_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_sms_code_client_ip"), ["client_ip"], unique=False)
         batch_op.create_index(batch_op.f("ix_sms_code_phone_index"), ["phone_index"], unique=False)
 
@@ -1124,6 +1127,7 @@ def downgrade() -> None:
     with op.batch_alter_table("sms_code", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sms_code_phone_index"))
         batch_op.drop_index(batch_op.f("ix_sms_code_client_ip"))
+        batch_op.drop_index(batch_op.f("ix_sms_code_account_id"))
 
     op.drop_table("sms_code")
     with op.batch_alter_table("posting", schema=None) as batch_op:

@@ -107,3 +107,8 @@ async def _outside(
         mobile = MobilePayment(adapters.insurance, org_code=hospital.code)
         reference = "RF" + hashlib.sha256(f"{order.id}|{key}".encode()).hexdigest()[:30]
         await mobile.refund(order.insurance_order_id, reference=reference, amounts=insured)
+
+
+async def refund_of(session: AsyncSession, *, order: PaymentOrder, key: str) -> PaymentRefund | None:
+    """The refund of ``order`` made with request ``key`` (the page after the refund shows it)."""
+    return await SettlementRepository(session).refund_by_key(order.id, key)

@@ -225,8 +225,14 @@ AdminDep = Annotated[StaffUser, Depends(require_role("admin"))]
 
 
 @router.get("/console/login-locks", response_class=HTMLResponse)
-async def login_locks_page(request: Request, staff: AdminDep) -> Response:
-    return page(request, "console/login_locks.html", {"staff": staff})
+async def login_locks_page(
+    request: Request,
+    staff: AdminDep,
+    username: Annotated[str, Query(max_length=64)] = "",
+    cleared: Annotated[int | None, Query(ge=0)] = None,
+) -> Response:
+    """The unlock form; after an unlock (``cleared``) says whose lock and how many refusals."""
+    return page(request, "console/login_locks.html", {"staff": staff, "username": username, "cleared": cleared})
 
 
 @router.post("/console/login-locks", response_class=HTMLResponse)
@@ -245,10 +251,13 @@ async def login_locks_unlock(
             session, admin=staff, username=username, client_ip=client_ip.strip() or None, settings=settings
         ),
     )
-    values = {"staff": staff, "username": username, "client_ip": client_ip, "cleared": cleared}
-    if error is not None:
-        values["error"] = error_view(error, language(request))
-    return page(request, "console/login_locks.html", values, status_code=error.status if error else 200)
+    if error is None:
+        return RedirectResponse(
+            "/console/login-locks?" + urlencode({"username": username, "cleared": cleared}), status_code=303
+        )
+    values = {"staff": staff, "username": username, "client_ip": client_ip, "cleared": None}
+    values["error"] = error_view(error, language(request))
+    return page(request, "console/login_locks.html", values, status_code=error.status)
 
 
 @router.get("/console", response_class=HTMLResponse)
