@@ -252,6 +252,17 @@ class UnknownDisease(MedCardError):
     hint_en = "Pick a disease from the list."
 
 
+class VoucherCodeUnavailable(MedCardError):
+    status = 503
+    code = "INS_VOUCHER_CODE_UNAVAILABLE"
+    message_zh = "暂时无法获取医保码"
+    message_en = "The insurance code is not available right now"
+    hint_zh = "医保平台暂时未返回医保码，请稍后刷新；也可在窗口出示社保卡。"
+    hint_en = (
+        "The insurance platform gave no code; refresh in a moment, or show the social-security card at the window."
+    )
+
+
 class MaterialsCount(MedCardError):
     status = 422
     code = "INS_MATERIALS_COUNT"

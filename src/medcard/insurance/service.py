@@ -39,6 +39,16 @@ from medcard.policy import rules
 from medcard.policy import service as policy
 
 SPECIAL_SCHEMES = {"340", "350"}
+SCHEME_NAMES = {"310": ("职工医保", "Employee insurance"), "390": ("城乡居民医保", "Resident insurance"),
+                "380": ("新农合", "Rural cooperative"), "340": ("离休人员医疗保障", "Retired cadres"),
+                "350": ("公费医疗", "Public medical care")}  # fmt: skip
+
+
+def scheme_names(scheme_code: str) -> tuple[str, str]:
+    """The scheme's short name (zh, en) for people; the code itself when unknown."""
+    return SCHEME_NAMES.get(scheme_code, (scheme_code, scheme_code))
+
+
 FILING_DAYS = {"long_term_residence": 365, "temporary": 180, "referral": 90}
 SPECIAL_DISEASES: dict[str, tuple[str, str]] = {
     "MT001": ("恶性肿瘤门诊治疗", "Outpatient cancer treatment"),
@@ -275,7 +285,10 @@ async def personal_balance(
 ) -> int | None:
     """The personal account's balance (个人账户余额, fen) as the platform answers 1101 now, for the
     home page's 医保码 tile on request; None when the platform does not say."""
-    binding = await binding_of(session, account=account, binding_id=binding_id)
+    return await _balance(await binding_of(session, account=account, binding_id=binding_id), platform)
+
+
+async def _balance(binding: InsuranceBinding, platform: InsurancePlatform) -> int | None:
     person = binding.card.person
     answer = await platform.person_query(
         {
@@ -287,6 +300,38 @@ async def personal_balance(
     if answer.get("infcode") != 0 or binding.status != "active":
         return None
     return int(Decimal(str(answer["output"]["insuinfo"][0]["balc"])) * 100)
+
+
+@dataclass(frozen=True)
+class VoucherCode:
+    """The e-voucher's dynamic code (医保码) as the platform issued it: the QR text, its lifetime,
+    and the personal-account balance (fen) when the platform says it."""
+
+    text: str
+    valid_seconds: int
+    balance_fen: int | None
+
+
+async def voucher_code(
+    session: AsyncSession, *, account: Account, binding_id: uuid.UUID, platform: InsurancePlatform
+) -> VoucherCode:
+    """Ask the platform for the 医保码 of an active binding (the hospital scans it to settle with
+    insurance); the balance comes from 1101 beside it. Nothing is stored: the code lives 60 s."""
+    binding = await binding_of(session, account=account, binding_id=binding_id)
+    if binding.status != "active":
+        raise errors.BindingNotActive()
+    answer = await platform.voucher_code(
+        {
+            "infno": "ecQrCode",
+            "msgid": uuid.uuid4().hex,
+            "input": {"data": {"psn_no": binding.platform_person_number, "ecToken": binding.voucher_token}},
+        }
+    )
+    if answer.get("infcode") != 0:
+        raise errors.VoucherCodeUnavailable()
+    output = answer["output"]
+    balance = await _balance(binding, platform)
+    return VoucherCode(text=str(output["ecQrCode"]), valid_seconds=int(output["validSeconds"]), balance_fen=balance)
 
 
 # --- out-of-region filing (R-INS-06) -----------------------------------------------------------

@@ -29,6 +29,7 @@ from medcard.deps import (
     set_device_cookie,
 )
 from medcard.errors import present, retry_after_header
+from medcard.insurance.service import scheme_names
 from medcard.kit.crypto import random_token
 from medcard.models import StaffUser
 from medcard.web.render import LANG_COOKIE, error_view, language, page
@@ -133,10 +134,6 @@ async def logout_page(session: SessionDep, account: AccountDep, auth: PatientSes
     return response
 
 
-SCHEME_NAMES = {"310": ("职工医保", "Employee insurance"), "390": ("城乡居民医保", "Resident insurance"),
-                "380": ("新农合", "Rural cooperative")}  # fmt: skip
-
-
 @router.get("/me", response_class=HTMLResponse)
 async def home(
     request: Request, session: SessionDep, account: AccountDep, auth: PatientSessionDep, settings: SettingsDep
@@ -170,7 +167,7 @@ async def home(
         "card_number": card_rules.format_card_number(current.card_number) if current else "",
         "code": card_service.display_code(current, settings=settings) if current else None,
         "binding": binding,
-        "scheme": SCHEME_NAMES.get(binding.scheme_code, (binding.scheme_code,) * 2) if binding else None,
+        "scheme": scheme_names(binding.scheme_code) if binding else None,
     }
     return page(request, "home.html", values)
 
