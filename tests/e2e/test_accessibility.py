@@ -285,10 +285,12 @@ SIZES = """() => {
   const visible = (el) => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
     return r.width > 0 && r.height > 0 && s.visibility !== "hidden" && s.display !== "none"; };
   const small = [];
-  for (const el of main.querySelectorAll("a.button, button, input:not([type=hidden]), select, summary, .service-grid a")) {
+  const targets = "a.button, button, input:not([type=hidden]), select, summary, .service-grid a";
+  for (const el of main.querySelectorAll(targets)) {
     if (!visible(el)) continue;
     const r = el.getBoundingClientRect();
-    if (r.height < 48 || r.width < 48) small.push(["target", el.id || el.textContent.trim().slice(0, 20), r.width, r.height]);
+    const name = el.id || el.textContent.trim().slice(0, 20);
+    if (r.height < 48 || r.width < 48) small.push(["target", name, r.width, r.height]);
   }
   const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
@@ -298,7 +300,8 @@ SIZES = """() => {
     if (size < 20) small.push(["text", node.textContent.trim().slice(0, 20), size]);
   }
   for (const el of main.querySelectorAll(".amount, .health-card-number, .code-digits")) {
-    if (visible(el) && parseFloat(getComputedStyle(el).fontSize) < 32) small.push(["amount", el.id, getComputedStyle(el).fontSize]);
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (visible(el) && size < 32) small.push(["amount", el.id, size]);
   }
   return small;
 }"""
