@@ -885,6 +885,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_out_of_region_filing_binding_id"), ["binding_id"], unique=False)
 
     op.create_table(
+        "disease_material",
+        sa.Column("application_id", sa.Uuid(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("content_type", sa.String(length=32), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("data", medcard.models.base.EncryptedText("disease_material.data"), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["disease_application.id"],
+            name=op.f("fk_disease_material_application_id_disease_application"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_disease_material")),
+        sa.UniqueConstraint("application_id", "position", name=op.f("uq_disease_material_application_id_position")),
+    )
+    with op.batch_alter_table("disease_material", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_disease_material_application_id"), ["application_id"], unique=False)
+
+    op.create_table(
         "payment_order",
         sa.Column("account_id", sa.Uuid(), nullable=False),
         sa.Column("card_id", sa.Uuid(), nullable=False),
@@ -916,6 +936,7 @@ def upgrade() -> None:
         sa.Column("insurance_order_id", sa.String(length=40), nullable=True),
         sa.Column("insurance_state", sa.String(length=16), nullable=True),
         sa.Column("failure_code", sa.String(length=48), nullable=True),
+        sa.Column("mutual_aid_grant_id", sa.Uuid(), nullable=True),
         sa.Column("guardian_confirmation", sa.String(length=12), nullable=True),
         sa.Column("expires_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("paid_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
@@ -937,6 +958,11 @@ def upgrade() -> None:
             ["hold_entry_id"], ["journal_entry.id"], name=op.f("fk_payment_order_hold_entry_id_journal_entry")
         ),
         sa.ForeignKeyConstraint(["hospital_id"], ["hospital.id"], name=op.f("fk_payment_order_hospital_id_hospital")),
+        sa.ForeignKeyConstraint(
+            ["mutual_aid_grant_id"],
+            ["mutual_aid_grant.id"],
+            name=op.f("fk_payment_order_mutual_aid_grant_id_mutual_aid_grant"),
+        ),
         sa.ForeignKeyConstraint(["person_id"], ["person.id"], name=op.f("fk_payment_order_person_id_person")),
         sa.ForeignKeyConstraint(["staff_id"], ["staff_user.id"], name=op.f("fk_payment_order_staff_id_staff_user")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_order")),
@@ -946,6 +972,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_payment_order_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_payment_order_card_id"), ["card_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_payment_order_hospital_id"), ["hospital_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_payment_order_mutual_aid_grant_id"), ["mutual_aid_grant_id"], unique=False)
         batch_op.create_index("ix_payment_order_pending", ["state", "expires_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_payment_order_person_id"), ["person_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_payment_order_reimburse_on"), ["reimburse_on"], unique=False)
@@ -979,26 +1006,6 @@ def upgrade() -> None:
     with op.batch_alter_table("channel_payment", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_channel_payment_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_channel_payment_order_id"), ["order_id"], unique=False)
-
-    op.create_table(
-        "disease_material",
-        sa.Column("application_id", sa.Uuid(), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("content_type", sa.String(length=32), nullable=False),
-        sa.Column("digest", sa.String(length=64), nullable=False),
-        sa.Column("data", medcard.models.base.EncryptedText("disease_material.data"), nullable=False),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["application_id"],
-            ["disease_application.id"],
-            name=op.f("fk_disease_material_application_id_disease_application"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_disease_material")),
-        sa.UniqueConstraint("application_id", "position", name=op.f("uq_disease_material_application_id_position")),
-    )
-    with op.batch_alter_table("disease_material", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_disease_material_application_id"), ["application_id"], unique=False)
 
     op.create_table(
         "payment_refund",
@@ -1069,10 +1076,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_payment_refund_order_id"))
 
     op.drop_table("payment_refund")
-    with op.batch_alter_table("disease_material", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_disease_material_application_id"))
-
-    op.drop_table("disease_material")
     with op.batch_alter_table("channel_payment", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_channel_payment_order_id"))
         batch_op.drop_index(batch_op.f("ix_channel_payment_account_id"))
@@ -1087,11 +1090,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_payment_order_reimburse_on"))
         batch_op.drop_index(batch_op.f("ix_payment_order_person_id"))
         batch_op.drop_index("ix_payment_order_pending")
+        batch_op.drop_index(batch_op.f("ix_payment_order_mutual_aid_grant_id"))
         batch_op.drop_index(batch_op.f("ix_payment_order_hospital_id"))
         batch_op.drop_index(batch_op.f("ix_payment_order_card_id"))
         batch_op.drop_index(batch_op.f("ix_payment_order_account_id"))
 
     op.drop_table("payment_order")
+    with op.batch_alter_table("disease_material", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_disease_material_application_id"))
+
+    op.drop_table("disease_material")
     with op.batch_alter_table("out_of_region_filing", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_out_of_region_filing_binding_id"))
         batch_op.drop_index(batch_op.f("ix_out_of_region_filing_account_id"))

@@ -170,15 +170,6 @@ class MutualAidNotActive(MedCardError):
     hint_en = "The insured person can bind it again."
 
 
-class MutualAidExhausted(MedCardError):
-    status = 409
-    code = "MUTUAL_AID_EXHAUSTED"
-    message_zh = "共济额度或个人账户余额不足"
-    message_en = "The mutual-aid limit or the personal account's balance is used up"
-    hint_zh = "请使用其他方式支付，或请参保人调整共济限额。"
-    hint_en = "Pay another way, or ask the insured person to raise the limit."
-
-
 class MutualAidLimitInvalid(MedCardError):
     status = 400
     code = "MUTUAL_AID_LIMIT_INVALID"
