@@ -25,8 +25,9 @@ NOT_NAVIGATIONS: dict[str, str] = {
     "card_pages.console_cards_search": "read-only search, POSTed so ID numbers and phones stay out of URLs",
     "card_pages.console_show_name": "shows the unmasked name once for the in-person check; not kept in a URL",
     "codes_pages.fresh_code": "HTMX: the next payment code fragment",
-    "codes_pages.pos_redeem": "HTMX at the POS: the result fragment replaces the form; a used code never redeems",
-    "codes_pages.pos_retry_pin": "HTMX at the POS: the PIN retry within the code's authorisation",
+    "codes_pages.pos_redeem": "the redeem result carries the one-time verification code into the charge form, "
+    "which must not stand in a URL; a re-POST is refused because the code is single use (R-SEC-02)",
+    "codes_pages.pos_retry_pin": "the PIN retry within the code's authorisation; as the redeem, single use",
     "finance_pages.pos_review": "preview of the bill before the charge; changes nothing",
     "kiosk_pages.kiosk_scan": "read-only look-up of the scanned code at the kiosk",
     "kiosk_pages.kiosk_activate": "kiosk: the activated card stays on screen for the next task (issue the physical "
