@@ -157,6 +157,14 @@ class UnsupportedMediaType(MedCardError):
     hint_en = "Upload a JPEG or PNG image."
 
 
+class UnsupportedDocumentType(UnsupportedMediaType):
+    code = "UNSUPPORTED_DOCUMENT_TYPE"
+    message_zh = "不支持的文件类型，仅支持 PDF、JPEG、PNG"
+    message_en = "Unsupported file type: PDF, JPEG or PNG only"
+    hint_zh = "请上传诊断证明、病历的 PDF 文件或照片（JPEG、PNG）。"
+    hint_en = "Upload the diagnosis and records as PDF files or photos (JPEG, PNG)."
+
+
 class RateLimited(MedCardError):
     status = 429
     code = "RATE_LIMITED"

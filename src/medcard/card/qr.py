@@ -52,7 +52,7 @@ def read(*, secret: str, text: str) -> DisplayCode | None:
         return None
 
 
-def svg(text: str, *, scale: int = 6) -> str:
+def svg(text: str, *, scale: int = 6, title: str = "电子健康卡二维码 / Health card QR") -> str:
     """An inline SVG of the QR (error correction M), with a title for screen readers. It keeps
     its natural size but carries a viewBox, so a page may scale it with CSS."""
     buffer = io.BytesIO()
@@ -65,7 +65,7 @@ def svg(text: str, *, scale: int = 6) -> str:
         xmldecl=False,
         svgns=True,
         omitsize=True,
-        title="电子健康卡二维码 / Health card QR",
+        title=title,
     )
     width, height = symbol.symbol_size(scale=scale, border=2)
     return buffer.getvalue().decode().replace("<svg ", f'<svg width="{width}" height="{height}" ', 1)

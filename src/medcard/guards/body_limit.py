@@ -46,8 +46,8 @@ def route_limits(settings: Settings) -> list[RouteLimit]:
         r"/wards": photo,
         r"/cards/apply/photo": photo,
         r"/insurance/bind": photo,
-        r"/api/v1/insurance/special-diseases": 4 * settings.max_upload_bytes + MARGIN,
-        r"/insurance/special-diseases": 4 * settings.max_upload_bytes + MARGIN,
+        r"/api/v1/insurance/special-diseases": 6 * settings.max_upload_bytes + MARGIN,  # MAX_MATERIALS files
+        r"/insurance/special-diseases": 6 * settings.max_upload_bytes + MARGIN,
         r"/api/v1/insurance/bindings": 2_000_000 + MARGIN,
         r"/api/v1/family/members": 4 * settings.max_upload_bytes + MARGIN,
         r"/family": 4 * settings.max_upload_bytes + MARGIN,

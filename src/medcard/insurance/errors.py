@@ -252,6 +252,26 @@ class UnknownDisease(MedCardError):
     hint_en = "Pick a disease from the list."
 
 
+class VoucherCodeUnavailable(MedCardError):
+    status = 503
+    code = "INS_VOUCHER_CODE_UNAVAILABLE"
+    message_zh = "暂时无法获取医保码"
+    message_en = "The insurance code is not available right now"
+    hint_zh = "医保平台暂时未返回医保码，请稍后刷新；也可在窗口出示社保卡。"
+    hint_en = (
+        "The insurance platform gave no code; refresh in a moment, or show the social-security card at the window."
+    )
+
+
+class MaterialsCount(MedCardError):
+    status = 422
+    code = "INS_MATERIALS_COUNT"
+    message_zh = "请上传 1 至 {limit} 份申请材料"
+    message_en = "Upload 1 to {limit} materials"
+    hint_zh = "上传诊断证明和病历（PDF、JPEG 或 PNG），多页材料可合并为一个 PDF。"
+    hint_en = "Upload the diagnosis and records (PDF, JPEG or PNG); merge many pages into one PDF."
+
+
 CODE_FOR_RULE: dict[str, type[InsuranceError]] = {
     "REGION_NOT_SUPPORTED": RegionNotSupported,
     "CLIENT_TOO_OLD": ClientTooOld,

@@ -88,7 +88,7 @@ class FeePaymentRequired(MedCardError):
     code = "CARD_FEE_PAYMENT_REQUIRED"
     message_zh = "请先选择工本费的支付方式"
     message_en = "Choose how the card fee is paid first"
-    hint_zh = "可微信支付、从预交金扣除,或选择到收费窗口缴费;选择后才会出卡。"
+    hint_zh = "可微信支付、从预交金扣除，或选择到收费窗口缴费；选择后才会出卡。"
     hint_en = (
         "Pay by the payment channel, from the deposit, or choose to pay at the window; the card is issued after that."
     )

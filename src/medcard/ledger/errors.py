@@ -22,7 +22,7 @@ class InsufficientFunds(MedCardError):
     code = "INSUFFICIENT_FUNDS"
     message_zh = "{source_zh}余额不足"
     message_en = "Not enough money in the {source_en}"
-    hint_zh = "请充值或选择其他支付方式;余额刚到账时可稍后用同一请求重试。"
+    hint_zh = "请充值或选择其他支付方式；余额刚到账时可稍后用同一请求重试。"
     hint_en = "Top up or choose another way to pay; if money just arrived, retry the same request shortly."
 
     @classmethod

@@ -54,7 +54,7 @@ SCENARIO = {"online": "线上缴费", "counter": "窗口/自助机", "pharmacy":
 class ReceiptNotReady(MedCardError):
     status = 409
     code = "RECEIPT_NOT_READY"
-    message_zh = "订单尚未支付成功,暂无票据"
+    message_zh = "订单尚未支付成功，暂无票据"
     message_en = "The order is not paid, so there is no receipt yet"
     hint_zh = "支付成功后即可下载电子票据与结算清单。"
     hint_en = "The receipt and the settlement list can be downloaded once the order is paid."
@@ -63,9 +63,9 @@ class ReceiptNotReady(MedCardError):
 class PdfFontMissing(MedCardError):
     status = 500
     code = "PDF_FONT_MISSING"
-    message_zh = "服务器缺少中文字体,无法生成 PDF"
+    message_zh = "服务器缺少中文字体，无法生成 PDF"
     message_en = "The server has no Chinese font to make the PDF"
-    hint_zh = "请安装 fonts-wqy-zenhei,或用 MEDCARD_PDF_FONT 指定字体文件。"
+    hint_zh = "请安装 fonts-wqy-zenhei，或用 MEDCARD_PDF_FONT 指定字体文件。"
     hint_en = "Install fonts-wqy-zenhei, or name a font file in MEDCARD_PDF_FONT."
 
 

@@ -169,7 +169,8 @@ async def _pos_result(
     amount: str,
 ) -> Response:
     """The POS page after a scan or a PIN retry; a wrong PIN offers the retry form (no new scan)."""
-    values: dict[str, Any] = {"staff": staff, "redemption": redemption, "amount": amount}
+    # after a redeem the scan form is empty for the next patient; a refusal keeps what was typed
+    values: dict[str, Any] = {"staff": staff, "redemption": redemption, "amount": "" if redemption else amount}
     if redemption is not None:  # the holder's unpaid HIS bills within the code's amount, to charge next
         values["bills"] = await settlement.pos_bills(
             session, staff=staff, verification_code=redemption.verification_code, settings=settings, adapters=adapters

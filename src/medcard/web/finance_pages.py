@@ -9,8 +9,9 @@ import secrets
 import uuid
 from datetime import date
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from medcard.auth.service import actor_for_account, actor_for_staff
@@ -148,10 +149,18 @@ async def _refund_page(
 
 
 @router.get("/console/orders/{order_id}/refund", response_class=HTMLResponse)
-async def refund_page(request: Request, session: SessionDep, staff: OrderStaffDep, order_id: uuid.UUID) -> Response:
-    """The staff refund page: what each source may still get back, full or partial."""
+async def refund_page(
+    request: Request,
+    session: SessionDep,
+    staff: OrderStaffDep,
+    order_id: uuid.UUID,
+    refunded: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    """The staff refund page: what each source may still get back, full or partial; after a
+    refund (``refunded``: its request key, Post/Redirect/Get) what went back where."""
     order = await service.order_for_staff(session, staff=staff, order_id=order_id)
-    return await _refund_page(request, session, order)
+    done = await refunds.refund_of(session, order=order, key=refunded) if refunded else None
+    return await _refund_page(request, session, order, done=done)
 
 
 @router.post("/console/orders/{order_id}/refund", response_class=HTMLResponse)
@@ -171,8 +180,9 @@ async def refund_order(
     fen = None if mode == "full" else _positive_fen(amount)
     made = await refunds.refund(session, order=order, amount_fen=fen, key=key, reason=reason,
                                 actor=actor_for_staff(staff), adapters=adapters)  # fmt: skip
-    refreshed = await service.order_for_staff(session, staff=staff, order_id=order_id)
-    return await _refund_page(request, session, refreshed, done=made)
+    return RedirectResponse(
+        f"/console/orders/{order_id}/refund?" + urlencode({"refunded": made.request_key}), status_code=303
+    )
 
 
 @router.post("/payments/{order_id}/refund", response_class=HTMLResponse)

@@ -128,6 +128,8 @@ def page(
         "error": None,
         "resend_seconds": SMS_RESEND_SECONDS,
         "elder": bool(getattr(request.state, "elder_mode", False)),
+        # 长辈模式 shows one task per screen; ``?more=1`` opens the page's secondary actions (更多)
+        "more": request.query_params.get("more") == "1",
         "hotline": settings.patient_hotline if settings is not None else "12320",
         "console_staff": getattr(request.state, "staff", None),
         "console_nav": console_nav,
