@@ -29,6 +29,7 @@ from medcard.deps import (
     set_device_cookie,
 )
 from medcard.errors import present, retry_after_header
+from medcard.i18n import language_of
 from medcard.kit.crypto import random_token
 from medcard.models import StaffUser
 from medcard.web.render import LANG_COOKIE, error_view, language, page
@@ -58,7 +59,7 @@ async def index() -> Response:
 @router.get("/lang/{code}")
 async def switch_language(code: str, next: Annotated[str | None, Query()] = None) -> Response:
     response = RedirectResponse(_safe_next(next, "/me"), status_code=303)
-    response.set_cookie(LANG_COOKIE, "en" if code == "en" else "zh", max_age=365 * 86400, samesite="lax")
+    response.set_cookie(LANG_COOKIE, language_of(code), max_age=365 * 86400, samesite="lax")
     return response
 
 
