@@ -11,6 +11,8 @@ Re-runnable and idempotent: run it after merging a branch that still writes the 
 * Error classes (``src/medcard/**/*.py``): the ``message_zh``/``message_en`` and
   ``hint_zh``/``hint_en`` literal pairs become ``message = N_("English")`` / ``hint = N_(...)``
   (``NC_("CODE", ...)`` on a clash, the context being the error code).
+* Other Python text (label tables, SVG titles): ``zh_en("中文", "English")`` becomes
+  ``N_("English")`` (``NC_("module", ...)`` on a clash); the page renders it with ``_()``.
 * Every pair goes into the catalogs: ``zh_CN`` gets the Chinese, ``en`` the English. Then the
   sources are extracted (``messages.pot``) and each catalog is updated against it, so entries no
   source uses any more are dropped and the files are in pybabel's canonical form.
@@ -161,13 +163,14 @@ def convert_errors(catalogs: Catalogs, write: bool) -> tuple[list[Path], list[st
     changed: list[Path] = []
     leftovers: list[str] = []
     for path in sorted(SRC.rglob("*.py")):
-        source = path.read_text(encoding="utf-8")
-        if "_zh" not in source:
+        original = path.read_text(encoding="utf-8")
+        source, python_markers = _convert_zh_en(original, catalogs, path.relative_to(SRC).with_suffix("").as_posix())
+        if "_zh" not in source and source == original:
             continue
         tree = ast.parse(source)
         lines = source.splitlines()
         edits: list[tuple[int, int, list[str]]] = []  # (first line index, end index exclusive, replacement)
-        markers: set[str] = set()
+        markers: set[str] = set(python_markers)
         for node in ast.walk(tree):
             if not isinstance(node, ast.ClassDef):
                 continue
@@ -204,7 +207,7 @@ def convert_errors(catalogs: Catalogs, write: bool) -> tuple[list[Path], list[st
                 first, second = sorted((zh_node, en_node), key=lambda n: n.lineno)
                 edits.append((first.lineno - 1, first.end_lineno or first.lineno, replacement))
                 edits.append((second.lineno - 1, second.end_lineno or second.lineno, []))
-        if not edits:
+        if not edits and source == original:
             continue
         for start, end, replacement in sorted(edits, reverse=True):
             lines[start:end] = replacement
@@ -216,6 +219,22 @@ def convert_errors(catalogs: Catalogs, write: bool) -> tuple[list[Path], list[st
         if write:
             path.write_text(result, encoding="utf-8")
     return changed, leftovers
+
+
+ZH_EN = re.compile(r"\bzh_en\(\s*(%s)\s*,\s*(%s)\s*\)" % (_LIT, _LIT), re.S)  # noqa: UP031
+
+
+def _convert_zh_en(source: str, catalogs: Catalogs, default: str) -> tuple[str, set[str]]:
+    """``zh_en("中文", "English")`` → ``N_("English")`` (or ``NC_(module, ...)``), pair recorded."""
+    markers: set[str] = set()
+
+    def replace(match: re.Match[str]) -> str:
+        zh, en = ast.literal_eval(match.group(1)), ast.literal_eval(match.group(2))
+        context = catalogs.context_for(en, zh, default)
+        markers.add("N_" if context is None else "NC_")
+        return f"N_({en!r})" if context is None else f"NC_({context!r}, {en!r})"
+
+    return ZH_EN.sub(replace, source), markers
 
 
 def _add_import(source: str, names: list[str]) -> str:

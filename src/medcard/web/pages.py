@@ -13,6 +13,7 @@ from medcard.audit.labels import ACTION_LABELS, action_label, record_link
 from medcard.audit.repository import AuditRepository
 from medcard.auth import service as auth_service
 from medcard.auth.errors import OAuthCodeRejected
+from medcard.card.qr import CARD_QR
 from medcard.db import attempt
 from medcard.deps import (
     PATIENT_COOKIE,
@@ -29,7 +30,7 @@ from medcard.deps import (
     set_device_cookie,
 )
 from medcard.errors import present, retry_after_header
-from medcard.i18n import language_of
+from medcard.i18n import language_of, translate
 from medcard.kit.crypto import random_token
 from medcard.models import StaffUser
 from medcard.web.render import LANG_COOKIE, error_view, language, page
@@ -169,7 +170,9 @@ async def home(
         "cards": cards,
         "current": current,
         "card_number": card_rules.format_card_number(current.card_number) if current else "",
-        "code": card_service.display_code(current, settings=settings) if current else None,
+        "code": card_service.display_code(current, settings=settings, title=translate(language(request), CARD_QR))
+        if current
+        else None,
         "binding": binding,
         "scheme": SCHEME_NAMES.get(binding.scheme_code, (binding.scheme_code,) * 2) if binding else None,
     }

@@ -16,7 +16,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from medcard.errors import MedCardError
-from medcard.i18n import DEFAULT_LANGUAGE, HTML_LANG, language_of, translations
+from medcard.i18n import DEFAULT_LANGUAGE, HTML_LANG, language_of, translate, translations
 from medcard.kit.clock import CHINA
 from medcard.kit.masking import mask_document, mask_name, mask_phone
 from medcard.kit.money import format_yuan
@@ -31,7 +31,18 @@ templates.env.add_extension("jinja2.ext.i18n")
 
 @pass_context
 def _gettext(context: Any, message: str) -> str:
-    return translations(context.get("lang", DEFAULT_LANGUAGE)).gettext(message)
+    catalog = translations(context.get("lang", DEFAULT_LANGUAGE))
+    msgctxt = getattr(message, "context", None)  # a Msg from NC_() keeps its msgctxt
+    return catalog.pgettext(msgctxt, message) if msgctxt else catalog.gettext(message)
+
+
+@pass_context
+def t(context: Any, message: str | None) -> str:
+    """A msgid held in a variable (a label table's ``N_()`` value, a stored policy reason) in the
+    page language; unlike ``_()`` it never %-formats, so any text passes through unchanged."""
+    if not message:
+        return ""
+    return translate(context.get("lang", DEFAULT_LANGUAGE), message)
 
 
 @pass_context
@@ -52,7 +63,7 @@ def _npgettext(context: Any, msgctxt: str, singular: str, plural: str, n: int) -
 # One install for every request: each callable reads the page language from the render context,
 # so concurrent requests in different languages never share a catalog (newstyle: autoescaped,
 # ``%(name)s`` placeholders filled from keyword arguments).
-templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext) # type: ignore[attr-defined]
+templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext)  # type: ignore[attr-defined]
 templates.env.filters.update(card_number=lambda n: " ".join(n[i : i + 4] for i in range(0, len(n), 4)))
 templates.env.filters.update(yuan=format_yuan, mask_document=mask_document, mask_phone=mask_phone, mask_name=mask_name)
 
@@ -145,7 +156,7 @@ def pick(context: Any, zh: str, en: str) -> str:
     return zh if context.get("lang", DEFAULT_LANGUAGE) == "zh" else en
 
 
-templates.env.globals.update(pick=pick)
+templates.env.globals.update(pick=pick, t=t)
 
 
 def language(request: Request) -> str:
