@@ -913,6 +913,7 @@ def upgrade() -> None:
         sa.Column("insurance_order_id", sa.String(length=40), nullable=True),
         sa.Column("insurance_state", sa.String(length=16), nullable=True),
         sa.Column("failure_code", sa.String(length=48), nullable=True),
+        sa.Column("mutual_aid_grant_id", sa.Uuid(), nullable=True),
         sa.Column("guardian_confirmation", sa.String(length=12), nullable=True),
         sa.Column("expires_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("paid_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
@@ -934,6 +935,11 @@ def upgrade() -> None:
             ["hold_entry_id"], ["journal_entry.id"], name=op.f("fk_payment_order_hold_entry_id_journal_entry")
         ),
         sa.ForeignKeyConstraint(["hospital_id"], ["hospital.id"], name=op.f("fk_payment_order_hospital_id_hospital")),
+        sa.ForeignKeyConstraint(
+            ["mutual_aid_grant_id"],
+            ["mutual_aid_grant.id"],
+            name=op.f("fk_payment_order_mutual_aid_grant_id_mutual_aid_grant"),
+        ),
         sa.ForeignKeyConstraint(["person_id"], ["person.id"], name=op.f("fk_payment_order_person_id_person")),
         sa.ForeignKeyConstraint(["staff_id"], ["staff_user.id"], name=op.f("fk_payment_order_staff_id_staff_user")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_order")),
@@ -943,6 +949,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_payment_order_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_payment_order_card_id"), ["card_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_payment_order_hospital_id"), ["hospital_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_payment_order_mutual_aid_grant_id"), ["mutual_aid_grant_id"], unique=False)
         batch_op.create_index("ix_payment_order_pending", ["state", "expires_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_payment_order_person_id"), ["person_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_payment_order_reimburse_on"), ["reimburse_on"], unique=False)
@@ -1060,6 +1067,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_payment_order_reimburse_on"))
         batch_op.drop_index(batch_op.f("ix_payment_order_person_id"))
         batch_op.drop_index("ix_payment_order_pending")
+        batch_op.drop_index(batch_op.f("ix_payment_order_mutual_aid_grant_id"))
         batch_op.drop_index(batch_op.f("ix_payment_order_hospital_id"))
         batch_op.drop_index(batch_op.f("ix_payment_order_card_id"))
         batch_op.drop_index(batch_op.f("ix_payment_order_account_id"))

@@ -10,6 +10,7 @@ from medcard.adapters import Adapters
 from medcard.config import Settings
 from medcard.family import bill
 from tests.family.test_confirmation import _bill, _pay, _self_pay, _ward_card
+from tests.settlement.test_documents import text_of as pdf_text
 
 __all__ = ["_self_pay"]  # the autouse fixture: no credit line, the bills are self-pay
 
@@ -51,6 +52,13 @@ async def test_r_fam_07_the_family_bill_page_shows_the_childs_spending_with_char
     chart = await client.get("/family/bill/2026-11/category.svg", headers=holder)
     assert chart.headers["content-type"].startswith("image/svg+xml")
     assert chart.text.lstrip().startswith("<svg") and "<script" not in chart.text and "药品" in chart.text
+    assert 'href="/family/bill/2026-11.pdf"' in page.text  # the download link
+    pdf = await client.get("/family/bill/2026-11.pdf", headers=holder)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = pdf_text(pdf.content)
+    assert "亲情账单 2026-11" in text and "250.00" in text and "*小明" in text
+    assert "药品" in text and "自付" in text and "按支付来源" in text and "医保共支付" in text
     empty = await client.get("/family/bill?month=2026-10", headers=holder)
     assert 'id="bill-empty"' in empty.text
+    assert "没有已支付的账单" in pdf_text((await client.get("/family/bill/2026-10.pdf", headers=holder)).content)
     assert (await client.get("/family/bill/2026-11/other.svg", headers=holder)).status_code == 404

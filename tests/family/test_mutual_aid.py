@@ -1,6 +1,6 @@
 """Family mutual aid (家庭共济, R-FAM-08): binding relatives to an employee's personal account
-where the region allows it, limits, revocation, the sharing scope (R-SEC-07), the ledger
-posting with the beneficiary, and the order of funds (R-PAY-02)."""
+where the region allows it, limits, revocation, the sharing scope (R-SEC-07) and the order of
+funds (R-PAY-02). Payments drawing on it: test_mutual_aid_payment.py (and _pg.py)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medcard.audit.service import Actor
 from medcard.config import Settings
-from medcard.family import mutual_aid
 from medcard.family import rules as family_rules
-from medcard.family.errors import MutualAidNotActive
-from medcard.ledger import service as ledger
-from medcard.ledger.repository import LedgerRepository
-from medcard.ledger.rules import Leg
-from medcard.models import Account, FamilyMember, JournalEntry, MutualAidGrant, SecurityProfile
+from medcard.models import FamilyMember, MutualAidGrant, SecurityProfile
 from medcard.settlement import rules as settlement_rules
 from tests.family.helpers import add, person
 from tests.insurance.conftest import MakePatient, make_patient, policy
@@ -235,66 +229,6 @@ async def test_r_fam_08_at_most_five_members_the_sixth_is_refused(
     assert now.status_code == 201, now.text
 
 
-async def test_r_fam_08_ledger_records_each_use_from_the_principal_account_with_the_beneficiary(
-    client: httpx.AsyncClient, db: AsyncSession, make_patient: MakePatient, settings: Settings
-) -> None:
-    """A use is one hold: the principal's personal account −a (source family_mutual_aid),
-    the receiver +a, the memo naming the beneficiary; limits apply; revoking while it is
-    pending still posts it whole (or voids it whole); after revocation nothing new is held."""
-    patient = await make_patient(region="440106", sequence=9, name="吴账户")
-    response = await client.post("/api/v1/insurance/bindings", json=patient.form(), headers=patient.headers)
-    assert response.status_code == 201, response.text
-    members = await _relatives(client, settings, patient.headers, 2)
-    await _activate(db, members)
-    body = {"member_id": members[0], "per_payment_limit_fen": 3_000, "per_year_limit_fen": 5_000}
-    grant_id = uuid.UUID(
-        (await client.post("/api/v1/family/mutual-aid", json=body, headers=patient.headers)).json()["id"]
-    )
-    grant = await db.get(MutualAidGrant, grant_id)
-    assert grant is not None
-    principal = grant.principal_person_id
-    ids = await ledger.ensure(db, [ledger.personal_account(principal), ledger.WORLD, ledger.REFUNDS])
-    personal, world, hospital = ids[f"personal_account:{principal}"], ids["world"], ids["refunds"]
-    repository = LedgerRepository(db)
-    start = (await repository.balances([personal]))[personal].balance_fen
-    await ledger.post(db, kind="top_up", legs=[Leg(world, -10_000, "world"), Leg(personal, 10_000, "personal_account")])
-
-    first, amount = await mutual_aid.hold_payment(db, grant_id=grant_id, wanted_fen=4_000, receiver_account_id=hospital)
-    assert amount == 3_000  # per payment
-    entry = await db.get(JournalEntry, first)
-    assert entry is not None and entry.memo["beneficiary_person_id"] == str(grant.beneficiary_person_id)
-    legs = (await repository.legs([first]))[first]
-    assert Leg(personal, -3_000, "family_mutual_aid") in legs
-    assert await mutual_aid.resolve_payment(db, first, post_it=True)
-
-    second, amount = await mutual_aid.hold_payment(
-        db, grant_id=grant_id, wanted_fen=4_000, receiver_account_id=hospital
-    )
-    assert amount == 2_000  # what is left of the 5,000 a year
-    await mutual_aid.revoke(db, account=await _account(db, grant), grant_id=grant_id, actor=_actor())
-    assert await mutual_aid.resolve_payment(db, second, post_it=True)  # completes whole
-    assert not await mutual_aid.resolve_payment(db, second, post_it=False)  # never twice
-    state = (await repository.balances([personal]))[personal]
-    assert (state.balance_fen - start, state.held_fen) == (10_000 - 5_000, 0)
-
-    with pytest.raises(MutualAidNotActive):
-        await mutual_aid.hold_payment(db, grant_id=grant_id, wanted_fen=100, receiver_account_id=hospital)
-
-    # A pending use voided after revocation is released whole and gives its use back.
-    body = {"member_id": members[1], "per_year_limit_fen": 1_000}
-    other = uuid.UUID((await client.post("/api/v1/family/mutual-aid", json=body, headers=patient.headers)).json()["id"])
-    third, amount = await mutual_aid.hold_payment(db, grant_id=other, wanted_fen=800, receiver_account_id=hospital)
-    other_grant = await db.get(MutualAidGrant, other)
-    assert other_grant is not None
-    await mutual_aid.revoke(db, account=await _account(db, other_grant), grant_id=other, actor=_actor())
-    assert await mutual_aid.resolve_payment(db, third, post_it=False)
-    state = (await repository.balances([personal]))[personal]
-    assert (state.balance_fen - start, state.held_fen) == (5_000, 0)
-    await db.refresh(other_grant)
-    assert other_grant.used_fen == 0
-    assert await repository.total() == 0
-
-
 async def test_r_fam_08_r_sec_07_a_member_sees_what_the_principal_shares(
     client: httpx.AsyncClient, db: AsyncSession, make_patient: MakePatient, settings: Settings
 ) -> None:
@@ -331,16 +265,6 @@ async def _scope(db: AsyncSession, account_id: uuid.UUID, scope: str) -> None:
     else:
         found.family_scope = scope
     await db.commit()
-
-
-async def _account(db: AsyncSession, grant: MutualAidGrant) -> Account:
-    account = await db.get(Account, grant.principal_account_id)
-    assert account is not None
-    return account
-
-
-def _actor() -> Actor:
-    return Actor.system("test")
 
 
 async def test_r_fam_08_family_page_binds_sets_limits_and_revokes(

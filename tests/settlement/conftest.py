@@ -13,8 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medcard.adapters import Adapters
 from medcard.adapters.channel import SandboxChannel
 from medcard.adapters.his import BillItem, HisBill, SandboxHis
+from medcard.adapters.insurance import SandboxInsurancePlatform
+from medcard.kit.clock import clock
 from medcard.ledger.repository import LedgerRepository
-from medcard.models import Card
+from medcard.models import Card, InsuranceBinding
+from medcard.policy.repository import PolicyRepository
 from tests.factories import bearer, staff_token
 from tests.insurance.conftest import MakePatient, make_patient, policy
 
@@ -90,3 +93,27 @@ async def books_balance(db: AsyncSession) -> None:
     assert await repository.total() == 0
     assert await repository.drift() == []
     assert await repository.unbalanced_entries() == []
+
+
+async def bind_row(
+    session: AsyncSession, adapters: Adapters, card: Card, name: str, number: str, region_code: str = "110000"
+) -> str:
+    """An insurance binding row for ``card`` insured in ``region_code`` (a unit step of ledger and
+    payment tests: the binding flow has its own tests); returns the platform's person number."""
+    platform = adapters.insurance
+    assert isinstance(platform, SandboxInsurancePlatform)
+    truth = platform.person(number, name)
+    today = clock.today_in_china()
+    repository = PolicyRepository(session)
+    region = await repository.in_force("region", region_code, today)
+    scheme = await repository.in_force("scheme", str(truth.scheme_code), today)
+    assert region is not None and scheme is not None
+    session.add(
+        InsuranceBinding(card_id=card.id, person_id=card.person_id, account_id=card.account_id,
+                         insurance_card_number=truth.card_number, scheme_code=str(truth.scheme_code),
+                         insured_region_code=region_code, platform_person_number=truth.person_number,
+                         voucher_token="ECSTATEMACHINE", policy_version_id=region.id,
+                         scheme_policy_version_id=scheme.id, bound_at=clock.now())
+    )  # fmt: skip
+    await session.flush()
+    return truth.person_number

@@ -135,13 +135,6 @@ class MutualAidNotActive(MedCardError):
     hint = N_("The insured person can bind it again.")
 
 
-class MutualAidExhausted(MedCardError):
-    status = 409
-    code = "MUTUAL_AID_EXHAUSTED"
-    message = N_("The mutual-aid limit or the personal account's balance is used up")
-    hint = N_("Pay another way, or ask the insured person to raise the limit.")
-
-
 class MutualAidLimitInvalid(MedCardError):
     status = 400
     code = "MUTUAL_AID_LIMIT_INVALID"

@@ -1,31 +1,38 @@
 """Family mutual aid (家庭共济, R-FAM-08): an insured employee lets up to 5 relatives of his
 current family relations pay from his personal account, within limits he sets; he revokes it.
 
-Money: :func:`hold_payment` locks the grant row, then the principal's personal account and the
-receiver (in id order, like every ledger operation), takes what the limits and the available
-balance allow and places **one** ledger hold — personal account −a (source
-``family_mutual_aid``), receiver +a — whose memo names the beneficiary and the grant. The hold
-is later posted or voided whole by :func:`resolve_payment` (a voided one gives its amount back
-to the year's use). Revoking only stops new payments: a pending payment completes or is
-released, never half. The principal's own payments lock the same personal-account row, so the
-two never overdraw it (the ledger's floor check runs on the locked row).
+Money goes through the ordinary payment (``settlement.service``): when the paying patient is
+insured in a region whose policy has mutual aid and a relative granted it to him,
+:func:`offer_for` names the grant and the principal's personal-account ledger account. The
+payment then, in this order, locks the grant row (:func:`lock_grant`), locks every account it
+touches — the principal's personal account among them — in id order (the order every ledger
+operation uses), caps what that account may give by the grant's limits (:func:`within_limits`)
+and places **one** hold whose mutual-aid leg is a posting from the principal's personal account
+(source ``family_mutual_aid``) and whose memo names the beneficiary and the grant
+(:func:`hold_memo`); :func:`record_use` counts it in the year's use. The hold is posted or
+voided whole with the order; an expired order or a refunded mutual-aid share gives its amount
+back to the year's use (:func:`give_back`, grant row locked before any account). Revoking only
+stops new payments: a pending payment completes or is released, never half. The principal's
+own payments lock the same personal-account row, so the two never overdraw it (the ledger's
+floor check runs on the locked row).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.adapters.insurance import InsurancePlatform
 from medcard.audit.service import Actor, record
 from medcard.errors import NotFound
 from medcard.family import rules
 from medcard.family.errors import (
     FamilyHolderNotVerified,
-    MutualAidExhausted,
     MutualAidLimitReached,
     MutualAidNotActive,
     MutualAidRegionNotAllowed,
@@ -36,9 +43,10 @@ from medcard.family.repository import FamilyRepository
 from medcard.kit.clock import CHINA, clock
 from medcard.ledger import service as ledger
 from medcard.ledger.repository import LedgerRepository
-from medcard.ledger.rules import Leg
-from medcard.models import Account, InsuranceBinding, JournalEntry, MutualAidGrant, Person, SecurityProfile
+from medcard.models import Account, InsuranceBinding, MutualAidGrant, PaymentOrder, Person, SecurityProfile
 from medcard.policy import service as policy
+from medcard.settlement import facts
+from medcard.settlement import rules as settlement_rules
 
 REFUSALS = {
     "region": MutualAidRegionNotAllowed,
@@ -83,8 +91,8 @@ async def _active_count(session: AsyncSession, principal_person_id: uuid.UUID) -
 
 async def _grant(session: AsyncSession, grant_id: uuid.UUID, *, for_update: bool = False) -> MutualAidGrant | None:
     query = select(MutualAidGrant).where(MutualAidGrant.id == grant_id)
-    if for_update:
-        query = query.with_for_update()
+    if for_update:  # the locked row's values, not the identity map's older copy
+        query = query.with_for_update().execution_options(populate_existing=True)
     return (await session.scalars(query)).first()
 
 
@@ -248,66 +256,110 @@ async def received(session: AsyncSession, *, account: Account) -> list[GrantView
     return await _views(session, (await session.scalars(query)).all(), as_principal=False)
 
 
-async def active_grant_for(session: AsyncSession, beneficiary_person_id: uuid.UUID) -> MutualAidGrant | None:
+@dataclass(frozen=True)
+class Offer:
+    """A relative's mutual aid that may pay part of one payment (R-FAM-08)."""
+
+    grant_id: uuid.UUID
+    beneficiary_person_id: uuid.UUID
+    account_id: uuid.UUID
+    """The principal's personal account in the ledger (the mutual-aid leg's account)."""
+    person_number: str
+    """The principal's person number on the insurance platform (6202 ``acctMulaidPsnNo``)."""
+
+
+async def active_grant_for(
+    session: AsyncSession, beneficiary_person_id: uuid.UUID, *, lock: bool = False
+) -> MutualAidGrant | None:
+    """The oldest active grant for a beneficiary (one indexed read; ``lock``: FOR UPDATE)."""
     query = (
         select(MutualAidGrant)
         .where(MutualAidGrant.beneficiary_person_id == beneficiary_person_id, MutualAidGrant.status == "active")
         .order_by(MutualAidGrant.created_at)
+        .limit(1)
     )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
     return (await session.scalars(query)).first()
 
 
-async def hold_payment(
-    session: AsyncSession,
-    *,
-    grant_id: uuid.UUID,
-    wanted_fen: int,
-    receiver_account_id: uuid.UUID,
-    reference: tuple[str, uuid.UUID] | None = None,
-) -> tuple[uuid.UUID, int]:
-    """Reserve what the grant may pay of ``wanted_fen`` from the principal's personal account
-    towards ``receiver_account_id``: one pending ledger entry recording the beneficiary.
-    Returns (entry id, amount); refuses a revoked grant and an exhausted one."""
-    grant = await _grant(session, grant_id, for_update=True)
-    if grant is None:
-        raise NotFound()
-    if grant.status != "active":
-        raise MutualAidNotActive()
+async def offer_for(
+    session: AsyncSession, payer_person_id: uuid.UUID, *, world_id: uuid.UUID, platform: InsurancePlatform
+) -> Offer | None:
+    """The mutual aid a paying patient may use (the caller asks only where his insured region's
+    policy has it): an active grant of an employee still insured with a personal account, whose
+    ledger account is first brought to the platform's balance (1101); ``None`` otherwise.
+    The grant row is locked first: the mirror entry then locks that personal account, and the
+    fixed order — grant, then accounts — holds for the whole payment."""
+    grant = await active_grant_for(session, payer_person_id, lock=True)
+    if grant is None or grant.principal_person_id == payer_person_id:
+        return None
+    binding = await _employee_binding(session, grant.principal_person_id)
+    principal = await session.get(Person, grant.principal_person_id)
+    if binding is None or binding.scheme_code not in rules.MUTUAL_AID_SCHEMES or principal is None:
+        return None
     ids = await ledger.ensure(session, [ledger.personal_account(grant.principal_person_id)])
-    personal = next(iter(ids.values()))
-    states = await LedgerRepository(session).lock([personal, receiver_account_id])  # id order
-    state = states[personal]
-    year = _year()
-    used = rules.used_this_year(grant.used_year, grant.used_fen, year)
-    amount = rules.mutual_aid_allowance(
-        wanted_fen,
-        available_fen=state.available_fen - (state.floor_fen or 0),
+    account_id = next(iter(ids.values()))
+    await facts.mirror_personal_account(session, principal, account_id, world_id, platform)
+    return Offer(grant.id, payer_person_id, account_id, binding.platform_person_number)
+
+
+async def principal_binding(session: AsyncSession, grant_id: uuid.UUID) -> InsuranceBinding | None:
+    """The principal's insurance binding behind a grant (his platform person number, for 1101 / 6202)."""
+    grant = await session.get(MutualAidGrant, grant_id)
+    return await _employee_binding(session, grant.principal_person_id) if grant is not None else None
+
+
+async def lock_grant(session: AsyncSession, grant_id: uuid.UUID) -> MutualAidGrant | None:
+    """Lock the grant row — always before any ledger account (the fixed lock order)."""
+    return await _grant(session, grant_id, for_update=True)
+
+
+def within_limits(balances: settlement_rules.Balances, grant: MutualAidGrant | None) -> settlement_rules.Balances:
+    """``balances`` with the mutual-aid room (the principal's available personal account) cut
+    to the grant's per-payment limit and what is left of its yearly one; nothing once revoked."""
+    if grant is None or grant.status != "active":
+        return replace(balances, family_mutual_aid_fen=0)
+    room = max(0, balances.family_mutual_aid_fen)
+    allowance = rules.mutual_aid_allowance(
+        room,
+        available_fen=room,
         per_payment_limit_fen=grant.per_payment_limit_fen,
         per_year_limit_fen=grant.per_year_limit_fen,
-        used_this_year_fen=used,
+        used_this_year_fen=rules.used_this_year(grant.used_year, grant.used_fen, _year()),
     )
-    if amount <= 0:
-        raise MutualAidExhausted()
-    legs = [Leg(personal, -amount, "family_mutual_aid"), Leg(receiver_account_id, amount, "hospital")]
-    memo = {"beneficiary_person_id": str(grant.beneficiary_person_id), "mutual_aid_grant_id": str(grant.id)}
-    entry_id = await ledger.hold(session, kind="payment", legs=legs, reference=reference, memo=memo)
-    grant.used_year, grant.used_fen = year, used + amount
+    return replace(balances, family_mutual_aid_fen=allowance)
+
+
+def hold_memo(offer: Offer) -> dict[str, Any]:
+    """What the payment's ledger entry records about the mutual-aid leg: the beneficiary and the grant."""
+    return {"beneficiary_person_id": str(offer.beneficiary_person_id), "mutual_aid_grant_id": str(offer.grant_id)}
+
+
+async def record_use(session: AsyncSession, grant: MutualAidGrant, amount_fen: int) -> None:
+    """Count a held mutual-aid share in the grant's use this year (the grant row is locked)."""
+    year = _year()
+    grant.used_year, grant.used_fen = year, rules.used_this_year(grant.used_year, grant.used_fen, year) + amount_fen
     await session.flush()
-    return entry_id, amount
 
 
-async def resolve_payment(session: AsyncSession, entry_id: uuid.UUID, *, post_it: bool) -> bool:
-    """Post or void a mutual-aid hold whole, exactly once (also after the grant was revoked);
-    a voided hold gives its amount back to the grant's use this year."""
-    entry = await session.get(JournalEntry, entry_id)
-    grant_id = (entry.memo or {}).get("mutual_aid_grant_id") if entry else None
-    grant = await _grant(session, uuid.UUID(grant_id), for_update=True) if grant_id else None
-    if not await ledger.resolve(session, entry_id, post_it=post_it):
-        return False
-    if grant is not None and not post_it and entry is not None:
-        legs = (await LedgerRepository(session).legs([entry_id]))[entry_id]
-        amount = -sum(leg.amount_fen for leg in legs if leg.source == "family_mutual_aid")
-        if grant.used_year == _year():
-            grant.used_fen = max(0, grant.used_fen - amount)
+async def give_back(session: AsyncSession, order: PaymentOrder, amount_fen: int) -> None:
+    """A released or refunded mutual-aid share of ``order`` goes back to its grant's use — of
+    the year the order was made (a share of last year does not lower this year's count). Locks
+    the grant row first (before any account)."""
+    if order.mutual_aid_grant_id is None or amount_fen <= 0:
+        return
+    grant = await lock_grant(session, order.mutual_aid_grant_id)
+    if grant is not None and grant.used_year == order.created_at.astimezone(CHINA).year:
+        grant.used_fen = max(0, grant.used_fen - amount_fen)
         await session.flush()
-    return True
+
+
+async def order_account(session: AsyncSession, order: PaymentOrder) -> dict[str, uuid.UUID]:
+    """``{"family_mutual_aid": principal's personal account}`` for an order a relative's mutual
+    aid paid part of (refunds give that share back there), else empty."""
+    grant = await session.get(MutualAidGrant, order.mutual_aid_grant_id) if order.mutual_aid_grant_id else None
+    if grant is None:
+        return {}
+    ids = await ledger.ensure(session, [ledger.personal_account(grant.principal_person_id)])
+    return {"family_mutual_aid": next(iter(ids.values()))}

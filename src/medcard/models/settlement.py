@@ -68,6 +68,10 @@ class PaymentOrder(Base):
     insurance_state: Mapped[str | None] = mapped_column(String(16))
     """``settled`` once 6202 (or a 6301 query) confirmed the fund and personal-account shares."""
     failure_code: Mapped[str | None] = mapped_column(String(48))
+    mutual_aid_grant_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("mutual_aid_grant.id"), index=True)
+    """R-FAM-08: the relative's grant whose personal account pays ``funding.family_mutual_aid_fen``
+    (the hold's memo names the beneficiary too); its use is given back when the order expires
+    or that share is refunded."""
     guardian_confirmation: Mapped[str | None] = mapped_column(String(12))
     """R-FAM-04: ``awaiting`` while a prescription-drug payment for a patient the account acts for
     waits for the guardian's second confirmation (holds placed, no outside step taken; the

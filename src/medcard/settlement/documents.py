@@ -110,7 +110,7 @@ def _paid_time(order: PaymentOrder) -> datetime:
     return (order.paid_at or order.created_at).astimezone(CHINA)
 
 
-def _styles() -> tuple[ParagraphStyle, ParagraphStyle, ParagraphStyle]:
+def pdf_styles() -> tuple[ParagraphStyle, ParagraphStyle, ParagraphStyle]:
     font = _register_font()
     title = ParagraphStyle("title", fontName=font, fontSize=16, leading=22, alignment=1)
     body = ParagraphStyle("body", fontName=font, fontSize=9.5, leading=14)
@@ -118,7 +118,7 @@ def _styles() -> tuple[ParagraphStyle, ParagraphStyle, ParagraphStyle]:
     return title, body, small
 
 
-def _table(rows: list[list[str]], widths: list[float], *, header: bool = True) -> Table:
+def pdf_table(rows: list[list[str]], widths: list[float], *, header: bool = True) -> Table:
     table = Table(rows, colWidths=widths)
     style = [
         ("FONT", (0, 0), (-1, -1), FONT_NAME, 9),
@@ -161,12 +161,12 @@ def _refunds(order: PaymentOrder) -> list[Flowable]:
     refunded = {source: int(amount) for source, amount in (order.refunded or {}).items() if int(amount)}
     if not refunded:
         return []
-    _, body, _ = _styles()
+    _, body, _ = pdf_styles()
     parts = ", ".join(f"{source} {format_yuan(amount)}" for source, amount in sorted(refunded.items()))
     return [Paragraph(f"已退款 Refunded: ¥{format_yuan(sum(refunded.values()))} ({parts})", body)]
 
 
-def _render(flowables: list[Flowable], title: str) -> bytes:
+def render_pdf(flowables: list[Flowable], title: str) -> bytes:
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer,
@@ -187,7 +187,7 @@ def receipt_pdf(order: PaymentOrder, facts: DocumentFacts) -> bytes:
     """医疗电子票据: the hospital, the masked payer, the time, the items, amounts by source."""
     if order.state != "paid":
         raise ReceiptNotReady()
-    title, body, small = _styles()
+    title, body, small = pdf_styles()
     when = _paid_time(order)
     head = [
         ["票据号码 Receipt no.", document_number(order, "PJ")],
@@ -201,18 +201,18 @@ def receipt_pdf(order: PaymentOrder, facts: DocumentFacts) -> bytes:
         Paragraph("医疗电子票据", title),
         Paragraph("Medical electronic receipt", small),
         Spacer(1, 4 * mm),
-        _table(head, [48 * mm, 126 * mm], header=False),
+        pdf_table(head, [48 * mm, 126 * mm], header=False),
         Spacer(1, 4 * mm),
-        _table(_items(order), [64 * mm, 30 * mm, 26 * mm, 20 * mm, 34 * mm]),
+        pdf_table(_items(order), [64 * mm, 30 * mm, 26 * mm, 20 * mm, 34 * mm]),
         Spacer(1, 4 * mm),
-        _table(_sources(order), [120 * mm, 54 * mm]),
+        pdf_table(_sources(order), [120 * mm, 54 * mm]),
         Spacer(1, 3 * mm),
         *_refunds(order),
         Paragraph(f"金额合计(大写以元计) Total: ¥{format_yuan(order.total_fen)}", body),
         Spacer(1, 6 * mm),
         Paragraph("本票据由 MedCard 依据医院收费记录生成,可在缴费记录中重复下载。", small),
     ]
-    return _render(flowables, "医疗电子票据")
+    return render_pdf(flowables, "医疗电子票据")
 
 
 def settlement_list_pdf(order: PaymentOrder, facts: DocumentFacts) -> bytes:
@@ -220,7 +220,7 @@ def settlement_list_pdf(order: PaymentOrder, facts: DocumentFacts) -> bytes:
     (policy-range amount, class B / C self-pay, deductible, ratio, fund, personal account)."""
     if order.state != "paid":
         raise ReceiptNotReady()
-    title, body, small = _styles()
+    title, body, small = pdf_styles()
     split = order.split or {}
     when = _paid_time(order)
     ratio = int(split.get("ratio_bp", 0))
@@ -251,11 +251,11 @@ def settlement_list_pdf(order: PaymentOrder, facts: DocumentFacts) -> bytes:
         Paragraph("医保结算清单", title),
         Paragraph("Medical insurance settlement list", small),
         Spacer(1, 4 * mm),
-        _table(head, [52 * mm, 122 * mm], header=False),
+        pdf_table(head, [52 * mm, 122 * mm], header=False),
         Spacer(1, 4 * mm),
-        _table(_items(order), [64 * mm, 30 * mm, 26 * mm, 20 * mm, 34 * mm]),
+        pdf_table(_items(order), [64 * mm, 30 * mm, 26 * mm, 20 * mm, 34 * mm]),
         Spacer(1, 4 * mm),
-        _table(figures, [120 * mm, 54 * mm]),
+        pdf_table(figures, [120 * mm, 54 * mm]),
         Spacer(1, 3 * mm),
     ]
     if order.deferred_fund_fen:
@@ -264,7 +264,7 @@ def settlement_list_pdf(order: PaymentOrder, facts: DocumentFacts) -> bytes:
     if split.get("limited_by"):
         flowables.append(Paragraph(f"基金支付受限原因 Limited by: {split['limited_by']}", body))
     flowables += [*_refunds(order), Spacer(1, 6 * mm), Paragraph("本清单依据医保结算结果生成。", small)]
-    return _render(flowables, "医保结算清单")
+    return render_pdf(flowables, "医保结算清单")
 
 
 def _cash(order: PaymentOrder) -> int:

@@ -108,8 +108,10 @@ async def accounts_of(session: AsyncSession, payer: Payer, coverage: rules.Cover
     return PayerAccounts({source: ids[spec.key] for source, spec in specs.items()})
 
 
-OWN_SOURCES = ("personal_account", "deposit", "credit_line")
-PAYMENT_SOURCES = ("fund", "personal_account", "deposit", "credit_line", "channel", "hospital")
+OWN_SOURCES = ("personal_account", "deposit", "credit_line", "family_mutual_aid")
+"""The sources whose available money decides the funding (``family_mutual_aid``: a relative's
+personal account, present only when the payer has mutual aid on offer, R-FAM-08)."""
+PAYMENT_SOURCES = ("fund", "personal_account", "family_mutual_aid", "deposit", "credit_line", "channel", "hospital")
 """Every account a payment's hold may touch (its sources and both receivers)."""
 
 
@@ -137,7 +139,7 @@ async def balances(session: AsyncSession, accounts: PayerAccounts, *, lock: bool
             return 0
         return state.available_fen - (state.floor_fen or 0)
 
-    return rules.Balances(room("personal_account"), room("deposit"), room("credit_line"))
+    return rules.Balances(room("personal_account"), room("deposit"), room("credit_line"), room("family_mutual_aid"))
 
 
 async def sync_personal_account(
@@ -149,16 +151,24 @@ async def sync_personal_account(
     account_id = accounts.get("personal_account")
     if account_id is None or payer.binding is None:
         return
+    await mirror_personal_account(session, payer.person, account_id, accounts.ids["world"], platform)
+
+
+async def mirror_personal_account(
+    session: AsyncSession, person: Person, account_id: uuid.UUID, world_id: uuid.UUID, platform: InsurancePlatform
+) -> None:
+    """One person's personal account brought to the platform's balance (also a relative's whose
+    account pays by family mutual aid, R-FAM-08), unless holds are open on it."""
     state = (await LedgerRepository(session).balances([account_id]))[account_id]
     if state.held_fen:
         return
-    answer = await platform.person_query(_person_query(payer.person))
+    answer = await platform.person_query(_person_query(person))
     if answer["infcode"] != 0:
         return
     platform_fen = fen_from_yuan(answer["output"]["insuinfo"][0]["balc"])
     delta = platform_fen - state.balance_fen
     if delta:
-        legs = [Leg(account_id, delta, "personal_account"), Leg(accounts.ids["world"], -delta, "world")]
+        legs = [Leg(account_id, delta, "personal_account"), Leg(world_id, -delta, "world")]
         await ledger.post(session, kind="mirror", legs=legs, memo={"source": "1101"})
 
 

@@ -19,6 +19,7 @@ from medcard.adapters.insurance import InsuranceTimeout
 from medcard.adapters.insurance_payment import InsuranceRefused, MobilePayment
 from medcard.audit.service import Actor, record
 from medcard.errors import present
+from medcard.family import mutual_aid
 from medcard.jobs.registry import JobContext, handles
 from medcard.kit.clock import CHINA, clock
 from medcard.kit.money import format_yuan
@@ -50,6 +51,8 @@ async def expire_order(session: AsyncSession, *, order_id: uuid.UUID, adapters: 
     if not await repository.set_state(order_id, before="pending", after="expired"):
         return 0
     await session.refresh(order)
+    # R-FAM-08: a released mutual-aid share goes back to the grant's use (its row before the accounts).
+    await mutual_aid.give_back(session, order, int(order.funding.get("family_mutual_aid_fen", 0)))
     if order.hold_entry_id is not None:
         await ledger.resolve(session, order.hold_entry_id, post_it=False)
     await _undo_outside(session, order, adapters)

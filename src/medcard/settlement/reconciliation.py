@@ -91,7 +91,7 @@ async def _ledger(session: AsyncSession, day: date) -> tuple[Side, Side, int]:
                 JournalEntry.state == "posted",
                 JournalEntry.resolved_at >= start,
                 JournalEntry.resolved_at < end,
-                Posting.source.in_(("channel", "fund", "personal_account")),
+                Posting.source.in_(("channel", "fund", "personal_account", "family_mutual_aid")),
             )
         )
     ).all()
@@ -105,7 +105,7 @@ async def _ledger(session: AsyncSession, day: date) -> tuple[Side, Side, int]:
         cash = sums.get("channel", 0)
         if cash:
             channel.add(ref, "charge" if cash < 0 and kind in CHANNEL_CHARGE_KINDS else "refund", abs(cash))
-        insured = sums.get("fund", 0) + sums.get("personal_account", 0)
+        insured = sums.get("fund", 0) + sums.get("personal_account", 0) + sums.get("family_mutual_aid", 0)
         if insured and kind in INSURANCE_KINDS:
             insurance.add(ref, "settle" if insured < 0 else "refund", abs(insured))
     return channel, insurance, len(per_entry)

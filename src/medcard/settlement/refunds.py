@@ -14,6 +14,7 @@ from medcard.adapters import Adapters
 from medcard.adapters.insurance_payment import InsuranceShares, MobilePayment
 from medcard.audit.service import Actor, record
 from medcard.errors import present
+from medcard.family import mutual_aid
 from medcard.kit.money import format_yuan
 from medcard.ledger import service as ledger
 from medcard.ledger.rules import Leg
@@ -68,6 +69,8 @@ async def refund(
         shares = rules.refund_split(room, {}, amount)
     except ValueError as error:
         raise RefundTooLarge(field="amount_fen", refundable_yuan=format_yuan(max(0, sum(room.values())))) from error
+    # R-FAM-08: a refunded mutual-aid share comes back to the grant's use (its row before the accounts).
+    await mutual_aid.give_back(session, locked, shares.get("family_mutual_aid", 0))
     entry_id = await _post(session, locked, shares)
     await _outside(session, locked, shares, key, adapters)
     locked.refunded = {s: int(locked.refunded.get(s, 0)) + shares.get(s, 0) for s in rules.SOURCES}
@@ -83,9 +86,10 @@ async def refund(
 async def _post(session: AsyncSession, order: PaymentOrder, shares: dict[str, int]) -> uuid.UUID:
     card = present(await session.get(Card, order.card_id), "card")
     accounts = await facts.accounts_of(session, await facts.payer_of(session, card), None)
-    legs = [Leg(accounts.ids[source], amount, source) for source, amount in shares.items()]
+    ids = {**accounts.ids, **await mutual_aid.order_account(session, order)}  # a mutual-aid share: the principal's
+    legs = [Leg(ids[source], amount, source) for source, amount in shares.items()]
     to = receiver(order.bill_kind)  # a refunded inpatient deposit leaves the deposit (never below 0)
-    legs.append(Leg(accounts.ids[to], -sum(shares.values()), to))
+    legs.append(Leg(ids[to], -sum(shares.values()), to))
     return await ledger.post(session, kind="refund", legs=legs, reference=("payment_order", order.id))
 
 
@@ -101,8 +105,13 @@ async def _outside(
             await adapters.channel.refund(payment.out_trade_no, out_refund_no=reference, amount=part, reason="退费")
             payment.refunded_fen += part
             left -= part
-    insured = InsuranceShares(fund=shares.get("fund", 0), personal_account=shares.get("personal_account", 0))
-    if order.insurance_order_id and order.insurance_state == "settled" and (insured.fund or insured.personal_account):
+    insured = InsuranceShares(fund=shares.get("fund", 0), personal_account=shares.get("personal_account", 0),
+                              mutual_aid=shares.get("family_mutual_aid", 0))  # fmt: skip
+    if (
+        order.insurance_order_id
+        and order.insurance_state == "settled"
+        and (insured.fund or insured.personal_account or insured.mutual_aid)
+    ):
         hospital = present(await session.get(Hospital, order.hospital_id), "hospital")
         mobile = MobilePayment(adapters.insurance, org_code=hospital.code)
         reference = "RF" + hashlib.sha256(f"{order.id}|{key}".encode()).hexdigest()[:30]

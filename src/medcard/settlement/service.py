@@ -32,13 +32,14 @@ from medcard.codes.errors import AuthorisationAmountExceeded
 from medcard.codes.service import check_verification_code
 from medcard.config import Settings
 from medcard.errors import NotFound, present
+from medcard.family import mutual_aid
 from medcard.family import rules as family_rules
 from medcard.family.errors import FamilyConfirmationNotAwaited
 from medcard.jobs.service import cancel, enqueue
 from medcard.kit.clock import CHINA, clock
 from medcard.ledger import service as ledger
 from medcard.ledger.rules import Leg
-from medcard.models import Account, Card, ChannelPayment, PaymentOrder, StaffUser
+from medcard.models import Account, Card, ChannelPayment, MutualAidGrant, PaymentOrder, StaffUser
 from medcard.policy import rules as policy_rules
 from medcard.policy import service as policy
 from medcard.settlement import facts, jobs, rules, steps
@@ -58,6 +59,7 @@ PENDING_FOR = timedelta(minutes=15)
 LEG_SOURCES = (
     ("fund_fen", "fund"),
     ("personal_account_fen", "personal_account"),
+    ("family_mutual_aid_fen", "family_mutual_aid"),
     ("deposit_fen", "deposit"),
     ("credit_line_fen", "credit_line"),
     ("self_pay_fen", "channel"),
@@ -74,6 +76,8 @@ class Quote:
     payments: list[int]
     accounts: facts.PayerAccounts | None = None
     """The payer's ledger accounts under the coverage (None for an inpatient deposit bill)."""
+    mutual_aid: mutual_aid.Offer | None = None
+    """A relative's personal account that may pay after the payer's own (R-FAM-08)."""
 
 
 def rules_bill(his: HisBill, payer: Payer, *, scenario: str) -> rules.Bill:
@@ -118,10 +122,21 @@ async def _quote(session: AsyncSession, payer: Payer, his: HisBill, *, scenario:
     year = await facts.year_to_date(session, payer, visit_type=bill.visit_type, now=now)
     split = rules.settle(bill, coverage, year)
     accounts = await facts.accounts_of(session, payer, coverage)
+    # R-FAM-08: read only for a patient insured where the region's policy has mutual aid (the
+    # grant row is locked before any mirror entry locks an account: the fixed lock order).
+    offer = None
+    if coverage is not None and coverage.region.family_mutual_aid:
+        offer = await mutual_aid.offer_for(session, payer.person.id, world_id=accounts.ids["world"],
+                                           platform=adapters.insurance)  # fmt: skip
+        if offer is not None:
+            accounts = facts.PayerAccounts({**accounts.ids, "family_mutual_aid": offer.account_id})
     await facts.sync_personal_account(session, payer, accounts, adapters.insurance)
     balances = rules.Balances() if deposit_bill else await facts.balances(session, accounts)
+    if offer is not None:
+        balances = mutual_aid.within_limits(balances, await session.get(MutualAidGrant, offer.grant_id))
     funding = rules.fund_order(split, balances)
-    return Quote(his, split, funding, rules.channel_payments(funding.self_pay_fen), None if deposit_bill else accounts)
+    payments = rules.channel_payments(funding.self_pay_fen)
+    return Quote(his, split, funding, payments, None if deposit_bill else accounts, offer)
 
 
 async def _locked(session: AsyncSession, quoted: Quote) -> Quote:
@@ -129,10 +144,16 @@ async def _locked(session: AsyncSession, quoted: Quote) -> Quote:
     concurrent payment of the same patient took since the quote goes to the next source."""
     if quoted.accounts is None:
         return quoted
-    funding = rules.fund_order(quoted.split, await facts.balances(session, quoted.accounts, lock=True))
+    offer = quoted.mutual_aid  # R-FAM-08: the grant row is locked before any account (fixed order)
+    grant = await mutual_aid.lock_grant(session, offer.grant_id) if offer is not None else None
+    balances = await facts.balances(session, quoted.accounts, lock=True)
+    if offer is not None:
+        balances = mutual_aid.within_limits(balances, grant)
+    funding = rules.fund_order(quoted.split, balances)
     if funding == quoted.funding:
         return quoted
-    return Quote(quoted.bill, quoted.split, funding, rules.channel_payments(funding.self_pay_fen), quoted.accounts)
+    payments = rules.channel_payments(funding.self_pay_fen)
+    return Quote(quoted.bill, quoted.split, funding, payments, quoted.accounts, offer)
 
 
 def digest(**body: object) -> str:
@@ -229,12 +250,18 @@ async def _open(
                                    out_trade_no=out, amount_fen=amount))  # fmt: skip
     # The quote's accounts (found or created a moment ago) serve the hold; a deposit bill had none.
     accounts = quoted.accounts or await facts.accounts_of(session, payer, None)
+    offer = quoted.mutual_aid if funding.family_mutual_aid_fen else None
     order.hold_entry_id = await ledger.hold(
         session,
         kind="payment",
         legs=payment_legs(funding, accounts, bill_kind=quoted.bill.kind),
         reference=("payment_order", order.id),
+        memo=mutual_aid.hold_memo(offer) if offer is not None else None,
     )
+    if offer is not None:  # R-FAM-08: counted in the grant's use while its row is still locked
+        order.mutual_aid_grant_id = offer.grant_id
+        grant = present(await session.get(MutualAidGrant, offer.grant_id), "grant")
+        await mutual_aid.record_use(session, grant, funding.family_mutual_aid_fen)
     await session.flush()
     # R-PAY-04: the expiry is a durable job committed with the order (it survives restarts).
     await enqueue(session, "settlement.expire_order", {"order_id": str(order.id)}, run_at=order.expires_at,
@@ -299,7 +326,11 @@ async def awaiting_confirmation(session: AsyncSession, *, account: Account) -> l
 
 
 async def _collect(session: AsyncSession, order: PaymentOrder, payer: Payer, adapters: Adapters) -> PaymentOrder:
-    failure = await steps.insurance_step(order, payer, adapters)
+    relative = None  # R-FAM-08: whose personal account pays the mutual-aid share (6202 acctMulaidPsnNo)
+    if order.mutual_aid_grant_id is not None and order.insurance_state != "settled":
+        binding = await mutual_aid.principal_binding(session, order.mutual_aid_grant_id)
+        relative = binding.platform_person_number if binding is not None else None
+    failure = await steps.insurance_step(order, payer, adapters, mutual_aid_person=relative)
     if failure is None:
         failure = await steps.channel_step(session, order, payer, adapters)
     if order.failure_code != failure:  # an unchanged column is not written again

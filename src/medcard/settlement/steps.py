@@ -23,11 +23,15 @@ from medcard.settlement.repository import SettlementRepository
 
 def needs_insurance(order: PaymentOrder) -> bool:
     funding = order.funding
-    return int(funding.get("fund_fen", 0)) + int(funding.get("personal_account_fen", 0)) > 0
+    shares = ("fund_fen", "personal_account_fen", "family_mutual_aid_fen")
+    return sum(int(funding.get(name, 0)) for name in shares) > 0
 
 
-async def insurance_step(order: PaymentOrder, payer: Payer, adapters: Adapters) -> str | None:
-    """Settle the fund and personal-account shares with the platform, once."""
+async def insurance_step(
+    order: PaymentOrder, payer: Payer, adapters: Adapters, *, mutual_aid_person: str | None = None
+) -> str | None:
+    """Settle the fund, personal-account and family mutual-aid shares with the platform, once
+    (``mutual_aid_person``: the relative whose personal account pays the mutual-aid share)."""
     if order.insurance_state == "settled" or not needs_insurance(order):
         return None
     binding = present(payer.binding, "payer.binding")
@@ -39,6 +43,7 @@ async def insurance_step(order: PaymentOrder, payer: Payer, adapters: Adapters) 
     shares = InsuranceShares(
         fund=int(order.funding["fund_fen"]),
         personal_account=int(order.funding["personal_account_fen"]),
+        mutual_aid=int(order.funding.get("family_mutual_aid_fen", 0)),
         deductible=order.deductible_fen,
     )
     try:
@@ -51,7 +56,8 @@ async def insurance_step(order: PaymentOrder, payer: Payer, adapters: Adapters) 
             items=items,
         )
         order.insurance_order_id = uploaded.pay_order_id
-        await mobile.settle(uploaded, pay_auth_no=binding.voucher_token, shares=shares)
+        await mobile.settle(uploaded, pay_auth_no=binding.voucher_token, shares=shares,
+                            mutual_aid_person=mutual_aid_person)  # fmt: skip
     except InsuranceTimeout:
         if order.insurance_order_id is None or (await mobile.query(order.insurance_order_id)).status != "settled":
             return "INSURANCE_UNKNOWN"

@@ -27,7 +27,7 @@ from medcard.deps import (
     require_role,
 )
 from medcard.errors import MedCardError, NotFound
-from medcard.family import charts, mutual_aid, service
+from medcard.family import bill_pdf, charts, mutual_aid, service
 from medcard.family.bill import CATEGORIES, SOURCES, FamilyBill
 from medcard.family.errors import MutualAidLimitInvalid as LimitInvalid
 from medcard.family.membership import DOCUMENT_LABELS
@@ -36,8 +36,9 @@ from medcard.identity.errors import FieldRequired
 from medcard.identity.rules import safe_return_path
 from medcard.identity.service import read_image
 from medcard.kit.clock import clock
+from medcard.kit.masking import mask_name
 from medcard.kit.money import fen_from_yuan
-from medcard.models import Account, AuthSession, StaffUser
+from medcard.models import Account, AuthSession, Person, StaffUser
 from medcard.settlement import service as settlement
 from medcard.web.identity_pages import DOCUMENT_TYPES, _sandbox
 from medcard.web.render import error_view, language, page
@@ -363,6 +364,16 @@ async def bill_page(
         "charts": CHARTS if bill.total_fen else (),
     }
     return page(request, "family/bill.html", values)
+
+
+@router.get("/family/bill/{month}.pdf")
+async def bill_pdf_download(session: SessionDep, account: AccountDep, month: MonthPath) -> Response:
+    """The month's family bill as PDF, with its charts (reportlab graphics) and tables."""
+    bill = await service.family_bill(session, account=account, month=_month(month))
+    holder = await session.get(Person, account.person_id) if account.person_id else None
+    content = bill_pdf.family_bill_pdf(bill, month=month, holder=mask_name(holder.name) if holder else "")
+    return Response(content, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="family-bill-{month}.pdf"'})  # fmt: skip
 
 
 @router.get("/family/bill/{month}/{chart}.svg")

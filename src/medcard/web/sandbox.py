@@ -1,6 +1,7 @@
 """Pages that stand in for outside systems while the sandboxes run: the messaging app's
 OAuth consent screen, an SMS inbox, what the payment channel and the insurance platform hold,
-and sample photos. 404 unless ``MEDCARD_SANDBOX=true`` (which production refuses)."""
+a hospital desk that enters prescription-drug bills, and sample photos. 404 unless
+``MEDCARD_SANDBOX=true`` (which production refuses)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from medcard.adapters.channel import SandboxChannel
+from medcard.adapters.his import CATALOGUE, BillItem, SandboxHis
 from medcard.adapters.identity import sample_document_photo, sample_face_photo
 from medcard.adapters.insurance import SandboxInsurancePlatform
 from medcard.adapters.oauth import SandboxOAuth
@@ -108,3 +110,44 @@ async def id_photo(
         raise NotFound()
     fields = {"name": name, "document_number": number, "gender": gender, "ethnicity": ethnicity, "address": address}
     return Response(sample_document_photo(fields), media_type="image/png")
+
+
+def _sandbox_his(adapters: AdaptersDep, settings: SettingsDep) -> SandboxHis:
+    if not settings.sandbox or not isinstance(adapters.his, SandboxHis):
+        raise NotFound()
+    return adapters.his
+
+
+PRESCRIBABLE = [line for line in CATALOGUE["drug"] if line[2] != "C"]
+"""The sandbox doctor prescribes catalogue drugs (class A and B)."""
+
+
+@router.get("/his", response_class=HTMLResponse)
+async def his_desk(
+    request: Request, adapters: AdaptersDep, settings: SettingsDep, added: Annotated[str, Query(max_length=40)] = ""
+) -> Response:
+    """The hospital's side: a doctor prescribes drugs to a patient, who then finds a 门诊药房 bill
+    (a prescription-drug bill) among his bills to pay."""
+    _sandbox_his(adapters, settings)
+    return page(request, "sandbox/his.html", {"drugs": PRESCRIBABLE, "added": added})
+
+
+@router.post("/his/prescriptions")
+async def prescribe(
+    adapters: AdaptersDep,
+    settings: SettingsDep,
+    card_number: Annotated[str, Form(max_length=32)],
+    drug: Annotated[str, Form(max_length=16)],
+    quantity: Annotated[int, Form(ge=1, le=20)] = 1,
+) -> Response:
+    """Enter a prescription-drug bill for the patient holding ``card_number`` at his hospital."""
+    his = _sandbox_his(adapters, settings)
+    number = card_number.replace(" ", "")
+    patient = next((p for p in his.patients.values() if p.visit_card_number == number), None)
+    line = next((d for d in PRESCRIBABLE if d[0] == drug), None)
+    if patient is None or line is None:
+        raise NotFound()
+    code, name, category, share, price = line
+    item = BillItem(code, name, category, share, price, quantity)
+    bill = his.add_bill(hospital_code=patient.hospital_code, patient_id=patient.patient_id, kind="drug", items=[item])
+    return RedirectResponse(f"/sandbox/his?{urlencode({'added': bill.bill_no})}", status_code=303)
