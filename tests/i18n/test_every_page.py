@@ -27,6 +27,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters import Adapters
+from medcard.adapters.his import CATALOGUE
 from medcard.adapters.insurance import SandboxInsurancePlatform
 from medcard.adapters.sms import SandboxSms
 from medcard.config import Settings
@@ -279,10 +280,11 @@ async def plan(client: httpx.AsyncClient, adapters: Adapters, settings: Settings
     authorize = await client.get("/auth/start")  # the login button leads to the (sandbox) WeChat consent
     assert authorize.status_code in (302, 303, 307), authorize.text
     walk.add("/sandbox/oauth/authorize", authorize.headers["location"])
-    for path in ("/sandbox/sms", "/sandbox/payments"):
+    for path in ("/sandbox/sms", "/sandbox/payments", "/sandbox/his"):
         walk.add(path, path, patient)
     assert isinstance(adapters.sms, SandboxSms)
     walk.data |= {message.text for message in adapters.sms.outbox}  # the inbox shows what the phone got
+    walk.data |= {str(line[1]) for lines in CATALOGUE.values() for line in lines}  # the HIS's drug and item names
     return walk
 
 
