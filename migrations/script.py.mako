@@ -13,6 +13,9 @@ import sqlalchemy as sa
 from alembic import op
 
 import medcard.models.base
+% if up_revision == "0001":
+from medcard.models import ledger_guards
+% endif
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}
@@ -23,7 +26,13 @@ depends_on: str | Sequence[str] | None = ${repr(depends_on)}
 
 def upgrade() -> None:
     ${upgrades if upgrades else "pass"}
+% if up_revision == "0001":
+    ledger_guards.install(op)  # triggers: autogenerate does not see them (medcard.models.ledger_guards)
+% endif
 
 
 def downgrade() -> None:
+% if up_revision == "0001":
+    ledger_guards.uninstall(op)
+% endif
     ${downgrades if downgrades else "pass"}

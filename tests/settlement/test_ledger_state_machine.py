@@ -330,10 +330,12 @@ async def check_books(sessions: async_sessionmaker[AsyncSession]) -> None:
             if account.kind == "credit_line":
                 assert available >= -200_000, account.key
         pending = (await session.scalars(select(JournalEntry.id).where(JournalEntry.state == "pending"))).all()
+        floored = {a.id for a in accounts if a.floor_fen is not None}
         reserved: dict[Any, int] = {}
         for legs in (await repository.legs(list(pending))).values():
             for account_id, amount in ledger_rules.reservations(legs).items():
-                reserved[account_id] = reserved.get(account_id, 0) + amount
+                if account_id in floored:  # a hold reserves only where there is a floor (ADR 0012)
+                    reserved[account_id] = reserved.get(account_id, 0) + amount
         assert {a.id: a.held_fen for a in accounts if a.held_fen} == reserved  # holds match pending entries
         for order in (await session.scalars(select(PaymentOrder))).all():  # I7
             reimbursed = order.deferred_fund_fen if order.reimbursed_at is not None else 0

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters import Adapters
+from medcard.adapters.his import HisBill
 from medcard.adapters.insurance import SandboxInsurancePlatform
 from medcard.adapters.sms import SandboxSms
 from medcard.audit.service import Actor
@@ -149,18 +150,28 @@ async def test_r_pay_06_partial_then_full_refund_back_to_each_source(
     cashier: dict[str, str],
     no_credit: None,
 ) -> None:
+    """…and the HIS is told: its bill is partially refunded, then refunded (and not payable)."""
     payer = await make_payer(sequence=5)
     bill = add_bill(adapters, payer, ("A", 60_000))
     order = (await _pay(client, payer, bill.bill_no)).json()
     assert order["state"] == "paid"
+
+    async def his_bill() -> HisBill:
+        bills = await adapters.his.bills(hospital_code="H110001", patient_id=payer.his_patient_id)
+        return next(b for b in bills if b.bill_no == bill.bill_no)
+
     url = f"{ORDERS}/{order['id']}/refunds"
     part = await client.post(url, json={"amount_fen": 10_000}, headers={**cashier, **key("r1")})
     assert part.status_code == 200, part.text
     assert sum(part.json()["amounts"].values()) == 10_000
     same = await client.post(url, json={"amount_fen": 10_000}, headers={**cashier, **key("r1")})
     assert same.json()["id"] == part.json()["id"]
+    assert ((await his_bill()).status, (await his_bill()).refunded_fen) == ("partially_refunded", 10_000)
     rest = await client.post(url, json={}, headers={**cashier, **key("r2")})
     assert rest.json()["total_fen"] == 50_000
+    assert ((await his_bill()).status, (await his_bill()).refunded_fen) == ("refunded", 60_000)
+    again = await _pay(client, payer, bill.bill_no, name="k9")
+    assert again.json()["code"] == "BILL_ALREADY_PAID"
     final = (await client.get(f"{ORDERS}/{order['id']}", headers=payer.headers)).json()
     gave = {"fund": "fund_fen", "personal_account": "personal_account_fen", "channel": "self_pay_fen"}
     for source, field in gave.items():
@@ -226,6 +237,23 @@ async def test_r_card_10_credit_line_then_repayment(
     repaid = await client.post(url, json={"card_id": payer.card_id, "amount_fen": 100_000},
                                headers={**payer.headers, **key("p1")})  # fmt: skip
     assert repaid.json()["credit_owed_fen"] == 50_000
+    await books_balance(db)
+
+
+async def test_r_card_10_the_credit_line_is_each_patients_own(
+    client: httpx.AsyncClient, adapters: Adapters, db: AsyncSession, make_payer: MakePayer
+) -> None:
+    """The hospital sets the limit (≤ 2,000 yuan, per hospital); each patient owes on a line of
+    his own: two patients of one hospital each defer 1,500 yuan, and one patient's second
+    1,500-yuan bill finds only 500 yuan left on his line (the rest goes to self-pay)."""
+    first, second = await make_payer(sequence=11, bind=False), await make_payer(sequence=12, bind=False, name="孙信用")
+    for payer in (first, second):
+        bill = add_bill(adapters, payer, ("C", 150_000))
+        order = (await _pay(client, payer, bill.bill_no)).json()
+        assert (order["funding"]["credit_line_fen"], order["funding"]["self_pay_fen"]) == (150_000, 0)
+    more = add_bill(adapters, first, ("C", 150_000))
+    order = (await _pay(client, first, more.bill_no, name="k2")).json()
+    assert (order["funding"]["credit_line_fen"], order["funding"]["self_pay_fen"]) == (50_000, 100_000)
     await books_balance(db)
 
 
@@ -326,4 +354,34 @@ async def test_r_pay_02_insurance_refusing_a_stale_personal_account_share_releas
     with pytest.raises(InsuranceRefusedPayment):
         service.settled(order)
     assert await db.scalar(select(func.coalesce(func.sum(LedgerAccount.held_fen), 0))) == 0
+    await books_balance(db)
+
+
+async def test_r_pay_06_a_refunded_bill_gives_back_its_deductible_and_fund_share_for_the_year(
+    client: httpx.AsyncClient,
+    adapters: Adapters,
+    db: AsyncSession,
+    make_payer: MakePayer,
+    cashier: dict[str, str],
+    no_credit: None,
+) -> None:
+    """The year-to-date amounts the deductible and the caps read are net of refunds: once the
+    first bill is refunded in full, the next bill bears the deductible again and its fund share
+    is what it would have been without the first (R-PAY-06 with the deductible rule)."""
+    payer = await make_payer(sequence=7)
+    first, second = add_bill(adapters, payer, ("A", 50_000)), add_bill(adapters, payer, ("A", 50_000))
+
+    async def quote() -> dict[str, int]:
+        quoted = await client.post(QUOTE, json={"card_id": payer.card_id, "bill_number": second.bill_no},
+                                   headers=payer.headers)  # fmt: skip
+        return quoted.json()["funding"]
+
+    alone = await quote()
+    assert alone["fund_fen"] == 21_000  # (500 − 200 deductible) × 70 %
+    order = (await _pay(client, payer, first.bill_no)).json()
+    assert order["state"] == "paid" and order["funding"]["fund_fen"] == 21_000
+    assert (await quote())["fund_fen"] == 35_000  # the deductible is borne: 500 × 70 %
+    refunded = await client.post(f"{ORDERS}/{order['id']}/refunds", json={}, headers={**cashier, **key("all")})
+    assert refunded.status_code == 200, refunded.text
+    assert (await quote())["fund_fen"] == alone["fund_fen"]  # the refunded bill no longer counts
     await books_balance(db)

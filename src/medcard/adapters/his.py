@@ -9,7 +9,9 @@ whose items carry the insurance catalogue class: ``A`` (甲类，fully in scope)
 in scope after the item's self-pay share ``self_pay_share_bp``) or ``C`` (丙类，not covered).
 An inpatient deposit (住院预交金) is prepaid money, not a fee: its single line is class ``C``
 and it is never sent to the insurance platform. Prices are integer fen. ``mark_paid`` records
-MedCard's payment reference; paying a paid bill again is refused.
+MedCard's payment reference; paying a paid bill again is refused. ``mark_refunded`` records a
+refund (R-PAY-06): the bill becomes ``partially_refunded`` or ``refunded`` once its refunds
+reach its total; the same refund reference again is harmless.
 """
 
 from __future__ import annotations
@@ -70,8 +72,14 @@ class HisBill:
     kind: BillKind
     department: str
     items: tuple[BillItem, ...]
-    status: Literal["unpaid", "paid"] = "unpaid"
+    status: Literal["unpaid", "paid", "partially_refunded", "refunded"] = "unpaid"
     payment_reference: str | None = None
+    refunds: tuple[tuple[str, int], ...] = ()
+    """(refund reference, fen) of every refund the HIS was told of."""
+
+    @property
+    def refunded_fen(self) -> int:
+        return sum(amount for _, amount in self.refunds)
 
     @property
     def total(self) -> int:
@@ -111,6 +119,10 @@ class HospitalInformationSystem(Protocol):
     async def bills(self, *, hospital_code: str, patient_id: str) -> list[HisBill]: ...
 
     async def mark_paid(self, *, hospital_code: str, bill_no: str, payment_reference: str) -> HisBill: ...
+
+    async def mark_refunded(
+        self, *, hospital_code: str, bill_no: str, refund_reference: str, amount_fen: int
+    ) -> HisBill: ...
 
 
 # The sandbox's catalogue: (code, name, class, class-B self-pay share in bp, unit price in fen).
@@ -227,6 +239,27 @@ class SandboxHis:
             paid = replace(bill, status="paid", payment_reference=payment_reference)
             bills[bill_no] = paid
             return paid
+        raise KeyError(bill_no)
+
+    async def mark_refunded(
+        self, *, hospital_code: str, bill_no: str, refund_reference: str, amount_fen: int
+    ) -> HisBill:
+        """Record a refund of a paid bill: partially refunded, or refunded once the refunds
+        reach its total. The same reference again changes nothing."""
+        await self.behaviour.wait(0.3, "mark-refunded", hospital_code, bill_no)
+        for (hospital, _patient), bills in self.patient_bills.items():
+            bill = bills.get(bill_no)
+            if hospital != hospital_code or bill is None:
+                continue
+            if any(reference == refund_reference for reference, _ in bill.refunds):
+                return bill
+            if bill.status not in ("paid", "partially_refunded") or bill.refunded_fen + amount_fen > bill.total:
+                raise ValueError(f"bill {bill_no} cannot be refunded {amount_fen} fen")
+            refunds = (*bill.refunds, (refund_reference, amount_fen))
+            whole = sum(amount for _, amount in refunds) == bill.total
+            refunded = replace(bill, refunds=refunds, status="refunded" if whole else "partially_refunded")
+            bills[bill_no] = refunded
+            return refunded
         raise KeyError(bill_no)
 
     def add_bill(self, *, hospital_code: str, patient_id: str, kind: BillKind, items: list[BillItem]) -> HisBill:

@@ -1,6 +1,9 @@
-"""Every SQL statement of the ledger. Accounts are locked in id order (``SELECT … FOR UPDATE
-ORDER BY id``) so two transactions touching the same accounts never deadlock; balances move
-by one set-based UPDATE; an entry changes state by one conditional UPDATE."""
+"""Every SQL statement of the ledger. Accounts with a floor are locked in id order (``SELECT …
+FOR UPDATE ORDER BY id``) so two transactions touching the same accounts never deadlock;
+accounts without a floor (fund pools, channel clearing, hospital receivables, refunds, world)
+are never locked ahead: their balances move by one ``UPDATE … SET balance = balance + x``
+(in id order) as late as the caller can issue it (ADR 0012); an entry changes state by one
+conditional UPDATE."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,7 +43,9 @@ class LedgerRepository:
         return {row.key: row.id for row in found}
 
     async def lock(self, account_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, AccountState]:
-        """Lock the accounts in id order and read their current state."""
+        """Lock those of the accounts that have a floor, in id order, and read their state.
+        Accounts without a floor are left out: nothing is checked on them, so nothing needs
+        them locked before their balance changes (ADR 0012)."""
         rows = await self.session.execute(
             select(
                 LedgerAccount.id,
@@ -49,28 +54,28 @@ class LedgerRepository:
                 LedgerAccount.balance_fen,
                 LedgerAccount.held_fen,
             )
-            .where(LedgerAccount.id.in_(account_ids))
+            .where(LedgerAccount.id.in_(account_ids), LedgerAccount.floor_fen.is_not(None))
             .order_by(LedgerAccount.id)
             .with_for_update()
         )
         return {row.id: AccountState(row.id, row.kind, row.floor_fen, row.balance_fen, row.held_fen) for row in rows}
 
-    async def move(self, changes: Mapping[uuid.UUID, tuple[int, int]]) -> None:
-        """Apply ``(balance delta, held delta)`` per account in one executemany UPDATE."""
+    async def move(self, changes: Mapping[uuid.UUID, tuple[int, int]], *, first: Collection[uuid.UUID] = ()) -> None:
+        """Apply ``(balance delta, held delta)`` per account in one executemany UPDATE: the
+        accounts in ``first`` (the payer's own, locked ones) in id order, then the others (the
+        hot, floor-less ones) in id order. A held delta applies only where the account has a
+        floor (a hold reserves nothing elsewhere): the database decides, not the caller."""
         if not changes:
             return
+        column = _ACCOUNT.c.held_fen
+        held = case((_ACCOUNT.c.floor_fen.is_(None), column), else_=column + bindparam("held"))
         statement = (
             update(_ACCOUNT)
             .where(_ACCOUNT.c.id == bindparam("account"))
-            .values(
-                balance_fen=_ACCOUNT.c.balance_fen + bindparam("balance"),
-                held_fen=_ACCOUNT.c.held_fen + bindparam("held"),
-            )
+            .values(balance_fen=_ACCOUNT.c.balance_fen + bindparam("balance"), held_fen=held)
         )
-        params = [
-            {"account": account, "balance": balance, "held": held}
-            for account, (balance, held) in sorted(changes.items())
-        ]
+        ordered = sorted(changes.items(), key=lambda item: (item[0] not in first, item[0]))
+        params = [{"account": account, "balance": balance, "held": held} for account, (balance, held) in ordered]
         await self.session.execute(statement, params, execution_options={"synchronize_session": False})
 
     async def insert_entry(self, values: Mapping[str, Any], legs: Sequence[Leg]) -> None:

@@ -1,15 +1,19 @@
 """Ledger operations (R-PAY-01). Services flush, never commit; the caller's unit of work does.
 
-Every operation locks the accounts it touches in id order, checks the floors on the locked
-rows (the CHECK constraints are the backstop), then writes the entry, its postings and the
-balance changes with a fixed number of statements. Nothing here updates a posted entry:
+Every operation locks the accounts with a floor it touches in id order (the patient's personal
+account, deposit, credit line), checks the floors on the locked rows (the CHECK constraints are
+the backstop), then writes the entry and its postings and moves the balances by one
+executemany UPDATE: the locked accounts first, the floor-less ones (hot rows shared by every
+payment: the hospital's receivable, channel clearing, the fund pool) last, each group in id
+order, so a transaction holds them for the fewest statements (ADR 0012). A hold reserves only
+on accounts with a floor: an account without one has nothing to protect. Nothing here updates a posted entry:
 corrections and refunds are new entries.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +96,12 @@ async def ensure(session: AsyncSession, specs: Sequence[AccountSpec]) -> dict[st
     return await LedgerRepository(session).ensure_accounts([spec.row() for spec in unique.values()])
 
 
+OWN_SOURCES = frozenset({"personal_account", "deposit", "credit_line", "family_mutual_aid"})
+"""Posting sources on a person's own (floored) accounts: their balances move first when an
+entry is resolved, the shared hot accounts' last (an ordering only; the database decides
+which accounts carry holds, by their floor)."""
+
+
 async def post(
     session: AsyncSession,
     *,
@@ -107,9 +117,9 @@ async def post(
     nets = rules.net_by_account(kept)
     repository = LedgerRepository(session)
     accounts = await repository.lock(nets)
-    _check_floors(accounts, {account: -net for account, net in nets.items() if net < 0})
+    _check_floors(accounts, {account: -net for account, net in nets.items() if net < 0 and account in accounts})
     entry_id = await _insert(repository, kind, "posted", kept, reference, memo, reverses)
-    await repository.move({account: (net, 0) for account, net in nets.items()})
+    await repository.move({account: (net, 0) for account, net in nets.items()}, first=accounts.keys())
     return entry_id
 
 
@@ -120,35 +130,46 @@ async def hold(
     legs: Sequence[Leg],
     reference: tuple[str, uuid.UUID] | None = None,
     memo: dict[str, Any] | None = None,
+    entry_id: uuid.UUID | None = None,
+    locked: Mapping[uuid.UUID, rules.AccountState] | None = None,
 ) -> uuid.UUID:
     """Write a pending entry (a hold, 预授权): its net debits are reserved on their accounts
-    until :func:`resolve` posts or voids it; balances do not move yet."""
+    that have a floor until :func:`resolve` posts or voids it; balances do not move yet.
+
+    ``locked``: the states of the legs' floored accounts the caller has already read under
+    ``FOR UPDATE`` in this transaction (the payment path does, to decide the funding); the hold
+    then does not lock them again. ``entry_id``: the id to give the entry (the order names it)."""
     kept = rules.check_balanced(legs)
-    reserved = rules.reservations(kept)
     repository = LedgerRepository(session)
-    accounts = await repository.lock(rules.net_by_account(kept))
+    accounts = dict(locked) if locked is not None else await repository.lock(rules.net_by_account(kept))
+    reserved = {account: amount for account, amount in rules.reservations(kept).items() if account in accounts}
     _check_floors(accounts, reserved)
-    entry_id = await _insert(repository, kind, "pending", kept, reference, memo, None)
+    entry_id = await _insert(repository, kind, "pending", kept, reference, memo, None, entry_id)
     await repository.move({account: (0, amount) for account, amount in reserved.items()})
     return entry_id
 
 
 async def resolve(session: AsyncSession, entry_id: uuid.UUID, *, post_it: bool) -> bool:
     """Post (``post_it``) or void a pending entry, exactly once: the conditional UPDATE on its
-    state decides; a loser gets False and changes nothing."""
+    state decides; a loser gets False and changes nothing.
+
+    No account is locked ahead: posting or voiding never lowers an account's available money
+    (a posted debit was reserved; a voided hold gives its reservation back), so there is no
+    floor to check. One UPDATE moves every balance, the payer's own accounts first and the hot
+    shared ones last; the database releases holds only where an account has a floor."""
     repository = LedgerRepository(session)
     if not await repository.transition(entry_id, to="posted" if post_it else "voided", now=clock.now()):
         return False
     legs = (await repository.legs([entry_id]))[entry_id]
     nets = rules.net_by_account(legs)
     reserved = rules.reservations(legs)
-    await repository.lock(nets)
     changes = {
         account: (net if post_it else 0, -reserved.get(account, 0))
         for account, net in nets.items()
         if post_it or account in reserved
     }
-    await repository.move(changes)
+    own = {leg.account_id for leg in legs if leg.source in OWN_SOURCES}
+    await repository.move(changes, first=own)
     return True
 
 
@@ -181,9 +202,10 @@ async def _insert(
     reference: tuple[str, uuid.UUID] | None,
     memo: dict[str, Any] | None,
     reverses: uuid.UUID | None,
+    entry_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     now = clock.now()
-    entry_id = uuid.uuid4()
+    entry_id = entry_id or uuid.uuid4()
     values = {
         "id": entry_id,
         "created_at": now,

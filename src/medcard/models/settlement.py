@@ -63,7 +63,12 @@ class PaymentOrder(Base):
     funding: Mapped[dict[str, Any]] = mapped_column(default=dict)
     policy_version: Mapped[str] = mapped_column(String(120))
     state: Mapped[str] = mapped_column(String(8), default="pending")
-    hold_entry_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("journal_entry.id"))
+    hold_entry_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("journal_entry.id", deferrable=True, initially="DEFERRED")
+    )
+    """The hold over every source. Checked at commit: the order row is written first (its
+    unique index serialises two payments of one bill before any account is locked), the
+    hold it names a moment later in the same transaction."""
     insurance_order_id: Mapped[str | None] = mapped_column(String(40))
     insurance_state: Mapped[str | None] = mapped_column(String(16))
     """``settled`` once 6202 (or a 6301 query) confirmed the fund and personal-account shares."""
@@ -84,6 +89,11 @@ class PaymentOrder(Base):
     reimbursed_at: Mapped[datetime | None]
     refunded: Mapped[dict[str, Any]] = mapped_column(default=dict)
     """Refunded fen per funding source so far (never above what the source gave, R-PAY-06)."""
+    refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Every refund of the order so far (the sum of ``refunded``)."""
+    fund_refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """What the pooled fund did not pay after all (refunded to it, or a deferred reimbursement
+    cancelled by a full refund): this year's fund totals subtract it."""
 
 
 class ChannelPayment(Base):

@@ -5,6 +5,7 @@ personal-account mirror (the platform's balance from 1101, R-PAY-01)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -18,7 +19,7 @@ from medcard.kit.clock import CHINA
 from medcard.kit.money import fen_from_yuan
 from medcard.ledger import service as ledger
 from medcard.ledger.repository import LedgerRepository
-from medcard.ledger.rules import Leg
+from medcard.ledger.rules import AccountState, Leg
 from medcard.models import Account, Card, Hospital, InsuranceBinding, Person
 from medcard.policy import service as policy
 from medcard.settlement import rules
@@ -109,29 +110,33 @@ async def accounts_of(session: AsyncSession, payer: Payer, coverage: rules.Cover
 
 
 OWN_SOURCES = ("personal_account", "deposit", "credit_line", "family_mutual_aid")
-"""The sources whose available money decides the funding (``family_mutual_aid``: a relative's
-personal account, present only when the payer has mutual aid on offer, R-FAM-08)."""
-PAYMENT_SOURCES = ("fund", "personal_account", "family_mutual_aid", "deposit", "credit_line", "channel", "hospital")
-"""Every account a payment's hold may touch (its sources and both receivers)."""
+"""The accounts with a floor a payment may draw on: the only ones it locks, all in one
+id-ordered ``FOR UPDATE`` (ADR 0012). ``family_mutual_aid``: a relative's personal account,
+present only when the payer has mutual aid on offer (R-FAM-08) — locked with the payer's own,
+never after them."""
 
 
-async def balances(session: AsyncSession, accounts: PayerAccounts, *, lock: bool = False) -> rules.Balances:
-    """Available money (balance − holds) of the payer's own sources; a credit line's room.
+async def balances(session: AsyncSession, accounts: PayerAccounts) -> rules.Balances:
+    """Available money (balance − holds) of the payer's own sources; a credit line's room."""
+    wanted = [i for i in (accounts.get(s) for s in OWN_SOURCES) if i is not None]
+    return _room(accounts, await LedgerRepository(session).balances(wanted))
 
-    ``lock``: first lock every account a payment's hold may touch, in id order (the order the
-    ledger always uses), so the funding decided from these balances is still true when the
-    hold is placed — a concurrent payment of the same patient waits instead of draining the
-    deposit in between (which would refuse a payment the credit line or self-pay could take).
-    The hold then locks a subset of these rows again: no new lock, no deadlock."""
-    repository = LedgerRepository(session)
-    if lock:
-        touched = [i for i in (accounts.get(s) for s in PAYMENT_SOURCES) if i is not None]
-        locked = await repository.lock(touched)
-        states = {i: locked[i] for i in (accounts.get(s) for s in OWN_SOURCES) if i is not None and i in locked}
-    else:
-        wanted = [i for i in (accounts.get(s) for s in OWN_SOURCES) if i is not None]
-        states = await repository.balances(wanted)
 
+async def locked_balances(
+    session: AsyncSession, accounts: PayerAccounts
+) -> tuple[rules.Balances, dict[uuid.UUID, AccountState]]:
+    """:func:`balances` read after locking the payer's own accounts in id order (the order the
+    ledger always uses), with the locked states: the funding decided from them is still true
+    when the hold is placed — a concurrent payment of the same patient waits instead of
+    draining the deposit in between (which would refuse a payment the credit line or self-pay
+    could take). The shared floor-less accounts (receivable, clearing, fund pool) are never
+    locked here (ADR 0012)."""
+    wanted = [i for i in (accounts.get(s) for s in OWN_SOURCES) if i is not None]
+    states = await LedgerRepository(session).lock(wanted)
+    return _room(accounts, states), states
+
+
+def _room(accounts: PayerAccounts, states: dict[uuid.UUID, AccountState]) -> rules.Balances:
     def room(source: str) -> int:
         account_id = accounts.get(source)
         state = states.get(account_id) if account_id is not None else None
@@ -143,33 +148,57 @@ async def balances(session: AsyncSession, accounts: PayerAccounts, *, lock: bool
 
 
 async def sync_personal_account(
-    session: AsyncSession, payer: Payer, accounts: PayerAccounts, platform: InsurancePlatform
-) -> None:
-    """Mirror the platform's personal-account balance (1101 ``balc``) into the ledger with a
-    ``mirror`` entry against the world account. Skipped while holds are open on it: the
-    platform may already have moved money those holds will post."""
+    session: AsyncSession,
+    payer: Payer,
+    accounts: PayerAccounts,
+    platform: InsurancePlatform,
+    *,
+    locked: dict[uuid.UUID, AccountState] | None = None,
+) -> bool:
+    """Mirror the payer's personal account (:func:`mirror_personal_account`) with every own
+    account of his locked in id order first (``locked``: the caller holds them already), as a
+    payment locks them: the personal account locked alone would take it out of that order."""
     account_id = accounts.get("personal_account")
     if account_id is None or payer.binding is None:
-        return
-    await mirror_personal_account(session, payer.person, account_id, accounts.ids["world"], platform)
+        return False
+    own = [i for i in (accounts.get(s) for s in OWN_SOURCES) if i is not None]
+    return await mirror_personal_account(session, payer.person, account_id, accounts.ids["world"], platform,
+                                         locked=locked, lock_first=own)  # fmt: skip
 
 
 async def mirror_personal_account(
-    session: AsyncSession, person: Person, account_id: uuid.UUID, world_id: uuid.UUID, platform: InsurancePlatform
-) -> None:
-    """One person's personal account brought to the platform's balance (also a relative's whose
-    account pays by family mutual aid, R-FAM-08), unless holds are open on it."""
-    state = (await LedgerRepository(session).balances([account_id]))[account_id]
-    if state.held_fen:
-        return
+    session: AsyncSession,
+    person: Person,
+    account_id: uuid.UUID,
+    world_id: uuid.UUID,
+    platform: InsurancePlatform,
+    *,
+    locked: dict[uuid.UUID, AccountState] | None = None,
+    lock_first: Sequence[uuid.UUID] = (),
+) -> bool:
+    """One person's personal account brought to the platform's balance (1101 ``balc``) with a
+    ``mirror`` entry against the world account (also a relative's whose account pays by family
+    mutual aid, R-FAM-08); True when it moved. Skipped while holds are open on it: the platform
+    may already have moved money those holds will post. The amount is decided from the locked
+    row (``locked``, or ``lock_first`` + the account locked here in id order), so two
+    concurrent mirrors never apply one change twice."""
+    repository = LedgerRepository(session)
+    seen = locked[account_id] if locked else (await repository.balances([account_id]))[account_id]
+    if seen.held_fen:
+        return False
     answer = await platform.person_query(_person_query(person))
     if answer["infcode"] != 0:
-        return
+        return False
     platform_fen = fen_from_yuan(answer["output"]["insuinfo"][0]["balc"])
+    if platform_fen == seen.balance_fen:
+        return False
+    state = seen if locked else (await repository.lock([*lock_first, account_id]))[account_id]
     delta = platform_fen - state.balance_fen
-    if delta:
-        legs = [Leg(account_id, delta, "personal_account"), Leg(world_id, -delta, "world")]
-        await ledger.post(session, kind="mirror", legs=legs, memo={"source": "1101"})
+    if state.held_fen or not delta:
+        return False
+    legs = [Leg(account_id, delta, "personal_account"), Leg(world_id, -delta, "world")]
+    await ledger.post(session, kind="mirror", legs=legs, memo={"source": "1101"})
+    return True
 
 
 def _person_query(person: Person) -> dict[str, Any]:

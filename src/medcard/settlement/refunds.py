@@ -1,4 +1,5 @@
 """Refunds, full and partial, back to each source (R-PAY-06): never more than a source gave.
+The HIS is told of every refund (its bill becomes partially refunded or refunded).
 
 The order row is locked while a refund is worked out, so two refunds of one order are
 serialised; the key (``request_key``) makes a retried refund return the first one."""
@@ -62,9 +63,11 @@ async def refund(
     if locked.deferred_fund_fen and locked.reimbursed_at is None:
         if amount != sum(room.values()):
             raise RefundWaitsForReimbursement(field="amount_fen")
+        dropped = locked.deferred_fund_fen
         if not await repository.cancel_reimbursement(locked.id):
             raise RefundWaitsForReimbursement(field="amount_fen")
         await session.refresh(locked)
+        locked.fund_refunded_fen += dropped  # the fund will never pay it
     try:
         shares = rules.refund_split(room, {}, amount)
     except ValueError as error:
@@ -73,7 +76,12 @@ async def refund(
     await mutual_aid.give_back(session, locked, shares.get("family_mutual_aid", 0))
     entry_id = await _post(session, locked, shares)
     await _outside(session, locked, shares, key, adapters)
+    hospital = present(await session.get(Hospital, locked.hospital_id), "hospital")
+    await adapters.his.mark_refunded(hospital_code=hospital.code, bill_no=locked.bill_number,
+                                     refund_reference=_reference(locked.id, key), amount_fen=amount)  # fmt: skip
     locked.refunded = {s: int(locked.refunded.get(s, 0)) + shares.get(s, 0) for s in rules.SOURCES}
+    locked.refunded_fen += amount
+    locked.fund_refunded_fen += shares.get("fund", 0)  # this year's fund totals subtract it
     made = PaymentRefund(order_id=locked.id, request_key=key, total_fen=amount, amounts=shares,
                          entry_id=entry_id, reason=reason[:200])  # fmt: skip
     session.add(made)
@@ -114,5 +122,9 @@ async def _outside(
     ):
         hospital = present(await session.get(Hospital, order.hospital_id), "hospital")
         mobile = MobilePayment(adapters.insurance, org_code=hospital.code)
-        reference = "RF" + hashlib.sha256(f"{order.id}|{key}".encode()).hexdigest()[:30]
-        await mobile.refund(order.insurance_order_id, reference=reference, amounts=insured)
+        await mobile.refund(order.insurance_order_id, reference=_reference(order.id, key), amounts=insured)
+
+
+def _reference(order_id: uuid.UUID, key: str) -> str:
+    """The refund's reference at the insurance platform and the HIS (the same key, the same one)."""
+    return "RF" + hashlib.sha256(f"{order_id}|{key}".encode()).hexdigest()[:30]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.models import Account, ChannelPayment, Hospital, PaymentOrder, PaymentRefund
@@ -24,6 +24,21 @@ class SettlementRepository:
             select(PaymentOrder).where(PaymentOrder.account_id == account_id, PaymentOrder.request_key == key)
         )
 
+    async def order_or_open_bill(
+        self, account_id: uuid.UUID, key: str, hospital_id: uuid.UUID, bill_number: str
+    ) -> tuple[PaymentOrder | None, bool]:
+        """One statement for both checks a new payment starts with: the account's order of this
+        key (a retry), and whether another order of this bill is paid or still pending."""
+        keyed = and_(PaymentOrder.account_id == account_id, PaymentOrder.request_key == key)
+        open_bill = and_(
+            PaymentOrder.hospital_id == hospital_id,
+            PaymentOrder.bill_number == bill_number,
+            PaymentOrder.state.in_(("pending", "paid")),
+        )
+        found = (await self.session.scalars(select(PaymentOrder).where(or_(keyed, open_bill)))).all()
+        mine = next((o for o in found if o.account_id == account_id and o.request_key == key), None)
+        return mine, any(o is not mine for o in found)
+
     async def order(self, order_id: uuid.UUID, *, lock: bool = False) -> PaymentOrder | None:
         query = select(PaymentOrder).where(PaymentOrder.id == order_id).execution_options(populate_existing=True)
         return await self.session.scalar(query.with_for_update() if lock else query)
@@ -38,26 +53,19 @@ class SettlementRepository:
             )
         ).all()
 
-    async def paid_bill(self, hospital_id: uuid.UUID, bill_number: str) -> PaymentOrder | None:
-        """An order of this bill that is paid or still pending (a bill is paid once)."""
-        return await self.session.scalar(
-            select(PaymentOrder).where(
-                PaymentOrder.hospital_id == hospital_id,
-                PaymentOrder.bill_number == bill_number,
-                PaymentOrder.state.in_(("pending", "paid")),
-            )
-        )
-
     async def year_to_date(self, person_id: uuid.UUID, *, since: datetime, visit_type: str) -> tuple[int, int, int]:
-        """(fund paid, outpatient fund paid, deductible borne for ``visit_type``) this year."""
+        """(fund paid, outpatient fund paid, deductible borne for ``visit_type``) this year, net
+        of refunds: what a refund gave back to the fund is not paid, and the deductible of a
+        bill refunded in full was not borne."""
         paid = (PaymentOrder.person_id == person_id, PaymentOrder.state == "paid", PaymentOrder.paid_at >= since)
         outpatient = PaymentOrder.visit_type == "outpatient"
-        same_visit = PaymentOrder.visit_type == visit_type
+        same_visit = and_(PaymentOrder.visit_type == visit_type, PaymentOrder.refunded_fen < PaymentOrder.total_fen)
+        fund = PaymentOrder.fund_fen - PaymentOrder.fund_refunded_fen
         row = (
             await self.session.execute(
                 select(
-                    func.coalesce(func.sum(PaymentOrder.fund_fen), 0),
-                    func.coalesce(func.sum(PaymentOrder.fund_fen).filter(outpatient), 0),
+                    func.coalesce(func.sum(fund), 0),
+                    func.coalesce(func.sum(fund).filter(outpatient), 0),
                     func.coalesce(func.sum(PaymentOrder.deductible_fen).filter(same_visit), 0),
                 ).where(*paid)
             )

@@ -38,7 +38,7 @@ from medcard.family.errors import FamilyConfirmationNotAwaited
 from medcard.jobs.service import cancel, enqueue
 from medcard.kit.clock import CHINA, clock
 from medcard.ledger import service as ledger
-from medcard.ledger.rules import Leg
+from medcard.ledger.rules import AccountState, Leg
 from medcard.models import Account, Card, ChannelPayment, MutualAidGrant, PaymentOrder, StaffUser
 from medcard.policy import rules as policy_rules
 from medcard.policy import service as policy
@@ -78,6 +78,9 @@ class Quote:
     """The payer's ledger accounts under the coverage (None for an inpatient deposit bill)."""
     mutual_aid: mutual_aid.Offer | None = None
     """A relative's personal account that may pay after the payer's own (R-FAM-08)."""
+    locked: dict[uuid.UUID, AccountState] | None = None
+    """The payer's own accounts as read under ``FOR UPDATE`` (a quote made to pay, not to show):
+    the funding holds until this transaction ends, and the hold does not lock them again."""
 
 
 def rules_bill(his: HisBill, payer: Payer, *, scenario: str) -> rules.Bill:
@@ -102,7 +105,7 @@ async def his_bill(payer: Payer, bill_number: str, adapters: Adapters) -> HisBil
     found = next((bill for bill in bills if bill.bill_no == bill_number), None)
     if found is None:
         raise BillNotFound(field="bill_number")
-    if found.status == "paid":
+    if found.status != "unpaid":  # paid (or paid and refunded: the HIS bills anew)
         raise BillAlreadyPaid(field="bill_number")
     return found
 
@@ -114,7 +117,11 @@ async def quote(session: AsyncSession, *, card: Card, bill_number: str, scenario
     return await _quote(session, payer, his, scenario=scenario, adapters=adapters)
 
 
-async def _quote(session: AsyncSession, payer: Payer, his: HisBill, *, scenario: str, adapters: Adapters) -> Quote:
+async def _quote(
+    session: AsyncSession, payer: Payer, his: HisBill, *, scenario: str, adapters: Adapters, mirror: bool = True
+) -> Quote:
+    """``mirror``: bring the personal account's mirror up to date first (a payment does it
+    under its locks instead, :func:`_locked`)."""
     now = clock.now()
     bill = rules_bill(his, payer, scenario=scenario)
     deposit_bill = his.kind == "inpatient_deposit"  # prepaid money, never sent to the insurance
@@ -130,7 +137,8 @@ async def _quote(session: AsyncSession, payer: Payer, his: HisBill, *, scenario:
                                            platform=adapters.insurance)  # fmt: skip
         if offer is not None:
             accounts = facts.PayerAccounts({**accounts.ids, "family_mutual_aid": offer.account_id})
-    await facts.sync_personal_account(session, payer, accounts, adapters.insurance)
+    if mirror:
+        await facts.sync_personal_account(session, payer, accounts, adapters.insurance)
     balances = rules.Balances() if deposit_bill else await facts.balances(session, accounts)
     if offer is not None:
         balances = mutual_aid.within_limits(balances, await session.get(MutualAidGrant, offer.grant_id))
@@ -139,21 +147,23 @@ async def _quote(session: AsyncSession, payer: Payer, his: HisBill, *, scenario:
     return Quote(his, split, funding, payments, None if deposit_bill else accounts, offer)
 
 
-async def _locked(session: AsyncSession, quoted: Quote) -> Quote:
-    """The quote again with its balances read under the row locks the hold will keep: what a
-    concurrent payment of the same patient took since the quote goes to the next source."""
+async def _locked(session: AsyncSession, payer: Payer, quoted: Quote, adapters: Adapters) -> Quote:
+    """The quote again with its balances read under the row locks the hold will keep (the
+    personal account's mirror brought up to date under them): what a concurrent payment of
+    the same patient took since the quote goes to the next source. The hold uses the locked
+    states (it does not lock again)."""
     if quoted.accounts is None:
         return quoted
     offer = quoted.mutual_aid  # R-FAM-08: the grant row is locked before any account (fixed order)
     grant = await mutual_aid.lock_grant(session, offer.grant_id) if offer is not None else None
-    balances = await facts.balances(session, quoted.accounts, lock=True)
+    balances, locked = await facts.locked_balances(session, quoted.accounts)
+    if await facts.sync_personal_account(session, payer, quoted.accounts, adapters.insurance, locked=locked):
+        balances, locked = await facts.locked_balances(session, quoted.accounts)
     if offer is not None:
         balances = mutual_aid.within_limits(balances, grant)
     funding = rules.fund_order(quoted.split, balances)
-    if funding == quoted.funding:
-        return quoted
-    payments = rules.channel_payments(funding.self_pay_fen)
-    return Quote(quoted.bill, quoted.split, funding, payments, quoted.accounts, offer)
+    payments = quoted.payments if funding == quoted.funding else rules.channel_payments(funding.self_pay_fen)
+    return Quote(quoted.bill, quoted.split, funding, payments, quoted.accounts, offer, locked)
 
 
 def digest(**body: object) -> str:
@@ -178,17 +188,18 @@ async def pay(
     as a recovery point (the idempotency key's, when the request holds one)."""
     repository = SettlementRepository(session)
     fingerprint = digest(card=card.id, bill=bill_number, scenario=scenario)
-    existing = await repository.order_by_key(card.account_id, key)
+    existing, bill_taken = await repository.order_or_open_bill(card.account_id, key, card.hospital_id, bill_number)
     if existing is not None:
         if existing.request_digest != fingerprint:
             raise KeyReused(field="idempotency_key")
         return await retry(session, order=existing, adapters=adapters) if existing.state == "pending" else existing
     payer = await facts.payer_of(session, card)
     his = await his_bill(payer, bill_number, adapters)
-    if await repository.paid_bill(payer.hospital.id, bill_number) is not None:
+    if bill_taken:
         raise BillAlreadyPaid(field="bill_number")
-    quoted = await _quote(session, payer, his, scenario=scenario, adapters=adapters)
-    order = await _open(session, payer, quoted, key=key, fingerprint=fingerprint, scenario=scenario, staff_id=staff_id)
+    quoted = await _quote(session, payer, his, scenario=scenario, adapters=adapters, mirror=False)
+    order = await _open(session, payer, quoted, adapters, key=key, fingerprint=fingerprint, scenario=scenario,
+                        staff_id=staff_id)  # fmt: skip
     await record(
         session,
         actor=actor,
@@ -213,16 +224,23 @@ async def _open(
     session: AsyncSession,
     payer: Payer,
     quoted: Quote,
+    adapters: Adapters,
     *,
     key: str,
     fingerprint: str,
     scenario: str,
     staff_id: uuid.UUID | None,
 ) -> PaymentOrder:
-    """The order row, its ≤ 300-yuan channel payments and one hold over every source."""
+    """The order row, its ≤ 300-yuan channel payments and one hold over every source.
+
+    The order row comes first: its unique index makes a racing payment of the same bill wait
+    (or fail) before it locks any account. Then the payer's own accounts are locked in id order
+    and the funding decided again from them; the hold, whose id the order already names (a
+    foreign key checked at commit), does not lock them again."""
     now = clock.now()
     split, funding = quoted.split, quoted.funding
     order = PaymentOrder(
+        id=uuid.uuid4(), hold_entry_id=uuid.uuid4(),
         account_id=payer.account.id, card_id=payer.card.id, person_id=payer.person.id, hospital_id=payer.hospital.id,
         binding_id=payer.binding.id if payer.binding else None, staff_id=staff_id, request_key=key,
         request_digest=fingerprint, scenario=scenario, bill_number=quoted.bill.bill_no, bill_kind=quoted.bill.kind,
@@ -239,9 +257,8 @@ async def _open(
             await session.flush()
     except IntegrityError as error:  # another order of this bill won the race
         raise BillAlreadyPaid(field="bill_number") from error
-    # Locks after the order row (whose unique index may make a racing payment of the same bill wait).
-    quoted = await _locked(session, quoted)
-    if quoted.funding != funding:
+    quoted = await _locked(session, payer, quoted, adapters)
+    if quoted.funding != funding:  # (an UPDATE only then)
         funding = quoted.funding
         order.funding, order.deferred_fund_fen = funding.as_dict(), funding.deferred_fund_fen
     for seq, amount in enumerate(quoted.payments):
@@ -251,18 +268,13 @@ async def _open(
     # The quote's accounts (found or created a moment ago) serve the hold; a deposit bill had none.
     accounts = quoted.accounts or await facts.accounts_of(session, payer, None)
     offer = quoted.mutual_aid if funding.family_mutual_aid_fen else None
-    order.hold_entry_id = await ledger.hold(
-        session,
-        kind="payment",
-        legs=payment_legs(funding, accounts, bill_kind=quoted.bill.kind),
-        reference=("payment_order", order.id),
-        memo=mutual_aid.hold_memo(offer) if offer is not None else None,
-    )
+    await ledger.hold(session, kind="payment", legs=payment_legs(funding, accounts, bill_kind=quoted.bill.kind),
+                      reference=("payment_order", order.id), entry_id=order.hold_entry_id, locked=quoted.locked,
+                      memo=mutual_aid.hold_memo(offer) if offer is not None else None)  # fmt: skip
     if offer is not None:  # R-FAM-08: counted in the grant's use while its row is still locked
         order.mutual_aid_grant_id = offer.grant_id
         grant = present(await session.get(MutualAidGrant, offer.grant_id), "grant")
         await mutual_aid.record_use(session, grant, funding.family_mutual_aid_fen)
-    await session.flush()
     # R-PAY-04: the expiry is a durable job committed with the order (it survives restarts).
     await enqueue(session, "settlement.expire_order", {"order_id": str(order.id)}, run_at=order.expires_at,
                   unique_key=f"expire:{order.id}")  # fmt: skip
