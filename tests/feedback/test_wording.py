@@ -12,11 +12,13 @@ import inspect
 import re
 from pathlib import Path
 
+from babel.messages.pofile import read_po
+
+import medcard
 import medcard.web
-from medcard.errors import MedCardError
 
 TEMPLATES = Path(inspect.getfile(medcard.web)).parent / "templates"
-ZH_TEXT = re.compile(r"tr\('((?:[^'\\]|\\.)*)'")
+CATALOG = Path(inspect.getfile(medcard)).parent / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"
 CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
 HALF_WIDTH = re.compile(rf"[{CJK}]\s*[,:;()!?]|[,:;()!?]\s*[{CJK}]")
 DESTRUCTIVE = re.compile(
@@ -24,27 +26,22 @@ DESTRUCTIVE = re.compile(
 )
 
 
-def _template_texts() -> list[tuple[str, str]]:
-    return [
-        (path.relative_to(TEMPLATES).as_posix(), match.group(1))
-        for path in sorted(TEMPLATES.rglob("*.html"))
-        for match in ZH_TEXT.finditer(path.read_text(encoding="utf-8"))
-    ]
-
-
-def _error_texts() -> list[tuple[str, str]]:
-    found = []
-    pending: list[type[MedCardError]] = [MedCardError]
-    while pending:
-        cls = pending.pop()
-        pending.extend(cls.__subclasses__())
-        found += [(cls.__name__, text) for text in (cls.message_zh, cls.hint_zh) if text]
-    return found
+def _catalog_texts() -> list[tuple[str, str]]:
+    """Every Chinese text of the pages and errors: the zh_CN catalog's translations (ADR 0013)."""
+    with CATALOG.open("rb") as handle:
+        catalog = read_po(handle)
+    texts = []
+    for message in catalog:
+        if not message.id:
+            continue
+        for text in message.string if isinstance(message.string, tuple) else (message.string,):
+            texts.append((str(message.id), text))
+    return texts
 
 
 def test_r_a11y_02_chinese_text_uses_full_width_punctuation() -> None:
-    texts = _template_texts() + _error_texts()
-    assert len(texts) > 500  # the scan sees the templates' tr() texts and the error classes
+    texts = _catalog_texts()
+    assert len(texts) > 500  # the scan sees every message of the catalog
     assert [(where, text) for where, text in texts if HALF_WIDTH.search(text)] == []
 
 

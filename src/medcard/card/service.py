@@ -44,6 +44,7 @@ from medcard.card.repository import CardRepository
 from medcard.config import Settings
 from medcard.errors import MedCardError, NotFound, present
 from medcard.family.service import note_proxy_access
+from medcard.i18n import DEFAULT_LANGUAGE, translate
 from medcard.identity import rules as identity_rules
 from medcard.identity.sms import check_code, pending_code, send_code
 from medcard.kit import side_effects
@@ -706,14 +707,17 @@ class DisplayCodeView:
     version: int
 
 
-def display_code(card: Card, *, settings: Settings) -> DisplayCodeView:
+def display_code(card: Card, *, settings: Settings, title: str | None = None) -> DisplayCodeView:
+    """The card's QR now; ``title`` names it for screen readers (the page's language; zh-CN if None)."""
     text = qr.issue(
         secret=settings.secret_key,
         card_number=card.card_number,
         version=card.qr_version,
         issued_at=int(clock.now().timestamp()),
     )
-    return DisplayCodeView(text=text, svg=qr.svg(text), version=card.qr_version)
+    return DisplayCodeView(
+        text=text, svg=qr.svg(text, title=title or translate(DEFAULT_LANGUAGE, qr.CARD_QR)), version=card.qr_version
+    )
 
 
 async def resolve_display_code(

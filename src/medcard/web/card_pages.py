@@ -18,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.card import rules, service
 from medcard.card.errors import CardAlreadyIssued, CardFieldInvalid, CardNumberOccupied
+from medcard.card.qr import CARD_QR
 from medcard.card.repository import CardRepository
 from medcard.config import Settings
 from medcard.db import attempt
 from medcard.deps import AccountDep, AdaptersDep, ClientIpDep, SessionDep, SettingsDep, require_role
 from medcard.errors import MedCardError
+from medcard.i18n import translate
 from medcard.kit.clock import CHINA, clock
 from medcard.kit.uploads import read_limited
 from medcard.models import Account, Card, Hospital, StaffUser
@@ -396,7 +398,7 @@ async def card_page(
 ) -> Response:
     """My card: hospital, numbers, status, QR, the hospital's physical-card fee, deposit and credit."""
     card = await service.card_of_account(session, account=account, card_id=card_id)
-    code = service.display_code(card, settings=settings)
+    code = service.display_code(card, settings=settings, title=translate(language(request), CARD_QR))
     context = _card_context(card) | {"code": code, "issued": issued, "linked": linked, "updated": updated}
     context["show_code_text"] = settings.sandbox
     return page(request, "card/detail.html", context)

@@ -18,6 +18,7 @@ from medcard.auth.service import actor_for_account, actor_for_staff
 from medcard.deps import AdaptersDep, SessionDep, SettingsDep, SteppedUpAccountDep, require_role
 from medcard.errors import InvalidInput, NotFound
 from medcard.hospital.rules import parse_yuan
+from medcard.i18n import N_
 from medcard.kit.clock import CHINA, clock
 from medcard.kit.masking import mask_name
 from medcard.models import Card, PaymentOrder, PaymentRefund, ReconciliationReport, StaffUser
@@ -31,19 +32,19 @@ OrderStaffDep = Annotated[StaffUser, Depends(require_role("cashier", "pharmacy",
 PosDep = Annotated[StaffUser, Depends(require_role("cashier", "pharmacy"))]
 FinanceDep = Annotated[StaffUser, Depends(require_role("finance"))]
 KIND_NAMES = {
-    "missing_ours": "我方无记录 missing on our side",
-    "missing_theirs": "对方无记录 missing on theirs",
-    "amount_mismatch": "金额不符 amount mismatch",
-    "lost_answer": "应答丢失 lost answer",
-    "other_day": "跨日记账 posted another day",
+    "missing_ours": N_("missing on our side"),
+    "missing_theirs": N_("missing on theirs"),
+    "amount_mismatch": N_("amount mismatch"),
+    "lost_answer": N_("lost answer"),
+    "other_day": N_("posted another day"),
 }
 SOURCE_NAMES = {
-    "fund": "医保统筹 fund",
-    "personal_account": "个人账户 personal account",
-    "family_mutual_aid": "家庭共济 mutual aid",
-    "deposit": "预交金 deposit",
-    "credit_line": "先诊疗后付费 credit line",
-    "channel": "微信支付 channel",
+    "fund": N_("insurance fund"),
+    "personal_account": N_("personal account"),
+    "family_mutual_aid": N_("family mutual aid"),
+    "deposit": N_("deposit"),
+    "credit_line": N_("credit line"),
+    "channel": N_("WeChat Pay"),
 }
 KINDS = {
     "receipt": ("receipt", documents.receipt_pdf),

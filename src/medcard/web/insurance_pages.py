@@ -19,6 +19,7 @@ from medcard.db import attempt
 from medcard.deps import AccountDep, AdaptersDep, PatientSessionDep, SessionDep, SettingsDep, settings_of
 from medcard.errors import MedCardError, present
 from medcard.family import service as family
+from medcard.i18n import N_, translate
 from medcard.insurance import service
 from medcard.insurance.repository import InsuranceRepository
 from medcard.kit.uploads import read_limited
@@ -28,6 +29,8 @@ from medcard.web.feedback import validation_view
 from medcard.web.render import error_view, language, page
 
 router = APIRouter(prefix="/insurance", include_in_schema=False)
+VOUCHER_QR = N_("Insurance code QR")
+"""The accessible name of the 医保码 QR (translated by the page)."""
 APP_CLIENT_VERSION = "7.1.0"
 """The messaging-app version MedCard's pages are built for, sent when the browser names none."""
 TextForm = Annotated[str, Form(max_length=40)]
@@ -317,7 +320,7 @@ async def voucher_code_fragment(
         return page(
             request, "insurance/_code.html", {"error": error_view(present(error, "refusal"), language(request))}
         )
-    values = {"code": code, "qr_svg": qr.svg(code.text, scale=5, title="医保码 / Insurance code")}
+    values = {"code": code, "qr_svg": qr.svg(code.text, scale=5, title=translate(language(request), VOUCHER_QR))}
     return page(request, "insurance/_code.html", values)
 
 

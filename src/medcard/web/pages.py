@@ -13,6 +13,7 @@ from medcard.audit.labels import ACTION_LABELS, action_label, record_link
 from medcard.audit.repository import AuditRepository
 from medcard.auth import service as auth_service
 from medcard.auth.errors import OAuthCodeRejected
+from medcard.card.qr import CARD_QR
 from medcard.db import attempt
 from medcard.deps import (
     PATIENT_COOKIE,
@@ -29,6 +30,7 @@ from medcard.deps import (
     set_device_cookie,
 )
 from medcard.errors import present, retry_after_header
+from medcard.i18n import language_of, translate
 from medcard.insurance.service import scheme_names
 from medcard.kit.crypto import random_token
 from medcard.models import StaffUser
@@ -59,7 +61,7 @@ async def index() -> Response:
 @router.get("/lang/{code}")
 async def switch_language(code: str, next: Annotated[str | None, Query()] = None) -> Response:
     response = RedirectResponse(_safe_next(next, "/me"), status_code=303)
-    response.set_cookie(LANG_COOKIE, "en" if code == "en" else "zh", max_age=365 * 86400, samesite="lax")
+    response.set_cookie(LANG_COOKIE, language_of(code), max_age=365 * 86400, samesite="lax")
     return response
 
 
@@ -165,7 +167,9 @@ async def home(
         "cards": cards,
         "current": current,
         "card_number": card_rules.format_card_number(current.card_number) if current else "",
-        "code": card_service.display_code(current, settings=settings) if current else None,
+        "code": card_service.display_code(current, settings=settings, title=translate(language(request), CARD_QR))
+        if current
+        else None,
         "binding": binding,
         "scheme": scheme_names(binding.scheme_code) if binding else None,
     }
