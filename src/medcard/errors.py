@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, TypeVar
 
-from medcard.i18n import N_, translate
+from medcard.i18n import N_, Msg, translate
 
 T = TypeVar("T")
+LIST_SEPARATOR = N_(", ")
+"""Between the items of a list in a message (、 in Chinese)."""
 
 
 class MedCardError(Exception):
@@ -32,13 +34,25 @@ class MedCardError(Exception):
             self.keep_changes = keep_changes
         super().__init__(f"{self.code}: {self.text('en')}")
 
+    def values(self, lang: str) -> dict[str, Any]:
+        """The ``{}`` placeholders in ``lang``: a :class:`Msg` param (a field label, a reason, a
+        status) is translated too, a tuple of them joined as a list; anything else as given."""
+        values: dict[str, Any] = {}
+        for name, value in {**self.defaults, **self.params}.items():
+            if isinstance(value, Msg):
+                value = translate(lang, value)
+            elif isinstance(value, tuple) and all(isinstance(item, Msg) for item in value):
+                value = translate(lang, LIST_SEPARATOR).join(translate(lang, item) for item in value)
+            values[name] = value
+        return values
+
     def text(self, lang: str) -> str:
         """The message in page language ``lang`` (from the catalogs, ADR 0013), params filled in."""
-        return translate(lang, self.message, **{**self.defaults, **self.params})
+        return translate(lang, self.message, **self.values(lang))
 
     def hint_text(self, lang: str) -> str:
         """The self-help hint in ``lang``; empty when the class has none."""
-        return translate(lang, self.hint, **{**self.defaults, **self.params}) if self.hint else ""
+        return translate(lang, self.hint, **self.values(lang)) if self.hint else ""
 
     def problem(self, instance: str | None = None) -> dict[str, Any]:
         """RFC 9457 body with our extensions (code, zh-CN texts, hint, field)."""
@@ -124,8 +138,8 @@ class InvalidInput(MedCardError):
 
     status = 422
     code = "INVALID_INPUT"
-    message = N_("{field_en} is not valid: {reason_en}")
-    hint = N_("Check and correct the {field_en}.")
+    message = N_("{label} is not valid: {reason}")
+    hint = N_("Check and correct the {label}.")
 
 
 class UploadTooLarge(MedCardError):

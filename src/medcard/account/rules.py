@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from medcard.i18n import N_
+
 CONSENT_VERSION = "2026-11"
 """The version of the three agreements in force; bumping it asks every patient again."""
 
@@ -32,10 +34,7 @@ def needs_consent(accepted_version: str | None, current: str | None = None) -> b
 
 # What stays after 注销, and why (shown on the deletion page; R-SEC-08 keeps it encrypted).
 KEPT_AFTER_DELETION = (
-    ("审计记录（网络安全法要求留存不少于六个月）", "Audit records (kept at least six months by the Cybersecurity Law)"),
-    ("支付与退款记录（会计档案依法留存）", "Payment and refund records (accounting records kept by law)"),
-    (
-        "医院的就诊档案（病历依法由医院保存；就诊卡注销，不能再使用）",
-        "The hospital's medical record (kept by the hospital by law; your cards are cancelled)",
-    ),
+    N_("Audit records (kept at least six months by the Cybersecurity Law)"),
+    N_("Payment and refund records (accounting records kept by law)"),
+    N_("The hospital's medical record (kept by the hospital by law; your cards are cancelled)"),
 )

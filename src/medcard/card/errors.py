@@ -7,7 +7,7 @@ from typing import Any
 
 from medcard.card.rules import FIELD_LABELS, FieldProblem
 from medcard.errors import MedCardError
-from medcard.i18n import N_
+from medcard.i18n import N_, Msg
 
 
 class CardFieldInvalid(MedCardError):
@@ -15,19 +15,17 @@ class CardFieldInvalid(MedCardError):
 
     status = 400
     code = "CARD_FIELD_INVALID"
-    message = N_("{field_en}: {reason_en}")
-    hint = N_("Check and correct the {field_en}, then try again.")
+    message = N_("{label}: {reason}")
+    hint = N_("Check and correct the {label}, then try again.")
 
     def __init__(self, problems: Sequence[FieldProblem], **kwargs: Any) -> None:
         self.problems = list(problems)
         first = self.problems[0]
-        label_zh, label_en = FIELD_LABELS.get(first.field, (first.field, first.field))
         super().__init__(
             field=first.field,
-            field_zh=label_zh,
-            field_en=label_en,
-            reason_zh=first.reason_zh,
-            reason_en=first.reason_en,
+            label=FIELD_LABELS.get(first.field, Msg(first.field)),
+            reason=first.reason,
+            **dict(first.params),
             **kwargs,
         )
 
@@ -40,7 +38,7 @@ class CardFieldInvalid(MedCardError):
 class CardIdentityMismatch(MedCardError):
     status = 400
     code = "CARD_IDENTITY_MISMATCH"
-    message = N_("The {field_en} does not match the verified identity")
+    message = N_("The {label} does not match the verified identity")
     hint = N_("Identity data comes from the real-name verification; upload a photo of the right person's ID.")
 
 
@@ -108,7 +106,7 @@ class CardHisUnavailable(MedCardError):
 class CardFieldImmutable(MedCardError):
     status = 403
     code = "CARD_FIELD_IMMUTABLE"
-    message = N_("The {field_en} cannot be changed by you after submission")
+    message = N_("The {label} cannot be changed by you after submission")
     hint = N_("To change it, bring your ID to the hospital's cashier window or call the hotline.")
 
 
@@ -138,7 +136,7 @@ class CardQrStale(MedCardError):
 class CardNotActive(MedCardError):
     status = 409
     code = "CARD_NOT_ACTIVE"
-    message = N_("This card cannot be used now (status: {status_en})")
+    message = N_("This card cannot be used now (status: {status})")
     hint = N_("Activate a pending card at a kiosk with the original ID; for a frozen or cancelled card go to a window.")
 
 

@@ -17,6 +17,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
+
+from medcard.i18n import N_, Msg, translate
 
 # --- the 56 official ethnic groups (GB/T 3304-1991: code, zh name, romanised name) --------------
 
@@ -58,65 +61,71 @@ def normalize_ethnicity(text: str) -> str | None:
 
 # --- choice lists: stored value -> (zh, en) ---------------------------------------------------------
 
-Choices = dict[str, tuple[str, str]]
+Choices = dict[str, Msg]
+"""Code → its label, a catalog message (ADR 0013) rendered with ``t()`` / ``translate()``."""
 
-GENDERS: Choices = {"M": ("男", "Male"), "F": ("女", "Female")}
+GENDERS: Choices = {"M": N_("Male"), "F": N_("Female")}
 DOCUMENT_TYPES: Choices = {
-    "resident_id": ("居民身份证", "Resident ID card"),
-    "hmt_permit": ("港澳台居民居住证", "HK/Macau/Taiwan residence permit"),
-    "foreign_passport": ("外国护照", "Foreign passport"),
+    "resident_id": N_("Resident ID card"),
+    "hmt_permit": N_("HK/Macau/Taiwan residence permit"),
+    "foreign_passport": N_("Foreign passport"),
 }
 # GB/T 6565-2015 major groups, plus the people who have no occupation.
 OCCUPATIONS: Choices = {
-    "manager": ("机关、企事业单位负责人", "Head of an organisation"),
-    "professional": ("专业技术人员", "Professional or technician"),
-    "clerk": ("办事人员和有关人员", "Clerk"),
-    "service": ("社会生产和生活服务人员", "Service worker"),
-    "agriculture": ("农、林、牧、渔业生产人员", "Farming, forestry or fishery"),
-    "production": ("生产制造及有关人员", "Production worker"),
-    "military": ("军人", "Military"),
-    "other_worker": ("其他从业人员", "Other employed"),
-    "student": ("学生", "Student"),
-    "child": ("学龄前儿童", "Preschool child"),
-    "retired": ("离退休人员", "Retired"),
-    "homemaker": ("家务", "Homemaker"),
-    "unemployed": ("无业", "Not employed"),
+    "manager": N_("Head of an organisation"),
+    "professional": N_("Professional or technician"),
+    "clerk": N_("Clerk"),
+    "service": N_("Service worker"),
+    "agriculture": N_("Farming, forestry or fishery"),
+    "production": N_("Production worker"),
+    "military": N_("Military"),
+    "other_worker": N_("Other employed"),
+    "student": N_("Student"),
+    "child": N_("Preschool child"),
+    "retired": N_("Retired"),
+    "homemaker": N_("Homemaker"),
+    "unemployed": N_("Not employed"),
 }
 NOT_EMPLOYED = frozenset({"student", "child", "retired", "homemaker", "unemployed"})
 # GB/T 2261.2
 MARITAL_STATUSES: Choices = {
-    "single": ("未婚", "Single"),
-    "married": ("已婚", "Married"),
-    "widowed": ("丧偶", "Widowed"),
-    "divorced": ("离婚", "Divorced"),
-    "unspecified": ("未说明", "Not stated"),
+    "single": N_("Single"),
+    "married": N_("Married"),
+    "widowed": N_("Widowed"),
+    "divorced": N_("Divorced"),
+    "unspecified": N_("Not stated"),
 }
 # GB/T 4658, grouped
 EDUCATIONS: Choices = {
-    "none": ("未上学", "No schooling"),
-    "primary": ("小学", "Primary school"),
-    "junior": ("初中", "Junior secondary"),
-    "senior": ("高中/中专", "Senior secondary / vocational"),
-    "college": ("大专", "College"),
-    "bachelor": ("本科", "Bachelor"),
-    "master": ("硕士", "Master"),
-    "doctorate": ("博士", "Doctorate"),
+    "none": N_("No schooling"),
+    "primary": N_("Primary school"),
+    "junior": N_("Junior secondary"),
+    "senior": N_("Senior secondary / vocational"),
+    "college": N_("College"),
+    "bachelor": N_("Bachelor"),
+    "master": N_("Master"),
+    "doctorate": N_("Doctorate"),
 }
 RELATIONS: Choices = {
-    "spouse": ("配偶", "Spouse"),
-    "parent": ("父母", "Parent"),
-    "child": ("子女", "Child"),
-    "sibling": ("兄弟姐妹", "Sibling"),
-    "grandparent": ("祖父母/外祖父母", "Grandparent"),
-    "relative": ("其他亲属", "Other relative"),
-    "guardian": ("监护人", "Guardian"),
-    "friend": ("朋友", "Friend"),
-    "other": ("其他", "Other"),
+    "spouse": N_("Spouse"),
+    "parent": N_("Parent"),
+    "child": N_("Child"),
+    "sibling": N_("Sibling"),
+    "grandparent": N_("Grandparent"),
+    "relative": N_("Other relative"),
+    "guardian": N_("Guardian"),
+    "friend": N_("Friend"),
+    "other": N_("Other"),
 }
 BLOOD_TYPES: Choices = {
-    f"{abo}{rh}": (f"{abo}型 Rh{'阳性' if rh == '+' else '阴性'}", f"{abo} Rh{rh}")
-    for abo in ("A", "B", "AB", "O")
-    for rh in ("+", "-")
+    "A+": N_("A Rh+"),
+    "A-": N_("A Rh-"),
+    "B+": N_("B Rh+"),
+    "B-": N_("B Rh-"),
+    "AB+": N_("AB Rh+"),
+    "AB-": N_("AB Rh-"),
+    "O+": N_("O Rh+"),
+    "O-": N_("O Rh-"),
 }
 # GB/T 2260 province-level prefixes (the full county table is the region service's job).
 PROVINCES: dict[str, str] = {
@@ -184,33 +193,33 @@ PERSONAL_FIELDS = tuple(f for f in ALL_FIELDS if f not in IDENTITY_FIELDS and f 
 """What the patient may update on an issued card (each update issues a new QR, R-CARD-07)."""
 MAY_BE_EMPTY = frozenset({"employer", *OPTIONAL_FIELDS})
 
-FIELD_LABELS: dict[str, tuple[str, str]] = {
-    "name": ("姓名", "name"),
-    "gender": ("性别", "gender"),
-    "ethnicity": ("民族", "ethnicity"),
-    "birth_date": ("出生日期", "date of birth"),
-    "document_type": ("证件类型", "document type"),
-    "document_number": ("证件号码", "document number"),
-    "nationality": ("国籍", "nationality"),
-    "phone": ("手机号码", "mobile number"),
-    "region_code": ("现住址所在地区", "home region"),
-    "address": ("详细地址", "address"),
-    "postal_code": ("邮政编码", "postal code"),
-    "occupation": ("职业", "occupation"),
-    "employer": ("工作单位", "employer"),
-    "marital_status": ("婚姻状况", "marital status"),
-    "education": ("文化程度", "education"),
-    "emergency_name": ("紧急联系人姓名", "emergency contact name"),
-    "emergency_phone": ("紧急联系人电话", "emergency contact phone"),
-    "emergency_relation": ("与紧急联系人关系", "relation to emergency contact"),
-    "allergy_history": ("过敏史", "allergy history"),
-    "blood_type": ("血型", "blood type"),
-    "hospital": ("医院", "hospital"),
-    "subject": ("就诊人", "patient"),
-    "photo": ("证件照片", "ID photo"),
-    "card_number": ("卡号", "card number"),
-    "reason": ("变更原因", "reason"),
-    "code": ("验证码", "code"),
+FIELD_LABELS: dict[str, Msg] = {
+    "name": N_("name"),
+    "gender": N_("gender"),
+    "ethnicity": N_("ethnicity"),
+    "birth_date": N_("date of birth"),
+    "document_type": N_("document type"),
+    "document_number": N_("document number"),
+    "nationality": N_("nationality"),
+    "phone": N_("mobile number"),
+    "region_code": N_("home region"),
+    "address": N_("address"),
+    "postal_code": N_("postal code"),
+    "occupation": N_("occupation"),
+    "employer": N_("employer"),
+    "marital_status": N_("marital status"),
+    "education": N_("education"),
+    "emergency_name": N_("emergency contact name"),
+    "emergency_phone": N_("emergency contact phone"),
+    "emergency_relation": N_("relation to emergency contact"),
+    "allergy_history": N_("allergy history"),
+    "blood_type": N_("blood type"),
+    "hospital": N_("hospital"),
+    "subject": N_("patient"),
+    "photo": N_("ID photo"),
+    "card_number": N_("card number"),
+    "reason": N_("reason"),
+    "code": N_("code"),
 }
 CHOICES_BY_FIELD: dict[str, Choices] = {
     "gender": GENDERS,
@@ -243,15 +252,28 @@ class FieldProblem:
     """Why one field is refused, in both languages."""
 
     field: str
-    reason_zh: str
-    reason_en: str
+    reason: Msg
+    """A catalog message (ADR 0013); ``params`` fill its ``{}`` placeholders."""
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def text(self, lang: str) -> str:
+        """The reason in page language ``lang``."""
+        return translate(lang, self.reason, **dict(self.params))
+
+    @property
+    def reason_zh(self) -> str:
+        return self.text("zh")
+
+    @property
+    def reason_en(self) -> str:
+        return self.text("en")
 
 
 Cleaned = tuple[str, FieldProblem | None]
 
 
-def _problem(field: str, zh: str, en: str) -> FieldProblem:
-    return FieldProblem(field, zh, en)
+def _problem(field: str, reason: Msg, **params: Any) -> FieldProblem:
+    return FieldProblem(field, reason, tuple(params.items()))
 
 
 def resident_id_valid(number: str) -> bool:
@@ -265,11 +287,11 @@ def _clean_date(field: str, value: str, today: date) -> Cleaned:
     try:
         born = date.fromisoformat(value)
     except ValueError:
-        return value, _problem(field, "请按 年-月-日 填写，如 1990-03-07", "use YYYY-MM-DD, e.g. 1990-03-07")
+        return value, _problem(field, N_("use YYYY-MM-DD, e.g. 1990-03-07"))
     if born > today:
-        return value, _problem(field, "不能晚于今天", "cannot be in the future")
+        return value, _problem(field, N_("cannot be in the future"))
     if born.year < 1900:
-        return value, _problem(field, "不能早于 1900 年", "cannot be before 1900")
+        return value, _problem(field, N_("cannot be before 1900"))
     return born.isoformat(), None
 
 
@@ -278,23 +300,19 @@ def _clean_phone(field: str, value: str, *, landline_ok: bool) -> Cleaned:
     if MOBILE.match(digits) or (landline_ok and LANDLINE.match(digits)):
         return digits, None
     if landline_ok:
-        return value, _problem(
-            field, "请填写 11 位手机号或带区号的固定电话", "enter an 11-digit mobile or a landline with area code"
-        )
-    return value, _problem(field, "请填写 11 位中国大陆手机号", "enter an 11-digit mainland mobile number")
+        return value, _problem(field, N_("enter an 11-digit mobile or a landline with area code"))
+    return value, _problem(field, N_("enter an 11-digit mainland mobile number"))
 
 
 def _clean_document_number(value: str, document_type: str | None) -> Cleaned:
     number = value.upper().replace(" ", "")
     if document_type in (None, "resident_id", "hmt_permit") and len(number) == 18 and number[:17].isdigit():
         if not resident_id_valid(number):
-            return number, _problem("document_number", "校验位不正确，请逐位核对", "the check digit is wrong")
+            return number, _problem("document_number", N_("the check digit is wrong"))
         return number, None
     if document_type == "foreign_passport" and re.fullmatch(r"[A-Z0-9]{5,20}", number):
         return number, None
-    return number, _problem(
-        "document_number", "号码格式不正确（身份证为 18 位）", "malformed (a resident ID has 18 characters)"
-    )
+    return number, _problem("document_number", N_("malformed (a resident ID has 18 characters)"))
 
 
 def clean_field(field: str, raw: str, *, today: date, document_type: str | None = None) -> Cleaned:
@@ -307,16 +325,16 @@ def clean_field(field: str, raw: str, *, today: date, document_type: str | None 
         return "", None
     limit = MAX_LENGTHS.get(field)
     if limit is not None and len(value) > limit:
-        return value, _problem(field, f"不能超过 {limit} 个字", f"at most {limit} characters")
+        return value, _problem(field, N_("at most {limit} characters"), limit=limit)
     if field in CHOICES_BY_FIELD:
         normalized = value.upper() if field in ("gender", "blood_type") else value
         if normalized not in CHOICES_BY_FIELD[field]:
-            return value, _problem(field, "请从列表中选择", "choose one of the listed values")
+            return value, _problem(field, N_("choose one of the listed values"))
         return normalized, None
     if field == "ethnicity":
         code = normalize_ethnicity(value)
         if code is None:
-            return value, _problem(field, "请选择 56 个民族之一", "choose one of the 56 ethnic groups")
+            return value, _problem(field, N_("choose one of the 56 ethnic groups"))
         return code, None
     if field == "birth_date":
         return _clean_date(field, value, today)
@@ -325,19 +343,19 @@ def clean_field(field: str, raw: str, *, today: date, document_type: str | None 
     if field == "document_number":
         return _clean_document_number(value, document_type)
     if field in ("name", "emergency_name") and not PERSON_NAME.match(value):
-        return value, _problem(field, "只能包含汉字、字母和间隔号", "letters and the middle dot only")
+        return value, _problem(field, N_("letters and the middle dot only"))
     if field == "nationality" and not NATIONALITY.match(value.upper()):
-        return value, _problem(field, "请填写 3 位国家代码，如 CHN", "a 3-letter country code, e.g. CHN")
+        return value, _problem(field, N_("a 3-letter country code, e.g. CHN"))
     if field == "nationality":
         return value.upper(), None
     if field == "region_code":
         if not SIX_DIGITS.match(value) or value[:2] not in PROVINCES:
-            return value, _problem(field, "请填写 6 位行政区划代码，如 110101", "a 6-digit GB/T 2260 code, e.g. 110101")
+            return value, _problem(field, N_("a 6-digit GB/T 2260 code, e.g. 110101"))
         return value, None
     if field == "postal_code" and not SIX_DIGITS.match(value):
-        return value, _problem(field, "请填写 6 位数字邮编", "a 6-digit postal code")
+        return value, _problem(field, N_("a 6-digit postal code"))
     if field == "address" and len(value) < 5:
-        return value, _problem(field, "请填写到门牌号", "give the full address down to the house number")
+        return value, _problem(field, N_("give the full address down to the house number"))
     return value, None
 
 
@@ -349,7 +367,7 @@ def clean_fields(
     problems: list[FieldProblem] = []
     for field, text in raw.items():
         if field not in ALL_FIELDS:
-            problems.append(_problem(field, "不是申请表中的字段", "not a field of the form"))
+            problems.append(_problem(field, N_("not a field of the form")))
             continue
         value, problem = clean_field(field, text, today=today, document_type=document_type)
         cleaned[field] = value
@@ -368,16 +386,14 @@ def validate_form(raw: Mapping[str, str], *, today: date) -> tuple[dict[str, str
     known = {f: raw.get(f, "") for f in ALL_FIELDS}
     form, problems = clean_fields(known, today=today, document_type=raw.get("document_type") or None)
     problems += [
-        _problem(f, "必填", "required")
+        _problem(f, N_("required"))
         for f in BASIC_FIELDS
         if not form[f] and f not in MAY_BE_EMPTY and not (f == "ethnicity" and form["nationality"] not in ("", "CHN"))
     ]
     if form["occupation"] and form["occupation"] not in NOT_EMPLOYED and not form["employer"]:
-        problems.append(_problem("employer", "在职人员请填写工作单位", "required for employed people"))
+        problems.append(_problem("employer", N_("required for employed people")))
     if form["phone"] and form["phone"] == form["emergency_phone"]:
-        problems.append(
-            _problem("emergency_phone", "不能与本人手机号相同", "must differ from the patient's own number")
-        )
+        problems.append(_problem("emergency_phone", N_("must differ from the patient's own number")))
     return form, _in_form_order(problems)
 
 
@@ -470,9 +486,9 @@ def staff_sees_card(*, staff_hospital_id: uuid.UUID | None, card_hospital_id: uu
 # --- what still needs the physical card (R-CARD-11) ----------------------------------------------
 
 PHYSICAL_CARD_SERVICES: Choices = {
-    "print_records": ("自助打印病历与检查报告", "Printing medical records and reports"),
-    "special_exam_registration": ("特殊检查登记（如核磁共振 MRI）", "Special exam registration (e.g. MRI)"),
-    "print_insurance_fee_list": ("打印医保费用清单", "Printing the insurance fee list"),
+    "print_records": N_("Printing medical records and reports"),
+    "special_exam_registration": N_("Special exam registration (e.g. MRI)"),
+    "print_insurance_fee_list": N_("Printing the insurance fee list"),
 }
 
 
@@ -484,8 +500,8 @@ def needs_physical_card(service: str) -> bool:
 # --- statuses ------------------------------------------------------------------------------------
 
 STATUS_LABELS: Choices = {
-    "pending_activation": ("待激活", "pending activation"),
-    "active": ("正常", "active"),
-    "frozen": ("已冻结", "frozen"),
-    "cancelled": ("已注销", "cancelled"),
+    "pending_activation": N_("pending activation"),
+    "active": N_("active"),
+    "frozen": N_("frozen"),
+    "cancelled": N_("cancelled"),
 }

@@ -44,7 +44,7 @@ from medcard.card.repository import CardRepository
 from medcard.config import Settings
 from medcard.errors import MedCardError, NotFound, present
 from medcard.family.service import note_proxy_access
-from medcard.i18n import DEFAULT_LANGUAGE, translate
+from medcard.i18n import DEFAULT_LANGUAGE, N_, Msg, translate
 from medcard.identity import rules as identity_rules
 from medcard.identity.sms import check_code, pending_code, send_code
 from medcard.kit import side_effects
@@ -110,9 +110,8 @@ def identity_of(person: Person) -> rules.IdentityFacts:
 
 
 def _field_error(error: type[MedCardError], field: str) -> MedCardError:
-    """``error`` naming ``field``, with the field's zh/en labels for its message."""
-    zh, en = rules.FIELD_LABELS.get(field, (field, field))
-    return error(field=field, field_zh=zh, field_en=en)
+    """``error`` naming ``field``, with the field's label (a catalog message) for its text."""
+    return error(field=field, label=rules.FIELD_LABELS.get(field, Msg(field)))
 
 
 # --- drafts (R-CARD-04) --------------------------------------------------------------------------
@@ -133,7 +132,7 @@ class DraftView:
     def missing(self) -> list[str]:
         """Required fields still empty (what stands between the patient and submitting)."""
         _form, problems = rules.validate_form(self.fields, today=clock.today_in_china())
-        return [p.field for p in problems if p.reason_en in ("required", "required for employed people")]
+        return [p.field for p in problems if p.reason in ("required", "required for employed people")]
 
 
 def _draft_view(hospital: Hospital, subject: Subject, draft: CardDraft | None, phone: str | None) -> DraftView:
@@ -285,7 +284,7 @@ async def _complete_form(
     draft = await CardRepository(session).draft(account=account, hospital=hospital, subject_key=subject.key)
     view = _draft_view(hospital, subject, draft, _contact_phone(account, subject))
     form, problems = rules.validate_form({**view.fields, **given}, today=clock.today_in_china())
-    unknown = [rules.FieldProblem(f, "不是申请表中的字段", "not a field of the form") for f in given if f not in form]
+    unknown = [rules.FieldProblem(f, N_("not a field of the form")) for f in given if f not in form]
     if unknown or problems:
         raise CardFieldInvalid(unknown + problems)
     mismatches = rules.identity_mismatches(form, identity_of(subject.person))
@@ -568,7 +567,7 @@ async def update_personal_info(
         if field in rules.IDENTITY_FIELDS or field in rules.STAFF_ONLY_FIELDS:
             raise _field_error(CardFieldImmutable, field)
     if card.status == "cancelled":
-        raise CardNotActive(status_zh="已注销", status_en="cancelled")
+        raise CardNotActive(status=rules.STATUS_LABELS["cancelled"])
     current = card_form(card)
     form, problems = rules.validate_form({**current, **changes}, today=clock.today_in_china())
     if problems:
@@ -657,21 +656,17 @@ async def change_immutable_field(
     """A staff member changes the document number or phone (R-CARD-03), with a reason, audited with the
     masked before/after values; the display code is renewed."""
     if field not in rules.STAFF_ONLY_FIELDS:
-        raise CardFieldInvalid(
-            [rules.FieldProblem("field", "只能变更证件号码或手机号", "document_number or phone only")]
-        )
+        raise CardFieldInvalid([rules.FieldProblem("field", N_("document_number or phone only"))])
     if len(reason.strip()) < MIN_REASON_LENGTH:
-        raise CardFieldInvalid(
-            [rules.FieldProblem("reason", "请填写变更原因（至少 4 个字）", "give a reason (4+ characters)")]
-        )
+        raise CardFieldInvalid([rules.FieldProblem("reason", N_("give a reason (4+ characters)"))])
     value, problem = rules.clean_field(field, new_value, today=clock.today_in_china(), document_type=card.document_type)
     if problem is None and not value:
-        problem = rules.FieldProblem(field, "必填", "required")
+        problem = rules.FieldProblem(field, N_("required"))
     if problem is not None:
         raise CardFieldInvalid([problem])
     before = str(getattr(card, field))
     if value == before:
-        raise CardFieldInvalid([rules.FieldProblem(field, "与原值相同", "same as the current value")])
+        raise CardFieldInvalid([rules.FieldProblem(field, N_("same as the current value"))])
     if field == "document_number" and await CardRepository(session).document_taken_in_scope(
         scope=card.scope, document_number=value, except_card=card
     ):
@@ -738,6 +733,5 @@ async def resolve_display_code(
     if claims.version != card.qr_version:
         raise CardQrStale(field="code")
     if card.status != "active" and not (allow_pending_activation and card.status == "pending_activation"):
-        zh, en = rules.STATUS_LABELS.get(card.status, (card.status, card.status))
-        raise CardNotActive(field="code", status_zh=zh, status_en=en)
+        raise CardNotActive(field="code", status=rules.STATUS_LABELS.get(card.status, Msg(card.status)))
     return card

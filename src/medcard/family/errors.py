@@ -47,7 +47,7 @@ class FamilyMemberAlreadyAdded(MedCardError):
 class FamilyRelationImplausible(MedCardError):
     status = 400
     code = "FAMILY_RELATION_IMPLAUSIBLE"
-    message = NC_("FAMILY_RELATION_IMPLAUSIBLE", "The relation does not fit the ages: {reason_en}")
+    message = NC_("FAMILY_RELATION_IMPLAUSIBLE", "The relation does not fit the ages: {reason}")
     hint = N_("Check the relation and your relative's document number.")
 
 
@@ -65,7 +65,7 @@ class FamilyProofKindInvalid(MedCardError):
 class FamilyProofMissing(MedCardError):
     status = 400
     code = "FAMILY_PROOF_MISSING"
-    message = NC_("FAMILY_PROOF_MISSING", "Proof documents missing: {documents_en}")
+    message = NC_("FAMILY_PROOF_MISSING", "Proof documents missing: {documents}")
     hint = NC_(
         "FAMILY_PROOF_MISSING",
         "A guardian binding needs both ID photos, the proof and a photo of the guardian holding his ID.",

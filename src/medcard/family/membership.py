@@ -17,17 +17,18 @@ from medcard.audit.service import Actor, record
 from medcard.family import rules
 from medcard.family.errors import FamilyLimitReached, FamilyProofMissing
 from medcard.family.repository import FamilyRepository
+from medcard.i18n import N_, Msg
 from medcard.kit.clock import clock
 from medcard.kit.crypto import sm3_hex
 from medcard.kit.masking import mask_document
 from medcard.kit.uploads import sniff_image
 from medcard.models import Account, FamilyMember, FamilyProof, Person
 
-DOCUMENT_LABELS: dict[str, tuple[str, str]] = {
-    "relation_proof": ("关系证明照片", "photo of the relation proof"),
-    "holder_id_photo": ("代办人身份证照片", "your ID photo"),
-    "patient_id_photo": ("就诊人身份证照片", "the patient's ID photo"),
-    "holder_with_id": ("监护人手持身份证照片", "photo of you holding your ID"),
+DOCUMENT_LABELS: dict[str, Msg] = {
+    "relation_proof": N_("photo of the relation proof"),
+    "holder_id_photo": N_("your ID photo"),
+    "patient_id_photo": N_("the patient's ID photo"),
+    "holder_with_id": N_("photo of you holding your ID"),
 }
 
 
@@ -57,8 +58,7 @@ def ensure_documents(relation: str, documents: Mapping[str, bytes]) -> None:
     if missing:
         raise FamilyProofMissing(
             field=missing[0],
-            documents_zh="、".join(DOCUMENT_LABELS[m][0] for m in missing),
-            documents_en=", ".join(DOCUMENT_LABELS[m][1] for m in missing),
+            documents=tuple(DOCUMENT_LABELS[m] for m in missing),
         )
 
 

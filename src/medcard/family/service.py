@@ -36,6 +36,7 @@ from medcard.family.errors import (
 )
 from medcard.family.repository import FamilyRepository
 from medcard.family.schemas import FamilyMemberCreate, FamilyMemberRead, PatientChoice, ProxyRead
+from medcard.i18n import N_
 from medcard.identity import rules as identity_rules
 from medcard.identity import service as identity_service
 from medcard.identity.errors import WardAlreadyAdded
@@ -46,9 +47,9 @@ from medcard.kit.masking import mask_document, mask_name
 from medcard.models import Account, AuthSession, Base, FamilyMember, Person, StaffUser
 
 IMPLAUSIBLE = {
-    "minor_relation": ("未成年人只能作为子女或被监护人添加", "a minor can only be added as a child or a ward"),
-    "parent_not_older": ("父母应比您年长", "a parent must be older than you"),
-    "child_not_younger": ("子女应比您年轻", "a child must be younger than you"),
+    "minor_relation": N_("a minor can only be added as a child or a ward"),
+    "parent_not_older": N_("a parent must be older than you"),
+    "child_not_younger": N_("a child must be younger than you"),
 }
 
 
@@ -91,8 +92,7 @@ async def add_member(
         claim.relation, holder_birth=holder.birth_date, patient_birth=document.birth_date, today=today
     )
     if problem is not None:
-        zh, en = IMPLAUSIBLE[problem]
-        raise FamilyRelationImplausible(field="relation", reason_zh=zh, reason_en=en)
+        raise FamilyRelationImplausible(field="relation", reason=IMPLAUSIBLE[problem])
     membership.ensure_documents(claim.relation, documents)
     if rules.age_on(document.birth_date, today) < rules.ADULT_AGE:
         return await _add_minor(

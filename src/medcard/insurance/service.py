@@ -20,6 +20,7 @@ from medcard.audit.service import Actor, record
 from medcard.auth.service import actor_for_account, actor_for_staff
 from medcard.card.rules import staff_sees_card
 from medcard.errors import InvalidInput, NotFound
+from medcard.i18n import N_, NC_
 from medcard.insurance import errors
 from medcard.insurance.repository import InsuranceRepository
 from medcard.kit.clock import clock
@@ -84,9 +85,7 @@ async def bind(
     """Check prerequisites, query the platform, activate the e-voucher and bind it to ``card``."""
     scheme_code = rules.SCHEME_BY_KEY.get(request.scheme)
     if scheme_code is None:
-        raise InvalidInput(
-            field="scheme", field_zh="险种", field_en="scheme", reason_zh="不支持", reason_en="unsupported"
-        )
+        raise InvalidInput(field="scheme", label=N_("scheme"), reason=N_("unsupported"))
     try:
         binding = await _bind(session, platform=platform, account=account, card=card, request=request)
     except errors.InsuranceError as error:
@@ -344,9 +343,7 @@ async def file_out_of_region(
     if binding.status != "active":
         raise errors.BindingNotActive()
     if reason not in FILING_DAYS:
-        raise InvalidInput(
-            field="reason", field_zh="备案类型", field_en="reason", reason_zh="不支持", reason_en="unsupported"
-        )
+        raise InvalidInput(field="reason", label=NC_("insurance/service", "reason"), reason=N_("unsupported"))
     today = clock.now().date()
     insured = await policy.region_policy(session, binding.insured_region_code, on=today)
     target = await policy.region_policy(session, destination, on=today)
@@ -581,6 +578,4 @@ def decode_image(value: str) -> bytes:
     try:
         return base64.b64decode(value, validate=True)
     except ValueError as error:
-        raise InvalidInput(
-            field="face_image", field_zh="人脸照片", field_en="face image", reason_zh="格式错误", reason_en="not base64"
-        ) from error
+        raise InvalidInput(field="face_image", label=N_("face image"), reason=N_("not base64")) from error

@@ -56,7 +56,7 @@ class PhysicalCardRequired(MedCardError):
 
     status = 409
     code = "PHYSICAL_CARD_REQUIRED"
-    message = N_("“{service_en}” needs a physical card")
+    message = N_("“{service}” needs a physical card")
     hint = N_("Issue a physical card first with “Issue physical card”, then try again.")
 
 

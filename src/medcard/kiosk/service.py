@@ -204,11 +204,10 @@ async def request_service(
     special exam registration, the insurance fee list); refused without an issued physical card."""
     if service not in rules.SERVICES:
         raise KioskServiceUnknown(field="service")
-    name_zh, name_en = rules.SERVICES[service]
     card = await _card_at_kiosk(session, staff=staff, settings=settings, text=text, purpose="service")
     physical_card = await KioskRepository(session).issued_physical_card(card)
     if physical_card is None:
-        raise PhysicalCardRequired(field="code", service_zh=name_zh, service_en=name_en)
+        raise PhysicalCardRequired(field="code", service=rules.SERVICES[service])
     request = KioskServiceRequest(
         card_id=card.id,
         physical_card_id=physical_card.id,

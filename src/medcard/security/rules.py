@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from medcard.i18n import N_, Msg
 from medcard.security.errors import LimitExceeded, VelocityExceeded
 
 PIN_PATTERN = re.compile(r"^[0-9]{6}$")
@@ -73,16 +74,16 @@ def velocity_exceeded(payments_in_window: int) -> bool:
 
 
 # Real-time risk monitoring (风控监控，R-SEC-06): which audit rows are risk signals, and of what kind.
-RISK_KINDS: dict[str, tuple[str, str]] = {
-    "velocity": ("支付频率超限", "Payment velocity exceeded"),
-    "limit": ("超出支付限额", "Payment limit exceeded"),
-    "payment_refused": ("其他支付拒绝", "Other refused payments"),
-    "pin_wrong": ("支付密码错误", "Wrong payment password"),
-    "pin_locked": ("支付密码锁定", "Payment password locked"),
-    "abnormal_login": ("异常登录（需二次验证）", "Abnormal login (step-up required)"),
-    "login_refused": ("登录失败", "Refused login"),
-    "freeze": ("冻结 / 挂失", "Freeze / loss report"),
-    "authenticator_clone": ("疑似克隆的验证器", "Suspected cloned authenticator"),
+RISK_KINDS: dict[str, Msg] = {
+    "velocity": N_("Payment velocity exceeded"),
+    "limit": N_("Payment limit exceeded"),
+    "payment_refused": N_("Other refused payments"),
+    "pin_wrong": N_("Wrong payment password"),
+    "pin_locked": N_("Payment password locked"),
+    "abnormal_login": N_("Abnormal login (step-up required)"),
+    "login_refused": N_("Refused login"),
+    "freeze": N_("Freeze / loss report"),
+    "authenticator_clone": N_("Suspected cloned authenticator"),
 }
 RISK_ACTIONS = (
     "code.redeem_refused",

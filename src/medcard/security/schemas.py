@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from medcard.i18n import translate
 from medcard.security.rules import RISK_KINDS
 from medcard.security.service import RiskMonitor
 
@@ -107,8 +108,8 @@ class RiskMonitorRead(BaseModel):
                 RiskSignalRead(
                     at=signal.at,
                     kind=signal.kind,
-                    label_zh=RISK_KINDS[signal.kind][0],
-                    label_en=RISK_KINDS[signal.kind][1],
+                    label_zh=translate("zh", RISK_KINDS[signal.kind]),
+                    label_en=translate("en", RISK_KINDS[signal.kind]),
                     actor=signal.actor,
                     subject=signal.subject,
                 )

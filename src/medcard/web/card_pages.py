@@ -24,7 +24,7 @@ from medcard.config import Settings
 from medcard.db import attempt
 from medcard.deps import AccountDep, AdaptersDep, ClientIpDep, SessionDep, SettingsDep, require_role
 from medcard.errors import MedCardError
-from medcard.i18n import translate
+from medcard.i18n import N_, Msg, translate
 from medcard.kit.clock import CHINA, clock
 from medcard.kit.uploads import read_limited
 from medcard.models import Account, Card, Hospital, StaffUser
@@ -48,25 +48,24 @@ INPUT_KINDS: dict[str, dict[str, str]] = {
 }
 
 
-def form_fields(names: tuple[str, ...]) -> list[dict[str, Any]]:
-    """What a template needs to draw each input: label, kind, choices and attributes."""
+def form_fields(names: tuple[str, ...], lang: str) -> list[dict[str, Any]]:
+    """What a template needs to draw each input in page language ``lang``: label, kind, choices
+    (catalog messages; the 56 ethnic groups are data with both names) and attributes."""
     result = []
     for name in names:
-        zh, en = rules.FIELD_LABELS[name]
-        choices: list[tuple[str, str, str]] = []
+        choices: list[tuple[str, str]] = []
         if name == "ethnicity":
-            choices = [(e.code, e.name_zh, e.name_en) for e in rules.ETHNICITIES]
+            choices = [(e.code, e.name_zh if lang == "zh" else e.name_en) for e in rules.ETHNICITIES]
         elif name in rules.CHOICES_BY_FIELD:
-            choices = [(value, z, e) for value, (z, e) in rules.CHOICES_BY_FIELD[name].items()]
+            choices = [(value, translate(lang, label)) for value, label in rules.CHOICES_BY_FIELD[name].items()]
         result.append(
             {
                 "name": name,
-                "label_zh": zh,
-                "label_en": en,
+                "label": translate(lang, rules.FIELD_LABELS[name]),
                 "choices": choices,
                 "attrs": INPUT_KINDS.get(name, {}),
                 "optional": name in rules.MAY_BE_EMPTY,
-                "note": ("在职人员必填", "required if employed") if name == "employer" else ("选填", "optional"),
+                "note": translate(lang, N_("required if employed") if name == "employer" else N_("optional")),
                 "textarea": name == "allergy_history",
             }
         )
@@ -78,7 +77,7 @@ APPLY_FIELDS = tuple(f for f in rules.ALL_FIELDS if f not in rules.IDENTITY_FIEL
 
 def _field_errors(error: MedCardError, lang: str) -> dict[str, str]:
     if isinstance(error, CardFieldInvalid):
-        return {p.field: (p.reason_zh if lang == "zh" else p.reason_en) for p in error.problems}
+        return {p.field: p.text(lang) for p in error.problems}
     return {error.field: error.text(lang)} if error.field else {}
 
 
@@ -120,12 +119,12 @@ async def _apply_page(
         "subject": subject,
         "draft": view,
         "values": {**view.fields, **(overrides or {})},
-        "fields": form_fields(APPLY_FIELDS),
+        "fields": form_fields(APPLY_FIELDS, lang),
         "where": _where_query(hospital, subject),
         "error": error_view(error, lang) if error else None,
         "field_errors": _field_errors(error, lang) if error else {},
         "occupied": isinstance(error, CardNumberOccupied),
-        "prefilled": [rules.FIELD_LABELS[f][0 if lang == "zh" else 1] for f in prefilled or []],
+        "prefilled": [translate(lang, rules.FIELD_LABELS[f]) for f in prefilled or []],
         "sandbox": _sandbox(settings),
         "ethnicities": rules.ETHNICITY_BY_CODE,
         "genders": rules.GENDERS,
@@ -200,7 +199,7 @@ async def upload_photo(
 
     async def prefill() -> list[str]:
         if photo is None or not photo.filename:
-            raise CardFieldInvalid([rules.FieldProblem("photo", "请选择证件照片", "choose a photo of the ID")])
+            raise CardFieldInvalid([rules.FieldProblem("photo", N_("choose a photo of the ID"))])
         image = await read_limited(photo, max_bytes=settings.max_upload_bytes, field="photo")
         _view, filled = await service.prefill_from_photo(
             session, account=account, hospital=where, subject=who, image=image, adapters=adapters, settings=settings
@@ -378,7 +377,7 @@ def _card_context(card: Card) -> dict[str, Any]:
     return {
         "card": card,
         "card_number": rules.format_card_number(card.card_number),
-        "status": rules.STATUS_LABELS.get(card.status, (card.status, card.status)),
+        "status": rules.STATUS_LABELS.get(card.status, Msg(card.status)),
         "ethnicity": rules.ETHNICITY_BY_CODE.get(card.ethnicity),
         "physical_services": list(rules.PHYSICAL_CARD_SERVICES.values()),
         "choices": rules.CHOICES_BY_FIELD,
@@ -409,7 +408,7 @@ async def _edit_page(
 ) -> Response:
     lang = language(request)
     context = _card_context(card) | {
-        "fields": form_fields(rules.PERSONAL_FIELDS),
+        "fields": form_fields(rules.PERSONAL_FIELDS, lang),
         "values": {**service.card_form(card), **(values or {})},
         "error": error_view(error, lang) if error else None,
         "field_errors": _field_errors(error, lang) if error else {},
@@ -463,7 +462,7 @@ def _console_page(
         "card": card,
         "card_number": card_number,
         "card_number_display": rules.format_card_number(card.card_number) if card else "",
-        "status": rules.STATUS_LABELS.get(card.status, ("", "")) if card else ("", ""),
+        "status": rules.STATUS_LABELS.get(card.status, Msg(card.status)) if card else "",
         "error": error_view(error, language(request)) if error else None,
         "changed": changed,
         "values": values or {},

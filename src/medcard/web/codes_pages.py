@@ -128,10 +128,8 @@ def _fen(amount_yuan: str) -> int:
     if value <= 0 or value != value.quantize(Decimal("0.01")) or value > 1_000_000:
         raise InvalidInput(
             field="amount",
-            field_zh="金额",
-            field_en="amount",
-            reason_zh="须为大于 0 的金额，最多两位小数",
-            reason_en="must be a positive amount with at most 2 decimals",
+            label=N_("amount"),
+            reason=N_("must be a positive amount with at most 2 decimals"),
         )
     return int(value * 100)
 

@@ -32,6 +32,7 @@ from medcard.family.bill import CATEGORIES, SOURCES, FamilyBill
 from medcard.family.errors import MutualAidLimitInvalid as LimitInvalid
 from medcard.family.membership import DOCUMENT_LABELS
 from medcard.family.schemas import FamilyMemberCreate, ProofDocument
+from medcard.i18n import N_, NC_
 from medcard.identity.errors import FieldRequired
 from medcard.identity.rules import safe_return_path
 from medcard.identity.service import read_image
@@ -47,23 +48,23 @@ router = APIRouter(include_in_schema=False)
 ReviewerDep = Annotated[StaffUser, Depends(require_role("reviewer"))]
 
 RELATIONS = [
-    ("parent", "父母", "Parent"),
-    ("child", "子女", "Child"),
-    ("spouse", "配偶", "Spouse"),
-    ("guardian", "被监护人(我是其法定监护人)", "Ward (I am the legal guardian)"),
+    ("parent", N_("Parent")),
+    ("child", N_("Child")),
+    ("spouse", N_("Spouse")),
+    ("guardian", N_("Ward (I am the legal guardian)")),
 ]
 PROOF_KINDS = [
-    ("household_register", "户口本", "Household register"),
-    ("birth_certificate", "出生医学证明", "Birth certificate"),
-    ("marriage_certificate", "结婚证", "Marriage certificate"),
-    ("guardianship_certificate", "监护证明", "Guardianship certificate"),
+    ("household_register", N_("Household register")),
+    ("birth_certificate", N_("Birth certificate")),
+    ("marriage_certificate", N_("Marriage certificate")),
+    ("guardianship_certificate", N_("Guardianship certificate")),
 ]
 STATUSES = {
-    "pending_review": ("待审核", "Waiting for review"),
-    "active": ("已生效", "Active"),
-    "rejected": ("未通过审核", "Rejected"),
-    "dissolved": ("已解除", "Ended"),
-    "expired": ("已到期", "Expired"),
+    "pending_review": N_("Waiting for review"),
+    "active": NC_("web/family_pages", "Active"),
+    "rejected": NC_("web/family_pages", "Rejected"),
+    "dissolved": N_("Ended"),
+    "expired": NC_("web/family_pages", "Expired"),
 }
 UPLOADS = ("relation_proof", "holder_id_photo", "patient_id_photo", "holder_with_id")
 
@@ -93,10 +94,10 @@ async def _family_page(
         "patients": await service.patient_choices(session, account=account, auth=auth) if account.person else [],
         "document_types": DOCUMENT_TYPES,
         "relations": RELATIONS,
-        "relation_labels": {key: (zh, en) for key, zh, en in RELATIONS},
+        "relation_labels": dict(RELATIONS),
         "proof_kinds": PROOF_KINDS,
         "statuses": STATUSES,
-        "uploads": [(name, *DOCUMENT_LABELS[name]) for name in UPLOADS],
+        "uploads": [(name, DOCUMENT_LABELS[name]) for name in UPLOADS],
         "values": values or {"document_type": "resident_id", "relation": "parent", "proof_kind": "household_register"},
         "error": error_view(error, lang) if error else None,
         "field_errors": {error.field: error.text(lang)} if error is not None and error.field else {},
@@ -295,7 +296,7 @@ async def review_page(request: Request, session: SessionDep, staff: ReviewerDep)
     values = {
         "staff": staff,
         "pending": await service.pending_reviews(session),
-        "relation_labels": {key: (zh, en) for key, zh, en in RELATIONS},
+        "relation_labels": dict(RELATIONS),
         "labels": DOCUMENT_LABELS,
     }
     return page(request, "console/family_reviews.html", values)
@@ -326,9 +327,9 @@ async def review_decide(
 MonthPath = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 CHARTS = ("member", "category", "source")
 CHART_TITLES = {
-    "member": ("按成员", "By member"),
-    "category": ("按类别", "By category"),
-    "source": ("按支付来源", "By source"),
+    "member": N_("By member"),
+    "category": N_("By category"),
+    "source": N_("By source"),
 }
 
 
@@ -386,9 +387,9 @@ async def bill_chart(
     bill = await service.family_bill(session, account=account, month=_month(month))
     lang = language(request)
     titles = {
-        "member": ("按成员", "By member"),
-        "category": ("按类别", "By category"),
-        "source": ("按支付来源", "By source"),
+        "member": N_("By member"),
+        "category": N_("By category"),
+        "source": N_("By source"),
     }
     title = titles[chart][0 if lang == "zh" else 1]
     values = _labelled(bill, chart, lang)

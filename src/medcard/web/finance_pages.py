@@ -115,8 +115,8 @@ async def finance_reconcile(
     try:
         which = date.fromisoformat(day)
     except ValueError as error:
-        raise InvalidInput(field="day", field_zh="对账日期", field_en="day",
-                           reason_zh="须为 YYYY-MM-DD", reason_en="must be YYYY-MM-DD") from error  # fmt: skip
+        raise InvalidInput(field="day", label=N_("day"),
+                           reason=N_("must be YYYY-MM-DD")) from error  # fmt: skip
     report = await reconciliation.reconcile(session, day=which, adapters=adapters, actor=actor_for_staff(staff))
     return RedirectResponse(f"/console/finance/reconciliation/{report.id}", status_code=303)
 
@@ -207,8 +207,8 @@ async def patient_refund(
 def _positive_fen(amount: str) -> int:
     fen = parse_yuan(amount)
     if not fen:
-        raise InvalidInput(field="amount", field_zh="金额", field_en="amount",
-                           reason_zh="须为大于 0 的金额", reason_en="must be a positive amount")  # fmt: skip
+        raise InvalidInput(field="amount", label=N_("amount"),
+                           reason=N_("must be a positive amount"))  # fmt: skip
     return fen
 
 

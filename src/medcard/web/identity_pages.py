@@ -26,6 +26,7 @@ from medcard.config import Settings
 from medcard.db import attempt
 from medcard.deps import AccountDep, AdaptersDep, ClientIpDep, SessionDep, SettingsDep
 from medcard.errors import MedCardError
+from medcard.i18n import N_, NC_, Msg
 from medcard.identity import rules, service
 from medcard.identity.errors import FieldRequired, SmsCodeInvalid
 from medcard.identity.schemas import (
@@ -44,36 +45,36 @@ router = APIRouter(include_in_schema=False)
 OptionalText = Annotated[str, Form(max_length=64)]
 
 METHODS = [
-    ("face", "人脸识别", "Face recognition", "拍一张自拍，约 20 秒", "Take a selfie, about 20 s"),
-    ("bank_card", "银行卡验证", "Bank card", "本人银行卡 + 预留手机号", "Your bank card and its phone number"),
-    ("sms", "手机短信验证码", "SMS code", "本人实名手机号接收验证码", "A code sent to your phone"),
-    ("insurance", "医保参保信息", "Insurance record", "核对医保参保记录", "Matched with your insurance record"),
+    ("face", N_("Face recognition"), N_("Take a selfie, about 20 s")),
+    ("bank_card", N_("Bank card"), N_("Your bank card and its phone number")),
+    ("sms", NC_("web/identity_pages", "SMS code"), N_("A code sent to your phone")),
+    ("insurance", N_("Insurance record"), N_("Matched with your insurance record")),
 ]
 DOCUMENT_TYPES = [
-    ("resident_id", "居民身份证", "Resident ID card"),
-    ("hmt_permit", "港澳台居民居住证", "HK/Macau/Taiwan residence permit"),
-    ("foreign_passport", "外国人护照 + 永久居留身份证", "Foreign passport + permanent resident ID"),
+    ("resident_id", N_("Resident ID card")),
+    ("hmt_permit", N_("HK/Macau/Taiwan residence permit")),
+    ("foreign_passport", N_("Foreign passport + permanent resident ID")),
 ]
-RELATIONS = [("parent", "父母", "Parent"), ("guardian", "其他法定监护人", "Other legal guardian")]
+RELATIONS = [("parent", N_("Parent")), ("guardian", N_("Other legal guardian"))]
 PROOF_KINDS = [
-    ("household_register", "户口本（户主页和儿童页）", "Household register"),
-    ("birth_certificate", "出生医学证明", "Birth certificate"),
+    ("household_register", NC_("web/identity_pages", "Household register")),
+    ("birth_certificate", N_("Birth certificate")),
 ]
 FAILURE_TEXTS = {
-    "FACE_NOT_LIVE": ("未检测到活体，请勿翻拍照片或屏幕", "No live face detected; do not photograph a photo or screen"),
-    "FACE_MISMATCH": ("人脸与证件照片不一致", "The face does not match the document photo"),
-    "NAME_NUMBER_MISMATCH": ("姓名与证件号码不一致", "Name and document number do not match"),
-    "BANK_CARD_MISMATCH": ("银行卡信息与身份不一致", "The bank card does not match the identity"),
-    "NO_INSURANCE_RECORD": ("未查到医保参保记录", "No insurance record found"),
-    "SESSION_EXPIRED": ("超过时限未完成", "Not finished in time"),
-    "IDENTITY_HELD_BY_ANOTHER_ACCOUNT": ("该身份已绑定其他账号", "Held by another account"),
+    "FACE_NOT_LIVE": N_("No live face detected; do not photograph a photo or screen"),
+    "FACE_MISMATCH": N_("The face does not match the document photo"),
+    "NAME_NUMBER_MISMATCH": N_("Name and document number do not match"),
+    "BANK_CARD_MISMATCH": N_("The bank card does not match the identity"),
+    "NO_INSURANCE_RECORD": N_("No insurance record found"),
+    "SESSION_EXPIRED": N_("Not finished in time"),
+    "IDENTITY_HELD_BY_ANOTHER_ACCOUNT": N_("Held by another account"),
 }
 
 
 PURPOSES = {
-    "step_up": ("新设备二次验证", "second verification of a new device"),
-    "pin_reset": ("重置支付密码", "resetting the payment password"),
-    "reactivation": ("解冻账户", "reactivating the account"),
+    "step_up": N_("second verification of a new device"),
+    "pin_reset": N_("resetting the payment password"),
+    "reactivation": N_("reactivating the account"),
 }
 
 
@@ -252,7 +253,7 @@ async def _step_page(
     context: dict[str, Any] = {
         "view": view,
         "method": next(m for m in METHODS if m[0] == view.method),
-        "failure": FAILURE_TEXTS.get(view.failure_code or "", (view.failure_code or "", view.failure_code or "")),
+        "failure": FAILURE_TEXTS.get(view.failure_code or "", Msg(view.failure_code or "")),
         "error": error_view(error, lang) if error else None,
         "field_errors": _field_errors(error, lang),
         "sent": sent,

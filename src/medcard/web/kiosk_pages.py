@@ -19,6 +19,7 @@ from medcard.db import attempt
 from medcard.deps import AdaptersDep, SessionDep, SettingsDep, require_role
 from medcard.errors import MedCardError, present
 from medcard.hospital.service import hospital_for_staff
+from medcard.i18n import N_, NC_
 from medcard.kiosk import rules, service
 from medcard.kiosk.service import KioskCard
 from medcard.models import Hospital, StaffUser
@@ -30,16 +31,16 @@ KioskStaffDep = Annotated[StaffUser, Depends(require_role("kiosk"))]
 CodeForm = Annotated[str, Form(max_length=512)]
 
 REASON_LABELS = {
-    "lost": ("遗失", "Lost"),
-    "damaged": ("损坏", "Damaged"),
-    "details_changed": ("信息变更", "Details changed"),
-    "other": ("其他", "Other"),
+    "lost": N_("Lost"),
+    "damaged": N_("Damaged"),
+    "details_changed": N_("Details changed"),
+    "other": N_("Other"),
 }
 STATUS_LABELS = {
-    "pending_activation": ("待激活", "Pending activation"),
-    "active": ("正常", "Active"),
-    "frozen": ("已冻结", "Frozen"),
-    "cancelled": ("已注销", "Cancelled"),
+    "pending_activation": N_("Pending activation"),
+    "active": NC_("web/kiosk_pages", "Active"),
+    "frozen": N_("Frozen"),
+    "cancelled": NC_("web/kiosk_pages", "Cancelled"),
 }
 
 

@@ -16,7 +16,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from medcard.errors import MedCardError
-from medcard.i18n import DEFAULT_LANGUAGE, HTML_LANG, language_of, translate, translations
+from medcard.i18n import DEFAULT_LANGUAGE, HTML_LANG, N_, NC_, Msg, language_of, translate, translations
 from medcard.kit.clock import CHINA
 from medcard.kit.masking import mask_document, mask_name, mask_phone
 from medcard.kit.money import format_yuan
@@ -105,25 +105,25 @@ def csrf_field(context: Any) -> Markup:
 templates.env.globals.update(csrf_token=csrf_token, csrf_field=csrf_field)
 
 
-# The console's navigation bar: (roles that see it, path, zh, en); admin sees everything.
-CONSOLE_NAV: tuple[tuple[tuple[str, ...], str, str, str], ...] = (
-    (("cashier", "hotline"), "/console/cards", "就诊卡", "Cards"),
-    (("cashier", "pharmacy"), "/console/pos", "扫码收款", "Payment codes"),
-    (("hotline",), "/console/security/loss-report", "热线挂失", "Loss report"),
-    (("reviewer",), "/console/insurance/review", "特病审核", "Disease review"),
-    (("hotline", "reviewer"), "/console/security/monitor", "风控", "Risk"),
-    (("reviewer",), "/console/family/reviews", "家庭审核", "Family review"),
-    (("finance",), "/console/finance", "财务对账", "Finance"),
-    (("reviewer",), "/console/audit", "审计日志", "Audit log"),
-    ((), "/console/hospitals", "医院设置", "Hospitals"),
-    ((), "/console/policy", "医保政策", "Policy"),
-    (("kiosk",), "/kiosk", "自助机", "Kiosk"),
+# The console's navigation bar: (roles that see it, path, label); admin sees everything.
+CONSOLE_NAV: tuple[tuple[tuple[str, ...], str, Msg], ...] = (
+    (("cashier", "hotline"), "/console/cards", NC_("web/render", "Cards")),
+    (("cashier", "pharmacy"), "/console/pos", N_("Payment codes")),
+    (("hotline",), "/console/security/loss-report", N_("Loss report")),
+    (("reviewer",), "/console/insurance/review", N_("Disease review")),
+    (("hotline", "reviewer"), "/console/security/monitor", N_("Risk")),
+    (("reviewer",), "/console/family/reviews", N_("Family review")),
+    (("finance",), "/console/finance", N_("Finance")),
+    (("reviewer",), "/console/audit", N_("Audit log")),
+    ((), "/console/hospitals", N_("Hospitals")),
+    ((), "/console/policy", NC_("web/render", "Policy")),
+    (("kiosk",), "/kiosk", N_("Kiosk")),
 )
 
 
-def console_nav(role: str) -> list[tuple[str, str, str]]:
+def console_nav(role: str) -> list[tuple[str, Msg]]:
     """The console links ``role`` may open, in bar order."""
-    return [(path, zh, en) for roles, path, zh, en in CONSOLE_NAV if role == "admin" or role in roles]
+    return [(path, label) for roles, path, label in CONSOLE_NAV if role == "admin" or role in roles]
 
 
 @pass_context

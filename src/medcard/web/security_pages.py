@@ -21,6 +21,7 @@ from medcard.devices import service as devices
 from medcard.devices.regions import region_label
 from medcard.devices.schemas import StepUpRead
 from medcard.errors import MedCardError, present
+from medcard.i18n import N_, NC_
 from medcard.models import Account, AuthSession, StaffUser
 from medcard.security import rules, service
 from medcard.web.render import error_view, language, page
@@ -32,19 +33,19 @@ MonitorDep = Annotated[StaffUser, Depends(require_role("hotline", "reviewer"))]
 
 T = TypeVar("T")
 REASON_LABELS = {
-    "new_device": ("新设备登录", "a new device"),
-    "new_region": ("异地登录", "a new region"),
-    "impossible_travel": ("短时间内异地登录（不可能的行程）", "impossible travel since the last login"),
+    "new_device": N_("a new device"),
+    "new_region": N_("a new region"),
+    "impossible_travel": N_("impossible travel since the last login"),
 }
 BILL_LABELS = {
-    "self": ("仅本人", "Only me"),
-    "guardians": ("本人及监护人", "Me and guardians"),
-    "family": ("全部家庭成员", "All family members"),
+    "self": N_("Only me"),
+    "guardians": N_("Me and guardians"),
+    "family": N_("All family members"),
 }
 SCOPE_LABELS = {
-    "none": ("不共享", "Nothing"),
-    "cards": ("共享就诊卡", "Cards"),
-    "cards_and_bills": ("共享就诊卡和账单", "Cards and bills"),
+    "none": N_("Nothing"),
+    "cards": NC_("web/security_pages", "Cards"),
+    "cards_and_bills": N_("Cards and bills"),
 }
 
 

@@ -16,6 +16,7 @@ from medcard.card.repository import CardRepository
 from medcard.deps import AdaptersDep, SessionDep, SettingsDep, SteppedUpAccountDep, require_role
 from medcard.errors import InvalidInput, NotFound
 from medcard.hospital.rules import parse_yuan
+from medcard.i18n import N_, NC_
 from medcard.kit.clock import CHINA
 from medcard.kit.masking import mask_name
 from medcard.models import Account, Card, PaymentOrder, StaffUser
@@ -25,13 +26,13 @@ from medcard.web.render import page
 router = APIRouter(include_in_schema=False)
 PosDep = Annotated[StaffUser, Depends(require_role("cashier", "pharmacy"))]
 SOURCES = (
-    ("fund_fen", "医保统筹", "Pooled fund"),
-    ("personal_account_fen", "医保个人账户", "Personal account"),
-    ("family_mutual_aid_fen", "家庭共济", "Family mutual aid"),
-    ("deposit_fen", "预交金", "Deposit"),
-    ("credit_line_fen", "先诊疗后付费", "Credit line"),
-    ("self_pay_fen", "自付(微信支付)", "Self-pay (channel)"),
-    ("deferred_fund_fen", "医保待报销", "Fund share reimbursed later"),
+    ("fund_fen", N_("Pooled fund")),
+    ("personal_account_fen", NC_("settlement/bills", "Personal account")),
+    ("family_mutual_aid_fen", N_("Family mutual aid")),
+    ("deposit_fen", NC_("web/settlement_pages", "Deposit")),
+    ("credit_line_fen", N_("Credit line")),
+    ("self_pay_fen", N_("Self-pay (channel)")),
+    ("deferred_fund_fen", N_("Fund share reimbursed later")),
 )
 
 
@@ -125,8 +126,8 @@ async def deposit_top_up(
     card = await _card(session, account, card_id)
     fen = parse_yuan(amount)
     if not fen:
-        raise InvalidInput(field="amount", field_zh="金额", field_en="amount",
-                           reason_zh="须为大于 0 的金额", reason_en="must be a positive amount")  # fmt: skip
+        raise InvalidInput(field="amount", label=N_("amount"),
+                           reason=N_("must be a positive amount"))  # fmt: skip
     await wallet.top_up(session, card=card, amount_fen=fen, key=key, actor=actor_for_account(account),
                         adapters=adapters)  # fmt: skip
     return RedirectResponse(f"/bills?card_id={card.id}", status_code=303)
@@ -134,7 +135,7 @@ async def deposit_top_up(
 
 def _receipt(order: PaymentOrder, holder: str = "") -> dict[str, Any]:
     """Amounts by source, the payer (masked) and the time in China (R-PAY-09 receipt)."""
-    rows = [(zh, en, int(order.funding.get(name, 0))) for name, zh, en in SOURCES if order.funding.get(name)]
+    rows = [(label, int(order.funding.get(name, 0))) for name, label in SOURCES if order.funding.get(name)]
     when = (order.paid_at or order.created_at).astimezone(CHINA)
     return {"order": order, "rows": rows, "holder": holder, "when": when}
 
