@@ -141,3 +141,107 @@ async def test_r_a11y_02_problem_json_carries_both_languages(client: httpx.Async
     assert chinese.status_code == english.status_code == 404
     assert "页面不存在" in chinese.text and "This page does not exist" not in chinese.text
     assert "This page does not exist" in english.text and "页面不存在" not in english.text
+
+
+# ``pick(zh, en)`` is for data stored in both languages (a hospital's name_zh/name_en, an
+# agreement's title_zh/title_en); these calls pick from pairs that are data too but not
+# attributes of that form, each with where the pair comes from.
+DATA_PICKS = {
+    ("home.html", "pick(*scheme)"): "insurance.service.scheme_names: national scheme names",
+    ("insurance/code.html", "pick(*scheme)"): "insurance.service.scheme_names: national scheme names",
+    ("insurance/special_diseases.html", "pick(*diseases[a.disease_code])"): "special-disease catalogue",
+    ("insurance/special_diseases.html", "pick(*names)"): "special-disease catalogue",
+    ("console/policy_review.html", "pick(*diseases[a.disease_code])"): "special-disease catalogue",
+    ("codes/_status.html", "pick(*status.merchant)"): "the redeeming hospital's name_zh/name_en",
+    ("insurance/bind.html", "pick(zh, en)"): "LOCATIONS: GB/T 2260 region names",
+}
+PICK_CALL = re.compile(r"\bpick\((?:[^()]|\([^()]*\))*\)")
+DATA_ATTRIBUTES = re.compile(r"^pick\([^,]*_zh\b[^,]*,\s*[^,]*_en\b[^,]*\)$")
+
+
+def template_pair_offenders() -> list[str]:
+    """Every ``pick()`` in the templates that is neither ``pick(x.…_zh, x.…_en)`` nor listed in
+    DATA_PICKS: a label table in Python shown with ``pick(*label)`` is such an offender."""
+    offenders = []
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        name = path.relative_to(TEMPLATES).as_posix()
+        for call in PICK_CALL.findall(path.read_text(encoding="utf-8")):
+            if not DATA_ATTRIBUTES.match(call) and (name, call) not in DATA_PICKS:
+                offenders.append(f"{name}: {call}")
+    return offenders
+
+
+def test_r_a11y_02_templates_pick_only_bilingual_data() -> None:
+    """R-A11Y-02: label text written in Python (statuses, relations, genders, purposes) is a
+    catalog message rendered with ``t(label)``; ``pick()`` only chooses between the two stored
+    names of data. Adding a language must not need a third element in a Python tuple."""
+    assert template_pair_offenders() == []
+
+
+# Modules (or single top-level names in them, "module:NAME") whose (Chinese, English) pairs are
+# data stored in both languages, not UI text; everything else writes N_("English").
+DATA_PAIRS = {
+    "kit/regions.py": "GB/T 2260 region and ISO 3166 country names",
+    "adapters/his.py": "the sandbox HIS's charge items (hospital data)",
+    "adapters/sms.py": "the sandbox SMS gateway's message texts (sent in both languages at once)",
+    "insurance/service.py": "national insurance scheme names and the special-disease catalogue",
+    "settlement/reconciliation.py": "mismatch causes stored on reconciliation rows (cause_zh/cause_en)",
+    "web/insurance_pages.py:LOCATIONS": "GB/T 2260 region names of the sandbox insured regions",
+}
+NOT_YET_IN_CATALOGS = {
+    "family/bill.py": "family bill categories and sources (also drawn into the PDF)",
+    "settlement/documents.py": "receipt PDF source rows",
+    "web/feedback.py": "validation field labels and reasons",
+}
+"""Label tables still written as pairs; shrink this set, never grow it."""
+
+
+def python_pair_offenders() -> list[str]:
+    """Module-level tuples holding a Chinese string followed by an English one (a hand-written
+    (zh, en) pair of UI text), outside DATA_PAIRS and NOT_YET_IN_CATALOGS."""
+
+    def is_text(node: ast.expr, chinese: bool) -> bool:
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value):
+            return False
+        return bool(CJK.search(node.value)) == chinese
+
+    offenders = []
+    for path in sorted(SRC.rglob("*.py")):
+        module = path.relative_to(SRC).as_posix()
+        if module in DATA_PAIRS or module in NOT_YET_IN_CATALOGS:
+            continue
+        for top in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(top, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                continue
+            names = [t.id for t in getattr(top, "targets", [getattr(top, "target", None)]) if isinstance(t, ast.Name)]
+            if any(f"{module}:{n}" in DATA_PAIRS for n in names):
+                continue
+            for node in ast.walk(top):
+                if isinstance(node, ast.Tuple) and any(
+                    is_text(a, True) and is_text(b, False) for a, b in zip(node.elts, node.elts[1:], strict=False)
+                ):
+                    offenders.append(f"{module}:{node.lineno}: {ast.unparse(node)[:60]}")
+    return offenders
+
+
+def test_r_a11y_02_no_python_label_table_holds_a_hand_written_pair() -> None:
+    """R-A11Y-02: no module-level (Chinese, English) tuple of UI text outside the listed data
+    modules; write ``N_("English")`` (or ``zh_en("中文", "English")`` and run
+    ``scripts/i18n_convert.py``) so the text is in the catalogs."""
+    assert python_pair_offenders() == []
+    for module in (*DATA_PAIRS, *NOT_YET_IN_CATALOGS):
+        assert (SRC / module.split(":")[0]).exists(), module
+
+
+def test_r_a11y_02_the_pair_checks_catch_a_reintroduced_pair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """R-A11Y-02: the two checks above fail on a label table written the old way."""
+    module = tmp_path / "medcard" / "web" / "labels.py"
+    module.parent.mkdir(parents=True)
+    module.write_text('STATUS = {"active": ("正常", "Active")}\nOK = {"active": N_("Active")}\n', encoding="utf-8")
+    page = tmp_path / "medcard" / "web" / "templates" / "x.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("{{ pick(*status[card.status]) }} {{ pick(h.name_zh, h.name_en) }}", encoding="utf-8")
+    monkeypatch.setattr(f"{__name__}.SRC", tmp_path / "medcard")
+    monkeypatch.setattr(f"{__name__}.TEMPLATES", page.parent)
+    assert python_pair_offenders() == ["web/labels.py:1: ('正常', 'Active')"]
+    assert template_pair_offenders() == ["x.html: pick(*status[card.status])"]

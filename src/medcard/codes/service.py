@@ -40,6 +40,7 @@ from medcard.codes.repository import CardFacts, CodeRepository, CodeRow, Profile
 from medcard.config import Settings
 from medcard.errors import Inconsistent, MedCardError, NotFound, RateLimited, present
 from medcard.hospital.repository import HospitalRepository
+from medcard.i18n import N_
 from medcard.kit.clock import CHINA, clock
 from medcard.kit.crypto import derive_key, hmac_sm3, sign_token, verify_token
 from medcard.kit.masking import mask_name
@@ -53,7 +54,7 @@ from medcard.security.repository import SecurityRepository
 T = TypeVar("T")
 AUTHORISATION_PREFIX = "MCVA1"
 PIN_RETRY_PREFIX = "MCPR1"
-LIMIT_LABELS = {"per_transaction": ("单笔限额", "per-transaction limit"), "daily": ("单日限额", "daily limit")}
+LIMIT_LABELS = {"per_transaction": N_("per-transaction limit"), "daily": N_("daily limit")}
 
 
 def code_hash(settings: Settings, code: str) -> str:
@@ -450,8 +451,9 @@ def _check_risk(
         daily_fen=profile.daily_limit_fen if profile else DEFAULT_DAILY_LIMIT_FEN,
     )
     if breach is not None:
-        zh, en = LIMIT_LABELS[breach.kind]
-        raise LimitExceeded(field="amount_fen", limit_zh=zh, limit_en=en, limit_yuan=f"{breach.limit_fen / 100:.2f}")
+        raise LimitExceeded(
+            field="amount_fen", limit=LIMIT_LABELS[breach.kind], limit_yuan=f"{breach.limit_fen / 100:.2f}"
+        )
 
 
 def check_verification_code(

@@ -19,50 +19,50 @@ HOTLINE = "12320"
 
 
 class DocumentInputError(MedCardError):
-    """A claimed identity that breaks a document rule. ``label_zh``/``label_en`` name the document."""
+    """A claimed identity that breaks a document rule. ``label`` (a catalog message) names the document."""
 
     status = 400
 
 
 class DocumentNumberLength(DocumentInputError):
     code = "DOCUMENT_NUMBER_LENGTH"
-    message = N_("The {label_en} must have {expected} characters; {actual} were given")
+    message = N_("The {label} must have {expected} characters; {actual} were given")
     hint = N_("Copy the number from the document; old 15-character ID numbers are no longer accepted.")
 
 
 class DocumentNumberFormat(DocumentInputError):
     code = "DOCUMENT_NUMBER_FORMAT"
-    message = N_("The {label_en} is not in the right form: {rule_en}")
+    message = N_("The {label} is not in the right form: {rule}")
     hint = N_("Check the number against the document.")
 
 
 class DocumentChecksumMismatch(DocumentInputError):
     code = "DOCUMENT_CHECKSUM_MISMATCH"
-    message = N_("The check digit of the {label_en} does not match")
+    message = N_("The check digit of the {label} does not match")
     hint = N_("Usually two digits are swapped or one is missing; check each digit. A final X may be lower case.")
 
 
 class DocumentRegionUnknown(DocumentInputError):
     code = "DOCUMENT_REGION_UNKNOWN"
-    message = N_("The first 6 digits of the {label_en} ({region}) are not a known region code")
+    message = N_("The first 6 digits of the {label} ({region}) are not a known region code")
     hint = N_("Check the region code at the start of the number.")
 
 
 class DocumentBirthDateInvalid(DocumentInputError):
     code = "DOCUMENT_BIRTH_DATE_INVALID"
-    message = N_("The birth date in the {label_en} ({digits}) is not a valid date")
+    message = N_("The birth date in the {label} ({digits}) is not a valid date")
     hint = N_("The birth date is digits 7 to 14 of the number; check them.")
 
 
 class DocumentBirthDateInFuture(DocumentInputError):
     code = "DOCUMENT_BIRTH_DATE_IN_FUTURE"
-    message = N_("The birth date in the {label_en} ({birth}) is in the future")
+    message = N_("The birth date in the {label} ({birth}) is in the future")
     hint = N_("The birth date is digits 7 to 14 of the number; check them.")
 
 
 class DocumentTypeMismatch(DocumentInputError):
     code = "DOCUMENT_TYPE_MISMATCH"
-    message = N_("This number is a {actual_en}, not the document type chosen")
+    message = N_("This number is a {found}, not the document type chosen")
     hint = N_("Choose the matching document type.")
 
 
@@ -92,7 +92,7 @@ class ResidencePermitNationalityMismatch(DocumentInputError):
 
 class FieldRequired(DocumentInputError):
     code = "FIELD_REQUIRED"
-    message = N_("Please fill in the {label_en}")
+    message = N_("Please fill in the {label}")
     hint = N_("This field is required.")
 
 

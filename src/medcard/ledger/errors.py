@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from medcard.errors import MedCardError
-from medcard.i18n import N_, NC_
+from medcard.i18n import N_, NC_, Msg
 
 SOURCE_LABELS = {
-    "personal_account": ("医保个人账户", "personal insurance account"),
-    "deposit": ("预交金", "deposit"),
-    "credit_line": ("信用额度", "credit line"),
-    "fund": ("统筹基金", "pooled fund"),
-    "channel": ("支付渠道", "payment channel"),
+    "personal_account": N_("personal insurance account"),
+    "deposit": N_("deposit"),
+    "credit_line": NC_("ledger/errors", "credit line"),
+    "fund": N_("pooled fund"),
+    "channel": N_("payment channel"),
 }
 
 
@@ -21,7 +21,7 @@ class UnbalancedEntry(ValueError):
 class InsufficientFunds(MedCardError):
     status = 409
     code = "INSUFFICIENT_FUNDS"
-    message = N_("Not enough money in the {source_en}")
+    message = N_("Not enough money in the {source}")
     hint = NC_(
         "INSUFFICIENT_FUNDS",
         "Top up or choose another way to pay; if money just arrived, retry the same request shortly.",
@@ -29,8 +29,7 @@ class InsufficientFunds(MedCardError):
 
     @classmethod
     def of(cls, source: str) -> InsufficientFunds:
-        zh, en = SOURCE_LABELS.get(source, (source, source.replace("_", " ")))
-        return cls(source_zh=zh, source_en=en)
+        return cls(source=SOURCE_LABELS.get(source, Msg(source.replace("_", " "))))
 
 
 class HoldAlreadyResolved(MedCardError):

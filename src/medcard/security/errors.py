@@ -74,7 +74,7 @@ class LossReportRefused(MedCardError):
 class LimitExceeded(MedCardError):
     status = 403
     code = "PAYMENT_LIMIT_EXCEEDED"
-    message = N_("Over the {limit_en} ({limit_yuan} yuan)")
+    message = N_("Over the {limit} ({limit_yuan} yuan)")
     hint = N_("Change the limit under Security, or pay in parts.")
 
 

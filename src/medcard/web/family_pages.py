@@ -32,7 +32,7 @@ from medcard.family.bill import CATEGORIES, SOURCES, FamilyBill
 from medcard.family.errors import MutualAidLimitInvalid as LimitInvalid
 from medcard.family.membership import DOCUMENT_LABELS
 from medcard.family.schemas import FamilyMemberCreate, ProofDocument
-from medcard.i18n import N_, NC_
+from medcard.i18n import N_, NC_, Msg
 from medcard.identity.errors import FieldRequired
 from medcard.identity.rules import safe_return_path
 from medcard.identity.service import read_image
@@ -158,7 +158,7 @@ async def add_member(
         claim = FamilyMemberCreate.model_validate({k: v or None for k, v in values.items()})
     except ValidationError as invalid:
         field = str(invalid.errors()[0]["loc"][0]) if invalid.errors() and invalid.errors()[0]["loc"] else "form"
-        required = FieldRequired(field=field, label_zh=field, label_en=field)
+        required = FieldRequired(field=field, label=Msg(field))
         return await _family_page(request, session, account, auth, settings, adapters, values=values, error=required)
     uploads = dict(zip(UPLOADS, (relation_proof, holder_id_photo, patient_id_photo, holder_with_id), strict=True))
 

@@ -35,9 +35,9 @@ APP_CLIENT_VERSION = "7.1.0"
 """The messaging-app version MedCard's pages are built for, sent when the browser names none."""
 TextForm = Annotated[str, Form(max_length=40)]
 SCHEMES = [
-    ("employee", "城镇职工", "Urban employee"),
-    ("resident", "城乡居民", "Resident"),
-    ("new_rural", "新农合", "New rural"),
+    ("employee", N_("Urban employee")),
+    ("resident", N_("Resident")),
+    ("new_rural", N_("New rural")),
 ]
 LOCATIONS = [
     ("110000", "北京市", "Beijing"),
@@ -48,9 +48,9 @@ LOCATIONS = [
     ("650100", "乌鲁木齐市", "Urumqi"),
 ]
 FILING_REASONS = [
-    ("temporary", "临时外出就医（180 天）", "Temporary care elsewhere (180 days)"),
-    ("long_term_residence", "异地长期居住（365 天）", "Living elsewhere (365 days)"),
-    ("referral", "转诊转院（90 天）", "Referral (90 days)"),
+    ("temporary", N_("Temporary care elsewhere (180 days)")),
+    ("long_term_residence", N_("Living elsewhere (365 days)")),
+    ("referral", N_("Referral (90 days)")),
 ]
 
 
@@ -144,7 +144,7 @@ def _bind_problems(
         problems.append({"loc": ("card_id",), "type": "missing" if not card_id else "uuid_parsing"})
     if not card_number.strip():
         problems.append({"loc": ("card_number",), "type": "missing"})
-    if scheme not in {code for code, _zh, _en in SCHEMES}:
+    if scheme not in {code for code, _label in SCHEMES}:
         problems.append({"loc": ("scheme",), "type": "missing" if not scheme else "enum"})
     if region_code not in {code for code, _zh, _en in LOCATIONS}:
         problems.append({"loc": ("region_code",), "type": "missing" if not region_code else "enum"})
