@@ -7,22 +7,24 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from medcard.i18n import N_, NC_
+
 CATEGORIES = {
-    "registration": ("挂号", "Registration"),
-    "drug": ("药品", "Drugs"),
-    "exam": ("检查检验", "Exams"),
-    "outpatient": ("门诊治疗", "Treatment"),
-    "inpatient_deposit": ("住院预交金", "Inpatient deposit"),
+    "registration": N_("Registration"),
+    "drug": N_("Drugs"),
+    "exam": N_("Exams"),
+    "outpatient": N_("Treatment"),
+    "inpatient_deposit": N_("Inpatient deposit"),
 }
 SOURCES = {
-    "fund_fen": ("fund", "医保统筹", "Pooled fund"),
-    "personal_account_fen": ("personal_account", "个人账户", "Personal account"),
-    "family_mutual_aid_fen": ("family_mutual_aid", "家庭共济", "Mutual aid"),
-    "deposit_fen": ("deposit", "预交金", "Deposit"),
-    "credit_line_fen": ("credit_line", "信用就医", "Credit line"),
-    "self_pay_fen": ("channel", "自付", "Self-pay"),
+    "fund_fen": ("fund", N_("Pooled fund")),
+    "personal_account_fen": ("personal_account", N_("Personal account")),
+    "family_mutual_aid_fen": ("family_mutual_aid", NC_("family/bill", "Mutual aid")),
+    "deposit_fen": ("deposit", NC_("web/settlement_pages", "Deposit")),
+    "credit_line_fen": ("credit_line", NC_("family/bill", "Credit line")),
+    "self_pay_fen": ("channel", N_("Self-pay")),
 }
-"""Funding key → (refund key, zh, en)."""
+"""Funding key → (refund key, label)."""
 INSURANCE_SOURCES = ("fund_fen", "personal_account_fen", "family_mutual_aid_fen")
 
 
@@ -56,7 +58,7 @@ def net_sources(order: Order) -> dict[str, int]:
     """Each source's fen after refunds (R-PAY-06 sends a refund back to its source)."""
     return {
         key: order.funding.get(key, 0) - order.refunded.get(refund_key, 0)
-        for key, (refund_key, _zh, _en) in SOURCES.items()
+        for key, (refund_key, _label) in SOURCES.items()
     }
 
 

@@ -16,6 +16,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from medcard.family.bill import CATEGORIES, SOURCES, FamilyBill
+from medcard.i18n import Msg, translate
 from medcard.kit.money import format_yuan
 from medcard.settlement.documents import FONT_NAME, pdf_styles, pdf_table, render_pdf
 
@@ -27,12 +28,17 @@ CHART_TITLES = {
 }
 
 
+def _both(label: Msg) -> str:
+    """A chart label in Chinese and English (the PDF is one document for both readers)."""
+    return f"{translate('zh', label)} {translate('en', label)}"
+
+
 def labelled(bill: FamilyBill) -> dict[str, dict[str, int]]:
     """Each chart's values (fen) with bilingual labels."""
     return {
         "member": dict(bill.by_member),
-        "category": {" ".join(CATEGORIES.get(k, (k, k))): v for k, v in bill.by_category.items()},
-        "source": {f"{SOURCES[k][1]} {SOURCES[k][2]}": v for k, v in bill.by_source.items()},
+        "category": {_both(CATEGORIES.get(k, Msg(k))): v for k, v in bill.by_category.items()},
+        "source": {_both(SOURCES[k][1]): v for k, v in bill.by_source.items()},
     }
 
 

@@ -32,7 +32,7 @@ from medcard.family.bill import CATEGORIES, SOURCES, FamilyBill
 from medcard.family.errors import MutualAidLimitInvalid as LimitInvalid
 from medcard.family.membership import DOCUMENT_LABELS
 from medcard.family.schemas import FamilyMemberCreate, ProofDocument
-from medcard.i18n import N_, NC_, Msg
+from medcard.i18n import N_, NC_, Msg, translate
 from medcard.identity.errors import FieldRequired
 from medcard.identity.rules import safe_return_path
 from medcard.identity.service import read_image
@@ -339,12 +339,11 @@ def _month(text: str | None) -> date:
 
 def _labelled(bill: FamilyBill, chart: str, lang: str) -> dict[str, int]:
     """The chart's values with their labels in the page language."""
-    pick = 0 if lang == "zh" else 1
     if chart == "member":
         return dict(bill.by_member)
     if chart == "category":
-        return {CATEGORIES.get(k, (k, k))[pick]: v for k, v in bill.by_category.items()}
-    return {SOURCES[k][1 + pick]: v for k, v in bill.by_source.items()}
+        return {translate(lang, CATEGORIES.get(k, Msg(k))): v for k, v in bill.by_category.items()}
+    return {translate(lang, SOURCES[k][1]): v for k, v in bill.by_source.items()}
 
 
 @router.get("/family/bill", response_class=HTMLResponse)
