@@ -222,6 +222,7 @@ async def _patient_flow(client: httpx.AsyncClient, adapters: Adapters, settings:
         "bill": open_bill,
         "order": order.json()["id"],
         "his_data": chinese_values(bills.json()),
+        "display_code": (await client.get(f"/api/v1/cards/{card_id}/qr", headers=headers)).json()["text"],
     }
 
 
@@ -247,6 +248,8 @@ async def plan(client: httpx.AsyncClient, adapters: Adapters, settings: Settings
     walk.add("/cards/{card_id}/edit", f"/cards/{state['card']}/edit", patient)
     walk.add("/codes/{code_id}/status", f"/codes/{state['code']}/status", patient)
     walk.add("/insurance/{binding_id}/balance", f"/insurance/{state['binding']}/balance", patient)
+    walk.add("/insurance/{binding_id}/code", f"/insurance/{state['binding']}/code", patient)
+    walk.add("/insurance/{binding_id}/code/fresh", f"/insurance/{state['binding']}/code/fresh", patient)
     walk.add("/bills/{bill_number}", f"/bills/{state['bill']}", patient)
     walk.add("/payments/{order_id}", f"/payments/{state['order']}", patient)
 
@@ -277,6 +280,15 @@ async def plan(client: httpx.AsyncClient, adapters: Adapters, settings: Settings
     for headers in staff.values():  # each role's own console home and bar
         walk.add("/console", "/console", headers)
     walk.add("/kiosk", "/kiosk", staff["kiosk"])
+    issued = await client.post(
+        "/api/v1/kiosk/physical-cards",
+        json={"code": state["display_code"], "fee_payment": "window"},
+        headers=staff["kiosk"],
+    )
+    assert issued.status_code == 201, issued.text
+    physical = issued.json()["physical_card"]["id"]
+    walk.add("/kiosk/physical-cards/{physical_card_id}", f"/kiosk/physical-cards/{physical}", staff["kiosk"])
+    walk.add("/console/pos/receipts/{order_id}", f"/console/pos/receipts/{state['order']}", staff["cashier"])
     authorize = await client.get("/auth/start")  # the login button leads to the (sandbox) WeChat consent
     assert authorize.status_code in (302, 303, 307), authorize.text
     walk.add("/sandbox/oauth/authorize", authorize.headers["location"])
