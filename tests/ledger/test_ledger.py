@@ -61,7 +61,7 @@ async def test_r_pay_01_a_deposit_never_goes_negative(db: AsyncSession) -> None:
     await ledger.post(db, kind="top_up", legs=[Leg(world, -1000, "world"), Leg(deposit, 1000, "deposit")])
     with pytest.raises(InsufficientFunds) as refused:
         await ledger.post(db, kind="payment", legs=[Leg(deposit, -1001, "deposit"), Leg(world, 1001, "world")])
-    assert refused.value.params["source_en"] == "deposit"
+    assert refused.value.params["source"] == "deposit" and "预交金" in refused.value.text("zh")
     assert await _balance(db, deposit) == (1000, 0)
 
 
