@@ -150,9 +150,10 @@ templates.env.globals.update(place=place, country=country, region_table=region_t
 
 @pass_context
 def pick(context: Any, zh: str, en: str) -> str:
-    """Bilingual *data* (a hospital's or a scheme's name stored in both languages, a label table
-    kept in Python): the side of the page language. Text written in a template goes through the
-    catalogs (``_()``) instead; the guard test refuses literal strings here."""
+    """Bilingual *data* (a hospital's or a scheme's name stored in both languages): the side of
+    the page language. Text written in a template goes through the catalogs (``_()``), a label
+    table in Python is ``N_()`` messages shown with ``t()``; the guard tests refuse anything else
+    here (tests/i18n/test_catalogs.py, DATA_PICKS)."""
     return zh if context.get("lang", DEFAULT_LANGUAGE) == "zh" else en
 
 
