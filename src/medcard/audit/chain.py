@@ -34,8 +34,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Table, select, text
+from sqlalchemy import Table, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from medcard.audit.repository import AuditRepository
 from medcard.kit.clock import clock
@@ -107,14 +108,46 @@ async def seal(session: AsyncSession, *, batch: int = SEAL_BATCH) -> int:
     repository = AuditRepository(session)
     head = await repository.head()
     seq, prev = head if head else (0, GENESIS)
-    rows = await repository.unsealed(limit=batch)
+    # Core rows in, one executemany UPDATE out: no ORM instance per row (ADR 0012, third round).
+    rows = await repository.unsealed_rows(limit=batch)
+    links: list[dict[str, Any]] = []
     for row in rows:
         seq += 1
-        row.chain_seq = seq
-        row.prev_hash = prev
-        row.row_hash = prev = link(prev, row)
-    await session.flush()
+        row_hash = link(prev, _Sealing(row, seq))
+        links.append({"row": row.id, "seq": seq, "prev": prev, "hash": row_hash})
+        prev = row_hash
+    if links:
+        await session.execute(_SEAL_ROW, links, execution_options={"synchronize_session": False})
+        _refresh_loaded(session, links)
     return len(rows)
+
+
+_SEAL_ROW = (
+    update(_AUDIT)
+    .where(_AUDIT.c.id == bindparam("row"))
+    .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"), row_hash=bindparam("hash"))
+)
+
+
+class _Sealing:
+    """A Core row of ``audit_event`` seen with the position it is being sealed at."""
+
+    def __init__(self, row: Any, seq: int) -> None:
+        self._row, self.chain_seq = row, seq
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
+
+
+def _refresh_loaded(session: AsyncSession, links: list[dict[str, Any]]) -> None:
+    """Rows of this batch the session already holds as :class:`AuditEvent` get the chain
+    columns just written (the UPDATE went around the identity map; nothing is read again)."""
+    by_id = {item["row"]: item for item in links}
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, AuditEvent) and (item := by_id.get(instance.id)) is not None:
+            set_committed_value(instance, "chain_seq", item["seq"])
+            set_committed_value(instance, "prev_hash", item["prev"])
+            set_committed_value(instance, "row_hash", item["hash"])
 
 
 @dataclass

@@ -6,8 +6,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.models import AuditEvent
@@ -88,16 +89,12 @@ class AuditRepository:
             return None
         return int(row[0]), str(row[1])
 
-    async def unsealed(self, *, limit: int) -> Sequence[AuditEvent]:
-        """The oldest committed rows not yet in the chain, in sealing order (``at``, then id)."""
-        query = (
-            select(AuditEvent)
-            .where(AuditEvent.chain_seq.is_(None))
-            .order_by(AuditEvent.at, AuditEvent.id)
-            .limit(limit)
-            .execution_options(populate_existing=True)
-        )
-        return (await self.session.scalars(query)).all()
+    async def unsealed_rows(self, *, limit: int) -> Sequence[Row[Any]]:
+        """The oldest committed rows not yet in the chain, in sealing order (``at``, then id), as
+        Core rows: what the sealer hashes, with no ORM instance per row."""
+        table: Table = AuditEvent.metadata.tables["audit_event"]
+        query = select(table).where(table.c.chain_seq.is_(None)).order_by(table.c.at, table.c.id).limit(limit)
+        return (await self.session.execute(query)).all()
 
     async def seal_state(self) -> SealState:
         """Sealed rows (the head's position) and the backlog; both use indexes, never a full scan."""
