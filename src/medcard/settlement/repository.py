@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -11,10 +12,19 @@ from sqlalchemy import Table, and_, func, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.elements import NamedColumn
 
 from medcard.models import Account, ChannelPayment, Hospital, PaymentOrder, PaymentRefund
 
 _ORDER: Table = PaymentOrder.metadata.tables["payment_order"]
+_ORDER_INSERTS: dict[tuple[bool, tuple[str, ...]], ReturningInsert[Any]] = {}
+
+
+@functools.cache
+def _order_columns() -> dict[str, NamedColumn[Any]]:
+    """The order's mapped attributes and their columns."""
+    return {prop.key: prop.columns[0] for prop in inspect(PaymentOrder).column_attrs}
 
 
 class SettlementRepository:
@@ -32,16 +42,20 @@ class SettlementRepository:
         statement, where a flush inside a savepoint took three (ADR 0012, third round)."""
         await self.session.flush()  # what the ORM holds goes first, as a flush of the order did
         postgres = self.session.get_bind().dialect.name == "postgresql"
-        columns = {prop.key: prop.columns[0] for prop in inspect(PaymentOrder).column_attrs}
+        columns = _order_columns()
         loaded = order.__dict__
         values = {column.key: loaded[key] for key, column in columns.items() if key in loaded}
-        statement = (postgresql.insert if postgres else sqlite.insert)(_ORDER).values(values)
-        returned = (await self.session.execute(statement.on_conflict_do_nothing().returning(_ORDER))).first()
+        missing = tuple(key for key in columns if key not in loaded)
+        statement = _ORDER_INSERTS.get((postgres, missing))
+        if statement is None:  # built once per dialect and shape: compiled once, then cached
+            insert = (postgresql.insert if postgres else sqlite.insert)(_ORDER).on_conflict_do_nothing()
+            statement = insert.returning(_ORDER.c.id, *(columns[key] for key in missing))
+            _ORDER_INSERTS[(postgres, missing)] = statement
+        returned = (await self.session.execute(statement, values)).first()
         if returned is None:
             return False
-        for key, column in columns.items():
-            if key not in loaded:
-                setattr(order, key, returned._mapping[column.key])
+        for key in missing:
+            setattr(order, key, returned._mapping[columns[key].key])
         make_transient_to_detached(order)
         self.session.add(order)
         return True
