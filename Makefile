@@ -4,7 +4,8 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-$(shell (cat pyproject.toml; python3 --version) | sha1sum | cut -c1-12)
 PYTHON3 ?= python3
 
-.PHONY: install chromium fonts run serve test lint typecheck unit bench migration screens clean
+.PHONY: install chromium fonts run serve test lint typecheck unit bench migration screens clean \
+        i18n-extract i18n-update i18n-compile i18n-convert
 
 $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON3) -m venv $(VENV)
@@ -12,7 +13,27 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) i18n-compile
+
+# Text lives in gettext catalogs (ADR 0013): src/medcard/locale/<locale>/LC_MESSAGES/messages.po.
+# extract: sources -> messages.pot; update: pot -> every .po (new msgids arrive untranslated and
+# tests/i18n fails until they are translated); compile: .po -> .mo (not committed; `make install`
+# runs it, and the app compiles a missing or stale .mo in memory). i18n-convert rewrites old
+# tr('中文', 'English') calls and message_zh/_en pairs into gettext calls plus catalog entries.
+LOCALE  := src/medcard/locale
+PYBABEL := $(VENV)/bin/pybabel
+i18n-extract: $(STAMP)
+	$(PYBABEL) extract -F babel.cfg -k N_ -k NC_:1c,2 --no-location --sort-output --project=MedCard \
+	  --copyright-holder="MedCard contributors" -o $(LOCALE)/messages.pot .
+
+i18n-update: i18n-extract
+	$(PYBABEL) update -N --no-wrap -i $(LOCALE)/messages.pot -d $(LOCALE) --ignore-obsolete
+
+i18n-compile: $(STAMP)
+	$(PYBABEL) compile --statistics -d $(LOCALE)
+
+i18n-convert: $(STAMP)
+	$(PY) scripts/i18n_convert.py
 
 # Debian's Chromium for the browser tests (playwright cannot download browsers here).
 chromium:

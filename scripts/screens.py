@@ -20,6 +20,9 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, serve, server_settings, staff_login  # noqa: E402
 from tests.e2e.test_card_flows import CHOICES, fill_details, verify_identity  # noqa: E402
+from tests.e2e.test_dead_ends import confirm_phone  # noqa: E402
+from tests.e2e.test_insurance_binding import bind  # noqa: E402
+from tests.e2e.test_special_disease import PDF, PNG  # noqa: E402
 from tests.factories import resident_id  # noqa: E402
 
 OUT = ROOT / "docs" / "screens"
@@ -74,6 +77,24 @@ def main() -> None:
         page.goto("/codes")
         expect(page.locator("#code-digits")).to_be_visible()
         shot(page, "05-payment-code")
+        page.goto("/me/phone")
+        confirm_phone(page, "13512346161")
+        page.goto("/me")
+        bind(page, region_code="110000", scheme="resident")
+        page.goto("/me")
+        page.click("#go-insurance")
+        expect(page.locator("#voucher-qr svg")).to_be_visible()
+        shot(page, "05b-insurance-code")
+        page.goto("/insurance/special-diseases")
+        page.select_option("#disease_code", "MT004")
+        page.set_input_files(
+            "#materials",
+            [
+                {"name": "诊断证明.pdf", "mimeType": "application/pdf", "buffer": PDF},
+                {"name": "门诊病历.png", "mimeType": "image/png", "buffer": PNG},
+            ],
+        )
+        page.click("#disease-submit")
         page.goto("/me")
         page.click("#elder-toggle")
         shot(page, "06-elder-home")
@@ -82,6 +103,11 @@ def main() -> None:
         page.click("#elder-next")
         expect(page.locator("#code-digits")).to_be_visible()
         shot(page, "08-elder-pay-step2")
+        page.goto("/insurance")
+        shot(page, "08b-elder-insurance")
+        page.click("#insurance-more")
+        shot(page, "08c-elder-insurance-more")
+        page.goto("/me")
         page.goto("/me/account")
         shot(page, "09-account-privacy")
 
@@ -94,6 +120,10 @@ def main() -> None:
         staff_login(window, "cashier1")
         window.goto("/console/pos")
         shot(window, "11-console-cashier-pos")
+        review = desk.new_page()
+        staff_login(review, "reviewer1")
+        review.goto("/console/insurance/review")
+        shot(review, "12-console-special-disease-review")
         browser.close()
 
 

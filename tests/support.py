@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from medcard.db import DRIVER_STATEMENT_HOOKS
+
 T = TypeVar("T")
 
 
@@ -32,8 +34,13 @@ def statements(engine: AsyncEngine) -> Iterator[list[str]]:
         if "SAVEPOINT" not in statement:
             sent.append(statement)
 
+    def count_driver(statement: str) -> None:
+        sent.append(statement)
+
     event.listen(engine.sync_engine, "before_cursor_execute", count)
+    DRIVER_STATEMENT_HOOKS.append(count_driver)  # hot paths that send statements straight to asyncpg
     try:
         yield sent
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", count)
+        DRIVER_STATEMENT_HOOKS.remove(count_driver)

@@ -700,8 +700,10 @@ def upgrade() -> None:
         sa.Column("used_at", medcard.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("verification_session_id", sa.Uuid(), nullable=True),
+        sa.Column("account_id", sa.Uuid(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"], name=op.f("fk_sms_code_account_id_account")),
         sa.ForeignKeyConstraint(
             ["verification_session_id"],
             ["verification_session.id"],
@@ -710,6 +712,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sms_code")),
     )
     with op.batch_alter_table("sms_code", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sms_code_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_sms_code_client_ip"), ["client_ip"], unique=False)
         batch_op.create_index(batch_op.f("ix_sms_code_phone_index"), ["phone_index"], unique=False)
 
@@ -881,6 +884,26 @@ def upgrade() -> None:
     with op.batch_alter_table("out_of_region_filing", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_out_of_region_filing_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_out_of_region_filing_binding_id"), ["binding_id"], unique=False)
+
+    op.create_table(
+        "disease_material",
+        sa.Column("application_id", sa.Uuid(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("content_type", sa.String(length=32), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("data", medcard.models.base.EncryptedText("disease_material.data"), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", medcard.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["disease_application.id"],
+            name=op.f("fk_disease_material_application_id_disease_application"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_disease_material")),
+        sa.UniqueConstraint("application_id", "position", name=op.f("uq_disease_material_application_id_position")),
+    )
+    with op.batch_alter_table("disease_material", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_disease_material_application_id"), ["application_id"], unique=False)
 
     op.create_table(
         "payment_order",
@@ -1082,6 +1105,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_payment_order_account_id"))
 
     op.drop_table("payment_order")
+    with op.batch_alter_table("disease_material", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_disease_material_application_id"))
+
+    op.drop_table("disease_material")
     with op.batch_alter_table("out_of_region_filing", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_out_of_region_filing_binding_id"))
         batch_op.drop_index(batch_op.f("ix_out_of_region_filing_account_id"))
@@ -1117,6 +1144,7 @@ def downgrade() -> None:
     with op.batch_alter_table("sms_code", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sms_code_phone_index"))
         batch_op.drop_index(batch_op.f("ix_sms_code_client_ip"))
+        batch_op.drop_index(batch_op.f("ix_sms_code_account_id"))
 
     op.drop_table("sms_code")
     with op.batch_alter_table("posting", schema=None) as batch_op:

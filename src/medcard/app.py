@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -62,6 +63,10 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
             sessions, settings=settings, adapters=app.state.adapters, interval=settings.job_worker_interval_seconds
         )
         async with sealer.running(sessions, interval=settings.audit_seal_interval_seconds), worker:
+            # Everything built so far (modules, routes, models, templates) lives as long as the
+            # process: kept out of the collector, a full collection no longer walks it on the
+            # request path (docs/adr/0005).
+            gc.freeze()
             yield
         await engine.dispose()
         if gateway_engine is not engine:

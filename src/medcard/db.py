@@ -178,3 +178,61 @@ def root_cause(error: BaseException) -> str:
             break
         current = following
     return type(current).__name__
+
+
+DRIVER_STATEMENT_HOOKS: list[Callable[[str], None]] = []
+"""Called with each statement sent through a :class:`Driver` (tests count work with it, as they
+count SQLAlchemy's statements with ``before_cursor_execute``)."""
+
+
+class Driver:
+    """The asyncpg connection of a session's transaction (see :func:`driver_connection`)."""
+
+    __slots__ = ("connection",)
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+
+    async def fetch(self, query: str, *args: Any) -> list[Any]:
+        for hook in DRIVER_STATEMENT_HOOKS:
+            hook(query)
+        rows: list[Any] = await self.connection.fetch(query, *args)
+        return rows
+
+    async def execute(self, query: str, *args: Any) -> str:
+        for hook in DRIVER_STATEMENT_HOOKS:
+            hook(query)
+        status: str = await self.connection.execute(query, *args)
+        return status
+
+
+async def driver_connection(session: AsyncSession) -> Driver | None:
+    """The session's asyncpg connection inside its transaction, for hot paths that send their
+    statements without SQLAlchemy's per-statement work (docs/adr/0005: the code gateway); None on
+    SQLite, where callers keep their SQLAlchemy statements.
+
+    The statements join the session's transaction: SQLAlchemy's asyncpg adapter begins it lazily,
+    on its first statement, so it is begun here if nothing ran yet; the session still commits or
+    rolls back. asyncpg prepares and caches each statement text once per connection, so these
+    statements are written with arrays (``= ANY($1)``, ``unnest``) and stay one prepared
+    statement whatever the batch size."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    root = session.sync_session.get_transaction()
+    cached = session.info.get(_DRIVER)
+    if root is not None and cached is not None and cached[0] is root:
+        found: Driver = cached[1]
+        return found
+    connection = await session.connection()
+    adapted = (await connection.get_raw_connection()).dbapi_connection
+    if adapted is None:  # pragma: no cover - a checked-out connection always has one
+        raise RuntimeError("no database connection")
+    if adapted._transaction is None:  # SQLAlchemy's adapter begins lazily
+        await adapted._start_transaction()
+    driver = Driver(adapted._connection)
+    session.info[_DRIVER] = (session.sync_session.get_transaction(), driver)
+    return driver
+
+
+_DRIVER = "medcard.driver_connection"
+"""``session.info`` key: (the transaction it belongs to, its :class:`Driver`)."""

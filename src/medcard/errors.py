@@ -1,4 +1,5 @@
-"""One error base: HTTP status, stable code, zh-CN + English text and a hint.
+"""One error base: HTTP status, stable code, a message and a hint (English msgids, translated by
+the gettext catalogs, ADR 0013).
 
 Rendered as RFC 9457 problem+json for the API and as a friendly message in pages.
 """
@@ -6,6 +7,8 @@ Rendered as RFC 9457 problem+json for the API and as a friendly message in pages
 from __future__ import annotations
 
 from typing import Any, ClassVar, TypeVar
+
+from medcard.i18n import N_, translate
 
 T = TypeVar("T")
 
@@ -15,10 +18,10 @@ class MedCardError(Exception):
 
     status: ClassVar[int] = 400
     code: ClassVar[str] = "MEDCARD_ERROR"
-    message_zh: ClassVar[str] = "请求无法完成"
-    message_en: ClassVar[str] = "The request could not be completed"
-    hint_zh: ClassVar[str] = ""
-    hint_en: ClassVar[str] = ""
+    message: ClassVar[str] = N_("The request could not be completed")
+    hint: ClassVar[str] = ""
+    defaults: ClassVar[dict[str, Any]] = {}
+    """Placeholder values every instance has (a hotline number), overridden by ``params``."""
     keep_changes: bool = False
     """True when the transaction must commit although the request fails (a counted wrong try)."""
 
@@ -30,12 +33,12 @@ class MedCardError(Exception):
         super().__init__(f"{self.code}: {self.text('en')}")
 
     def text(self, lang: str) -> str:
-        template = self.message_zh if lang == "zh" else self.message_en
-        return template.format(**self.params) if self.params else template
+        """The message in page language ``lang`` (from the catalogs, ADR 0013), params filled in."""
+        return translate(lang, self.message, **{**self.defaults, **self.params})
 
-    def hint(self, lang: str) -> str:
-        template = self.hint_zh if lang == "zh" else self.hint_en
-        return template.format(**self.params) if self.params else template
+    def hint_text(self, lang: str) -> str:
+        """The self-help hint in ``lang``; empty when the class has none."""
+        return translate(lang, self.hint, **{**self.defaults, **self.params}) if self.hint else ""
 
     def problem(self, instance: str | None = None) -> dict[str, Any]:
         """RFC 9457 body with our extensions (code, zh-CN texts, hint, field)."""
@@ -43,11 +46,11 @@ class MedCardError(Exception):
             "type": f"https://medcard.dev/problems/{self.code.lower().replace('_', '-')}",
             "title": self.text("en"),
             "status": self.status,
-            "detail": self.hint("en") or self.text("en"),
+            "detail": self.hint_text("en") or self.text("en"),
             "code": self.code,
             "title_zh": self.text("zh"),
-            "hint": self.hint("en"),
-            "hint_zh": self.hint("zh"),
+            "hint": self.hint_text("en"),
+            "hint_zh": self.hint_text("zh"),
         }
         if self.field:
             body["field"] = self.field
@@ -62,10 +65,8 @@ class Inconsistent(MedCardError):
 
     status = 500
     code = "INTERNAL_INCONSISTENCY"
-    message_zh = "系统数据不一致，操作未完成"
-    message_en = "The data is inconsistent; nothing was changed"
-    hint_zh = "请稍后重试；如仍失败请联系服务热线。"
-    hint_en = "Try again later; call the hotline if it keeps failing."
+    message = N_("The data is inconsistent; nothing was changed")
+    hint = N_("Try again later; call the hotline if it keeps failing.")
 
 
 def present(value: T | None, what: str) -> T:
@@ -78,10 +79,8 @@ def present(value: T | None, what: str) -> T:
 class NotFound(MedCardError):
     status = 404
     code = "NOT_FOUND"
-    message_zh = "未找到该记录"
-    message_en = "Not found"
-    hint_zh = "请检查链接或编号是否正确。"
-    hint_en = "Check the link or number."
+    message = N_("Not found")
+    hint = N_("Check the link or number.")
 
 
 class PageNotFound(MedCardError):
@@ -89,10 +88,8 @@ class PageNotFound(MedCardError):
 
     status = 404
     code = "PAGE_NOT_FOUND"
-    message_zh = "页面不存在"
-    message_en = "This page does not exist"
-    hint_zh = "链接可能已失效或输入有误，请返回首页重新进入。"
-    hint_en = "The link may be old or mistyped; go back to the home page."
+    message = N_("This page does not exist")
+    hint = N_("The link may be old or mistyped; go back to the home page.")
 
 
 class PageRefused(MedCardError):
@@ -100,10 +97,8 @@ class PageRefused(MedCardError):
 
     status = 400
     code = "PAGE_REFUSED"
-    message_zh = "无法打开该页面"
-    message_en = "This page cannot be opened this way"
-    hint_zh = "请从首页重新进入。"
-    hint_en = "Start again from the home page."
+    message = N_("This page cannot be opened this way")
+    hint = N_("Start again from the home page.")
 
     def __init__(self, status: int) -> None:
         super().__init__()
@@ -113,19 +108,15 @@ class PageRefused(MedCardError):
 class NotAuthenticated(MedCardError):
     status = 401
     code = "AUTH_REQUIRED"
-    message_zh = "请先登录"
-    message_en = "Please log in first"
-    hint_zh = "登录已过期或尚未登录。"
-    hint_en = "Your session expired or you have not logged in."
+    message = N_("Please log in first")
+    hint = N_("Your session expired or you have not logged in.")
 
 
 class Forbidden(MedCardError):
     status = 403
     code = "FORBIDDEN"
-    message_zh = "无权执行此操作"
-    message_en = "You are not allowed to do this"
-    hint_zh = "该操作需要其他角色的权限。"
-    hint_en = "This action needs another role."
+    message = N_("You are not allowed to do this")
+    hint = N_("This action needs another role.")
 
 
 class InvalidInput(MedCardError):
@@ -133,37 +124,35 @@ class InvalidInput(MedCardError):
 
     status = 422
     code = "INVALID_INPUT"
-    message_zh = "{field_zh}不正确：{reason_zh}"
-    message_en = "{field_en} is not valid: {reason_en}"
-    hint_zh = "请核对后重新填写{field_zh}。"
-    hint_en = "Check and correct the {field_en}."
+    message = N_("{field_en} is not valid: {reason_en}")
+    hint = N_("Check and correct the {field_en}.")
 
 
 class UploadTooLarge(MedCardError):
     status = 413
     code = "UPLOAD_TOO_LARGE"
-    message_zh = "上传文件过大（上限 {limit_mb} MB）"
-    message_en = "The upload is too large (limit {limit_mb} MB)"
-    hint_zh = "请压缩照片后重新上传。"
-    hint_en = "Compress the photo and upload it again."
+    message = N_("The upload is too large (limit {limit_mb} MB)")
+    hint = N_("Compress the photo and upload it again.")
 
 
 class UnsupportedMediaType(MedCardError):
     status = 415
     code = "UNSUPPORTED_MEDIA_TYPE"
-    message_zh = "不支持的文件类型"
-    message_en = "Unsupported file type"
-    hint_zh = "请上传 JPEG 或 PNG 图片。"
-    hint_en = "Upload a JPEG or PNG image."
+    message = N_("Unsupported file type")
+    hint = N_("Upload a JPEG or PNG image.")
+
+
+class UnsupportedDocumentType(UnsupportedMediaType):
+    code = "UNSUPPORTED_DOCUMENT_TYPE"
+    message = N_("Unsupported file type: PDF, JPEG or PNG only")
+    hint = N_("Upload the diagnosis and records as PDF files or photos (JPEG, PNG).")
 
 
 class RateLimited(MedCardError):
     status = 429
     code = "RATE_LIMITED"
-    message_zh = "操作过于频繁"
-    message_en = "Too many requests"
-    hint_zh = "请 {retry_after} 秒后再试。"
-    hint_en = "Try again in {retry_after} seconds."
+    message = N_("Too many requests")
+    hint = N_("Try again in {retry_after} seconds.")
 
 
 class DatabaseUnavailable(MedCardError):
@@ -171,10 +160,8 @@ class DatabaseUnavailable(MedCardError):
 
     status = 503
     code = "SERVICE_UNAVAILABLE"
-    message_zh = "系统暂时不可用"
-    message_en = "The service is temporarily unavailable"
-    hint_zh = "请 {retry_after} 秒后重试；您的操作未被执行。"
-    hint_en = "Try again in {retry_after} seconds; nothing was done."
+    message = N_("The service is temporarily unavailable")
+    hint = N_("Try again in {retry_after} seconds; nothing was done.")
 
 
 class InternalError(MedCardError):
@@ -182,10 +169,8 @@ class InternalError(MedCardError):
 
     status = 500
     code = "INTERNAL_ERROR"
-    message_zh = "服务器内部错误"
-    message_en = "Internal server error"
-    hint_zh = "请稍后重试；如仍失败请联系服务热线。"
-    hint_en = "Try again later; call the hotline if it keeps failing."
+    message = N_("Internal server error")
+    hint = N_("Try again later; call the hotline if it keeps failing.")
 
 
 class MalformedBody(MedCardError):
@@ -193,10 +178,8 @@ class MalformedBody(MedCardError):
 
     status = 400
     code = "MALFORMED_BODY"
-    message_zh = "请求内容无法解析"
-    message_en = "The request body cannot be parsed"
-    hint_zh = "请发送 UTF-8 编码、结构正常的 JSON。"
-    hint_en = "Send well-formed UTF-8 JSON."
+    message = N_("The request body cannot be parsed")
+    hint = N_("Send well-formed UTF-8 JSON.")
 
 
 def retry_after_header(error: MedCardError) -> dict[str, str]:

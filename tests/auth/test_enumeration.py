@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from medcard.card.rules import make_card_number
 from medcard.demo import DEMO_PASSWORD
+from medcard.kit.clock import clock
 from medcard.kit.crypto import hash_password
 from medcard.kit.keys import KeyRing
 from medcard.models import StaffUser
@@ -137,7 +138,11 @@ async def test_r_sec_06_staff_login_unknown_user_and_wrong_password_look_the_sam
 async def test_r_sec_06_a_locked_username_answers_alike_whether_it_exists(
     client: httpx.AsyncClient, demo: Demo
 ) -> None:
-    """R-SEC-06: the lock counts per username, known or not, so it reveals nothing either."""
+    """R-SEC-06: the lock counts per username, known or not, so it reveals nothing either.
+
+    The clock stands still, so both locks were taken at the same instant and their remaining
+    wait is the same (on a loaded machine the second lock was a few seconds younger)."""
+    clock.freeze(clock.now())
     answers = {}
     for username in ("admin1", "ghost-user"):
         for _ in range(5):

@@ -109,5 +109,7 @@ async def test_r_sec_06_admin_unlocks_on_the_console_page(client: httpx.AsyncCli
     form = await client.get("/console/login-locks", headers=admin)
     assert form.status_code == 200 and 'id="unlock-form"' in form.text
     done = await client.post("/console/login-locks", data={"username": "reviewer1", "client_ip": USER}, headers=admin)
-    assert done.status_code == 200 and 'id="unlock-done"' in done.text and "5" in done.text
+    assert done.status_code == 303  # Post/Redirect/Get (issue 9)
+    shown = await client.get(done.headers["location"], headers=admin)
+    assert 'id="unlock-done"' in shown.text and "reviewer1" in shown.text and "5" in shown.text
     assert (await _login(client, "reviewer1", DEMO_PASSWORD, USER)).status_code == 200

@@ -121,8 +121,13 @@ async def test_r_card_05_page_occupied_offers_binding_which_links_the_record(
     occupied = await client.post(f"/cards/apply?{WHERE}", data=complete_form(), headers=headers)
     assert occupied.status_code == 409 and "卡号已被占用" in occupied.text and 'id="go-existing"' in occupied.text
     started = await client.post(f"/cards/existing/start?{WHERE}", headers=headers)
-    assert started.status_code == 200 and "138****0001" in started.text
+    assert started.status_code == 303  # Post/Redirect/Get: a reload shows the code form, sends no second SMS
+    shown = await client.get(started.headers["location"], headers=headers)
+    assert "138****0001" in shown.text and 'id="code-sent"' in shown.text and "5 分钟内有效" in shown.text
+    reloaded = await client.get(started.headers["location"], headers=headers)
+    assert 'id="code-sent"' in reloaded.text
     assert isinstance(adapters.sms, SandboxSms)
+    assert len([m for m in adapters.sms.outbox if m.phone == "13800000001"]) == 1
     message = adapters.sms.last_to("13800000001")
     assert message is not None
     code = message.text.split("验证码 ")[1][:6]
@@ -175,6 +180,8 @@ async def test_r_card_03_console_changes_phone_with_reason(
         data={"field": "phone", "new_value": "13655556666", "reason": "患者换号，已核验原件"},
         headers=cashier,
     )
-    assert changed.status_code == 200 and "136****6666" in changed.text and 'id="change-notice"' in changed.text
+    assert changed.status_code == 303  # Post/Redirect/Get (issue 9)
+    shown = await client.get(changed.headers["location"], headers=cashier)
+    assert "136****6666" in shown.text and 'id="change-notice"' in shown.text
     kiosk = bearer(await staff_token(client, "kiosk1"))
     assert (await client.get("/console/cards", headers=kiosk)).status_code == 403

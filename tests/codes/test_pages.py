@@ -37,6 +37,8 @@ async def test_r_sec_02_pos_page_accepts_a_code_once(
     code = await _fresh(client, holder)
     accepted = await _pos(client, cashier, code)
     assert accepted.status_code == 200 and 'id="pos-result"' in accepted.text and "MCVA1." in accepted.text
+    # the scan form is cleared for the next patient (issue 9); the result line keeps the amount
+    assert 'required value=""' in accepted.text and "¥50.00" in accepted.text
     again = await _pos(client, cashier, code)
     assert again.status_code == 409 and 'data-code="PAYMENT_CODE_USED"' in again.text and "已使用" in again.text
 
@@ -55,6 +57,7 @@ async def test_r_sec_02_pos_page_names_a_bad_amount(
     code = await _fresh(client, holder)
     refused = await _pos(client, cashier, code, amount="12.345")
     assert refused.status_code == 422 and 'id="pos-amount"' in refused.text and "金额" in refused.text
+    assert 'value="12.345"' in refused.text  # a refusal keeps what the cashier typed
     assert (await _pos(client, cashier, code)).status_code == 200  # a malformed amount did not burn the code
 
 

@@ -14,7 +14,7 @@ from tests.codes.conftest import Holder
 from tests.factories import Demo, bearer, staff_token
 
 ROW = re.compile(r'<tr data-action="([a-z_.]+)">')
-SUBJECT = re.compile(r"<td>card ([0-9a-f]{8})</td>")
+SUBJECT = re.compile(r"<td translate=\"no\">card ([0-9a-f]{8})</td>")
 
 
 async def test_r_sec_08_audit_rows_read_in_chinese_and_link_to_the_card(

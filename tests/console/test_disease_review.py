@@ -15,7 +15,7 @@ async def test_r_ins_07_review_queue_shows_applicant_and_hospital(
     """Applied through the patient page; the queue names the applicant (masked) and the hospital."""
     patient = await make_patient(name="孙特病")
     binding = (await client.post("/api/v1/insurance/bindings", json=patient.form(), headers=patient.headers)).json()
-    files = {"materials": ("diagnosis.pdf", b"%PDF", "application/pdf")}
+    files = {"materials": ("diagnosis.pdf", b"%PDF-1.7 diagnosis", "application/pdf")}
     data = {"binding_id": binding["id"], "disease_code": "MT004"}
     submitted = await client.post("/insurance/special-diseases", data=data, files=files, headers=patient.headers)
     assert submitted.status_code == 303

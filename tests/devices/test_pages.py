@@ -47,11 +47,13 @@ async def test_r_sec_06_new_device_pages_ask_for_step_up_then_accept_the_fallbac
         too_early = await phone.post("/security/step-up/verification", headers=second.headers)
         assert too_early.status_code == 403 and 'data-code="REVERIFICATION_REQUIRED"' in too_early.text
         await fresh_verification(db, holder.account_id, holder.document_number, holder.name)
-        done = await phone.post("/security/step-up/verification", headers=second.headers)
+        done = await phone.post("/security/step-up/verification", headers=second.headers, follow_redirects=True)
         assert done.status_code == 200 and 'data-stepped-up="1"' in done.text
         devices = await phone.get("/api/v1/devices", headers=second.headers)
         old = next(d for d in devices.json() if not d["current"])
-        unbound = await phone.post(f"/security/devices/{old['id']}/unbind", headers=second.headers)
+        unbound = await phone.post(
+            f"/security/devices/{old['id']}/unbind", headers=second.headers, follow_redirects=True
+        )
         assert unbound.status_code == 200 and "设备已解绑" in unbound.text
     assert (await client.get("/security", headers=holder.headers)).status_code == 303
 

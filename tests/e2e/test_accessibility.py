@@ -21,6 +21,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from tests.e2e.conftest import patient_login, screenshot, staff_login
 from tests.e2e.test_card_flows import CHOICES, fill_details, verify_identity
 from tests.e2e.test_codes_payment import pos_scan
+from tests.e2e.test_dead_ends import confirm_phone
+from tests.e2e.test_insurance_binding import bind
 from tests.factories import resident_id
 
 pytestmark = pytest.mark.e2e
@@ -276,3 +278,84 @@ def test_r_a11y_01_read_aloud_has_a_written_fallback_without_speech(page: Page) 
     page.goto("/codes?step=2")
     expect(page.locator("#speak-missing")).to_be_visible()
     expect(page.locator("#speak-code")).to_be_hidden()
+
+
+SIZES = """() => {
+  const main = document.querySelector("main");
+  const visible = (el) => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== "hidden" && s.display !== "none"; };
+  const small = [];
+  const targets = "a.button, button, input:not([type=hidden]), select, summary, .service-grid a";
+  for (const el of main.querySelectorAll(targets)) {
+    if (!visible(el)) continue;
+    const r = el.getBoundingClientRect();
+    const name = el.id || el.textContent.trim().slice(0, 20);
+    if (r.height < 48 || r.width < 48) small.push(["target", name, r.width, r.height]);
+  }
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode; const el = node.parentElement;
+    if (!node.textContent.trim() || !el || !visible(el) || el.closest("svg, .visually-hidden")) continue;
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (size < 20) small.push(["text", node.textContent.trim().slice(0, 20), size]);
+  }
+  for (const el of main.querySelectorAll(".amount, .health-card-number, .code-digits")) {
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (visible(el) && size < 32) small.push(["amount", el.id, size]);
+  }
+  return small;
+}"""
+
+
+def elder_screen(page: Page, path: str, more_link: str, behind_more: str) -> dict[str, Any]:
+    """One screen in 长辈模式: one primary task, large targets and text; the secondary actions are
+    behind its 更多 link."""
+    page.goto(path)
+    page.wait_for_load_state("networkidle")
+    found = {
+        "primaries": page.locator("main .button.primary:visible").count(),
+        "hidden": page.locator(behind_more).count(),
+        "sizes": page.evaluate(SIZES),
+        "axe": axe_violations(page),
+    }
+    page.click(more_link)
+    page.wait_for_load_state()
+    found["after_more"] = page.locator(behind_more).count()
+    return found
+
+
+def test_r_a11y_01_elder_mode_card_insurance_and_family_show_one_task_per_screen(
+    axe_context: BrowserContext,
+) -> None:
+    """R-A11Y-01 (互联网应用适老化): in 长辈模式 the home, card, insurance and family pages each show
+    one primary task (the service grid reduced to four large tiles, everything else behind 更多),
+    tap targets ≥ 48 px, text ≥ 20 px, amounts and numbers ≥ 32 px, and axe finds nothing serious."""
+    page = axe_context.new_page()
+    patient_with_card(page, "适老化", 27)
+    card_path = urlparse(page.url).path
+    page.goto("/me/phone")
+    confirm_phone(page, "13512347575")
+    page.goto("/me")
+    bind(page, region_code="110000")
+    page.goto("/me")
+    page.click("#elder-toggle")
+    expect(page.locator("body")).to_have_class("patient elder")
+    screens = {
+        "home": elder_screen(page, "/me", "#elder-more", "#go-security"),
+        "card": elder_screen(page, card_path, "#card-more", "#edit-card"),
+        "insurance": elder_screen(page, "/insurance", "#insurance-more", "#go-filings"),
+        "family": elder_screen(page, "/family", "#family-more", "#member-form"),
+    }
+    for name, found in screens.items():
+        assert found["primaries"] == 1, (name, found)
+        assert (found["hidden"], found["after_more"]) == (0, 1), (name, found)
+        assert found["sizes"] == [], (name, found["sizes"])
+        assert found["axe"] == [], (name, found["axe"])
+    page.goto("/me")
+    expect(page.locator("#elder-services .service-grid li")).to_have_count(4)
+    screenshot(page, "a11y-elder-home-tiles")
+    page.click("#go-insurance")  # the 医保码 tile opens the code itself
+    expect(page.locator("#voucher-qr svg")).to_be_visible()
+    sizes = page.evaluate(SIZES)
+    assert sizes == [], sizes
+    screenshot(page, "a11y-elder-insurance-code")

@@ -72,6 +72,23 @@ def apply_card(page: Page, *, name: str, number: str) -> None:
     expect(page.locator("#card-qr svg")).to_be_visible()
 
 
+def confirm_phone(page: Page, phone: str, *, shot: str | None = None) -> None:
+    """On the phone page: send the SMS code, read it in the sandbox inbox, confirm."""
+    page.fill("#phone", phone)
+    page.click("#phone-send")
+    expect(page.locator("#phone-sent")).to_contain_text(f"{phone[:3]}****{phone[-4:]}")
+    inbox = page.context.new_page()
+    inbox.goto("/sandbox/sms")
+    message = inbox.locator(".sms-list li", has_text=f"{phone[:3]} {phone[3:7]} {phone[7:]}").first.inner_text()
+    inbox.close()
+    code = re.search(r"验证码 (\d{6})", message)
+    assert code is not None, message
+    page.fill("#code", code.group(1))
+    if shot:
+        screenshot(page, shot)
+    page.click("#phone-confirm")
+
+
 def test_r_sec_03_forgotten_pin_is_reset_after_a_reverification_started_from_security(page: Page) -> None:
     """R-SEC-03 / R-ID-02: 安全设置 → re-verify (someone else's ID refused, own face passes) →
     back on 安全设置 → the new PIN is accepted."""
@@ -155,18 +172,7 @@ def test_r_ins_01_face_verified_patient_adds_a_phone_from_the_bind_page_and_bind
 
     page.click("#add-phone")
     expect(page.locator("#phone")).to_have_value(DETAILS["phone"])  # the card's phone is offered
-    page.fill("#phone", "13512340987")
-    page.click("#phone-send")
-    expect(page.locator("#phone-sent")).to_contain_text("135****0987")
-    inbox = page.context.new_page()
-    inbox.goto("/sandbox/sms")
-    message = inbox.locator(".sms-list li", has_text="135 1234 0987").first.inner_text()
-    inbox.close()
-    code = re.search(r"验证码 (\d{6})", message)
-    assert code is not None, message
-    page.fill("#code", code.group(1))
-    screenshot(page, "dead-ends-06-phone-code")
-    page.click("#phone-confirm")
+    confirm_phone(page, "13512340987", shot="dead-ends-06-phone-code")
     page.wait_for_url("**/insurance/bind")
     expect(page.locator("#phone-needed")).to_have_count(0)
     page.fill("#card_number", page.text_content("#sandbox-card-number") or "")

@@ -80,6 +80,7 @@ async def test_r_sec_05_the_in_app_freeze_still_works(client: httpx.AsyncClient,
         "/security/freeze",
         data={"csrf_token": token},
         headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+        follow_redirects=True,
     )
     assert frozen.status_code == 200 and 'data-frozen="1"' in frozen.text
     assert await _frozen(client, holder)

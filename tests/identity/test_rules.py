@@ -71,7 +71,7 @@ BAD_RESIDENT_IDS = [
 def test_r_id_01_invalid_resident_id_is_refused_naming_the_field(case: str, number: str, code: str, field: str) -> None:
     error = _refusal(rules.parse_resident_id, number, today=TODAY)
     assert (error.code, error.field, error.status) == (code, field, 400)
-    assert error.text("zh") and error.text("en") and error.hint("zh")
+    assert error.text("zh") and error.text("en") and error.hint_text("zh")
 
 
 def test_r_id_01_birth_date_today_is_accepted() -> None:

@@ -69,7 +69,7 @@ async def test_r_ins_07_patient_applies_and_reviewer_approves_in_the_console(
 ) -> None:
     patient = await make_patient()
     binding = (await client.post("/api/v1/insurance/bindings", json=patient.form(), headers=patient.headers)).json()
-    files = {"materials": ("diagnosis.pdf", b"%PDF", "application/pdf")}
+    files = {"materials": ("diagnosis.pdf", b"%PDF-1.7 diagnosis", "application/pdf")}
     data = {"binding_id": binding["id"], "disease_code": "MT004"}
     assert (
         await client.post("/insurance/special-diseases", data=data, files=files, headers=patient.headers)

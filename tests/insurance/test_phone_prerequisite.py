@@ -111,3 +111,33 @@ async def test_r_id_05_an_unverified_account_cannot_add_a_phone(client: httpx.As
     headers = bearer(await patient_token(client, adapters))
     refused = await client.post("/api/v1/identity/phone/code", json={"phone": PHONE}, headers=headers)
     assert (refused.status_code, refused.json()["code"]) == (403, "PHONE_NEEDS_IDENTITY")
+
+
+async def test_r_id_05_phone_page_sends_then_redirects_so_a_reload_sends_nothing(
+    client: httpx.AsyncClient, adapters: Adapters, face_verified: FaceVerified
+) -> None:
+    """Post/Redirect/Get (issue 9): 获取验证码 answers 303 to the code form, which a reload shows
+    again without texting a second code; the phone never stands in the URL; confirming returns
+    to the task."""
+    headers = face_verified.headers
+    data = {"phone": PHONE, "next": "/insurance/bind"}
+    sent = await client.post("/me/phone/code", data=data, headers=headers)
+    assert sent.status_code == 303
+    location = sent.headers["location"]
+    assert location.startswith("/me/phone?") and "sent=1" in location and PHONE not in location
+    for _reload in range(2):
+        shown = await client.get(location, headers=headers)
+        assert 'id="phone-sent"' in shown.text and "136****6666" in shown.text
+        assert f'name="phone" value="{PHONE}"' in shown.text and 'name="next" value="/insurance/bind"' in shown.text
+    assert isinstance(adapters.sms, SandboxSms)
+    assert len([m for m in adapters.sms.outbox if m.phone == PHONE]) == 1
+    message = adapters.sms.last_to(PHONE)
+    assert message is not None
+    code = re.search(r"(\d{6})", message.text)
+    assert code is not None
+    confirmed = await client.post(
+        "/me/phone", data={"phone": PHONE, "code": code.group(1), "next": "/insurance/bind"}, headers=headers
+    )
+    assert (confirmed.status_code, confirmed.headers["location"]) == (303, "/insurance/bind")
+    used = await client.get(location, headers=headers)  # the code is used: the page offers a new send
+    assert 'id="phone-sent"' not in used.text

@@ -17,7 +17,7 @@ QUEUE = "/api/v1/staff/insurance/special-diseases"
 
 async def apply(client: httpx.AsyncClient, patient: Patient, disease: str = "MT002") -> httpx.Response:
     binding = await client.post("/api/v1/insurance/bindings", json=patient.form(), headers=patient.headers)
-    files = [("materials", ("diagnosis.pdf", b"%PDF diagnosis", "application/pdf"))]
+    files = [("materials", ("diagnosis.pdf", b"%PDF-1.7 diagnosis", "application/pdf"))]
     data = {"binding_id": binding.json()["id"], "disease_code": disease}
     return await client.post(APPLY, data=data, files=files, headers=patient.headers)
 

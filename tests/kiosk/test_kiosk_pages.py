@@ -49,9 +49,12 @@ async def test_r_card_08_scan_then_issue_shows_serial_and_fee(
     assert issued.document_number not in scan.text
     assert 'id="issue-submit"' in scan.text and "制卡" in scan.text
     issued_page = await client.post(
-        "/kiosk/physical-cards", data={"code": issued.code, "fee_payment": "window"}, headers=kiosk
+        "/kiosk/physical-cards",
+        data={"code": issued.code, "fee_payment": "window"},
+        headers=kiosk,
+        follow_redirects=True,
     )
-    assert issued_page.status_code == 200
+    assert [r.status_code for r in issued_page.history] == [303]  # Post/Redirect/Get (issue 9)
     serial = await db.scalar(select(PhysicalCard.serial).where(PhysicalCard.card_id == issued.card_id))
     assert serial and f'id="issued-serial">{serial}' in issued_page.text
     assert "10.00 元 · 请到收费窗口缴纳" in issued_page.text and "制卡成功" in issued_page.text
@@ -68,7 +71,10 @@ async def test_r_card_08_replacement_on_the_page_needs_a_reason(
     )
     assert refused.status_code == 409 and "补办须选择原因" in refused.text
     replaced = await client.post(
-        "/kiosk/physical-cards", data={"code": issued.code, "reason": "damaged", "fee_payment": "window"}, headers=kiosk
+        "/kiosk/physical-cards",
+        data={"code": issued.code, "reason": "damaged", "fee_payment": "window"},
+        headers=kiosk,
+        follow_redirects=True,
     )
     assert replaced.status_code == 200 and 'id="replaced-serial"' in replaced.text
 

@@ -36,6 +36,7 @@ NAME, WARD_NAME = "欧阳娜娜", "欧阳小明"
 PHONE, CARD_PHONE, EMERGENCY_PHONE = "13700001111", "13912345678", "13600002222"
 ADDRESS, EMERGENCY_NAME = "北京市东城区示范路88号3单元502", "司马懿"
 SCHEMES = {"310": "employee", "390": "resident", "380": "new_rural"}
+MATERIAL = b"%PDF-1.7 Diagnosis MATERIAL-QUOTE-7731 chronic kidney disease"
 
 
 async def _fill(settings: Settings) -> dict[str, str]:
@@ -101,7 +102,7 @@ async def _use(client: httpx.AsyncClient, settings: Settings, adapters: Adapters
     }
     binding = await client.post("/api/v1/insurance/bindings", json=form, headers=headers)
     assert binding.status_code == 201, binding.text
-    materials = [("materials", ("diagnosis.pdf", b"%PDF diagnosis", "application/pdf"))]
+    materials = [("materials", ("diagnosis.pdf", MATERIAL, "application/pdf"))]
     applied = await client.post(
         "/api/v1/insurance/special-diseases",
         data={"binding_id": binding.json()["id"], "disease_code": "MT002"},
@@ -126,6 +127,8 @@ async def _use(client: httpx.AsyncClient, settings: Settings, adapters: Adapters
         "insurance card number": insured.card_number,
         "insurance person number": insured.person_number,
         "review note": "诊断证明齐全",
+        "diagnosis material": MATERIAL.decode(),
+        "diagnosis material (base64)": base64.b64encode(MATERIAL).decode(),
         "card number (stored in plaintext: proves the dump is real)": card.json()["card_number"],
     }
 

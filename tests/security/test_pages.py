@@ -17,15 +17,15 @@ from tests.factories import Demo, bearer, staff_token
 async def test_r_sec_03_page_sets_the_pin_and_names_a_bad_one(client: httpx.AsyncClient, holder: Holder) -> None:
     bad = await client.post("/security/pin", data={"pin": "12345"}, headers=holder.headers)
     assert bad.status_code == 400 and "6 位数字" in bad.text and 'aria-invalid="true"' in bad.text
-    ok = await client.post("/security/pin", data={"pin": "135790"}, headers=holder.headers)
-    assert ok.status_code == 200 and "支付密码已保存" in ok.text
+    ok = await client.post("/security/pin", data={"pin": "135790"}, headers=holder.headers, follow_redirects=True)
+    assert [r.status_code for r in ok.history] == [303] and "支付密码已保存" in ok.text  # Post/Redirect/Get
     reset = await client.post("/security/pin", data={"pin": "975310"}, headers=holder.headers)
     assert reset.status_code == 403 and "重新进行实名认证" in reset.text
 
 
 async def test_r_sec_05_page_freezes(client: httpx.AsyncClient, holder: Holder) -> None:
-    frozen = await client.post("/security/freeze", headers=holder.headers)
-    assert frozen.status_code == 200 and 'data-frozen="1"' in frozen.text
+    frozen = await client.post("/security/freeze", headers=holder.headers, follow_redirects=True)
+    assert [r.status_code for r in frozen.history] == [303] and 'data-frozen="1"' in frozen.text
     code_page = await client.post(f"/codes/fresh?card_id={holder.card_id}", headers=holder.headers)
     assert 'data-code="ACCOUNT_PAYMENTS_FROZEN"' in code_page.text
 
@@ -35,6 +35,7 @@ async def test_r_sec_07_page_saves_permission_settings(client: httpx.AsyncClient
         "/security/settings",
         data={"bill_visibility": "family", "family_scope": "cards_and_bills"},
         headers=holder.headers,
+        follow_redirects=True,
     )
     assert saved.status_code == 200 and "权限设置已保存" in saved.text
     assert '<option value="family" selected>' in saved.text
@@ -53,7 +54,9 @@ async def test_r_sec_05_console_loss_report_page(client: httpx.AsyncClient, hold
     placed = await client.post(
         "/console/security/loss-report", data={**form, "phone_last4": holder.phone[-4:]}, headers=hotline
     )
-    assert placed.status_code == 200 and 'id="loss-placed"' in placed.text
+    assert placed.status_code == 303  # Post/Redirect/Get (issue 9)
+    shown = await client.get(placed.headers["location"], headers=hotline)
+    assert 'id="loss-placed"' in shown.text and holder.card_number in shown.text
 
 
 async def test_r_sec_08_console_audit_chain_page_detects_an_edit(
@@ -64,7 +67,8 @@ async def test_r_sec_08_console_audit_chain_page_detects_an_edit(
     assert 'data-pending="0"' not in before.text and "待封存" in before.text  # the login, not sealed yet
     pending = await client.post("/console/security/audit-chain", headers=reviewer)
     assert pending.status_code == 200 and 'data-intact="1"' in pending.text and "条待封存" in pending.text
-    sealed = await client.post("/console/security/audit-chain/checkpoint", headers=reviewer)
+    sealed = await client.post("/console/security/audit-chain/checkpoint", headers=reviewer, follow_redirects=True)
+    assert sealed.history[0].status_code == 303
     assert 'data-intact="1"' in sealed.text and 'data-pending="0"' in sealed.text
     await db.execute(update(AuditEvent).where(AuditEvent.action == "auth.login").values(actor_label="mallory"))
     broken = await client.post("/console/security/audit-chain", headers=reviewer)

@@ -51,8 +51,8 @@ async def test_r_pay_09_pos_charges_the_redeemed_patients_bill_and_shows_a_recei
     verification = re.search(r'name="verification_code" value="([^"]+)"', scanned.text)
     assert verification is not None
     form = {"verification_code": verification.group(1), "bill_number": bill.bill_no, "key": "pos-page-1"}
-    charged = await client.post("/console/pos/charge", data=form, headers=cashier)
-    assert charged.status_code == 200, charged.text
+    charged = await client.post("/console/pos/charge", data=form, headers=cashier, follow_redirects=True)
+    assert [r.status_code for r in charged.history] == [303], charged.text  # Post/Redirect/Get (issue 9)
     assert "收款成功" in charged.text
     assert "¥40.00" in charged.text
     assert "MCVA1." not in charged.text
@@ -78,6 +78,6 @@ async def test_r_pay_02_pos_shows_the_split_before_the_cashier_confirms(
     key = re.search(r'name="key" value="([^"]+)"', review.text)
     assert key is not None
     form = {"verification_code": verification.group(1), "bill_number": bill.bill_no, "key": key.group(1)}
-    charged = await client.post("/console/pos/charge", data=form, headers=cashier)
+    charged = await client.post("/console/pos/charge", data=form, headers=cashier, follow_redirects=True)
     assert "收款成功" in charged.text
     await books_balance(db)

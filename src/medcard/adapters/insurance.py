@@ -1,5 +1,5 @@
 """The national medical-insurance platform (国家医保信息平台): person query (交易 1101) and
-e-voucher activation (医保电子凭证激活).
+e-voucher activation (医保电子凭证激活) and the e-voucher's dynamic code (医保码).
 
 Messages follow the platform's envelope: a request ``{"infno", "msgid", "input": {"data": ...}}``
 and a response ``{"infcode", "err_msg", "output": ...}`` (``infcode`` 0 = success, -1 =
@@ -23,7 +23,8 @@ deterministic and as large as the ID space (``population(n)`` lists the first ``
 
 * e-voucher activation needs a live face; an image with ``SANDBOX-LIVE`` passes and
   ``SANDBOX-SPOOF`` fails, anything else passes with the scheme's binding success rate
-  (R-INS-04: 91.3 % / 87.6 % / 64.2 %).
+  (R-INS-04: 91.3 % / 87.6 % / 64.2 %);
+* the 医保码 of an activated voucher is a fresh ``ECQR…`` text on every request, valid 60 s.
 
 Mobile payment (医保移动支付，module :mod:`medcard.adapters.insurance_payment` for the typed
 edge in fen): **6201** uploads the fee items of a visit ⇒ ``payOrdId`` + ``payToken``;
@@ -51,6 +52,8 @@ from medcard.kit.clock import CHINA, clock
 from medcard.kit.crypto import sm3_hex
 from medcard.kit.money import fen_from_yuan, yuan_text
 
+VOUCHER_CODE_SECONDS = 60
+"""How long a 医保码 the platform issues stays valid (the national app refreshes it every minute)."""
 SUCCESS_RATE = {"310": 0.913, "390": 0.876, "380": 0.642}
 SPECIAL_CASES = {
     80: "not_insured",
@@ -91,6 +94,8 @@ class InsurancePlatform(Protocol):
     async def person_query(self, message: dict[str, Any]) -> dict[str, Any]: ...
 
     async def activate_voucher(self, message: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def voucher_code(self, message: dict[str, Any]) -> dict[str, Any]: ...
 
     async def upload_fees(self, message: dict[str, Any]) -> dict[str, Any]: ...
 
@@ -163,6 +168,7 @@ class SandboxInsurancePlatform:
         self.orders: dict[str, _PaymentOrder] = {}
         self.settlements = 0
         """6202 settlements actually applied (a test's proof that nothing settled twice)."""
+        self._voucher_codes = 0
         self.movements: list[dict[str, Any]] = []
         """Every settlement and refund applied, in the 3202 statement's shape (yuan strings)."""
 
@@ -273,6 +279,27 @@ class SandboxInsurancePlatform:
                 return _refused("FACE_CHECK_FAILED", "人脸核验未通过")
         token = "EC" + sm3_hex(f"{self.behaviour.seed}|ec|{data['psn_no']}")[:30].upper()
         return {"infcode": 0, "err_msg": None, "output": {"ecToken": token}}
+
+    async def voucher_code(self, message: dict[str, Any]) -> dict[str, Any]:
+        """The e-voucher's dynamic code (医保码): the platform issues the QR text for an activated
+        voucher (``psn_no`` + its ``ecToken``), valid ``VOUCHER_CODE_SECONDS``; the holder's app
+        shows it and fetches a new one when it runs out. A token the platform did not issue, or
+        of another person, is refused."""
+        self.messages += 1
+        data = message["input"]["data"]
+        await self.behaviour.wait(0.3, "ecqr", data["psn_no"])
+        expected = "EC" + sm3_hex(f"{self.behaviour.seed}|ec|{data['psn_no']}")[:30].upper()
+        if data.get("ecToken") != expected:
+            return _refused("EC_TOKEN_INVALID", "医保电子凭证未激活或已失效")
+        self._voucher_codes += 1
+        issued = clock.now()
+        code = "ECQR" + sm3_hex(f"{self.behaviour.seed}|ecqr|{expected}|{self._voucher_codes}")[:44].upper()
+        expires = issued.timestamp() + VOUCHER_CODE_SECONDS
+        return {
+            "infcode": 0,
+            "err_msg": None,
+            "output": {"ecQrCode": code, "validSeconds": VOUCHER_CODE_SECONDS, "expireTime": int(expires)},
+        }
 
     # --- mobile payment: 6201 / 6202 / 6301 / 6203 / 6401 ----------------------------------
 

@@ -28,15 +28,15 @@ detected too.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Table, bindparam, select, text, update
+from sqlalchemy import Table, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from medcard.audit.repository import AuditRepository
 from medcard.kit.clock import clock
@@ -45,6 +45,8 @@ from medcard.models import AuditCheckpoint, AuditEvent
 
 GENESIS = "0" * 64
 SEAL_BATCH = 500
+YIELD_EVERY = 50
+"""Rows hashed between two returns to the event loop (a slice costs a few milliseconds)."""
 _AUDIT: Table = AuditEvent.metadata.tables["audit_event"]
 LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtext('medcard-audit-chain'))")
 
@@ -78,11 +80,12 @@ class ChainRow(Protocol):
     def details(self) -> Any: ...
 
 
-def canonical(row: ChainRow) -> bytes:
-    """The bytes a row's hash covers: every column but the hash itself, in a fixed form."""
+def canonical(row: ChainRow, *, seq: int | None = None) -> bytes:
+    """The bytes a row's hash covers: every column but the hash itself, in a fixed form
+    (``seq``: the position being given to a row not sealed yet)."""
     fields: dict[str, Any] = {
         "id": str(row.id),
-        "seq": row.chain_seq,
+        "seq": row.chain_seq if seq is None else seq,
         "at": row.at.isoformat(timespec="microseconds"),
         "actor": [row.actor_kind, row.actor_id, row.actor_label],
         "action": row.action,
@@ -94,8 +97,8 @@ def canonical(row: ChainRow) -> bytes:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
-def link(prev_hash: str, row: ChainRow) -> str:
-    return sm3_hex(prev_hash.encode() + b"|" + canonical(row))
+def link(prev_hash: str, row: ChainRow, *, seq: int | None = None) -> str:
+    return sm3_hex(prev_hash.encode() + b"|" + canonical(row, seq=seq))
 
 
 async def seal(session: AsyncSession, *, batch: int = SEAL_BATCH) -> int:
@@ -108,46 +111,17 @@ async def seal(session: AsyncSession, *, batch: int = SEAL_BATCH) -> int:
     repository = AuditRepository(session)
     head = await repository.head()
     seq, prev = head if head else (0, GENESIS)
-    # Core rows in, one executemany UPDATE out: no ORM instance per row (ADR 0012, third round).
     rows = await repository.unsealed_rows(limit=batch)
-    links: list[dict[str, Any]] = []
-    for row in rows:
+    links: list[tuple[Any, int, str, str]] = []
+    for index, row in enumerate(rows, 1):
         seq += 1
-        row_hash = link(prev, _Sealing(row, seq))
-        links.append({"row": row.id, "seq": seq, "prev": prev, "hash": row_hash})
+        row_hash = link(prev, row, seq=seq)
+        links.append((row.id, seq, prev, row_hash))
         prev = row_hash
-    if links:
-        await session.execute(_SEAL_ROW, links, execution_options={"synchronize_session": False})
-        _refresh_loaded(session, links)
+        if index % YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # the sealer shares the app's event loop: requests go on between slices
+    await repository.link(links)
     return len(rows)
-
-
-_SEAL_ROW = (
-    update(_AUDIT)
-    .where(_AUDIT.c.id == bindparam("row"))
-    .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"), row_hash=bindparam("hash"))
-)
-
-
-class _Sealing:
-    """A Core row of ``audit_event`` seen with the position it is being sealed at."""
-
-    def __init__(self, row: Any, seq: int) -> None:
-        self._row, self.chain_seq = row, seq
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._row, name)
-
-
-def _refresh_loaded(session: AsyncSession, links: list[dict[str, Any]]) -> None:
-    """Rows of this batch the session already holds as :class:`AuditEvent` get the chain
-    columns just written (the UPDATE went around the identity map; nothing is read again)."""
-    by_id = {item["row"]: item for item in links}
-    for instance in list(session.identity_map.values()):
-        if isinstance(instance, AuditEvent) and (item := by_id.get(instance.id)) is not None:
-            set_committed_value(instance, "chain_seq", item["seq"])
-            set_committed_value(instance, "prev_hash", item["prev"])
-            set_committed_value(instance, "row_hash", item["hash"])
 
 
 @dataclass

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, func, or_, select
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
+from medcard.db import driver_connection
 from medcard.models import AuditEvent
 
 
@@ -89,12 +92,57 @@ class AuditRepository:
             return None
         return int(row[0]), str(row[1])
 
-    async def unsealed_rows(self, *, limit: int) -> Sequence[Row[Any]]:
-        """The oldest committed rows not yet in the chain, in sealing order (``at``, then id), as
-        Core rows: what the sealer hashes, with no ORM instance per row."""
-        table: Table = AuditEvent.metadata.tables["audit_event"]
-        query = select(table).where(table.c.chain_seq.is_(None)).order_by(table.c.at, table.c.id).limit(limit)
-        return (await self.session.execute(query)).all()
+    async def unsealed(self, *, limit: int) -> Sequence[AuditEvent]:
+        """The oldest committed rows not yet in the chain, in sealing order (``at``, then id)."""
+        query = (
+            select(AuditEvent)
+            .where(AuditEvent.chain_seq.is_(None))
+            .order_by(AuditEvent.at, AuditEvent.id)
+            .limit(limit)
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def unsealed_rows(self, *, limit: int) -> Sequence[Any]:
+        """:meth:`unsealed` as plain rows of the columns a hash covers (no ORM objects: the sealer
+        runs on the app's event loop, and this is its per-row cost)."""
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            # SQLAlchemy's asyncpg set-up decodes jsonb to Python objects on the connection.
+            return [_Pending(**dict(row.items())) for row in await driver.fetch(_UNSEALED, limit)]
+        query = (
+            select(*(_AUDIT.c[name] for name in _PENDING_COLUMNS))
+            .where(_AUDIT.c.chain_seq.is_(None))
+            .order_by(_AUDIT.c.at, _AUDIT.c.id)
+            .limit(limit)
+        )
+        return [_Pending(**row._mapping) for row in await self.session.execute(query)]
+
+    async def link(self, links: Sequence[tuple[Any, int, str, str]]) -> None:
+        """Write the chain positions and hashes (id, seq, prev_hash, row_hash) in one statement;
+        objects of these rows already in the session get the values too."""
+        if not links:
+            return
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            ids, seqs, prevs, hashes = (list(column) for column in zip(*links, strict=True))
+            await driver.execute(_LINK, ids, seqs, prevs, hashes)
+        else:
+            await self.session.execute(
+                update(_AUDIT)
+                .where(_AUDIT.c.id == bindparam("b_id"))
+                .values(chain_seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), row_hash=bindparam("b_hash")),
+                [{"b_id": id_, "b_seq": seq, "b_prev": prev, "b_hash": row_hash} for id_, seq, prev, row_hash in links],
+                execution_options={"synchronize_session": False},
+            )
+        identity = self.session.sync_session.identity_map
+        if identity:
+            for id_, seq, prev, row_hash in links:
+                event = identity.get(identity_key(AuditEvent, id_))
+                if event is not None:
+                    set_committed_value(event, "chain_seq", seq)
+                    set_committed_value(event, "prev_hash", prev)
+                    set_committed_value(event, "row_hash", row_hash)
 
     async def seal_state(self) -> SealState:
         """Sealed rows (the head's position) and the backlog; both use indexes, never a full scan."""
@@ -117,3 +165,48 @@ class AuditRepository:
             AuditEvent.chain_seq.is_(None), (AuditEvent.row_hash.is_not(None)) | (AuditEvent.prev_hash.is_not(None))
         )
         return int(await self.session.scalar(query) or 0)
+
+
+_AUDIT: Table = AuditEvent.metadata.tables["audit_event"]
+ENTRY_COLUMNS = (
+    "actor_kind",
+    "actor_id",
+    "actor_label",
+    "action",
+    "subject_kind",
+    "subject_id",
+    "result",
+    "hospital_id",
+    "details",
+)
+"""What an audit row says (``audit.service.Entry.values``), beside its id, time and chain columns."""
+_PENDING_COLUMNS = ("id", "chain_seq", "at", *ENTRY_COLUMNS)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """An unsealed row as the chain hashes it (:class:`medcard.audit.chain.ChainRow`)."""
+
+    id: uuid.UUID
+    chain_seq: int | None
+    at: datetime
+    actor_kind: str
+    actor_id: str
+    actor_label: str
+    action: str
+    subject_kind: str
+    subject_id: str
+    result: str
+    hospital_id: uuid.UUID | None
+    details: Any
+
+
+_UNSEALED = (
+    "SELECT id, chain_seq, at, actor_kind, actor_id, actor_label, action, subject_kind, subject_id, result,"
+    " hospital_id, details FROM audit_event WHERE chain_seq IS NULL ORDER BY at, id LIMIT $1"
+)
+_LINK = (
+    "UPDATE audit_event SET chain_seq = t.seq, prev_hash = t.prev, row_hash = t.hash"
+    " FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[]) AS t(id, seq, prev, hash)"
+    " WHERE audit_event.id = t.id"
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +10,9 @@ from typing import Any
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.audit.repository import ENTRY_COLUMNS
+from medcard.db import driver_connection
+from medcard.kit.clock import clock
 from medcard.models import AuditEvent, Base
 
 
@@ -79,8 +83,28 @@ async def record(
 async def record_many(session: AsyncSession, entries: list[Entry]) -> None:
     """Append many audit rows with one INSERT (unsealed, like :func:`record`): the batched
     payment-code paths write one row per code without one round trip per row."""
-    if entries:
-        await session.execute(
-            insert(AUDIT_TABLE),
-            [entry.values() for entry in entries],
-        )
+    if not entries:
+        return
+    driver = await driver_connection(session)
+    if driver is None:
+        await session.execute(insert(AUDIT_TABLE), [entry.values() for entry in entries])
+        return
+    # PostgreSQL: one prepared statement for any batch size, no SQLAlchemy work per row.
+    now = clock.now()
+    rows = [entry.values() for entry in entries]
+    await driver.execute(
+        _INSERT_MANY,
+        [uuid.uuid4() for _ in rows],
+        now,
+        *([row[name] for row in rows] for name in ENTRY_COLUMNS[:-1]),
+        [json.dumps(row["details"], separators=(",", ":"), ensure_ascii=False) for row in rows],
+    )
+
+
+_INSERT_MANY = (
+    "INSERT INTO audit_event (id, created_at, at, actor_kind, actor_id, actor_label, action, subject_kind,"
+    " subject_id, result, hospital_id, details) SELECT id, $2, $2, actor_kind, actor_id, actor_label, action,"
+    " subject_kind, subject_id, result, hospital_id, details FROM unnest($1::uuid[], $3::text[], $4::text[],"
+    " $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::uuid[], $11::jsonb[])"
+    " AS t(id, actor_kind, actor_id, actor_label, action, subject_kind, subject_id, result, hospital_id, details)"
+)

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.db import driver_connection
 from medcard.models import Account, AuthSession, LoginFailure, StaffUser
 
 
@@ -41,7 +42,17 @@ class AuthRepository:
 
     async def live_staff_by_token_hashes(self, token_hashes: Collection[str], *, now: datetime) -> dict[str, StaffUser]:
         """The staff user behind each live (unrevoked, unexpired) staff session, by token hash:
-        one statement for a whole batch of POS requests (the code gateway)."""
+        one statement for a whole batch of POS requests (the code gateway). On PostgreSQL it goes
+        straight to asyncpg and the users are transient objects holding only id, username, role,
+        hospital and active (what the POS path reads; never added to the session)."""
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            return {
+                token_hash: StaffUser(id=user_id, username=username, role=role, hospital_id=hospital_id, active=active)
+                for token_hash, user_id, username, role, hospital_id, active in await driver.fetch(
+                    _LIVE_STAFF, list(token_hashes), now
+                )
+            }
         rows = await self.session.execute(
             select(AuthSession.token_hash, StaffUser)
             .join(StaffUser, AuthSession.staff_id == StaffUser.id)
@@ -94,3 +105,9 @@ class AuthRepository:
             query = query.where(LoginFailure.client_ip == client_ip)
         result = await self.session.execute(query)
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+_LIVE_STAFF = """
+SELECT s.token_hash, u.id, u.username, u.role, u.hospital_id, u.active
+FROM auth_session s JOIN staff_user u ON u.id = s.staff_id
+WHERE s.token_hash = ANY($1::text[]) AND s.revoked_at IS NULL AND s.expires_at > $2"""

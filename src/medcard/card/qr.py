@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import segno
 
+from medcard.i18n import N_
 from medcard.kit.crypto import derive_key, sign_token, verify_token
 
 PREFIX = "MCQR1"
@@ -52,7 +53,11 @@ def read(*, secret: str, text: str) -> DisplayCode | None:
         return None
 
 
-def svg(text: str, *, scale: int = 6) -> str:
+CARD_QR = N_("Health card QR")
+"""The accessible name of the card's QR (translated by the page)."""
+
+
+def svg(text: str, *, title: str, scale: int = 6) -> str:
     """An inline SVG of the QR (error correction M), with a title for screen readers. It keeps
     its natural size but carries a viewBox, so a page may scale it with CSS."""
     buffer = io.BytesIO()
@@ -65,7 +70,7 @@ def svg(text: str, *, scale: int = 6) -> str:
         xmldecl=False,
         svgns=True,
         omitsize=True,
-        title="电子健康卡二维码 / Health card QR",
+        title=title,
     )
     width, height = symbol.symbol_size(scale=scale, border=2)
     return buffer.getvalue().decode().replace("<svg ", f'<svg width="{width}" height="{height}" ', 1)

@@ -44,8 +44,9 @@ from medcard.card.repository import CardRepository
 from medcard.config import Settings
 from medcard.errors import MedCardError, NotFound, present
 from medcard.family.service import note_proxy_access
+from medcard.i18n import DEFAULT_LANGUAGE, translate
 from medcard.identity import rules as identity_rules
-from medcard.identity.sms import check_code, send_code
+from medcard.identity.sms import check_code, pending_code, send_code
 from medcard.kit import side_effects
 from medcard.kit.clock import clock
 from medcard.kit.masking import mask_document, mask_phone
@@ -470,10 +471,23 @@ async def start_existing_binding(
         settings=settings,
         template="existing_record",
         template_params={"hospital": hospital.name_zh},
+        account=account,
     )
     return ExistingRecordChallenge(
         hospital=hospital, masked_phone=mask_phone(his.phone), expires_in_seconds=settings.sms_code_ttl_seconds
     )
+
+
+async def pending_existing_challenge(
+    session: AsyncSession, *, account: Account, hospital: Hospital
+) -> ExistingRecordChallenge | None:
+    """The code this account was just texted for ``hospital``'s record, shown again by the page
+    after the send (Post/Redirect/Get); ``None`` once used or expired."""
+    sms = await pending_code(session, account=account, purpose=_binding_purpose(hospital))
+    if sms is None:
+        return None
+    left = -(-int((sms.expires_at - clock.now()).total_seconds()) // 60) * 60  # whole minutes, rounded up
+    return ExistingRecordChallenge(hospital=hospital, masked_phone=mask_phone(sms.phone), expires_in_seconds=left)
 
 
 async def confirm_existing_binding(
@@ -693,14 +707,17 @@ class DisplayCodeView:
     version: int
 
 
-def display_code(card: Card, *, settings: Settings) -> DisplayCodeView:
+def display_code(card: Card, *, settings: Settings, title: str | None = None) -> DisplayCodeView:
+    """The card's QR now; ``title`` names it for screen readers (the page's language; zh-CN if None)."""
     text = qr.issue(
         secret=settings.secret_key,
         card_number=card.card_number,
         version=card.qr_version,
         issued_at=int(clock.now().timestamp()),
     )
-    return DisplayCodeView(text=text, svg=qr.svg(text), version=card.qr_version)
+    return DisplayCodeView(
+        text=text, svg=qr.svg(text, title=title or translate(DEFAULT_LANGUAGE, qr.CARD_QR)), version=card.qr_version
+    )
 
 
 async def resolve_display_code(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel
 
 from medcard.codes import service
 from medcard.codes.gateway import IssueCall, RedeemCall
@@ -20,12 +21,12 @@ from medcard.codes.schemas import (
     VerificationRead,
 )
 from medcard.deps import (
-    CodeGatewayDep,
     PatientTokenDep,
     SessionDep,
     SettingsDep,
     StaffTokenDep,
     SteppedUpAccountDep,
+    gateway_of,
     require_role,
 )
 from medcard.models import StaffUser
@@ -35,12 +36,11 @@ PosDep = Annotated[StaffUser, Depends(require_role("cashier", "pharmacy"))]
 
 
 @router.post("/payment", response_model=PaymentCodeRead, summary="Issue a 60-second payment code (R-SEC-02)")
-async def issue_payment_code(
-    body: PaymentCodeRequest, token: PatientTokenDep, gateway: CodeGatewayDep
-) -> PaymentCodeRead:
+async def issue_payment_code(body: PaymentCodeRequest, token: PatientTokenDep, request: Request) -> Response:
     """Through the code gateway: concurrent requests share one transaction (login, stepped-up
     session and card ownership are checked there, as the account dependencies would)."""
-    return PaymentCodeRead.of(await gateway.issue(IssueCall(token=token, card_id=body.card_id)))
+    issued = await gateway_of(request).issue(IssueCall(token=token, card_id=body.card_id))
+    return _json(PaymentCodeRead.of(issued))
 
 
 @router.get(
@@ -65,10 +65,16 @@ async def retry_pin(body: PinRetry, session: SessionDep, staff: PosDep, settings
 
 
 @router.post("/redeem", response_model=RedemptionRead, summary="POS: consume a payment code (R-SEC-01/02)")
-async def redeem(body: RedeemRequest, token: StaffTokenDep, gateway: CodeGatewayDep) -> RedemptionRead:
+async def redeem(body: RedeemRequest, token: StaffTokenDep, request: Request) -> Response:
     """Through the code gateway (the POS login and role are checked there)."""
     call = RedeemCall(token=token, text=body.code, amount_fen=body.amount_fen, pin=body.pin)
-    return RedemptionRead.of(await gateway.redeem(call))
+    return _json(RedemptionRead.of(await gateway_of(request).redeem(call)))
+
+
+def _json(answer: BaseModel) -> Response:
+    """The hot routes' answer serialised once by pydantic (the route's ``response_model`` still
+    documents it): FastAPI would validate the model again before serialising it."""
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 @router.post("/verification/check", response_model=VerificationRead, summary="POS: check a verification code")

@@ -5,7 +5,7 @@ redeemers of one code, exactly one gets its row back."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +14,8 @@ from sqlalchemy import Table, and_, bindparam, case, func, insert, select, updat
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only, raiseload
 
+from medcard.db import driver_connection
+from medcard.kit import keys
 from medcard.models import Account, AuthSession, Card, Hospital, PaymentCode, Region, SecurityProfile
 
 
@@ -92,7 +94,12 @@ class CodeRepository:
         session by token hash, its account, the account's security profile state (frozen, or none
         yet), and those of ``card_ids`` the account owns with the codes each issued since
         ``issued_since`` (the issue-rate rule). Cards carry only id, owner and status (no
-        encrypted column is read); the account's person is not loaded."""
+        encrypted column is read); the account's person is not loaded. On PostgreSQL the
+        statement goes straight to asyncpg and the rows become detached, partly filled objects
+        (only the columns named here are set; they are never added to the session)."""
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            return _logins(await driver.fetch(_PATIENT_LOGINS, list(token_hashes), list(card_ids), now, issued_since))
         owned = and_(Card.account_id == Account.id, Card.id.in_(card_ids))
         profile = SecurityProfile.__table__
         issued = (
@@ -138,8 +145,13 @@ class CodeRepository:
 
     async def insert(self, rows: list[dict[str, Any]]) -> None:
         """Insert issued codes in one statement (ids and times are chosen by the caller)."""
-        if rows:
+        if not rows:
+            return
+        driver = await driver_connection(self.session)
+        if driver is None:
             await self.session.execute(insert(_TABLE), rows)
+            return
+        await driver.execute(_INSERT_CODES, *([row[name] for row in rows] for name in _INSERT_CODE_COLUMNS))
 
     async def by_hashes(self, hashes: Collection[str]) -> dict[str, CodeRow]:
         rows = await self.session.execute(select(*_COLUMNS).where(PaymentCode.code_hash.in_(hashes)))
@@ -152,19 +164,24 @@ class CodeRepository:
         holder has no profile, and unknown hashes, are looked up by a second statement only
         when there are any (issue creates the profile, so a live code normally has one)."""
         profile = SecurityProfile.__table__
-        rows = await self.session.execute(
-            select(*_COLUMNS, profile.c.frozen_at, profile.c.per_transaction_limit_fen, profile.c.daily_limit_fen)
-            .join(profile, profile.c.account_id == PaymentCode.account_id)
-            .where(PaymentCode.code_hash.in_(hashes))
-            .order_by(profile.c.account_id)
-            .with_for_update(of=profile)
-        )
+        driver = await driver_connection(self.session)
+        rows: Any
+        if driver is not None:
+            rows = await driver.fetch(_LOCK_HOLDERS, list(hashes))
+        else:
+            rows = await self.session.execute(
+                select(*_COLUMNS, profile.c.frozen_at, profile.c.per_transaction_limit_fen, profile.c.daily_limit_fen)
+                .join(profile, profile.c.account_id == PaymentCode.account_id)
+                .where(PaymentCode.code_hash.in_(hashes))
+                .order_by(profile.c.account_id)
+                .with_for_update(of=profile)
+            )
         codes: dict[str, CodeRow] = {}
         profiles: dict[uuid.UUID, ProfileFacts] = {}
         for row in rows:
             code = CodeRow(*row[:6])
             codes[code.code_hash] = code
-            profiles[code.account_id] = ProfileFacts(*row[6:])
+            profiles[code.account_id] = ProfileFacts(*row[6:9])
         missing = set(hashes) - codes.keys()
         if missing:
             codes |= await self.by_hashes(missing)
@@ -198,21 +215,27 @@ class CodeRepository:
             by_merchant.setdefault(merchant, []).append(digest)
         consumed: dict[str, CodeRow] = {}
         cards: dict[uuid.UUID, CardFacts] = {}
-        postgres = self.session.get_bind().dialect.name == "postgresql"
+        driver = await driver_connection(self.session)
+        if driver is not None:  # PostgreSQL: UPDATE … FROM card … RETURNING, straight to asyncpg
+            for merchant, hashes in by_merchant.items():
+                for row in await driver.fetch(_CONSUME, hashes, now, merchant):
+                    code = CodeRow(*row[:6])
+                    consumed[code.code_hash] = code
+                    status, number, name, hospital_id, scope = row[6:11]
+                    name = keys.active().decrypt(name, "card.name").decode()  # as EncryptedText reads it
+                    cards[code.card_id] = CardFacts(code.card_id, status, number, name, hospital_id, scope)
+            return consumed, cards
         for merchant, hashes in by_merchant.items():
             statement = (
                 update(_TABLE)
                 .where(_TABLE.c.code_hash.in_(hashes), _TABLE.c.status == "issued", _TABLE.c.expires_at > now)
                 .values(status="consumed", consumed_at=now, merchant_id=merchant)
             )
-            if postgres:  # UPDATE … FROM card … RETURNING card columns
-                statement = statement.where(_CARD.c.id == _TABLE.c.card_id)
-                facts: list[Any] = [_CARD.c[name].label(f"card_{name}") for name in _CARD_FACTS]
-            else:  # SQLite's RETURNING may not name a FROM table; correlated subqueries may
-                facts = [
-                    select(_CARD.c[name]).where(_CARD.c.id == _TABLE.c.card_id).scalar_subquery().label(f"card_{name}")
-                    for name in _CARD_FACTS
-                ]
+            # SQLite's RETURNING may not name a FROM table; correlated subqueries may
+            facts = [
+                select(_CARD.c[name]).where(_CARD.c.id == _TABLE.c.card_id).scalar_subquery().label(f"card_{name}")
+                for name in _CARD_FACTS
+            ]
             result = await self.session.execute(
                 statement.returning(*(_TABLE.c[column.key] for column in _COLUMNS), *facts)
             )
@@ -227,6 +250,10 @@ class CodeRepository:
         self, account_ids: Collection[uuid.UUID], *, recent_since: datetime, day_since: datetime
     ) -> dict[uuid.UUID, tuple[int, int]]:
         """Per account: paid codes since ``recent_since`` and fen paid since ``day_since``."""
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            found = await driver.fetch(_PAYMENTS, list(account_ids), recent_since, day_since)
+            return {row[0]: (int(row[1] or 0), int(row[2] or 0)) for row in found}
         recent = func.sum(case((PaymentCode.consumed_at >= recent_since, 1), else_=0))
         spent = func.sum(case((PaymentCode.consumed_at >= day_since, PaymentCode.amount_fen), else_=0))
         rows = await self.session.execute(
@@ -243,6 +270,10 @@ class CodeRepository:
     async def set_amounts(self, amounts: Mapping[uuid.UUID, int]) -> None:
         """Record the amount each consumed code paid (what the limit and velocity rules count)."""
         if not amounts:
+            return
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            await driver.execute(_SET_AMOUNTS, list(amounts), list(amounts.values()))
             return
         await self.session.execute(
             update(_TABLE).where(_TABLE.c.id == bindparam("code_id")).values(amount_fen=bindparam("fen")),
@@ -265,3 +296,63 @@ class CodeRepository:
         return await self.session.scalar(
             select(PaymentCode).where(PaymentCode.id == code_id).execution_options(populate_existing=True)
         )
+
+
+# PostgreSQL statements of the code gateway's path, sent straight to asyncpg (docs/adr/0005): each
+# is prepared once per connection and serves every batch size (arrays, not IN lists).
+_PATIENT_LOGINS = """
+SELECT s.token_hash, s.step_up_reasons, s.stepped_up_at, a.id, a.nickname, a.status, c.id, c.status,
+       p.account_id IS NOT NULL, p.frozen_at IS NOT NULL,
+       (SELECT count(*) FROM payment_code pc WHERE pc.card_id = c.id AND pc.issued_at >= $4)
+FROM auth_session s
+JOIN account a ON a.id = s.account_id
+LEFT JOIN card c ON c.account_id = a.id AND c.id = ANY($2::uuid[])
+LEFT JOIN security_profile p ON p.account_id = a.id
+WHERE s.token_hash = ANY($1::text[]) AND s.revoked_at IS NULL AND s.expires_at > $3"""
+_INSERT_CODE_COLUMNS = ("id", "created_at", "code_hash", "card_id", "account_id", "issued_at", "expires_at", "status")
+_INSERT_CODES = """
+INSERT INTO payment_code (id, created_at, code_hash, card_id, account_id, issued_at, expires_at, status)
+SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::uuid[], $5::uuid[], $6::timestamptz[],
+                     $7::timestamptz[], $8::text[])"""
+_LOCK_HOLDERS = """
+SELECT c.id, c.code_hash, c.card_id, c.account_id, c.status, c.expires_at,
+       p.frozen_at, p.per_transaction_limit_fen, p.daily_limit_fen
+FROM payment_code c JOIN security_profile p ON p.account_id = c.account_id
+WHERE c.code_hash = ANY($1::text[])
+ORDER BY p.account_id
+FOR UPDATE OF p"""
+_CONSUME = """
+UPDATE payment_code SET status = 'consumed', consumed_at = $2, merchant_id = $3
+FROM card
+WHERE payment_code.code_hash = ANY($1::text[]) AND payment_code.status = 'issued' AND payment_code.expires_at > $2
+  AND card.id = payment_code.card_id
+RETURNING payment_code.id, payment_code.code_hash, payment_code.card_id, payment_code.account_id,
+          payment_code.status, payment_code.expires_at,
+          card.status, card.card_number, card.name, card.hospital_id, card.scope"""
+_PAYMENTS = """
+SELECT account_id, sum(CASE WHEN consumed_at >= $2 THEN 1 ELSE 0 END),
+       sum(CASE WHEN consumed_at >= $3 THEN amount_fen ELSE 0 END)
+FROM payment_code
+WHERE account_id = ANY($1::uuid[]) AND consumed_at >= LEAST($2, $3) AND amount_fen IS NOT NULL
+GROUP BY account_id"""
+_SET_AMOUNTS = """
+UPDATE payment_code SET amount_fen = t.fen
+FROM unnest($1::uuid[], $2::integer[]) AS t(id, fen)
+WHERE payment_code.id = t.id"""
+
+
+def _logins(rows: Sequence[Any]) -> dict[str, PatientLogin]:
+    """Rows of ``_PATIENT_LOGINS`` as :class:`PatientLogin`: the session, account and cards are
+    transient objects holding only the columns read."""
+    logins: dict[str, PatientLogin] = {}
+    for token_hash, reasons, stepped_up_at, account_id, nickname, status, card_id, card_status, *rest in rows:
+        has_profile, frozen, count = rest
+        login = logins.get(token_hash)
+        if login is None:
+            auth = AuthSession(token_hash=token_hash, step_up_reasons=reasons, stepped_up_at=stepped_up_at)
+            account = Account(id=account_id, nickname=nickname, status=status)
+            login = logins[token_hash] = PatientLogin(auth, account, {}, {}, has_profile=has_profile, frozen=frozen)
+        if card_id is not None:
+            login.cards[card_id] = Card(id=card_id, account_id=account_id, status=card_status)
+            login.issued[card_id] = int(count or 0)
+    return logins

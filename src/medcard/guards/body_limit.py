@@ -46,8 +46,8 @@ def route_limits(settings: Settings) -> list[RouteLimit]:
         r"/wards": photo,
         r"/cards/apply/photo": photo,
         r"/insurance/bind": photo,
-        r"/api/v1/insurance/special-diseases": 4 * settings.max_upload_bytes + MARGIN,
-        r"/insurance/special-diseases": 4 * settings.max_upload_bytes + MARGIN,
+        r"/api/v1/insurance/special-diseases": 6 * settings.max_upload_bytes + MARGIN,  # MAX_MATERIALS files
+        r"/insurance/special-diseases": 6 * settings.max_upload_bytes + MARGIN,
         r"/api/v1/insurance/bindings": 2_000_000 + MARGIN,
         r"/api/v1/family/members": 4 * settings.max_upload_bytes + MARGIN,
         r"/family": 4 * settings.max_upload_bytes + MARGIN,
@@ -68,12 +68,15 @@ class BodyLimit:
         self.app = app
         self.limits = list(limits)
         self.default = default
+        # One alternation of every route's pattern, matched once per request (the first route that
+        # matches wins, as in a loop over them); its named group says which.
+        self._any = re.compile("|".join(f"(?P<r{i}>{route.pattern.pattern})" for i, route in enumerate(self.limits)))
 
     def limit_for(self, path: str) -> int:
-        for route in self.limits:
-            if route.pattern.fullmatch(path):
-                return route.max_bytes
-        return self.default
+        found = self._any.fullmatch(path) if self.limits else None
+        if found is None or found.lastgroup is None:
+            return self.default
+        return self.limits[int(found.lastgroup[1:])].max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

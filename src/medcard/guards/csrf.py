@@ -89,10 +89,14 @@ class CsrfGuard:
             return
         headers = Headers(scope=scope)
         cookies = cookie_parser(headers.get("cookie", ""))
-        presession = cookies.get(PRESESSION_COOKIE) or ""
-        fresh = None if presession else random_token(24)
-        binding = _page_binding(scope["path"], cookies, presession or fresh or "")
-        scope.setdefault("state", {})["csrf_token"] = token_for(self.key, binding)  # read by web/render.py
+        fresh = None
+        if not scope["path"].startswith("/api/"):
+            # Pages: the token their forms carry (read by web/render.py), bound to the login or to a
+            # pre-session cookie given now. The JSON API renders no form: neither is made for it.
+            presession = cookies.get(PRESESSION_COOKIE) or ""
+            fresh = None if presession else random_token(24)
+            binding = _page_binding(scope["path"], cookies, presession or fresh or "")
+            scope.setdefault("state", {})["csrf_token"] = token_for(self.key, binding)
 
         if scope["method"] in UNSAFE_METHODS:
             if not self._same_origin(scope, headers):

@@ -39,14 +39,14 @@ class SecurityHeaders:
     def __init__(self, app: ASGIApp, *, production: bool) -> None:
         self.app = app
         self.production = production
+        # The headers of each kind of path, built once (names to replace, headers to add).
+        self._app = self._headers(CSP, no_store=True)
+        self._docs = self._headers(DOCS_CSP, no_store=True)
+        self._static = self._headers(CSP, no_store=False)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
+    def _headers(self, csp: str, *, no_store: bool) -> tuple[frozenset[bytes], list[tuple[bytes, bytes]]]:
         fixed = [
-            (b"content-security-policy", (DOCS_CSP if path.startswith(DOCS_PATHS) else CSP).encode()),
+            (b"content-security-policy", csp.encode()),
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"same-origin"),
             (b"x-frame-options", b"DENY"),
@@ -56,16 +56,24 @@ class SecurityHeaders:
         ]
         if self.production:
             fixed.append((b"strict-transport-security", HSTS.encode()))
-        no_store = not path.startswith("/static/")
+        if no_store:
+            fixed += [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+        return frozenset(name for name, _ in fixed), fixed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path.startswith("/static/"):
+            names, fixed = self._static
+        else:
+            names, fixed = self._docs if path.startswith(DOCS_PATHS) else self._app
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
-                names = {name.lower() for name, _ in fixed}
-                if no_store:
-                    names |= {b"cache-control", b"pragma"}
                 kept = [(name, value) for name, value in message["headers"] if name.lower() not in names]
-                extra = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")] if no_store else []
-                message["headers"] = [*kept, *fixed, *extra]
+                message["headers"] = [*kept, *fixed]
             await send(message)
 
         await self.app(scope, receive, sending)

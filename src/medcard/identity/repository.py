@@ -38,6 +38,21 @@ class IdentityRepository:
         )
         return await self.session.scalar(query)
 
+    async def pending_sms_code(self, *, account: Account, purpose: str, now: datetime) -> SmsCode | None:
+        """The account's newest unused, unexpired code for ``purpose``."""
+        query = (
+            select(SmsCode)
+            .where(
+                SmsCode.account_id == account.id,
+                SmsCode.purpose == purpose,
+                SmsCode.used_at.is_(None),
+                SmsCode.expires_at > now,
+            )
+            .order_by(SmsCode.created_at.desc())
+            .limit(1)
+        )
+        return await self.session.scalar(query)
+
     async def verification_of(
         self, account: Account, verification_id: uuid.UUID, *, for_update: bool = False
     ) -> VerificationSession | None:

@@ -613,7 +613,14 @@ async def send_phone_code(
         actor=actor_for_account(account),
         adapters=adapters,
         settings=settings,
+        account=account,
     )
+
+
+async def pending_phone(session: AsyncSession, *, account: Account) -> str | None:
+    """The phone a code was just texted to for confirmation (the page after the send shows it)."""
+    sms = await sms_codes.pending_code(session, account=account, purpose=PHONE_SMS_PURPOSE)
+    return sms.phone if sms else None
 
 
 async def confirm_phone(

@@ -22,7 +22,7 @@ from medcard.kit import side_effects
 from medcard.kit.clock import clock
 from medcard.kit.crypto import derive_key, hmac_sm3
 from medcard.kit.masking import mask_phone
-from medcard.models import SmsCode
+from medcard.models import Account, SmsCode
 
 MAX_TRIES_PER_CODE = 5
 
@@ -42,8 +42,9 @@ async def send_code(
     settings: Settings,
     template: str = "verify_code",
     template_params: dict[str, str] | None = None,
+    account: Account | None = None,
 ) -> SmsCode:
-    """Create a code for ``phone`` and send it after the transaction commits."""
+    """Create a code for ``phone`` (asked for by ``account``) and send it after the transaction commits."""
     repository = IdentityRepository(session)
     hour_ago = clock.now() - timedelta(hours=1)
     if await repository.sms_codes_since(since=hour_ago, phone=phone) >= settings.sms_per_phone_per_hour:
@@ -57,6 +58,7 @@ async def send_code(
         code_hash=_code_hash(settings, phone, code),
         client_ip=client_ip,
         expires_at=clock.now() + timedelta(seconds=settings.sms_code_ttl_seconds),
+        account_id=account.id if account else None,
     )
     session.add(sms)
     await record(
@@ -65,6 +67,11 @@ async def send_code(
     params = {"code": code, "minutes": str(settings.sms_code_ttl_seconds // 60), **(template_params or {})}
     side_effects.after_commit(session, partial(adapters.sms.send, phone, template, params))
     return sms
+
+
+async def pending_code(session: AsyncSession, *, account: Account, purpose: str) -> SmsCode | None:
+    """The code ``account`` was sent for ``purpose`` and has not used yet, if still valid."""
+    return await IdentityRepository(session).pending_sms_code(account=account, purpose=purpose, now=clock.now())
 
 
 async def check_code(

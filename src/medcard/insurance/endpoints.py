@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 
 from medcard.auth.service import actor_for_staff
-from medcard.deps import AccountDep, AdaptersDep, SessionDep, require_role
+from medcard.deps import AccountDep, AdaptersDep, SessionDep, SettingsDep, require_role
 from medcard.insurance import service
 from medcard.insurance.repository import InsuranceRepository
 from medcard.insurance.schemas import (
@@ -107,16 +107,20 @@ async def apply_special_disease(
     account: AccountDep,
     binding_id: Annotated[uuid.UUID, Form()],
     disease_code: Annotated[str, Form(max_length=16)],
-    materials: Annotated[list[UploadFile], File()],
+    materials: Annotated[list[UploadFile], File(description="PDF, JPEG or PNG; 1 to 6 files")],
+    settings: SettingsDep,
 ) -> ApplicationRead:
-    """Submit special-disease materials for review (R-INS-07)."""
+    """Submit special-disease materials for review (R-INS-07): PDF / JPEG / PNG only (sniffed from
+    the bytes, 415 `UNSUPPORTED_DOCUMENT_TYPE`), each within the upload limit (413), stored
+    SM4-encrypted for the reviewer."""
     binding = await service.binding_of(session, account=account, binding_id=binding_id)
+    limit = settings.max_upload_bytes
     files = [
-        (upload.filename or "material", await read_limited(upload, max_bytes=5_000_000, field="materials"))
+        (upload.filename or "material", await read_limited(upload, max_bytes=limit, field="materials"))
         for upload in materials
     ]
     application = await service.apply_special_disease(
-        session, account=account, binding=binding, disease_code=disease_code, files=files
+        session, account=account, binding=binding, disease_code=disease_code, files=files, max_bytes=limit
     )
     return ApplicationRead.of(application)
 
@@ -127,13 +131,14 @@ async def my_applications(session: SessionDep, account: AccountDep) -> list[Appl
 
 
 @staff_router.get("/special-diseases", response_model=list[ApplicationRead])
-async def review_queue(session: SessionDep, _staff: ReviewerDep) -> list[ApplicationRead]:
-    return [ApplicationRead.of(a) for a in await InsuranceRepository(session).review_queue()]
+async def review_queue(session: SessionDep, staff: ReviewerDep) -> list[ApplicationRead]:
+    """Applications waiting for review: the reviewer's hospital's (all for platform staff)."""
+    return [ApplicationRead.of(a) for a in await service.review_queue(session, staff=staff)]
 
 
 @staff_router.post("/special-diseases/{application_id}/review", response_model=ApplicationRead)
 async def review(application_id: uuid.UUID, body: Review, session: SessionDep, staff: ReviewerDep) -> ApplicationRead:
-    application = await service.application_by_id(session, application_id)
+    application = await service.application_for_staff(session, staff=staff, application_id=application_id)
     reviewed = await service.review_special_disease(
         session,
         staff=staff,

@@ -14,6 +14,7 @@ from medcard.models import (
     Account,
     BindingAttempt,
     Card,
+    DiseaseMaterial,
     InsuranceBinding,
     OutOfRegionFiling,
     SpecialDiseaseApplication,
@@ -93,13 +94,25 @@ class InsuranceRepository:
     async def application(self, application_id: uuid.UUID) -> SpecialDiseaseApplication | None:
         return await self.session.get(SpecialDiseaseApplication, application_id)
 
-    async def review_queue(self) -> Sequence[SpecialDiseaseApplication]:
+    async def review_queue(self, hospital_id: uuid.UUID | None) -> Sequence[SpecialDiseaseApplication]:
+        """Applications waiting for review, oldest first: those of cards of ``hospital_id`` (a
+        hospital reviewer, R-CARD-05's staff scope) or all of them (platform staff, ``None``)."""
         statement = (
             select(SpecialDiseaseApplication)
+            .join(InsuranceBinding, InsuranceBinding.id == SpecialDiseaseApplication.binding_id)
+            .join(Card, Card.id == InsuranceBinding.card_id)
             .where(SpecialDiseaseApplication.status == "submitted")
             .order_by(SpecialDiseaseApplication.created_at)
         )
-        return (await self.session.scalars(statement)).all()
+        if hospital_id is not None:
+            statement = statement.where(Card.hospital_id == hospital_id)
+        return (await self.session.scalars(statement)).unique().all()
+
+    async def material(self, application: SpecialDiseaseApplication, position: int) -> DiseaseMaterial | None:
+        statement = select(DiseaseMaterial).where(
+            DiseaseMaterial.application_id == application.id, DiseaseMaterial.position == position
+        )
+        return await self.session.scalar(statement)
 
     async def approved_diseases(self, binding: InsuranceBinding) -> list[str]:
         statement = select(SpecialDiseaseApplication.disease_code).where(

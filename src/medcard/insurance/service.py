@@ -17,15 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters.insurance import InsurancePlatform
 from medcard.audit.service import Actor, record
-from medcard.auth.service import actor_for_account
+from medcard.auth.service import actor_for_account, actor_for_staff
+from medcard.card.rules import staff_sees_card
 from medcard.errors import InvalidInput, NotFound
 from medcard.insurance import errors
 from medcard.insurance.repository import InsuranceRepository
 from medcard.kit.clock import clock
+from medcard.kit.crypto import sm3_hex
+from medcard.kit.uploads import check_document
 from medcard.models import (
     Account,
     BindingAttempt,
     Card,
+    DiseaseMaterial,
     InsuranceBinding,
     OutOfRegionFiling,
     SpecialDiseaseApplication,
@@ -35,6 +39,16 @@ from medcard.policy import rules
 from medcard.policy import service as policy
 
 SPECIAL_SCHEMES = {"340", "350"}
+SCHEME_NAMES = {"310": ("职工医保", "Employee insurance"), "390": ("城乡居民医保", "Resident insurance"),
+                "380": ("新农合", "Rural cooperative"), "340": ("离休人员医疗保障", "Retired cadres"),
+                "350": ("公费医疗", "Public medical care")}  # fmt: skip
+
+
+def scheme_names(scheme_code: str) -> tuple[str, str]:
+    """The scheme's short name (zh, en) for people; the code itself when unknown."""
+    return SCHEME_NAMES.get(scheme_code, (scheme_code, scheme_code))
+
+
 FILING_DAYS = {"long_term_residence": 365, "temporary": 180, "referral": 90}
 SPECIAL_DISEASES: dict[str, tuple[str, str]] = {
     "MT001": ("恶性肿瘤门诊治疗", "Outpatient cancer treatment"),
@@ -271,7 +285,10 @@ async def personal_balance(
 ) -> int | None:
     """The personal account's balance (个人账户余额, fen) as the platform answers 1101 now, for the
     home page's 医保码 tile on request; None when the platform does not say."""
-    binding = await binding_of(session, account=account, binding_id=binding_id)
+    return await _balance(await binding_of(session, account=account, binding_id=binding_id), platform)
+
+
+async def _balance(binding: InsuranceBinding, platform: InsurancePlatform) -> int | None:
     person = binding.card.person
     answer = await platform.person_query(
         {
@@ -283,6 +300,38 @@ async def personal_balance(
     if answer.get("infcode") != 0 or binding.status != "active":
         return None
     return int(Decimal(str(answer["output"]["insuinfo"][0]["balc"])) * 100)
+
+
+@dataclass(frozen=True)
+class VoucherCode:
+    """The e-voucher's dynamic code (医保码) as the platform issued it: the QR text, its lifetime,
+    and the personal-account balance (fen) when the platform says it."""
+
+    text: str
+    valid_seconds: int
+    balance_fen: int | None
+
+
+async def voucher_code(
+    session: AsyncSession, *, account: Account, binding_id: uuid.UUID, platform: InsurancePlatform
+) -> VoucherCode:
+    """Ask the platform for the 医保码 of an active binding (the hospital scans it to settle with
+    insurance); the balance comes from 1101 beside it. Nothing is stored: the code lives 60 s."""
+    binding = await binding_of(session, account=account, binding_id=binding_id)
+    if binding.status != "active":
+        raise errors.BindingNotActive()
+    answer = await platform.voucher_code(
+        {
+            "infno": "ecQrCode",
+            "msgid": uuid.uuid4().hex,
+            "input": {"data": {"psn_no": binding.platform_person_number, "ecToken": binding.voucher_token}},
+        }
+    )
+    if answer.get("infcode") != 0:
+        raise errors.VoucherCodeUnavailable()
+    output = answer["output"]
+    balance = await _balance(binding, platform)
+    return VoucherCode(text=str(output["ecQrCode"]), valid_seconds=int(output["validSeconds"]), balance_fen=balance)
 
 
 # --- out-of-region filing (R-INS-06) -----------------------------------------------------------
@@ -370,6 +419,10 @@ async def fund_settlement_allowed(
 # --- special diseases (R-INS-07) ----------------------------------------------------------------
 
 
+MAX_MATERIALS = 6
+"""Files per application: a diagnosis certificate, records and test reports fit."""
+
+
 async def apply_special_disease(
     session: AsyncSession,
     *,
@@ -377,32 +430,40 @@ async def apply_special_disease(
     binding: InsuranceBinding,
     disease_code: str,
     files: list[tuple[str, bytes]],
+    max_bytes: int,
 ) -> SpecialDiseaseApplication:
-    """Submit the paper materials (scans) for review; only digests and sizes are kept here."""
-    from medcard.kit.crypto import sm3_hex
-
+    """Submit the paper materials (PDF or JPEG / PNG scans, each at most ``max_bytes``) for
+    review; the files are stored SM4-encrypted for the reviewer, their digests beside them."""
     if binding.status != "active":
         raise errors.BindingNotActive()
     if disease_code not in SPECIAL_DISEASES:
         raise errors.UnknownDisease(field="disease_code")
-    if not files:
-        raise InvalidInput(
-            field="materials",
-            field_zh="申请材料",
-            field_en="materials",
-            reason_zh="至少上传一份",
-            reason_en="upload at least one",
-        )
+    if not files or len(files) > MAX_MATERIALS:
+        raise errors.MaterialsCount(field="materials", limit=MAX_MATERIALS)
+    types = [check_document(content, max_bytes=max_bytes, field="materials") for _name, content in files]
     application = SpecialDiseaseApplication(
         binding_id=binding.id,
         account_id=account.id,
         disease_code=disease_code,
         materials={
-            "files": [{"name": name[:80], "sm3": sm3_hex(content), "bytes": len(content)} for name, content in files]
+            "files": [
+                {"name": name[:80], "type": media_type, "sm3": sm3_hex(content), "bytes": len(content)}
+                for (name, content), media_type in zip(files, types, strict=True)
+            ]
         },
     )
     application.binding = binding
     session.add(application)
+    await session.flush()
+    for position, ((_name, content), media_type) in enumerate(zip(files, types, strict=True)):
+        material = DiseaseMaterial(
+            application_id=application.id,
+            position=position,
+            content_type=media_type,
+            digest=sm3_hex(content),
+            data=base64.b64encode(content).decode(),
+        )
+        session.add(material)
     await record(
         session,
         actor=actor_for_account(account),
@@ -440,11 +501,52 @@ async def review_special_disease(
     return application
 
 
-async def application_by_id(session: AsyncSession, application_id: uuid.UUID) -> SpecialDiseaseApplication:
+async def application_for_staff(
+    session: AsyncSession, *, staff: StaffUser, application_id: uuid.UUID
+) -> SpecialDiseaseApplication:
+    """The application if ``staff`` may review it: cards of his hospital, or all for platform
+    staff (R-CARD-05); another hospital's application answers like a missing one."""
     application = await InsuranceRepository(session).application(application_id)
-    if application is None:
+    if application is None or not staff_sees_card(
+        staff_hospital_id=staff.hospital_id, card_hospital_id=application.binding.card.hospital_id
+    ):
         raise NotFound()
     return application
+
+
+async def review_queue(session: AsyncSession, *, staff: StaffUser) -> list[SpecialDiseaseApplication]:
+    """The applications ``staff`` reviews (his hospital's; all for platform staff)."""
+    return list(await InsuranceRepository(session).review_queue(staff.hospital_id))
+
+
+@dataclass(frozen=True)
+class Material:
+    """One paper material as the reviewer's browser gets it."""
+
+    content_type: str
+    filename: str
+    data: bytes
+
+
+async def material_for_review(
+    session: AsyncSession, *, staff: StaffUser, application_id: uuid.UUID, position: int
+) -> Material:
+    """An uploaded material, decrypted for a reviewer of the application's hospital; each look is
+    audited (which file, never its name or the diagnosis)."""
+    application = await application_for_staff(session, staff=staff, application_id=application_id)
+    material = await InsuranceRepository(session).material(application, position)
+    if material is None:
+        raise NotFound()
+    await record(
+        session,
+        actor=actor_for_staff(staff),
+        action="insurance.special_disease.material_view",
+        subject=application,
+        details={"position": position, "sm3": material.digest},
+    )
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[material.content_type]
+    filename = f"material-{position + 1}.{extension}"
+    return Material(material.content_type, filename, base64.b64decode(material.data))
 
 
 # --- dashboard (R-OPS-01) -----------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,3 +36,24 @@ class KioskRepository:
 
     async def serial_taken(self, serial: str) -> bool:
         return await self.session.scalar(select(PhysicalCard.id).where(PhysicalCard.serial == serial)) is not None
+
+    async def physical_card(self, physical_card_id: uuid.UUID) -> PhysicalCard | None:
+        return await self.session.get(PhysicalCard, physical_card_id)
+
+    async def card(self, card_id: uuid.UUID) -> Card | None:
+        return await self.session.get(Card, card_id)
+
+    async def replaced_by(self, physical_card: PhysicalCard) -> PhysicalCard | None:
+        """The physical card ``physical_card`` replaced: the card's newest replaced one before it."""
+        query = (
+            select(PhysicalCard)
+            .where(
+                PhysicalCard.card_id == physical_card.card_id,
+                PhysicalCard.status == "replaced",
+                PhysicalCard.created_at <= physical_card.created_at,
+                PhysicalCard.id != physical_card.id,
+            )
+            .order_by(PhysicalCard.created_at.desc())
+            .limit(1)
+        )
+        return await self.session.scalar(query)

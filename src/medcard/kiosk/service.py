@@ -5,6 +5,7 @@ refusal that keeps its audit row (a wrong ID card) is raised with ``keep_changes
 from __future__ import annotations
 
 import secrets
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,8 +14,10 @@ from medcard.adapters import Adapters
 from medcard.audit.service import record
 from medcard.auth.errors import AccountFrozen
 from medcard.auth.service import actor_for_staff
+from medcard.card.rules import staff_sees_card
 from medcard.card.service import resolve_display_code
 from medcard.config import Settings
+from medcard.errors import NotFound
 from medcard.kiosk import rules
 from medcard.kiosk.errors import (
     ActivationDocumentMismatch,
@@ -145,6 +148,21 @@ async def issue_physical_card(
         },
     )
     return Issuance(card=card, physical_card=physical_card, replaced=current)
+
+
+async def issuance_for_staff(session: AsyncSession, *, staff: StaffUser, physical_card_id: uuid.UUID) -> Issuance:
+    """A physical card issued at this staff member's hospital, for the page after the issue
+    (Post/Redirect/Get); another hospital's answers like a missing one."""
+    repository = KioskRepository(session)
+    physical_card = await repository.physical_card(physical_card_id)
+    card = await repository.card(physical_card.card_id) if physical_card else None
+    if (
+        physical_card is None
+        or card is None
+        or not staff_sees_card(staff_hospital_id=staff.hospital_id, card_hospital_id=card.hospital_id)
+    ):
+        raise NotFound()
+    return Issuance(card=card, physical_card=physical_card, replaced=await repository.replaced_by(physical_card))
 
 
 async def activate(

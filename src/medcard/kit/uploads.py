@@ -1,8 +1,8 @@
-"""Checking uploaded images before they go anywhere: size and real content type."""
+"""Checking uploads before they go anywhere: size and real content type (sniffed from the bytes)."""
 
 from __future__ import annotations
 
-from medcard.errors import UnsupportedMediaType, UploadTooLarge
+from medcard.errors import UnsupportedDocumentType, UnsupportedMediaType, UploadTooLarge
 
 _SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "image/jpeg": (b"\xff\xd8\xff",),
@@ -16,6 +16,21 @@ def sniff_image(data: bytes) -> str | None:
         if data.startswith(signatures):
             return media_type
     return None
+
+
+def sniff_document(data: bytes) -> str | None:
+    """``application/pdf`` or an image type for a scanned paper material; ``None`` for anything else."""
+    return "application/pdf" if data.startswith(b"%PDF-") else sniff_image(data)
+
+
+def check_document(data: bytes, *, max_bytes: int, field: str) -> str:
+    """Refuse empty, oversized or non-PDF/JPEG/PNG materials; returns the sniffed media type."""
+    if len(data) > max_bytes:
+        raise UploadTooLarge(field=field, limit_mb=round(max_bytes / 1024 / 1024, 1))
+    media_type = sniff_document(data)
+    if media_type is None:
+        raise UnsupportedDocumentType(field=field)
+    return media_type
 
 
 def check_image(data: bytes, *, max_bytes: int, field: str) -> str:

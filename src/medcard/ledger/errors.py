@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from medcard.errors import MedCardError
+from medcard.i18n import N_, NC_
 
 SOURCE_LABELS = {
     "personal_account": ("医保个人账户", "personal insurance account"),
@@ -20,10 +21,11 @@ class UnbalancedEntry(ValueError):
 class InsufficientFunds(MedCardError):
     status = 409
     code = "INSUFFICIENT_FUNDS"
-    message_zh = "{source_zh}余额不足"
-    message_en = "Not enough money in the {source_en}"
-    hint_zh = "请充值或选择其他支付方式;余额刚到账时可稍后用同一请求重试。"
-    hint_en = "Top up or choose another way to pay; if money just arrived, retry the same request shortly."
+    message = N_("Not enough money in the {source_en}")
+    hint = NC_(
+        "INSUFFICIENT_FUNDS",
+        "Top up or choose another way to pay; if money just arrived, retry the same request shortly.",
+    )
 
     @classmethod
     def of(cls, source: str) -> InsufficientFunds:
@@ -34,7 +36,5 @@ class InsufficientFunds(MedCardError):
 class HoldAlreadyResolved(MedCardError):
     status = 409
     code = "HOLD_ALREADY_RESOLVED"
-    message_zh = "该笔预授权已完成或已撤销"
-    message_en = "This hold was already posted or voided"
-    hint_zh = "请刷新查看订单的最新状态。"
-    hint_en = "Refresh to see the order's current state."
+    message = N_("This hold was already posted or voided")
+    hint = N_("Refresh to see the order's current state.")

@@ -14,7 +14,13 @@ from medcard.models.family import (
     MutualAidGrant,
 )
 from medcard.models.idempotency import IdempotencyKey
-from medcard.models.insurance import BindingAttempt, InsuranceBinding, OutOfRegionFiling, SpecialDiseaseApplication
+from medcard.models.insurance import (
+    BindingAttempt,
+    DiseaseMaterial,
+    InsuranceBinding,
+    OutOfRegionFiling,
+    SpecialDiseaseApplication,
+)
 from medcard.models.job import JOB_STATES, Job
 from medcard.models.kiosk import KioskServiceRequest
 from medcard.models.ledger import JournalEntry, LedgerAccount, Posting
@@ -54,6 +60,7 @@ __all__ = [
     "CardDraft",
     "ChannelPayment",
     "Device",
+    "DiseaseMaterial",
     "FamilyMember",
     "FamilyProof",
     "Guardianship",

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from medcard.models.base import Base, EncryptedText
@@ -84,7 +84,8 @@ class SpecialDiseaseApplication(Base):
     disease_code: Mapped[str] = mapped_column(EncryptedText("disease_application.disease_code"))
     """The diagnosis applied for; encrypted at rest (R-SEC-08) like the review note."""
     materials: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    """Digests and sizes of the uploaded paper materials (``{"files": [...]}``)."""
+    """Names, types, digests and sizes of the uploaded paper materials (``{"files": [...]}``);
+    the files themselves are :class:`DiseaseMaterial` rows."""
     status: Mapped[str] = mapped_column(String(16), default="submitted", index=True)
     """``submitted`` → ``approved`` | ``rejected``."""
     reviewer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_user.id"))
@@ -92,3 +93,19 @@ class SpecialDiseaseApplication(Base):
     review_note: Mapped[str | None] = mapped_column(EncryptedText("disease_application.review_note"))
 
     binding: Mapped[InsuranceBinding] = relationship(lazy="joined")
+
+
+class DiseaseMaterial(Base):
+    """One uploaded paper material of a special-disease application (诊断证明、病历: a PDF or a
+    JPEG / PNG scan), kept SM4-encrypted for the reviewer (R-INS-07, R-SEC-08) beside its SM3
+    digest. ``position`` is its place in the application's ``materials["files"]`` list."""
+
+    __tablename__ = "disease_material"
+    __table_args__ = (UniqueConstraint("application_id", "position"),)
+
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("disease_application.id"), index=True)
+    position: Mapped[int]
+    content_type: Mapped[str] = mapped_column(String(32))
+    digest: Mapped[str] = mapped_column(String(64))
+    data: Mapped[str] = mapped_column(EncryptedText("disease_material.data"))
+    """Base64 of the file, encrypted at rest."""

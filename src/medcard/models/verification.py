@@ -61,6 +61,9 @@ class SmsCode(Base):
     used_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     verification_session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("verification_session.id"))
+    account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"), index=True)
+    """The account that asked for the code: the page after the send (Post/Redirect/Get) finds the
+    pending code of its own account, so no phone number travels in a URL."""
 
     @validates("phone")
     def _index_phone(self, _key: str, value: str) -> str:

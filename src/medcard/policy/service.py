@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.audit.service import Actor, record
+from medcard.i18n import N_
 from medcard.models import PolicyVersion
 from medcard.policy import rules
 from medcard.policy.errors import PolicyBackdated, PolicyInvalid, PolicyNotFound
@@ -63,7 +64,7 @@ async def load_shipped(session: AsyncSession) -> int:
             effective_from=SHIPPED_FROM,
             data=data,
             author=SHIPPED_AUTHOR,
-            reason="随版本发布的政策数据 / shipped policy data",
+            reason=N_("Shipped policy data"),
         )
         session.add(version)
         await session.flush()

@@ -27,6 +27,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.errors import MedCardError, present
+from medcard.i18n import N_, NC_
 from medcard.kit.clock import CHINA
 from medcard.kit.masking import mask_name
 from medcard.kit.money import format_yuan
@@ -54,19 +55,15 @@ SCENARIO = {"online": "线上缴费", "counter": "窗口/自助机", "pharmacy":
 class ReceiptNotReady(MedCardError):
     status = 409
     code = "RECEIPT_NOT_READY"
-    message_zh = "订单尚未支付成功,暂无票据"
-    message_en = "The order is not paid, so there is no receipt yet"
-    hint_zh = "支付成功后即可下载电子票据与结算清单。"
-    hint_en = "The receipt and the settlement list can be downloaded once the order is paid."
+    message = NC_("RECEIPT_NOT_READY", "The order is not paid, so there is no receipt yet")
+    hint = N_("The receipt and the settlement list can be downloaded once the order is paid.")
 
 
 class PdfFontMissing(MedCardError):
     status = 500
     code = "PDF_FONT_MISSING"
-    message_zh = "服务器缺少中文字体,无法生成 PDF"
-    message_en = "The server has no Chinese font to make the PDF"
-    hint_zh = "请安装 fonts-wqy-zenhei,或用 MEDCARD_PDF_FONT 指定字体文件。"
-    hint_en = "Install fonts-wqy-zenhei, or name a font file in MEDCARD_PDF_FONT."
+    message = NC_("PDF_FONT_MISSING", "The server has no Chinese font to make the PDF")
+    hint = NC_("PDF_FONT_MISSING", "Install fonts-wqy-zenhei, or name a font file in MEDCARD_PDF_FONT.")
 
 
 @dataclass(frozen=True)

@@ -128,3 +128,8 @@ async def _outside(
 def _reference(order_id: uuid.UUID, key: str) -> str:
     """The refund's reference at the insurance platform and the HIS (the same key, the same one)."""
     return "RF" + hashlib.sha256(f"{order_id}|{key}".encode()).hexdigest()[:30]
+
+
+async def refund_of(session: AsyncSession, *, order: PaymentOrder, key: str) -> PaymentRefund | None:
+    """The refund of ``order`` made with request ``key`` (the page after the refund shows it)."""
+    return await SettlementRepository(session).refund_by_key(order.id, key)

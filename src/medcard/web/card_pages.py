@@ -18,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.card import rules, service
 from medcard.card.errors import CardAlreadyIssued, CardFieldInvalid, CardNumberOccupied
+from medcard.card.qr import CARD_QR
 from medcard.card.repository import CardRepository
 from medcard.config import Settings
 from medcard.db import attempt
 from medcard.deps import AccountDep, AdaptersDep, ClientIpDep, SessionDep, SettingsDep, require_role
 from medcard.errors import MedCardError
+from medcard.i18n import translate
 from medcard.kit.clock import CHINA, clock
 from medcard.kit.uploads import read_limited
 from medcard.models import Account, Card, Hospital, StaffUser
@@ -301,9 +303,13 @@ async def existing_page(
     hospital: HospitalQuery,
     subject: SubjectQuery = service.SELF,
     found: bool = False,
+    sent: bool = False,
 ) -> Response:
+    """The hospital already has a record for the patient: text a code to its phone; after the send
+    (``sent=1``) the same page shows the code form."""
     where, who = await _where(session, account, hospital, subject)
-    return _existing_page(request, where, who, settings, found=found)
+    challenge = await service.pending_existing_challenge(session, account=account, hospital=where) if sent else None
+    return _existing_page(request, where, who, settings, found=found, challenge=challenge)
 
 
 @router.post("/cards/existing/start", response_class=HTMLResponse)
@@ -330,7 +336,9 @@ async def existing_start(
             client_ip=client_ip,
         ),
     )
-    return _existing_page(request, where, who, settings, challenge=challenge, error=error)
+    if error is not None:
+        return _existing_page(request, where, who, settings, challenge=challenge, error=error)
+    return RedirectResponse(f"/cards/existing?{_where_query(where, who)}&sent=1", status_code=303)
 
 
 @router.post("/cards/existing/confirm", response_class=HTMLResponse)
@@ -390,7 +398,7 @@ async def card_page(
 ) -> Response:
     """My card: hospital, numbers, status, QR, the hospital's physical-card fee, deposit and credit."""
     card = await service.card_of_account(session, account=account, card_id=card_id)
-    code = service.display_code(card, settings=settings)
+    code = service.display_code(card, settings=settings, title=translate(language(request), CARD_QR))
     context = _card_context(card) | {"code": code, "issued": issued, "linked": linked, "updated": updated}
     context["show_code_text"] = settings.sandbox
     return page(request, "card/detail.html", context)
@@ -470,15 +478,17 @@ async def console_cards(
     staff: StaffCardDep,
     card_number: Annotated[str, Query(max_length=32)] = "",
     card_id: Annotated[uuid.UUID | None, Query()] = None,
+    changed: Annotated[str | None, Query(pattern="^(document_number|phone)$")] = None,
 ) -> Response:
     """Find a card by its (validated) number, or open it from an audit row by id (staff scope
     still applies: another hospital's card is not found). Searches by ID number, phone or name
-    are POSTed (:func:`console_cards_search`), so personal data never stands in a URL or a log."""
+    are POSTed (:func:`console_cards_search`), so personal data never stands in a URL or a log.
+    ``changed`` names the field a change just saved (Post/Redirect/Get)."""
     if card_id is not None and not card_number.strip():
         found, error = await attempt(session, lambda: service.card_for_staff(session, staff=staff, card_id=card_id))
         if found is None:
             return _console_page(request, staff, error=error)
-        return _console_page(request, staff, card=found, card_number=found.card_number)
+        return _console_page(request, staff, card=found, card_number=found.card_number, changed=changed)
     return await _find_by_number(request, session, staff, card_number)
 
 
@@ -543,4 +553,4 @@ async def console_change(
         card = await service.card_for_staff(session, staff=staff, card_id=card_id)
         values = {"field": field, "new_value": new_value, "reason": reason}
         return _console_page(request, staff, card=card, card_number=card.card_number, error=error, values=values)
-    return _console_page(request, staff, card=card, card_number=card.card_number, changed=field)
+    return RedirectResponse(f"/console/cards?card_id={card.id}&changed={field}", status_code=303)

@@ -18,11 +18,15 @@ from medcard.db import attempt
 from medcard.deps import AdaptersDep, PatientSessionDep, SessionDep, SettingsDep, SteppedUpAccountDep, require_role
 from medcard.errors import InvalidInput, MedCardError, NotFound
 from medcard.family import service as family
+from medcard.i18n import N_, translate
 from medcard.kit import barcode
 from medcard.kit.clock import CHINA
 from medcard.models import Account, Card, Person, StaffUser
 from medcard.settlement import service as settlement
 from medcard.web.render import error_view, language, page
+
+CODE_QR = N_("Payment code QR")
+CODE_BARCODE = N_("Payment code barcode")
 
 router = APIRouter(include_in_schema=False)
 PosDep = Annotated[StaffUser, Depends(require_role("cashier", "pharmacy"))]
@@ -39,13 +43,14 @@ async def _code_fragment(
     issued, error = await attempt(
         session, lambda: service.issue(session, account=account, card=card, settings=settings)
     )
-    values: dict[str, Any] = {"card": card, "error": error_view(error, language(request)) if error else None}
+    lang = language(request)
+    values: dict[str, Any] = {"card": card, "error": error_view(error, lang) if error else None}
     if issued is not None:
         values |= {
             "code": issued.code,
             "grouped": rules.grouped(issued.code),
-            "qr_svg": qr.svg(issued.code, scale=5),
-            "barcode_svg": barcode.svg(issued.code, label="付款码条形码 / Payment code barcode"),
+            "qr_svg": qr.svg(issued.code, title=translate(lang, CODE_QR), scale=5),
+            "barcode_svg": barcode.svg(issued.code, label=translate(lang, CODE_BARCODE)),
             "ttl": int(rules.PAYMENT_CODE_TTL.total_seconds()),
             "code_id": issued.id,
         }
@@ -169,7 +174,8 @@ async def _pos_result(
     amount: str,
 ) -> Response:
     """The POS page after a scan or a PIN retry; a wrong PIN offers the retry form (no new scan)."""
-    values: dict[str, Any] = {"staff": staff, "redemption": redemption, "amount": amount}
+    # after a redeem the scan form is empty for the next patient; a refusal keeps what was typed
+    values: dict[str, Any] = {"staff": staff, "redemption": redemption, "amount": "" if redemption else amount}
     if redemption is not None:  # the holder's unpaid HIS bills within the code's amount, to charge next
         values["bills"] = await settlement.pos_bills(
             session, staff=staff, verification_code=redemption.verification_code, settings=settings, adapters=adapters

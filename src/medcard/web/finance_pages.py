@@ -9,14 +9,16 @@ import secrets
 import uuid
 from datetime import date
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from medcard.auth.service import actor_for_account, actor_for_staff
 from medcard.deps import AdaptersDep, SessionDep, SettingsDep, SteppedUpAccountDep, require_role
 from medcard.errors import InvalidInput, NotFound
 from medcard.hospital.rules import parse_yuan
+from medcard.i18n import N_
 from medcard.kit.clock import CHINA, clock
 from medcard.kit.masking import mask_name
 from medcard.models import Card, PaymentOrder, PaymentRefund, ReconciliationReport, StaffUser
@@ -30,19 +32,19 @@ OrderStaffDep = Annotated[StaffUser, Depends(require_role("cashier", "pharmacy",
 PosDep = Annotated[StaffUser, Depends(require_role("cashier", "pharmacy"))]
 FinanceDep = Annotated[StaffUser, Depends(require_role("finance"))]
 KIND_NAMES = {
-    "missing_ours": "我方无记录 missing on our side",
-    "missing_theirs": "对方无记录 missing on theirs",
-    "amount_mismatch": "金额不符 amount mismatch",
-    "lost_answer": "应答丢失 lost answer",
-    "other_day": "跨日记账 posted another day",
+    "missing_ours": N_("missing on our side"),
+    "missing_theirs": N_("missing on theirs"),
+    "amount_mismatch": N_("amount mismatch"),
+    "lost_answer": N_("lost answer"),
+    "other_day": N_("posted another day"),
 }
 SOURCE_NAMES = {
-    "fund": "医保统筹 fund",
-    "personal_account": "个人账户 personal account",
-    "family_mutual_aid": "家庭共济 mutual aid",
-    "deposit": "预交金 deposit",
-    "credit_line": "先诊疗后付费 credit line",
-    "channel": "微信支付 channel",
+    "fund": N_("insurance fund"),
+    "personal_account": N_("personal account"),
+    "family_mutual_aid": N_("family mutual aid"),
+    "deposit": N_("deposit"),
+    "credit_line": N_("credit line"),
+    "channel": N_("WeChat Pay"),
 }
 KINDS = {
     "receipt": ("receipt", documents.receipt_pdf),
@@ -148,10 +150,18 @@ async def _refund_page(
 
 
 @router.get("/console/orders/{order_id}/refund", response_class=HTMLResponse)
-async def refund_page(request: Request, session: SessionDep, staff: OrderStaffDep, order_id: uuid.UUID) -> Response:
-    """The staff refund page: what each source may still get back, full or partial."""
+async def refund_page(
+    request: Request,
+    session: SessionDep,
+    staff: OrderStaffDep,
+    order_id: uuid.UUID,
+    refunded: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    """The staff refund page: what each source may still get back, full or partial; after a
+    refund (``refunded``: its request key, Post/Redirect/Get) what went back where."""
     order = await service.order_for_staff(session, staff=staff, order_id=order_id)
-    return await _refund_page(request, session, order)
+    done = await refunds.refund_of(session, order=order, key=refunded) if refunded else None
+    return await _refund_page(request, session, order, done=done)
 
 
 @router.post("/console/orders/{order_id}/refund", response_class=HTMLResponse)
@@ -171,8 +181,9 @@ async def refund_order(
     fen = None if mode == "full" else _positive_fen(amount)
     made = await refunds.refund(session, order=order, amount_fen=fen, key=key, reason=reason,
                                 actor=actor_for_staff(staff), adapters=adapters)  # fmt: skip
-    refreshed = await service.order_for_staff(session, staff=staff, order_id=order_id)
-    return await _refund_page(request, session, refreshed, done=made)
+    return RedirectResponse(
+        f"/console/orders/{order_id}/refund?" + urlencode({"refunded": made.request_key}), status_code=303
+    )
 
 
 @router.post("/payments/{order_id}/refund", response_class=HTMLResponse)

@@ -489,9 +489,16 @@ async def phone_page(
     settings: SettingsDep,
     adapters: AdaptersDep,
     next_path: Annotated[str, Query(max_length=200, alias="next")] = "",
+    sent: bool = False,
 ) -> Response:
     """Add or change the verified person's phone (a face verification stores none; binding the
-    insurance e-voucher needs one, R-INS-01). Offers the phone on the patient's health card."""
+    insurance e-voucher needs one, R-INS-01). Offers the phone on the patient's health card;
+    after a code was sent (``sent=1``) shows the code form for the phone it went to."""
+    pending = await service.pending_phone(session, account=account) if sent else None
+    if pending is not None:
+        return await _phone_page(
+            request, session, account, settings, adapters, phone=pending, next_path=next_path, sent=True
+        )
     person = account.person
     cards = await CardRepository(session).for_account(account)
     suggested = (person.phone if person else None) or next((c.phone for c in cards if c.phone), "")
@@ -509,16 +516,20 @@ async def phone_code(
     phone: Annotated[str, Form(max_length=20)] = "",
     next: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    """Text a code to the phone (R-ID-05 limits)."""
+    """Text a code to the phone (R-ID-05 limits), then show the code form (Post/Redirect/Get: a
+    reload never sends a second SMS)."""
     _, error = await attempt(
         session,
         lambda: service.send_phone_code(
             session, account=account, phone=phone, client_ip=client_ip, adapters=adapters, settings=settings
         ),
     )
-    return await _phone_page(
-        request, session, account, settings, adapters, phone=phone, next_path=next, sent=error is None, error=error
-    )
+    if error is not None:
+        return await _phone_page(
+            request, session, account, settings, adapters, phone=phone, next_path=next, error=error
+        )
+    back = rules.safe_return_path(next)
+    return RedirectResponse("/me/phone?" + urlencode({"sent": 1, **({"next": back} if back else {})}), status_code=303)
 
 
 @router.post("/me/phone", response_class=HTMLResponse)

@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters import Adapters
 from medcard.adapters.insurance import SandboxInsurancePlatform
+from medcard.card import qr
 from medcard.card.repository import CardRepository
 from medcard.db import attempt
-from medcard.deps import AccountDep, AdaptersDep, PatientSessionDep, SessionDep, settings_of
-from medcard.errors import MedCardError
+from medcard.deps import AccountDep, AdaptersDep, PatientSessionDep, SessionDep, SettingsDep, settings_of
+from medcard.errors import MedCardError, present
 from medcard.family import service as family
+from medcard.i18n import N_, translate
 from medcard.insurance import service
 from medcard.insurance.repository import InsuranceRepository
 from medcard.kit.uploads import read_limited
@@ -27,6 +29,8 @@ from medcard.web.feedback import validation_view
 from medcard.web.render import error_view, language, page
 
 router = APIRouter(prefix="/insurance", include_in_schema=False)
+VOUCHER_QR = N_("Insurance code QR")
+"""The accessible name of the 医保码 QR (translated by the page)."""
 APP_CLIENT_VERSION = "7.1.0"
 """The messaging-app version MedCard's pages are built for, sent when the browser names none."""
 TextForm = Annotated[str, Form(max_length=40)]
@@ -260,25 +264,64 @@ async def apply_special_disease(
     request: Request,
     session: SessionDep,
     account: AccountDep,
+    settings: SettingsDep,
     binding_id: Annotated[uuid.UUID, Form()],
     disease_code: Annotated[str, Form(max_length=16)],
     materials: Annotated[list[UploadFile], File()],
 ) -> Response:
-    files = [
-        (u.filename or "material", await read_limited(u, max_bytes=5_000_000, field="materials")) for u in materials
-    ]
-    files = [(name, content) for name, content in files if content]
+    """Submit the materials (PDF / JPEG / PNG, stored encrypted for the reviewer, R-INS-07); a
+    refused file is named next to the form in zh-CN and English."""
+    limit = settings.max_upload_bytes
 
     async def run() -> object:
+        files = [
+            (u.filename or "material", await read_limited(u, max_bytes=limit, field="materials")) for u in materials
+        ]
         binding = await service.binding_of(session, account=account, binding_id=binding_id)
         return await service.apply_special_disease(
-            session, account=account, binding=binding, disease_code=disease_code, files=files
+            session,
+            account=account,
+            binding=binding,
+            disease_code=disease_code,
+            files=[(name, content) for name, content in files if content],
+            max_bytes=limit,
         )
 
     _application, error = await attempt(session, run)
     if error is not None:
         return await _diseases_page(request, session, account, error=error)
     return RedirectResponse("/insurance/special-diseases", status_code=303)
+
+
+@router.get("/{binding_id}/code", response_class=HTMLResponse)
+async def voucher_code_page(
+    request: Request, binding_id: uuid.UUID, session: SessionDep, account: AccountDep
+) -> Response:
+    """出示医保码: the e-voucher's dynamic QR, fetched from the insurance platform by the fragment
+    below on load, when it runs out and on 刷新."""
+    binding = await service.binding_of(session, account=account, binding_id=binding_id)
+    return page(
+        request, "insurance/code.html", {"binding": binding, "scheme": service.scheme_names(binding.scheme_code)}
+    )
+
+
+@router.get("/{binding_id}/code/fresh", response_class=HTMLResponse)
+async def voucher_code_fragment(
+    request: Request, binding_id: uuid.UUID, session: SessionDep, account: AccountDep, adapters: AdaptersDep
+) -> Response:
+    """HTMX: a new 医保码 (server-rendered SVG, no inline style) with its lifetime and the balance;
+    another account's binding is a 404, a refusal is said in place of the code."""
+    await service.binding_of(session, account=account, binding_id=binding_id)
+    code, error = await attempt(
+        session,
+        lambda: service.voucher_code(session, account=account, binding_id=binding_id, platform=adapters.insurance),
+    )
+    if code is None:
+        return page(
+            request, "insurance/_code.html", {"error": error_view(present(error, "refusal"), language(request))}
+        )
+    values = {"code": code, "qr_svg": qr.svg(code.text, scale=5, title=translate(language(request), VOUCHER_QR))}
+    return page(request, "insurance/_code.html", values)
 
 
 @router.get("/{binding_id}/balance", response_class=HTMLResponse)

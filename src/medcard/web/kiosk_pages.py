@@ -8,10 +8,11 @@ row is raised with ``keep_changes``), so a page may catch a refusal and still co
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from medcard.config import Settings
 from medcard.db import attempt
@@ -131,6 +132,15 @@ async def kiosk_issue(
     )
     if issuance is None:
         return await _refused(request, session, settings, staff, code, error)
+    return RedirectResponse(f"/kiosk/physical-cards/{issuance.physical_card.id}", status_code=303)
+
+
+@router.get("/physical-cards/{physical_card_id}", response_class=HTMLResponse)
+async def kiosk_issued(
+    request: Request, session: SessionDep, staff: KioskStaffDep, physical_card_id: uuid.UUID
+) -> Response:
+    """制卡成功: serial, fee and the card it replaced (a reload shows it again, never issues)."""
+    issuance = await service.issuance_for_staff(session, staff=staff, physical_card_id=physical_card_id)
     context = {"staff": staff, "issuance": issuance, "hospital": issuance.card.hospital, "reasons": REASON_LABELS}
     return page(request, "kiosk/issued.html", context)
 

@@ -13,6 +13,7 @@ from medcard.audit.labels import ACTION_LABELS, action_label, record_link
 from medcard.audit.repository import AuditRepository
 from medcard.auth import service as auth_service
 from medcard.auth.errors import OAuthCodeRejected
+from medcard.card.qr import CARD_QR
 from medcard.db import attempt
 from medcard.deps import (
     PATIENT_COOKIE,
@@ -29,6 +30,8 @@ from medcard.deps import (
     set_device_cookie,
 )
 from medcard.errors import present, retry_after_header
+from medcard.i18n import language_of, translate
+from medcard.insurance.service import scheme_names
 from medcard.kit.crypto import random_token
 from medcard.models import StaffUser
 from medcard.web.render import LANG_COOKIE, error_view, language, page
@@ -58,7 +61,7 @@ async def index() -> Response:
 @router.get("/lang/{code}")
 async def switch_language(code: str, next: Annotated[str | None, Query()] = None) -> Response:
     response = RedirectResponse(_safe_next(next, "/me"), status_code=303)
-    response.set_cookie(LANG_COOKIE, "en" if code == "en" else "zh", max_age=365 * 86400, samesite="lax")
+    response.set_cookie(LANG_COOKIE, language_of(code), max_age=365 * 86400, samesite="lax")
     return response
 
 
@@ -133,10 +136,6 @@ async def logout_page(session: SessionDep, account: AccountDep, auth: PatientSes
     return response
 
 
-SCHEME_NAMES = {"310": ("职工医保", "Employee insurance"), "390": ("城乡居民医保", "Resident insurance"),
-                "380": ("新农合", "Rural cooperative")}  # fmt: skip
-
-
 @router.get("/me", response_class=HTMLResponse)
 async def home(
     request: Request, session: SessionDep, account: AccountDep, auth: PatientSessionDep, settings: SettingsDep
@@ -168,9 +167,11 @@ async def home(
         "cards": cards,
         "current": current,
         "card_number": card_rules.format_card_number(current.card_number) if current else "",
-        "code": card_service.display_code(current, settings=settings) if current else None,
+        "code": card_service.display_code(current, settings=settings, title=translate(language(request), CARD_QR))
+        if current
+        else None,
         "binding": binding,
-        "scheme": SCHEME_NAMES.get(binding.scheme_code, (binding.scheme_code,) * 2) if binding else None,
+        "scheme": scheme_names(binding.scheme_code) if binding else None,
     }
     return page(request, "home.html", values)
 
@@ -225,8 +226,14 @@ AdminDep = Annotated[StaffUser, Depends(require_role("admin"))]
 
 
 @router.get("/console/login-locks", response_class=HTMLResponse)
-async def login_locks_page(request: Request, staff: AdminDep) -> Response:
-    return page(request, "console/login_locks.html", {"staff": staff})
+async def login_locks_page(
+    request: Request,
+    staff: AdminDep,
+    username: Annotated[str, Query(max_length=64)] = "",
+    cleared: Annotated[int | None, Query(ge=0)] = None,
+) -> Response:
+    """The unlock form; after an unlock (``cleared``) says whose lock and how many refusals."""
+    return page(request, "console/login_locks.html", {"staff": staff, "username": username, "cleared": cleared})
 
 
 @router.post("/console/login-locks", response_class=HTMLResponse)
@@ -245,10 +252,13 @@ async def login_locks_unlock(
             session, admin=staff, username=username, client_ip=client_ip.strip() or None, settings=settings
         ),
     )
-    values = {"staff": staff, "username": username, "client_ip": client_ip, "cleared": cleared}
-    if error is not None:
-        values["error"] = error_view(error, language(request))
-    return page(request, "console/login_locks.html", values, status_code=error.status if error else 200)
+    if error is None:
+        return RedirectResponse(
+            "/console/login-locks?" + urlencode({"username": username, "cleared": cleared}), status_code=303
+        )
+    values = {"staff": staff, "username": username, "client_ip": client_ip, "cleared": None}
+    values["error"] = error_view(error, language(request))
+    return page(request, "console/login_locks.html", values, status_code=error.status)
 
 
 @router.get("/console", response_class=HTMLResponse)

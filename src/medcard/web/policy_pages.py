@@ -17,7 +17,6 @@ from medcard.db import attempt
 from medcard.deps import SessionDep, require_role
 from medcard.errors import MedCardError
 from medcard.insurance import service as insurance
-from medcard.insurance.repository import InsuranceRepository
 from medcard.kit.clock import clock
 from medcard.models import StaffUser
 from medcard.policy import service
@@ -188,7 +187,7 @@ async def _save_or_preview(
 
 @router.get("/insurance/review", response_class=HTMLResponse)
 async def review_queue(request: Request, session: SessionDep, staff: ReviewerDep) -> Response:
-    queue = await InsuranceRepository(session).review_queue()
+    queue = await insurance.review_queue(session, staff=staff)
     context = {"staff": staff, "queue": queue, "diseases": insurance.SPECIAL_DISEASES}
     return page(request, "console/policy_review.html", context)
 
@@ -201,7 +200,7 @@ async def review(
     decision: Annotated[str, Form(pattern=r"^(approve|reject)$")],
     note: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    application = await insurance.application_by_id(session, application_id)
+    application = await insurance.application_for_staff(session, staff=staff, application_id=application_id)
     await insurance.review_special_disease(
         session,
         staff=staff,
@@ -211,6 +210,19 @@ async def review(
         note=note,
     )
     return RedirectResponse("/console/insurance/review", status_code=303)
+
+
+@router.get("/insurance/review/{application_id}/materials/{position}")
+async def review_material(
+    session: SessionDep, staff: ReviewerDep, application_id: uuid.UUID, position: Annotated[int, Path(ge=0, lt=16)]
+) -> Response:
+    """One uploaded material for the reviewer: its sniffed type, shown inline, never cached or
+    type-guessed by the browser (``nosniff`` comes from the security headers); audited."""
+    material = await insurance.material_for_review(
+        session, staff=staff, application_id=application_id, position=position
+    )
+    headers = {"Content-Disposition": f'inline; filename="{material.filename}"', "Cache-Control": "no-store"}
+    return Response(material.data, media_type=material.content_type, headers=headers)
 
 
 @router.get("/insurance/dashboard", response_class=HTMLResponse)

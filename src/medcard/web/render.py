@@ -1,4 +1,6 @@
-"""Jinja2 set-up: bilingual text (zh-CN first), the language switch and page helpers."""
+"""Jinja2 set-up: text from the gettext catalogs (zh-CN first, ADR 0013), the language switch and
+page helpers. Templates write ``{{ _('English') }}`` / ``{% trans %}``; the page language comes
+from the ``medcard_lang`` cookie (set by ``/lang/<code>``), zh-CN when there is none."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from medcard.errors import MedCardError
+from medcard.i18n import DEFAULT_LANGUAGE, HTML_LANG, language_of, translate, translations
 from medcard.kit.clock import CHINA
 from medcard.kit.masking import mask_document, mask_name, mask_phone
 from medcard.kit.money import format_yuan
@@ -23,6 +26,44 @@ LANG_COOKIE = "medcard_lang"
 SMS_RESEND_SECONDS = 60
 """How long an SMS code button waits before it offers a new code (the page's countdown)."""
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.add_extension("jinja2.ext.i18n")
+
+
+@pass_context
+def _gettext(context: Any, message: str) -> str:
+    catalog = translations(context.get("lang", DEFAULT_LANGUAGE))
+    msgctxt = getattr(message, "context", None)  # a Msg from NC_() keeps its msgctxt
+    return catalog.pgettext(msgctxt, message) if msgctxt else catalog.gettext(message)
+
+
+@pass_context
+def t(context: Any, message: str | None) -> str:
+    """A msgid held in a variable (a label table's ``N_()`` value, a stored policy reason) in the
+    page language; unlike ``_()`` it never %-formats, so any text passes through unchanged."""
+    if not message:
+        return ""
+    return translate(context.get("lang", DEFAULT_LANGUAGE), message)
+
+
+@pass_context
+def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
+    return translations(context.get("lang", DEFAULT_LANGUAGE)).ngettext(singular, plural, n)
+
+
+@pass_context
+def _pgettext(context: Any, msgctxt: str, message: str) -> str:
+    return translations(context.get("lang", DEFAULT_LANGUAGE)).pgettext(msgctxt, message)
+
+
+@pass_context
+def _npgettext(context: Any, msgctxt: str, singular: str, plural: str, n: int) -> str:
+    return translations(context.get("lang", DEFAULT_LANGUAGE)).npgettext(msgctxt, singular, plural, n)
+
+
+# One install for every request: each callable reads the page language from the render context,
+# so concurrent requests in different languages never share a catalog (newstyle: autoescaped,
+# ``%(name)s`` placeholders filled from keyword arguments).
+templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext)  # type: ignore[attr-defined]
 templates.env.filters.update(card_number=lambda n: " ".join(n[i : i + 4] for i in range(0, len(n), 4)))
 templates.env.filters.update(yuan=format_yuan, mask_document=mask_document, mask_phone=mask_phone, mask_name=mask_name)
 
@@ -107,27 +148,36 @@ def region_table(context: Any) -> str:
 templates.env.globals.update(place=place, country=country, region_table=region_table)
 
 
+@pass_context
+def pick(context: Any, zh: str, en: str) -> str:
+    """Bilingual *data* (a hospital's or a scheme's name stored in both languages, a label table
+    kept in Python): the side of the page language. Text written in a template goes through the
+    catalogs (``_()``) instead; the guard test refuses literal strings here."""
+    return zh if context.get("lang", DEFAULT_LANGUAGE) == "zh" else en
+
+
+templates.env.globals.update(pick=pick, t=t)
+
+
 def language(request: Request) -> str:
-    """``zh`` unless the visitor switched to English."""
-    return "en" if request.cookies.get(LANG_COOKIE) == "en" else "zh"
+    """The page language: the ``medcard_lang`` cookie when it names a shipped catalog, else zh."""
+    return language_of(request.cookies.get(LANG_COOKIE))
 
 
 def page(
     request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
 ) -> HTMLResponse:
-    """Render ``template`` with ``tr(zh, en)``, ``lang`` and ``error`` helpers available."""
+    """Render ``template`` in the request's language (``lang``, ``html_lang``) with ``error``."""
     lang = language(request)
-
-    def tr(zh: str, en: str) -> str:
-        return zh if lang == "zh" else en
-
     settings = getattr(request.app.state, "settings", None)
     values: dict[str, Any] = {
         "lang": lang,
-        "tr": tr,
+        "html_lang": HTML_LANG[lang],
         "error": None,
         "resend_seconds": SMS_RESEND_SECONDS,
         "elder": bool(getattr(request.state, "elder_mode", False)),
+        # 长辈模式 shows one task per screen; ``?more=1`` opens the page's secondary actions (更多)
+        "more": request.query_params.get("more") == "1",
         "hotline": settings.patient_hotline if settings is not None else "12320",
         "console_staff": getattr(request.state, "staff", None),
         "console_nav": console_nav,
@@ -138,4 +188,4 @@ def page(
 
 def error_view(error: MedCardError, lang: str) -> dict[str, str]:
     """What a page shows for a domain error: text and hint in the page language, plus the code."""
-    return {"code": error.code, "text": error.text(lang), "hint": error.hint(lang), "field": error.field or ""}
+    return {"code": error.code, "text": error.text(lang), "hint": error.hint_text(lang), "field": error.field or ""}

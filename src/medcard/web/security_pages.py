@@ -14,12 +14,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from medcard.audit import chain
 from medcard.audit.repository import AuditRepository
 from medcard.auth.service import actor_for_account
+from medcard.card import service as card_service
 from medcard.db import attempt
 from medcard.deps import AccountDep, PatientSessionDep, SessionDep, SettingsDep, require_role
 from medcard.devices import service as devices
 from medcard.devices.regions import region_label
 from medcard.devices.schemas import StepUpRead
-from medcard.errors import MedCardError
+from medcard.errors import MedCardError, present
 from medcard.models import Account, AuthSession, StaffUser
 from medcard.security import rules, service
 from medcard.web.render import error_view, language, page
@@ -83,10 +84,20 @@ async def security_page(
     account: AccountDep,
     auth: PatientSessionDep,
     reverified: Annotated[str, Query(max_length=16)] = "",
+    done: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
-    """``reverified`` names the purpose of a re-verification the patient just came back from."""
+    """``reverified`` names the purpose of a re-verification the patient just came back from;
+    ``done`` the change a POST just made (Post/Redirect/Get: a reload changes nothing again)."""
     shown = reverified if reverified in ("pin_reset", "reactivation") else ""
-    return await _security_page(request, session, account, auth, reverified=shown)
+    notice = done if done in NOTICES else ""
+    return await _security_page(request, session, account, auth, reverified=shown, notice=notice)
+
+
+NOTICES = ("pin", "frozen", "reactivated", "settings", "unbound")
+
+
+def _done(notice: str) -> Response:
+    return RedirectResponse(f"/security?done={notice}", status_code=303)
 
 
 async def _after_step_up(auth: AuthSession, operation: Callable[[], Awaitable[T]]) -> T:
@@ -115,13 +126,15 @@ async def set_pin(
             ),
         ),
     )
-    return await _security_page(request, session, account, auth, error=error, notice="" if error else "pin")
+    if error is not None:
+        return await _security_page(request, session, account, auth, error=error)
+    return _done("pin")
 
 
 @router.post("/security/freeze", response_class=HTMLResponse)
 async def freeze(request: Request, session: SessionDep, account: AccountDep, auth: PatientSessionDep) -> Response:
     await service.freeze_self(session, account=account, current_session_id=auth.id)
-    return await _security_page(request, session, account, auth, notice="frozen")
+    return _done("frozen")
 
 
 @router.post("/security/reactivate", response_class=HTMLResponse)
@@ -131,7 +144,9 @@ async def reactivate(request: Request, session: SessionDep, account: AccountDep,
         session,
         lambda: service.reactivate(session, account=account, verification_id=verification_id, auth=auth),
     )
-    return await _security_page(request, session, account, auth, error=error, notice="" if error else "reactivated")
+    if error is not None:
+        return await _security_page(request, session, account, auth, error=error)
+    return _done("reactivated")
 
 
 @router.post("/security/settings", response_class=HTMLResponse)
@@ -148,7 +163,9 @@ async def update_settings(
         session,
         lambda: _after_step_up(auth, lambda: service.update_settings(session, account=account, changes=changes)),
     )
-    return await _security_page(request, session, account, auth, error=error, notice="" if error else "settings")
+    if error is not None:
+        return await _security_page(request, session, account, auth, error=error)
+    return _done("settings")
 
 
 @router.post("/security/devices/{device_id}/unbind", response_class=HTMLResponse)
@@ -165,7 +182,9 @@ async def unbind_device(
     )
     if error is None and device_id == auth.device_id:
         return RedirectResponse("/login", status_code=303)
-    return await _security_page(request, session, account, auth, error=error, notice="" if error else "unbound")
+    if error is not None:
+        return await _security_page(request, session, account, auth, error=error)
+    return _done("unbound")
 
 
 @router.get("/security/step-up", response_class=HTMLResponse)
@@ -216,12 +235,18 @@ async def step_up_with_verification(
             session, account=account, auth=auth, verification_id=verification_id, actor=actor
         ),
     )
-    return await _step_up_page(request, session, account, auth, error=error)
+    if error is not None:
+        return await _step_up_page(request, session, account, auth, error=error)
+    return RedirectResponse("/security/step-up", status_code=303)
 
 
 @router.get("/console/security/loss-report", response_class=HTMLResponse)
-async def loss_report_page(request: Request, staff: HotlineDep) -> Response:
-    return page(request, "console/security_loss.html", {"staff": staff})
+async def loss_report_page(
+    request: Request, session: SessionDep, staff: HotlineDep, placed: uuid.UUID | None = None
+) -> Response:
+    """The hotline form; after a report (``placed``: the card's id) says which card stopped."""
+    card = await card_service.card_for_staff(session, staff=staff, card_id=placed) if placed else None
+    return page(request, "console/security_loss.html", {"staff": staff, "placed": card})
 
 
 @router.post("/console/security/loss-report", response_class=HTMLResponse)
@@ -245,10 +270,14 @@ async def loss_report(
             phone_last4=phone_last4,
         ),
     )
-    values: dict[str, Any] = {"staff": staff, "placed": card}
-    if error is not None:
-        values["error"] = error_view(error, language(request))
-    return page(request, "console/security_loss.html", values, status_code=error.status if error else 200)
+    if error is None and card is not None:
+        return RedirectResponse(f"/console/security/loss-report?placed={card.card_id}", status_code=303)
+    values: dict[str, Any] = {
+        "staff": staff,
+        "placed": None,
+        "error": error_view(present(error, "refusal"), language(request)),
+    }
+    return page(request, "console/security_loss.html", values, status_code=present(error, "refusal").status)
 
 
 async def _chain_page(
@@ -260,8 +289,15 @@ async def _chain_page(
 
 
 @router.get("/console/security/audit-chain", response_class=HTMLResponse)
-async def audit_chain_page(request: Request, session: SessionDep, staff: AuditorDep) -> Response:
-    return await _chain_page(request, session, staff, None)
+async def audit_chain_page(
+    request: Request, session: SessionDep, staff: AuditorDep, settings: SettingsDep, sealed: bool = False
+) -> Response:
+    """The chain's state; after a checkpoint (``sealed``) with the verification of what it sealed."""
+    report = None
+    if sealed:
+        grace = timedelta(seconds=settings.audit_seal_grace_seconds)
+        report = await chain.verify(session, secret=settings.secret_key, grace=grace)
+    return await _chain_page(request, session, staff, report)
 
 
 @router.post("/console/security/audit-chain", response_class=HTMLResponse)
@@ -280,9 +316,7 @@ async def audit_chain_checkpoint(
 ) -> Response:
     """Seal pending rows and sign the head now (a scheduler runs ``medcard audit checkpoint`` periodically)."""
     await chain.seal_and_checkpoint(session, secret=settings.secret_key)
-    grace = timedelta(seconds=settings.audit_seal_grace_seconds)
-    report = await chain.verify(session, secret=settings.secret_key, grace=grace)
-    return await _chain_page(request, session, staff, report)
+    return RedirectResponse("/console/security/audit-chain?sealed=1", status_code=303)
 
 
 async def _monitor_values(session: SessionDep, staff: StaffUser) -> dict[str, Any]:

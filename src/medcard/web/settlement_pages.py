@@ -160,6 +160,14 @@ async def pos_charge(
     order = await service.pos_charge(session, staff=staff, verification_code=verification_code,
                                      bill_number=bill_number, key=key, settings=settings,
                                      adapters=adapters)  # fmt: skip
+    return RedirectResponse(f"/console/pos/receipts/{order.id}", status_code=303)
+
+
+@router.get("/console/pos/receipts/{order_id}", response_class=HTMLResponse)
+async def pos_receipt(request: Request, session: SessionDep, staff: PosDep, order_id: uuid.UUID) -> Response:
+    """The receipt after a charge (Post/Redirect/Get: a reload shows it again, never charges);
+    orders of the staff member's hospital only."""
+    order = await service.order_for_staff(session, staff=staff, order_id=order_id)
     card = await session.get(Card, order.card_id)
     holder = mask_name(card.name) if card is not None else ""
     return page(request, "settlement/pos_receipt.html", {"staff": staff, **_receipt(order, holder)})

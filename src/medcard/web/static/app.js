@@ -68,21 +68,24 @@
     if (field) { field.focus(); field.scrollIntoView({ block: "center" }); }
   }
 
-  // Payment code: count down its lifetime and fetch a new one when it runs out (R-SEC-02).
+  // Payment code and 医保码 (any [data-expiring] container): count down the code's lifetime and
+  // fetch a new one when it runs out (R-SEC-02). Each code box remembers when it was first shown.
   function paymentCountdown() {
-    if (!document.getElementById("payment-code")) return;
-    var started = Date.now();
-    document.body.addEventListener("htmx:afterSettle", function () { started = Date.now(); });
+    var containers = document.querySelectorAll("[data-expiring]");
+    if (!containers.length) return;
     setInterval(function () {
-      var box = document.querySelector("#payment-code [data-ttl]");
-      var out = document.getElementById("countdown");
-      if (!box || !out) return;
-      var left = Math.max(0, Math.ceil(Number(box.dataset.ttl) - (Date.now() - started) / 1000));
-      out.textContent = left;
-      if (left === 0 && !box.dataset.refreshing) {
-        box.dataset.refreshing = "1";
-        htmx.trigger("#payment-code", "refresh");
-      }
+      Array.prototype.forEach.call(containers, function (container) {
+        var box = container.querySelector("[data-ttl]");
+        var out = container.querySelector("[data-countdown-out]");
+        if (!box || !out) return;
+        if (!box.dataset.shownAt) box.dataset.shownAt = String(Date.now());
+        var left = Math.max(0, Math.ceil(Number(box.dataset.ttl) - (Date.now() - Number(box.dataset.shownAt)) / 1000));
+        out.textContent = left;
+        if (left === 0 && !box.dataset.refreshing) {
+          box.dataset.refreshing = "1";
+          htmx.trigger(container, "refresh");
+        }
+      });
     }, 250);
   }
 
