@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, func, inspect, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.elements import NamedColumn
 
 from medcard.models import Account, ChannelPayment, Hospital, PaymentOrder, PaymentRefund
+
+_ORDER: Table = PaymentOrder.metadata.tables["payment_order"]
+_ORDER_INSERTS: dict[tuple[bool, tuple[str, ...]], ReturningInsert[Any]] = {}
+
+
+@functools.cache
+def _order_columns() -> dict[str, NamedColumn[Any]]:
+    """The order's mapped attributes and their columns."""
+    return {prop.key: prop.columns[0] for prop in inspect(PaymentOrder).column_attrs}
 
 
 class SettlementRepository:
@@ -18,6 +32,33 @@ class SettlementRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def insert_order(self, order: PaymentOrder) -> bool:
+        """Write a new order row unless another order already holds its bill or its key
+        (``INSERT … ON CONFLICT DO NOTHING RETURNING``: the unique indexes decide, and a racing
+        payment of the same bill waits there holding nothing). On success ``order`` joins the
+        session as the persistent row, its defaults filled from what the database returned;
+        False (and ``order`` left out of the session) when the row was not written. One
+        statement, where a flush inside a savepoint took three (ADR 0012, third round)."""
+        await self.session.flush()  # what the ORM holds goes first, as a flush of the order did
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        columns = _order_columns()
+        loaded = order.__dict__
+        values = {column.key: loaded[key] for key, column in columns.items() if key in loaded}
+        missing = tuple(key for key in columns if key not in loaded)
+        statement = _ORDER_INSERTS.get((postgres, missing))
+        if statement is None:  # built once per dialect and shape: compiled once, then cached
+            insert = (postgresql.insert if postgres else sqlite.insert)(_ORDER).on_conflict_do_nothing()
+            statement = insert.returning(_ORDER.c.id, *(columns[key] for key in missing))
+            _ORDER_INSERTS[(postgres, missing)] = statement
+        returned = (await self.session.execute(statement, values)).first()
+        if returned is None:
+            return False
+        for key in missing:
+            setattr(order, key, returned._mapping[columns[key].key])
+        make_transient_to_detached(order)
+        self.session.add(order)
+        return True
 
     async def order_by_key(self, account_id: uuid.UUID, key: str) -> PaymentOrder | None:
         return await self.session.scalar(

@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -251,12 +250,8 @@ async def _open(
         split=split.as_dict(), funding=funding.as_dict(), policy_version=split.policy_version or "none",
         state="pending", expires_at=now + PENDING_FOR, deferred_fund_fen=funding.deferred_fund_fen, refunded={},
     )  # fmt: skip
-    try:
-        async with session.begin_nested():
-            session.add(order)
-            await session.flush()
-    except IntegrityError as error:  # another order of this bill won the race
-        raise BillAlreadyPaid(field="bill_number") from error
+    if not await SettlementRepository(session).insert_order(order):  # another order of this bill won the race
+        raise BillAlreadyPaid(field="bill_number")
     quoted = await _locked(session, payer, quoted, adapters)
     if quoted.funding != funding:  # (an UPDATE only then)
         funding = quoted.funding
