@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import make_url, text
 from sqlalchemy.pool import NullPool
@@ -103,3 +111,53 @@ def process_cpu(pid: int) -> float:
         return (int(values[11]) + int(values[12])) / TICKS
     except (OSError, IndexError, ValueError):
         return 0.0
+
+
+HERE = Path(__file__).resolve().parent
+
+
+def tree_pids(root: int) -> list[int]:
+    """``root`` and its children (uvicorn's worker processes, if any)."""
+    pids = [root]
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == root:
+            pids.append(int(pid))
+    return pids
+
+
+@dataclass
+class Server:
+    """A uvicorn process serving ``target`` on a free port."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+
+    def cpu(self) -> float:
+        return sum(process_cpu(pid) for pid in tree_pids(self.process.pid))
+
+
+@contextmanager
+def serving(name: str, target: str, env: dict[str, str], extra: list[str] | None = None) -> Iterator[Server]:
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "--factory", target, "--port", str(port), "--no-access-log"]
+    command += ["--log-level", "warning", *(extra or [])]
+    process = subprocess.Popen(command, cwd=HERE, env={**os.environ, **env})  # noqa: S603 - our own command
+    try:
+        for _ in range(300):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit(f"{name} did not start")
+        yield Server(name, process, port)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)

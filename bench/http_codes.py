@@ -26,21 +26,14 @@ import asyncio
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
-from common import SECRET, bench_settings, free_port, fresh_database, process_cpu
+from common import SECRET, Server, bench_settings, fresh_database, process_cpu, serving
 from kiosk_issuance import seed
 from sqlalchemy import insert, make_url, select
 
@@ -62,53 +55,6 @@ def require_wrk() -> str:
     if found is None:
         raise SystemExit("bench/http_codes.py needs wrk: apt-get install -y wrk")
     return found
-
-
-def tree_pids(root: int) -> list[int]:
-    """``root`` and its children (uvicorn's worker processes, if any)."""
-    pids = [root]
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if parent == root:
-            pids.append(int(pid))
-    return pids
-
-
-@dataclass
-class Server:
-    """A uvicorn process serving ``target`` on a free port."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-    port: int
-
-    def cpu(self) -> float:
-        return sum(process_cpu(pid) for pid in tree_pids(self.process.pid))
-
-
-@contextmanager
-def serving(name: str, target: str, env: dict[str, str], extra: list[str] | None = None) -> Iterator[Server]:
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", target, "--port", str(port), "--no-access-log"]
-    command += ["--log-level", "warning", *(extra or [])]
-    process = subprocess.Popen(command, cwd=HERE, env={**os.environ, **env})  # noqa: S603 - our own command
-    try:
-        for _ in range(300):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise SystemExit(f"{name} did not start")
-        yield Server(name, process, port)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 class Database:

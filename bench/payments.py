@@ -31,21 +31,15 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
-from common import SECRET, bench_settings, free_port, fresh_database, process_cpu
+from common import SECRET, Server, bench_settings, fresh_database, process_cpu, serving
 from kiosk_issuance import seed
 from payments_floor_app import FLOOR_TABLES
 from sqlalchemy import insert, make_url, select
@@ -73,37 +67,6 @@ def require_tools() -> str:
     if shutil.which("pgbench") is None:
         raise SystemExit("bench/payments.py needs pgbench (postgresql-contrib / postgresql-client)")
     return str(shutil.which("wrk"))
-
-
-@dataclass
-class Server:
-    name: str
-    process: subprocess.Popen[bytes]
-    port: int
-
-    def cpu(self) -> float:
-        return process_cpu(self.process.pid)
-
-
-@contextmanager
-def serving(name: str, target: str, env: dict[str, str]) -> Iterator[Server]:
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", target, "--port", str(port), "--no-access-log"]
-    command += ["--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=HERE, env={**os.environ, **env})  # noqa: S603 - our own command
-    try:
-        for _ in range(300):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise SystemExit(f"{name} did not start")
-        yield Server(name, process, port)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 @dataclass
