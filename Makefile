@@ -65,8 +65,13 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
+# One pytest worker per core (pytest-xdist; each worker has a database of its own, tests/conftest.py);
+# PYTEST_JOBS=0 runs in one process. The browser tests run in a second pass: Playwright's sync API
+# leaves an event loop running in the worker's main thread, which the async tests cannot share.
+PYTEST_JOBS ?= auto
 unit: install
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(PYTEST_JOBS) --dist loadfile --ignore=tests/e2e
+	$(VENV)/bin/pytest -n $(PYTEST_JOBS) --dist loadfile tests/e2e
 
 test: install chromium fonts lint typecheck unit
 

@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,7 +31,7 @@ from medcard.migrate import upgrade
 from medcard.models import Base
 from medcard.observability import configure_logging
 from tests import factories
-from tests.logscan import CAPTURE, Leak, scan, typed_pins
+from tests.logscan import CAPTURE, scan, typed_pins
 from tests.support import run_async
 
 TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
@@ -41,11 +42,18 @@ NO_SANDBOX_FAULTS = {
     "sandbox_insurance_timeout_rate": 0.0,
 }
 """Tests see well-behaved money sandboxes; a test about faults builds its own sandbox."""
-LEAKS = pytest.StashKey[list[Leak]]()
+LEAKS = pytest.StashKey[list[str]]()
+LOG_LINES = pytest.StashKey[int]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Capture every log line of the run for the R-SEC-08 log scan (structlog goes through logging)."""
+    """Capture every log line of the run for the R-SEC-08 log scan (structlog goes through logging).
+
+    Under pytest-xdist (``make unit`` runs one worker per core) each worker has a PostgreSQL
+    database of its own: ``MEDCARD_TEST_DATABASE_URL`` is rewritten to ``<name>_<worker>`` before
+    any fixture reads it, so the databases derived from it (browser tests, isolated and empty
+    databases) are the worker's too."""
+    _worker_database()
     configure_logging(Settings(_env_file=None))  # type: ignore[call-arg]
     root = logging.getLogger()
     root.addHandler(CAPTURE)
@@ -54,18 +62,47 @@ def pytest_configure(config: pytest.Config) -> None:
     CAPTURE.keys.update({DEV_SECRET, TEST_SECRET})
 
 
+def _worker_database() -> None:
+    worker, url = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("MEDCARD_TEST_DATABASE_URL")
+    if not worker or not url:
+        return
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
+    run_async(_admin_sql(settings, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run_async(_admin_sql(settings, f'CREATE DATABASE "{name}"'))
+    os.environ["MEDCARD_TEST_DATABASE_URL"] = base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """R-SEC-08: no full ID number, phone, typed PIN, payment code or key in any log line."""
+    """R-SEC-08: no full ID number, phone, typed PIN, payment code or key in any log line.
+    An xdist worker scans its own lines and hands what it found to the controller."""
     leaks = scan(CAPTURE.lines, pins=typed_pins(Path(__file__).parent), keys=CAPTURE.keys)
-    session.config.stash[LEAKS] = leaks
-    if leaks:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["log_lines"] = len(CAPTURE.lines)
+        workeroutput["leaks"] = [str(leak) for leak in leaks]
+        return
+    found = session.config.stash.setdefault(LEAKS, [])
+    found.extend(str(leak) for leak in leaks)
+    session.config.stash[LOG_LINES] = session.config.stash.get(LOG_LINES, 0) + len(CAPTURE.lines)
+    if found:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """The controller collects each xdist worker's log-scan result (its own scan sees no lines)."""
+    output = getattr(node, "workeroutput", {})
+    node.config.stash.setdefault(LEAKS, []).extend(output.get("leaks", []))
+    node.config.stash[LOG_LINES] = node.config.stash.get(LOG_LINES, 0) + output.get("log_lines", 0)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     leaks = config.stash.get(LEAKS, [])
-    title = f"log scan (R-SEC-08): {len(CAPTURE.lines)} log lines, {len(leaks)} with personal data or secrets"
+    lines = config.stash.get(LOG_LINES, 0)
+    title = f"log scan (R-SEC-08): {lines} log lines, {len(leaks)} with personal data or secrets"
     terminalreporter.write_sep("=" if not leaks else "!", title, red=bool(leaks), green=not leaks)
     for leak in leaks[:100]:
         terminalreporter.write_line(f"LOG LEAK {leak}", red=True)
