@@ -32,15 +32,27 @@ class LedgerRepository:
 
     async def ensure_accounts(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, uuid.UUID]:
         """Create the accounts whose ``key`` is new (concurrent creators meet on the unique key)
-        and return the id of every requested key."""
-        postgres = self.session.get_bind().dialect.name == "postgresql"
-        statement = (postgresql.insert if postgres else sqlite.insert)(_ACCOUNT)
-        values = [{"id": uuid.uuid4(), "balance_fen": 0, "held_fen": 0, **row} for row in rows]
-        await self.session.execute(statement.on_conflict_do_nothing(index_elements=["key"]), values)
-        found = await self.session.execute(
-            select(LedgerAccount.key, LedgerAccount.id).where(LedgerAccount.key.in_([row["key"] for row in rows]))
-        )
-        return {row.key: row.id for row in found}
+        and return the id of every requested key.
+
+        Existing accounts are read first and only missing keys are inserted: an ``INSERT … ON
+        CONFLICT DO NOTHING`` that meets an existing row waits for any transaction updating that
+        row to end, and the hot accounts (the hospital's receivable, channel clearing) are updated
+        by every payment in flight — every payment's quote queued behind them (ADR 0012, fourth
+        round: 27 ms of waiting per statement at 32 connections)."""
+        keys = [row["key"] for row in rows]
+        found = await self._account_ids(keys)
+        missing = [row for row in rows if row["key"] not in found]
+        if missing:
+            postgres = self.session.get_bind().dialect.name == "postgresql"
+            statement = (postgresql.insert if postgres else sqlite.insert)(_ACCOUNT)
+            values = [{"id": uuid.uuid4(), "balance_fen": 0, "held_fen": 0, **row} for row in missing]
+            await self.session.execute(statement.on_conflict_do_nothing(index_elements=["key"]), values)
+            found |= await self._account_ids([row["key"] for row in missing])
+        return found
+
+    async def _account_ids(self, keys: Collection[str]) -> dict[str, uuid.UUID]:
+        rows = await self.session.execute(select(LedgerAccount.key, LedgerAccount.id).where(LedgerAccount.key.in_(keys)))
+        return {row.key: row.id for row in rows}
 
     async def lock(self, account_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, AccountState]:
         """Lock those of the accounts that have a floor, in id order, and read their state.
