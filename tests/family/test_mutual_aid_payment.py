@@ -9,8 +9,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -262,4 +264,57 @@ async def test_r_fam_08_r_fam_04_revoking_while_a_payment_is_pending_completes_o
     _, balance, held = await principal_account(db, fam)
     assert (balance, held) == (PRINCIPAL_FEN - 3_000, 0)
     assert await used(db, fam) == 3_000
+    await books_balance(db)
+
+
+async def test_r_fam_08_r_pay_04_the_platform_refusing_the_mutual_aid_share_releases_everything_at_once(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    adapters: Adapters,
+    settings: Settings,
+    make_patient: MakePatient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The employee spends his personal account elsewhere between the 1101 query that mirrored it
+    and this payment's 6202: the platform refuses the mutual-aid share (MULAID_ACCT_INSUFFICIENT).
+    A refusal is final, so the payment does not wait 15 minutes: the order expires at once, every
+    hold is released (the employee's account in the ledger, the grant's use), the channel is never
+    charged, the HIS bill stays unpaid and a new payment is split afresh from the new balance."""
+    fam = await family(client, db, adapters, settings, make_patient, sequence=7)
+    platform = sandbox(adapters)
+    settle = platform.settle
+
+    async def spent_elsewhere(message: dict[str, Any]) -> dict[str, Any]:
+        platform.balances[fam.principal_person_number] = 3_000  # 30 yuan left after another hospital
+        return await settle(message)
+
+    monkeypatch.setattr(platform, "settle", spent_elsewhere)
+    bill = add_bill(adapters, fam.member, ("C", 8_000))
+    channel(adapters).set_wallet(fam.member.openid, 10_000_000)
+    body = {"card_id": fam.member.card_id, "bill_number": bill.bill_no}
+    refused = await client.post(ORDERS, json=body, headers={**fam.principal, **key("aid-x")})
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert problem["code"] == "INSURANCE_REFUSED_PAYMENT"
+    assert "MULAID_ACCT_INSUFFICIENT" in refused.text  # the platform's code, named in the message
+
+    order = (await db.scalars(select(PaymentOrder).where(PaymentOrder.bill_number == bill.bill_no))).one()
+    await db.refresh(order)
+    assert (order.state, order.failure_code) == ("expired", "INSURANCE_MULAID_ACCT_INSUFFICIENT")
+    assert order.funding["family_mutual_aid_fen"] == 8_000  # what was asked of the platform
+    hold = await db.get(JournalEntry, order.hold_entry_id, populate_existing=True)
+    assert hold is not None and hold.state == "voided"
+    _, balance, held = await principal_account(db, fam)
+    assert (balance, held) == (PRINCIPAL_FEN, 0)  # the mirror of before; nothing held, nothing posted
+    assert await used(db, fam) == 0
+    assert platform.balance(fam.principal_person_number) == 3_000  # nothing settled on the platform
+    assert not [o for o in channel(adapters).orders.values() if o.out_trade_no.startswith(f"MC{order.id.hex[:24]}")]
+    bills = await adapters.his.bills(hospital_code="H110001", patient_id=fam.member.his_patient_id)
+    assert next(b for b in bills if b.bill_no == bill.bill_no).status == "unpaid"
+
+    monkeypatch.setattr(platform, "settle", settle)
+    again = await client.post(ORDERS, json=body, headers={**fam.principal, **key("aid-y")})
+    assert again.status_code == 200, again.text
+    assert again.json()["funding"]["family_mutual_aid_fen"] == 3_000  # the new balance, mirrored again
+    assert platform.balance(fam.principal_person_number) == 0
     await books_balance(db)
