@@ -185,3 +185,19 @@ async def test_periodic_housekeeping_is_enqueued_once_per_period(
     clock.advance(timedelta(hours=1))
     await worker.schedule_periodic(force=True)
     assert len(await jobs(sessions, "idempotency.purge")) == 2
+
+
+async def test_r_pay_04_the_expiry_sweep_is_scheduled_every_ten_seconds_by_the_running_worker(
+    sessions: async_sessionmaker[AsyncSession], worker: Worker
+) -> None:
+    """The run loop's periodic check (not forced) looks as often as the shortest period: the
+    10-second expiry sweep gets a run each period, the hourly purge one per hour."""
+    await worker.schedule_periodic()
+    assert len(await jobs(sessions, "settlement.expire")) == 1
+    clock.advance(timedelta(seconds=5))
+    await worker.schedule_periodic()  # checked 5 s ago: nothing new
+    assert len(await jobs(sessions, "settlement.expire")) == 1
+    clock.advance(timedelta(seconds=6))
+    await worker.schedule_periodic()
+    assert len(await jobs(sessions, "settlement.expire")) == 2
+    assert len(await jobs(sessions, "idempotency.purge")) == 1

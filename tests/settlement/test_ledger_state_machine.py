@@ -242,12 +242,15 @@ class Settlement(RuleBasedStateMachine):
 
     @rule()
     def expire(self) -> None:
-        """16 minutes pass and the durable job worker runs (R-PAY-04)."""
+        """16 minutes pass and the durable job worker runs, as ``medcard worker --once`` does:
+        this period's periodic jobs (the expiry sweep among them), then every job due (R-PAY-04)."""
 
         async def go() -> None:
             clock.freeze(clock.now() + timedelta(minutes=16))
             pending = await self._count("pending")
-            await Worker(self.world.sessions, settings=self.base, adapters=self.world.adapters).drain()
+            worker = Worker(self.world.sessions, settings=self.base, adapters=self.world.adapters)
+            await worker.schedule_periodic(force=True)
+            await worker.drain()
             self.saw("expired", pending - await self._count("pending"))
 
         self.run(go())

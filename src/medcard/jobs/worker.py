@@ -32,6 +32,8 @@ from medcard.models import Job
 log = structlog.get_logger(__name__)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 PERIODIC_CHECK = timedelta(seconds=60)
+"""How often periodic handlers are checked for this period's run, at most (a shorter period
+is checked as often as it runs)."""
 
 
 class LeaseLost(Exception):
@@ -79,12 +81,13 @@ class Worker:
     async def schedule_periodic(self, *, force: bool = False) -> None:
         """Enqueue this period's run of each periodic handler (a no-op once it exists)."""
         now = clock.now()
-        if not force and self._periodic_checked and now - self._periodic_checked < PERIODIC_CHECK:
-            return
-        self._periodic_checked = now
         periodic = {kind: registration.every for kind, registration in self.handlers.items() if registration.every}
         if not periodic:
             return
+        check = min(PERIODIC_CHECK, *periodic.values())  # a handler due every 10 s is looked at as often
+        if not force and self._periodic_checked and now - self._periodic_checked < check:
+            return
+        self._periodic_checked = now
         async with unit_of_work(self.sessions) as session:
             for kind, every in periodic.items():
                 start = EPOCH + ((now - EPOCH) // every) * every

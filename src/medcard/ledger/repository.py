@@ -51,7 +51,8 @@ class LedgerRepository:
         return found
 
     async def _account_ids(self, keys: Collection[str]) -> dict[str, uuid.UUID]:
-        rows = await self.session.execute(select(LedgerAccount.key, LedgerAccount.id).where(LedgerAccount.key.in_(keys)))
+        query = select(LedgerAccount.key, LedgerAccount.id).where(LedgerAccount.key.in_(keys))
+        rows = await self.session.execute(query)
         return {row.key: row.id for row in rows}
 
     async def lock(self, account_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, AccountState]:

@@ -31,6 +31,10 @@ from medcard.settlement import facts
 from medcard.settlement.repository import SettlementRepository
 
 SYSTEM = Actor.system("settlement-jobs")
+EXPIRY_SWEEP = timedelta(seconds=10)
+"""How often the worker looks for pending orders past their 15 minutes (one indexed range
+read on ``payment_order (state, expires_at)``); an order's holds are released at most this
+late. A per-order job cost every payment two writes (enqueue, cancel) for the rare expiry."""
 
 
 async def expire_due(session: AsyncSession, *, adapters: Adapters, now: datetime) -> int:
@@ -149,11 +153,11 @@ async def _reimburse(session: AsyncSession, order: PaymentOrder, adapters: Adapt
 # --- durable jobs (medcard worker; R-PAY-04, R-INS-04) ----------------------------------------
 
 
-@handles("settlement.expire_order")
-async def expire_order_job(job: JobContext) -> None:
-    """One order's 15 minutes are over (enqueued with the order, in its transaction)."""
-    order_id = uuid.UUID(str(job.payload["order_id"]))
-    await expire_order(job.session, order_id=order_id, adapters=job.adapters, now=clock.now())
+@handles("settlement.expire", every=EXPIRY_SWEEP)
+async def expire_job(job: JobContext) -> None:
+    """Orders whose 15 minutes are over (R-PAY-04): the pending order rows are the durable
+    record, claimed with ``FOR UPDATE SKIP LOCKED``; an order expires at most one sweep late."""
+    await expire_due(job.session, adapters=job.adapters, now=clock.now())
 
 
 @handles("settlement.reimburse_order")
@@ -165,7 +169,5 @@ async def reimburse_order_job(job: JobContext) -> None:
 
 @handles("settlement.sweep", every=timedelta(minutes=1))
 async def sweep(job: JobContext) -> None:
-    """Catch-all: whatever is overdue and was not handled by its own job."""
-    now = clock.now()
-    await expire_due(job.session, adapters=job.adapters, now=now)
-    await reimburse_due(job.session, adapters=job.adapters, now=now)
+    """Catch-all: deferred reimbursements overdue and not handled by their own job."""
+    await reimburse_due(job.session, adapters=job.adapters, now=clock.now())

@@ -34,7 +34,7 @@ from medcard.errors import NotFound, present
 from medcard.family import mutual_aid
 from medcard.family import rules as family_rules
 from medcard.family.errors import FamilyConfirmationNotAwaited
-from medcard.jobs.service import cancel, enqueue
+from medcard.jobs.service import enqueue
 from medcard.kit.clock import CHINA, clock
 from medcard.ledger import service as ledger
 from medcard.ledger.rules import AccountState, Leg
@@ -270,9 +270,8 @@ async def _open(
         order.mutual_aid_grant_id = offer.grant_id
         grant = present(await session.get(MutualAidGrant, offer.grant_id), "grant")
         await mutual_aid.record_use(session, grant, funding.family_mutual_aid_fen)
-    # R-PAY-04: the expiry is a durable job committed with the order (it survives restarts).
-    await enqueue(session, "settlement.expire_order", {"order_id": str(order.id)}, run_at=order.expires_at,
-                  unique_key=f"expire:{order.id}")  # fmt: skip
+    # R-PAY-04: the order row itself, pending with its expires_at, is the durable record the
+    # worker's expiry sweep claims (FOR UPDATE SKIP LOCKED) once the 15 minutes are over.
     return order
 
 
@@ -380,7 +379,6 @@ async def complete(session: AsyncSession, order: PaymentOrder, payer: Payer, ada
         order.id, before="pending", after="paid", paid_at=now, reimburse_on=reimburse_on, failure_code=None
     ):
         return
-    await cancel(session, unique_key=f"expire:{order.id}")
     if reimburse_on is not None:
         run_at = datetime.combine(reimburse_on, time(9, 0), tzinfo=CHINA)
         await enqueue(session, "settlement.reimburse_order", {"order_id": str(order.id)}, run_at=run_at,
