@@ -289,16 +289,12 @@ async def test_r_fam_08_r_pay_04_the_platform_refusing_the_mutual_aid_share_rele
         return await settle(message)
 
     monkeypatch.setattr(platform, "settle", spent_elsewhere)
-    bill = add_bill(adapters, fam.member, ("C", 8_000))
-    channel(adapters).set_wallet(fam.member.openid, 10_000_000)
-    body = {"card_id": fam.member.card_id, "bill_number": bill.bill_no}
-    refused = await client.post(ORDERS, json=body, headers={**fam.principal, **key("aid-x")})
+    refused = await pay(client, adapters, fam, 8_000, "aid-x")
     assert refused.status_code == 409, refused.text
-    problem = refused.json()
-    assert problem["code"] == "INSURANCE_REFUSED_PAYMENT"
+    assert refused.json()["code"] == "INSURANCE_REFUSED_PAYMENT"
     assert "MULAID_ACCT_INSUFFICIENT" in refused.text  # the platform's code, named in the message
 
-    order = (await db.scalars(select(PaymentOrder).where(PaymentOrder.bill_number == bill.bill_no))).one()
+    order = (await db.scalars(select(PaymentOrder).where(PaymentOrder.card_id == uuid.UUID(fam.member.card_id)))).one()
     await db.refresh(order)
     assert (order.state, order.failure_code) == ("expired", "INSURANCE_MULAID_ACCT_INSUFFICIENT")
     assert order.funding["family_mutual_aid_fen"] == 8_000  # what was asked of the platform
@@ -310,9 +306,10 @@ async def test_r_fam_08_r_pay_04_the_platform_refusing_the_mutual_aid_share_rele
     assert platform.balance(fam.principal_person_number) == 3_000  # nothing settled on the platform
     assert not [o for o in channel(adapters).orders.values() if o.out_trade_no.startswith(f"MC{order.id.hex[:24]}")]
     bills = await adapters.his.bills(hospital_code="H110001", patient_id=fam.member.his_patient_id)
-    assert next(b for b in bills if b.bill_no == bill.bill_no).status == "unpaid"
+    assert next(b for b in bills if b.bill_no == order.bill_number).status == "unpaid"
 
     monkeypatch.setattr(platform, "settle", settle)
+    body = {"card_id": fam.member.card_id, "bill_number": order.bill_number}
     again = await client.post(ORDERS, json=body, headers={**fam.principal, **key("aid-y")})
     assert again.status_code == 200, again.text
     assert again.json()["funding"]["family_mutual_aid_fen"] == 3_000  # the new balance, mirrored again
