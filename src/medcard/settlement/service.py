@@ -125,7 +125,9 @@ async def _quote(
     bill = rules_bill(his, payer, scenario=scenario)
     deposit_bill = his.kind == "inpatient_deposit"  # prepaid money, never sent to the insurance
     coverage = None if deposit_bill else await facts.coverage_of(session, payer, bill, on=now.astimezone(CHINA).date())
-    year = await facts.year_to_date(session, payer, visit_type=bill.visit_type, now=now)
+    # This year's fund totals matter only to a fund share: an uninsured bill is not read for them.
+    year = rules.YearToDate() if coverage is None else await facts.year_to_date(
+        session, payer, visit_type=bill.visit_type, now=now)  # fmt: skip
     split = rules.settle(bill, coverage, year)
     accounts = await facts.accounts_of(session, payer, coverage)
     # R-FAM-08: read only for a patient insured where the region's policy has mutual aid (the
