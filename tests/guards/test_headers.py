@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from jinja2 import Environment, nodes
 
 import medcard.web
 from medcard.app import create_app
@@ -86,4 +87,23 @@ def test_r_sec_08_no_template_needs_unsafe_inline() -> None:
         for path in sorted(templates.rglob("*.html"))
         for match in forbidden.finditer(path.read_text())
     ]
+    assert not found, found
+
+
+TEXT_BLOCKS = ("title", "body_class", "home_link", "brand")
+"""Blocks of ``base.html`` that sit inside an attribute or the ``<title>``: plain text only."""
+
+
+def test_r_a11y_01_blocks_inside_attributes_hold_no_markup() -> None:
+    """A merge once left the finance console's 'paid in the last 7 days' table inside
+    ``{% block body_class %}``: the page rendered the table above its header, inside
+    ``<body class="…">``. Every template's attribute and title blocks are plain text."""
+    env = Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+    templates = Path(medcard.web.__file__).parent / "templates"
+    found = []
+    for path in sorted(templates.rglob("*.html")):
+        for block in env.parse(path.read_text()).find_all(nodes.Block):
+            if block.name in TEXT_BLOCKS:
+                markup = [node.data for node in block.find_all(nodes.TemplateData) if "<" in node.data]
+                found += [f"{path.relative_to(templates)}: block {block.name}: {text.strip()[:60]}" for text in markup]
     assert not found, found
