@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -196,3 +197,12 @@ def csrf_headers(page: Page) -> dict[str, str]:
     token = page.locator('meta[name="csrf-token"]').get_attribute("content")
     assert token
     return {"X-CSRF-Token": token}
+
+
+def overflow(page: Page) -> list[dict[str, Any]]:
+    """A patient page wider than the phone it is shown on (a chart or table that does not shrink
+    makes the whole page scroll sideways): reported like an axe violation."""
+    wide, screen = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    if wide <= screen:
+        return []
+    return [{"id": "horizontal-overflow", "impact": "serious", "help": f"{wide}px wide on a {screen}px screen"}]

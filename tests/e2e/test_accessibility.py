@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.conftest import patient_login, screenshot, staff_login
+from tests.e2e.conftest import overflow, patient_login, screenshot, staff_login
 from tests.e2e.test_card_flows import CHOICES, fill_details, verify_identity
 from tests.e2e.test_codes_payment import pos_scan
 from tests.e2e.test_dead_ends import confirm_phone
@@ -86,7 +86,7 @@ def check_pages(page: Page, paths: tuple[str, ...], mode: str) -> dict[str, list
     found = {}
     for path in paths:
         page.goto(path)
-        violations = axe_violations(page)
+        violations = axe_violations(page) + (overflow(page) if mode != "console" else [])
         if violations:
             found[f"{mode} {path}"] = violations
     return found

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import patient_login, screenshot
+from tests.e2e.conftest import overflow, patient_login, screenshot
 from tests.e2e.test_card_flows import DETAILS, fill_details
 from tests.e2e.test_family import _add, _verify
 
@@ -79,6 +79,8 @@ def test_r_fam_04_r_fam_07_parent_pays_a_prescription_for_his_child_after_confir
     expect(page.locator("#family-bill")).to_contain_text("药品")
     expect(page.locator("#chart-source")).to_be_visible()
     screenshot(page, "family-08-monthly-bill-with-the-prescription")
+    page.wait_for_load_state("networkidle")  # the chart images are in
+    assert not overflow(page)  # the 480-px charts shrink to the phone's width
     with page.expect_download() as download:
         page.click("#bill-pdf")
     assert download.value.suggested_filename.startswith("family-bill-")

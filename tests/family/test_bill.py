@@ -52,6 +52,9 @@ async def test_r_fam_07_the_family_bill_page_shows_the_childs_spending_with_char
     chart = await client.get("/family/bill/2026-11/category.svg", headers=holder)
     assert chart.headers["content-type"].startswith("image/svg+xml")
     assert chart.text.lstrip().startswith("<svg") and "<script" not in chart.text and "药品" in chart.text
+    assert ">按类别<" in chart.text  # its title, in the page language (was the first letter of the msgid)
+    english = await client.get("/family/bill/2026-11/member.svg", headers={**holder, "Cookie": "medcard_lang=en"})
+    assert ">By member<" in english.text
     assert 'href="/family/bill/2026-11.pdf"' in page.text  # the download link
     pdf = await client.get("/family/bill/2026-11.pdf", headers=holder)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"

@@ -390,7 +390,7 @@ async def bill_chart(
         "category": N_("By category"),
         "source": N_("By source"),
     }
-    title = titles[chart][0 if lang == "zh" else 1]
+    title = translate(lang, titles[chart])
     values = _labelled(bill, chart, lang)
     svg = charts.pie(title, values) if chart == "source" else charts.bars(title, values)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
