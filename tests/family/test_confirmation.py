@@ -57,6 +57,10 @@ async def test_r_fam_04_a_relatives_drug_payment_waits_for_the_second_confirmati
 ) -> None:
     card = await _ward_card(client, holder, settings, db)
     bill = _bill(adapters, card, "drug")
+    split = await client.get(f"/bills/{bill.bill_no}?card_id={card.id}", headers=holder)
+    assert split.status_code == 200 and 'id="needs-confirmation"' in split.text  # said before confirming
+    exam = await client.get(f"/bills/{_bill(adapters, card, 'exam').bill_no}?card_id={card.id}", headers=holder)
+    assert exam.status_code == 200 and 'id="needs-confirmation"' not in exam.text  # drugs only
     charges = channel(adapters).charges
     opened = await _pay(client, holder, card, bill)
     assert opened.status_code == 200, opened.text

@@ -15,6 +15,7 @@ from medcard.auth.service import actor_for_account
 from medcard.card.repository import CardRepository
 from medcard.deps import AdaptersDep, SessionDep, SettingsDep, SteppedUpAccountDep, require_role
 from medcard.errors import InvalidInput, NotFound
+from medcard.family import rules as family_rules
 from medcard.hospital.rules import parse_yuan
 from medcard.i18n import N_, NC_
 from medcard.kit.clock import CHINA
@@ -75,7 +76,10 @@ async def bill_page(
     """The split shown before confirming (R-PAY-02/03); the form carries a fresh request key."""
     card = await _card(session, account, card_id)
     quote = await service.quote(session, card=card, bill_number=bill_number, scenario="online", adapters=adapters)
-    values = {"card": card, "quote": quote, "sources": SOURCES, "key": secrets.token_urlsafe(16)}
+    # R-FAM-04: said before confirming, not only after (a relative's prescription drugs wait for a second yes).
+    awaits = family_rules.needs_guardian_confirmation(quote.bill.kind, proxied=card.person_id != account.person_id)
+    values = {"card": card, "quote": quote, "sources": SOURCES, "key": secrets.token_urlsafe(16),
+              "guardian_confirmation": awaits}  # fmt: skip
     return page(request, "settlement/bill.html", values)
 
 
