@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from medcard.auth.rules import retry_after
 from medcard.devices import rules
-from medcard.devices.regions import CITIES, UNKNOWN, region_of
+from medcard.devices.regions import CITIES, UNKNOWN, region_label, region_of
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 cities = st.sampled_from(sorted(CITIES))
@@ -35,6 +35,10 @@ elapsed = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3))
 def test_r_sec_06_login_region_from_the_sandbox_table(ip: str, region: str) -> None:
     """R-SEC-06: documentation ranges map to cities; our own network is the home region."""
     assert region_of(ip, home_region="beijing") == region
+
+
+def test_r_sec_06_an_unknown_region_is_named_in_the_page_language() -> None:
+    assert (region_label(UNKNOWN, "zh"), region_label(UNKNOWN, "en")) == ("未知地区", "Unknown region")
 
 
 @pytest.mark.parametrize(

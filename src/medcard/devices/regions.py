@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from medcard.i18n import N_, translate
+
 UNKNOWN = "unknown"
 
 
@@ -62,8 +64,11 @@ def region_of(ip: str, *, home_region: str) -> str:
     return UNKNOWN
 
 
+UNKNOWN_REGION = N_("Unknown region")
+
+
 def region_label(code: str, lang: str) -> str:
     city = CITIES.get(code)
     if city is None:
-        return "未知地区" if lang == "zh" else "Unknown region"
+        return translate(lang, UNKNOWN_REGION)
     return city.name_zh if lang == "zh" else city.name_en
