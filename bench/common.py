@@ -142,6 +142,17 @@ class Server:
         return sum(process_cpu(pid) for pid in tree_pids(self.process.pid))
 
 
+def wait_for_port(name: str, port: int, *, tries: int = 300) -> None:
+    """Until a server accepts connections on ``port`` (0.1 s apart), else exit naming it."""
+    for _ in range(tries):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{name} did not start")
+
+
 @contextmanager
 def serving(name: str, target: str, env: dict[str, str], extra: list[str] | None = None) -> Iterator[Server]:
     port = free_port()
@@ -149,14 +160,7 @@ def serving(name: str, target: str, env: dict[str, str], extra: list[str] | None
     command += ["--log-level", "warning", *(extra or [])]
     process = subprocess.Popen(command, cwd=HERE, env={**os.environ, **env})  # noqa: S603 - our own command
     try:
-        for _ in range(300):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise SystemExit(f"{name} did not start")
+        wait_for_port(name, port)
         yield Server(name, process, port)
     finally:
         process.send_signal(signal.SIGTERM)

@@ -16,11 +16,12 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from common import free_port, wait_for_port
 
 HERE = Path(__file__).resolve().parent
 LUA = """
@@ -29,12 +30,6 @@ function done(summary, latency, requests)
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99)))
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def command(kind: str, workers: int, loop: str, http: str, port: int) -> list[str]:
@@ -59,12 +54,7 @@ def measure(kind: str, workers: int, loop: str, http: str, seconds: int, lua: Pa
         command(kind, workers, loop, http, port), cwd=HERE, env=env, stderr=subprocess.DEVNULL
     )
     try:
-        for _ in range(200):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(kind, port, tries=200)
         time.sleep(1.0)  # every worker up
         wrk = shutil.which("wrk") or "wrk"
         output = subprocess.run(  # noqa: S603 - our own command

@@ -326,6 +326,7 @@ async def review_decide(
 
 MonthPath = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 CHARTS = ("member", "category", "source")
+CHART_TITLES = {"member": N_("By member"), "category": N_("By category"), "source": N_("By source")}
 CHART_TITLES = {
     "member": N_("By member"),
     "category": N_("By category"),
@@ -385,12 +386,7 @@ async def bill_chart(
         raise NotFound()
     bill = await service.family_bill(session, account=account, month=_month(month))
     lang = language(request)
-    titles = {
-        "member": N_("By member"),
-        "category": N_("By category"),
-        "source": N_("By source"),
-    }
-    title = translate(lang, titles[chart])
+    title = translate(lang, CHART_TITLES[chart])
     values = _labelled(bill, chart, lang)
     svg = charts.pie(title, values) if chart == "source" else charts.bars(title, values)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
