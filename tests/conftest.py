@@ -7,9 +7,11 @@ migrations, not by ``create_all``, so the migrations are exercised on every run.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from medcard.kit.clock import clock
 from medcard.migrate import upgrade
 from medcard.models import Base
 from medcard.observability import configure_logging
+from medcard.settlement.gateway import PaymentGateway
 from tests import factories
 from tests.logscan import CAPTURE, scan, typed_pins
 from tests.support import run_async
@@ -251,6 +254,18 @@ def app(settings: Settings, adapters: Adapters, db: AsyncSession):  # type: igno
     application.dependency_overrides[get_session] = test_session
     # The code gateway's batches run on the test's session too, one at a time.
     application.state.code_gateway = CodeGateway(lambda: transaction(db), settings, max_in_flight=1)
+    # So do the payment gateway's, and the payments it leaves to the single path (which run
+    # concurrently in production, each on its own session: here one at a time).
+    turn = asyncio.Lock()
+
+    @asynccontextmanager
+    async def one_at_a_time() -> AsyncIterator[AsyncSession]:
+        async with turn, transaction(db) as session:
+            yield session
+
+    application.state.payment_gateway = PaymentGateway(
+        one_at_a_time, one_at_a_time, settings, adapters, max_in_flight=1
+    )
     return application
 
 

@@ -29,6 +29,7 @@ from medcard.idempotency.errors import IdempotentReplay
 from medcard.jobs import worker as jobs
 from medcard.observability import configure_logging
 from medcard.ops import install_error_handlers as install_ops_error_handlers
+from medcard.settlement.gateway import PaymentGateway
 from medcard.web.feedback import validation_view
 from medcard.web.render import error_view, language, page
 
@@ -90,6 +91,13 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
     app.state.code_gateway = CodeGateway(
         lambda: unit_of_work(gateway_sessions), settings, max_in_flight=settings.code_gateway_in_flight
     )
+    app.state.payment_gateway = PaymentGateway(
+        lambda: unit_of_work(gateway_sessions),
+        lambda: unit_of_work(sessions),
+        settings,
+        app.state.adapters,
+        max_in_flight=settings.payment_gateway_in_flight,
+    )
 
     install_guards(app, settings)
     _install_error_handlers(app)
@@ -101,8 +109,8 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
 
 
 def _gateway_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
-    """The code gateway's own small pool on PostgreSQL: one connection per transaction it may run
-    at once (issue and redeem each). No pre-ping round trip: a batch that fails on a dead
+    """The gateways' own small pool on PostgreSQL: one connection per transaction they may run
+    at once (code issue and redeem, payments). No pre-ping round trip: a batch that fails on a dead
     connection is retried one request at a time, by then on fresh connections. SQLite shares the
     app's engine.
 
@@ -111,7 +119,7 @@ def _gateway_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
     stays prepared instead of being parsed and planned again, a round trip each time."""
     if settings.is_sqlite:
         return engine
-    size = 2 * settings.code_gateway_in_flight
+    size = 2 * settings.code_gateway_in_flight + settings.payment_gateway_in_flight
     return make_engine(
         settings,
         pool_size=size,
@@ -155,13 +163,14 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.web.security_pages import router as security_pages_router
     from medcard.web.settlement_pages import router as settlement_pages_router
 
-    # Routes are matched in order: the POS and patient-page hot paths (payment codes) come first.
+    # Routes are matched in order, one by one: the hot paths (payment codes, then payments) come
+    # first — a payment matched after sixty other routes spent more CPU matching than paying.
     app.include_router(codes_router, prefix="/api/v1")
+    app.include_router(settlement_router, prefix="/api/v1")
     for router in (auth_router, identity_router, card_router, audit_router, kiosk_router, hospital_router):
         app.include_router(router, prefix="/api/v1")
     for router in (insurance_router, insurance_staff_router, policy_router, policy_staff_router):
         app.include_router(router, prefix="/api/v1")
-    app.include_router(settlement_router, prefix="/api/v1")
     app.include_router(security_router, prefix="/api/v1")
     app.include_router(devices_router, prefix="/api/v1")
     app.include_router(family_router, prefix="/api/v1")

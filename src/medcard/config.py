@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     """Payment-code transactions the code gateway runs at once per operation (issue, redeem); each
     takes every request waiting (docs/adr/0005). More overlap database round trips; fewer make
     bigger, cheaper batches."""
+    payment_gateway_in_flight: int = Field(default=4, ge=1)
+    """Batches of online payments the payment gateway runs at once (docs/adr/0012): each holds
+    its payers' accounts locked from its open to its commit and waits for the channel between."""
 
     @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> Settings:

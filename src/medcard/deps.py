@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters import Adapters
-from medcard.auth.errors import AccountFrozen
-from medcard.auth.service import Client, authenticate
+from medcard.auth.service import Client, authenticate, patient_account
 from medcard.codes.gateway import CodeGateway
 from medcard.config import Settings
 from medcard.db import unit_of_work
@@ -86,6 +86,12 @@ def gateway_of(request: Request) -> CodeGateway:
     return gateway
 
 
+def model_response(answer: BaseModel) -> Response:
+    """A hot route's answer serialised once by pydantic (the route's ``response_model`` still
+    documents it): FastAPI would validate the model again before serialising it."""
+    return Response(answer.model_dump_json(), media_type="application/json")
+
+
 async def get_code_gateway(request: Request) -> CodeGateway:
     return gateway_of(request)
 
@@ -109,11 +115,7 @@ async def current_account(
 ) -> Account:
     """The logged-in patient account; frozen accounts are refused, deleted ones are logged out.
     Pages read its elder mode (R-A11Y-01) from ``request.state.elder_mode``."""
-    account = await session.get(Account, auth.account_id)
-    if account is None or account.status == "deleted":
-        raise NotAuthenticated()
-    if account.status == "frozen":
-        raise AccountFrozen()
+    account = patient_account(await session.get(Account, auth.account_id))
     request.state.elder_mode = account.elder_mode  # read now: a rolled-back session expires the row
     return account
 

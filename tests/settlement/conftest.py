@@ -18,7 +18,7 @@ from medcard.kit.clock import clock
 from medcard.ledger.repository import LedgerRepository
 from medcard.models import Card, InsuranceBinding
 from medcard.policy.repository import PolicyRepository
-from tests.factories import bearer, staff_token
+from tests.factories import Demo, bearer, staff_token
 from tests.insurance.conftest import MakePatient, make_patient, policy
 
 __all__ = ["make_patient", "policy"]
@@ -52,6 +52,13 @@ def make_payer(client: httpx.AsyncClient, make_patient: MakePatient) -> MakePaye
         return Payer(str(card.id), card.his_patient_id, patient.account.openid, patient.headers, bind, card.phone)
 
     return make
+
+
+@pytest.fixture
+async def no_credit(db: AsyncSession, demo: Demo) -> None:
+    """The demo hospital grants no credit line: self-pay goes through the channel."""
+    demo.hospital.credit_enabled = False
+    await db.flush()
 
 
 def his(adapters: Adapters) -> SandboxHis:

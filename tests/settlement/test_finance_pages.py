@@ -12,16 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.adapters import Adapters
 from medcard.kit.clock import CHINA, clock
-from tests.factories import Demo, bearer, staff_token
+from tests.factories import bearer, staff_token
 from tests.settlement.conftest import MakePayer, Payer, add_bill, books_balance, channel, key
 
 ORDERS = "/api/v1/settlement/orders"
-
-
-@pytest.fixture
-async def no_credit(db: AsyncSession, demo: Demo) -> None:
-    demo.hospital.credit_enabled = False
-    await db.flush()
 
 
 @pytest.fixture

@@ -31,12 +31,6 @@ from tests.settlement.conftest import MakePayer, Payer, add_bill, books_balance,
 QUOTE, ORDERS = "/api/v1/settlement/quote", "/api/v1/settlement/orders"
 
 
-@pytest.fixture
-async def no_credit(db: AsyncSession, demo: Demo) -> None:
-    demo.hospital.credit_enabled = False
-    await db.flush()
-
-
 async def _pay(client: httpx.AsyncClient, payer: Payer, bill_number: str, name: str = "k1") -> httpx.Response:
     body = {"card_id": payer.card_id, "bill_number": bill_number}
     return await client.post(ORDERS, json=body, headers={**payer.headers, **key(name)})

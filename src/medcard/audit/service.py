@@ -43,6 +43,8 @@ class Entry:
     subject_id: uuid.UUID
     result: str = "ok"
     details: dict[str, Any] | None = None
+    hospital_id: uuid.UUID | None = None
+    """The hospital the row belongs to, when not the actor's (a patient's payment at one)."""
 
     def values(self, *, hospital_id: uuid.UUID | None = None) -> dict[str, Any]:
         """The row's columns (the hospital defaults to the actor's)."""
@@ -54,7 +56,7 @@ class Entry:
             "subject_kind": self.subject_kind,
             "subject_id": str(self.subject_id),
             "result": self.result,
-            "hospital_id": hospital_id or self.actor.hospital_id,
+            "hospital_id": hospital_id or self.hospital_id or self.actor.hospital_id,
             "details": self.details or {},
         }
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from medcard.db import driver_connection
 from medcard.models import Account, AuthSession, LoginFailure, StaffUser
@@ -61,6 +62,21 @@ class AuthRepository:
             )
         )
         return {row[0]: row[1] for row in rows}
+
+    async def live_patients_by_token_hashes(
+        self, token_hashes: Collection[str], *, now: datetime
+    ) -> dict[str, tuple[AuthSession, Account]]:
+        """The login session and patient account behind each live patient token hash: one
+        statement for a whole batch of payments (the payment gateway)."""
+        rows = await self.session.execute(
+            select(AuthSession, Account)
+            .join(Account, AuthSession.account_id == Account.id)
+            .options(raiseload(Account.person))
+            .where(
+                AuthSession.token_hash.in_(token_hashes), AuthSession.revoked_at.is_(None), AuthSession.expires_at > now
+            )
+        )
+        return {auth.token_hash: (auth, account) for auth, account in rows}
 
     async def nth_latest_failure(
         self, n: int, *, scope: str, since: datetime, subject_hash: str | None = None, client_ip: str | None = None

@@ -21,7 +21,7 @@ from medcard.auth.repository import AuthRepository
 from medcard.config import Settings
 from medcard.devices import service as devices
 from medcard.devices.regions import region_of
-from medcard.errors import RateLimited
+from medcard.errors import NotAuthenticated, RateLimited
 from medcard.kit.clock import clock
 from medcard.kit.crypto import check_password, derive_key, hash_password, hmac_sm3, random_token, sm3_hex
 from medcard.models import Account, AuthSession, LoginFailure, StaffUser
@@ -234,6 +234,16 @@ async def authenticate(session: AsyncSession, token: str, *, with_holder: bool =
     if auth is None or auth.revoked_at is not None or auth.expires_at <= clock.now():
         return None
     return auth
+
+
+def patient_account(account: Account | None) -> Account:
+    """The account of a live patient login, usable: a deleted one is logged out (401), a
+    frozen one refused (403). The account dependency and the payment gateway both check here."""
+    if account is None or account.status == "deleted":
+        raise NotAuthenticated()
+    if account.status == "frozen":
+        raise AccountFrozen()
+    return account
 
 
 async def logout(session: AsyncSession, auth: AuthSession, *, actor: Actor) -> None:

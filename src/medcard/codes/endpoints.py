@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel
 
 from medcard.codes import service
 from medcard.codes.gateway import IssueCall, RedeemCall
@@ -27,6 +26,7 @@ from medcard.deps import (
     StaffTokenDep,
     SteppedUpAccountDep,
     gateway_of,
+    model_response,
     require_role,
 )
 from medcard.models import StaffUser
@@ -40,7 +40,7 @@ async def issue_payment_code(body: PaymentCodeRequest, token: PatientTokenDep, r
     """Through the code gateway: concurrent requests share one transaction (login, stepped-up
     session and card ownership are checked there, as the account dependencies would)."""
     issued = await gateway_of(request).issue(IssueCall(token=token, card_id=body.card_id))
-    return _json(PaymentCodeRead.of(issued))
+    return model_response(PaymentCodeRead.of(issued))
 
 
 @router.get(
@@ -68,13 +68,7 @@ async def retry_pin(body: PinRetry, session: SessionDep, staff: PosDep, settings
 async def redeem(body: RedeemRequest, token: StaffTokenDep, request: Request) -> Response:
     """Through the code gateway (the POS login and role are checked there)."""
     call = RedeemCall(token=token, text=body.code, amount_fen=body.amount_fen, pin=body.pin)
-    return _json(RedemptionRead.of(await gateway_of(request).redeem(call)))
-
-
-def _json(answer: BaseModel) -> Response:
-    """The hot routes' answer serialised once by pydantic (the route's ``response_model`` still
-    documents it): FastAPI would validate the model again before serialising it."""
-    return Response(answer.model_dump_json(), media_type="application/json")
+    return model_response(RedemptionRead.of(await gateway_of(request).redeem(call)))
 
 
 @router.post("/verification/check", response_model=VerificationRead, summary="POS: check a verification code")

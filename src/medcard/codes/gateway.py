@@ -28,12 +28,11 @@ the code's status (a retry answers ``PAYMENT_CODE_USED``), never from the absenc
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,6 +45,7 @@ from medcard.config import Settings
 from medcard.devices.errors import StepUpRequired
 from medcard.devices.rules import needs_step_up
 from medcard.errors import Forbidden, MedCardError, NotAuthenticated, NotFound
+from medcard.kit.batching import Lane
 from medcard.kit.clock import clock
 from medcard.kit.crypto import sm3_hex
 
@@ -75,15 +75,6 @@ class IssueCall:
     card_id: uuid.UUID
 
 
-@dataclass
-class _Lane(Generic[Item, Result]):
-    """Requests of one kind waiting for a transaction, and the transactions running."""
-
-    run: Callable[[AsyncSession, Sequence[Item]], Awaitable[list[Result | MedCardError]]]
-    waiting: list[tuple[Item, asyncio.Future[Result | MedCardError]]] = field(default_factory=list)
-    running: int = 0
-
-
 class CodeGateway:
     """Groups concurrent issue and redeem requests into shared transactions (group commit)."""
 
@@ -98,64 +89,31 @@ class CodeGateway:
     ) -> None:
         self.unit_of_work = unit_of_work
         self.settings = settings
-        self.max_batch = max_batch
-        self.max_in_flight = max_in_flight
-        self.overlap_from = overlap_from
-        self._redeem: _Lane[RedeemCall, Redemption] = _Lane(self._redeem_batch)
-        self._issue: _Lane[IssueCall, IssuedCode] = _Lane(self._issue_batch)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._redeem: Lane[RedeemCall, Redemption] = Lane(
+            self._in_transaction(self._redeem_batch),
+            max_batch=max_batch, max_in_flight=max_in_flight, overlap_from=overlap_from,
+        )  # fmt: skip
+        self._issue: Lane[IssueCall, IssuedCode] = Lane(
+            self._in_transaction(self._issue_batch),
+            max_batch=max_batch, max_in_flight=max_in_flight, overlap_from=overlap_from,
+        )  # fmt: skip
 
     async def redeem(self, call: RedeemCall) -> Redemption:
         """Redeem one scan; raises its refusal like :func:`medcard.codes.service.redeem`."""
-        result: Redemption | MedCardError = await self._submit(self._redeem, call)
-        return _one(result)
+        return await self._redeem.submit(call)
 
     async def issue(self, call: IssueCall) -> IssuedCode:
         """Issue one code; raises its refusal like :func:`medcard.codes.service.issue`."""
-        result: IssuedCode | MedCardError = await self._submit(self._issue, call)
-        return _one(result)
+        return await self._issue.submit(call)
 
-    async def _submit(self, lane: _Lane[Item, Result], item: Item) -> Result | MedCardError:
-        future: asyncio.Future[Result | MedCardError] = asyncio.get_running_loop().create_future()
-        lane.waiting.append((item, future))
-        # The first transaction starts at once; another one starts beside it only for a batch
-        # worth its fixed cost (``overlap_from`` waiting), else the waiting requests ride on the
-        # next batch of a running one: small overlapping batches would spend the CPU that
-        # grouping saves.
-        if lane.running == 0 or (lane.running < self.max_in_flight and len(lane.waiting) >= self.overlap_from):
-            lane.running += 1
-            task = asyncio.create_task(self._drain(lane))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return await future
-
-    async def _drain(self, lane: _Lane[Item, Result]) -> None:
-        try:
-            while lane.waiting:
-                taken, lane.waiting = lane.waiting[: self.max_batch], lane.waiting[self.max_batch :]
-                await self._settle(lane, taken)
-        finally:
-            lane.running -= 1
-
-    async def _settle(
-        self, lane: _Lane[Item, Result], taken: list[tuple[Item, asyncio.Future[Result | MedCardError]]]
-    ) -> None:
-        items = [item for item, _ in taken]
-        try:
+    def _in_transaction(
+        self, batch: Callable[[AsyncSession, Sequence[Item]], Awaitable[Sequence[Result | MedCardError]]]
+    ) -> Callable[[Sequence[Item]], Awaitable[Sequence[Result | MedCardError]]]:
+        async def run(items: Sequence[Item]) -> Sequence[Result | MedCardError]:
             async with self.unit_of_work() as session:
-                results = await lane.run(session, items)
-        except Exception as error:  # noqa: BLE001 - handed to the waiting requests, or retried alone
-            if len(taken) > 1:
-                for one in taken:
-                    await self._settle(lane, [one])
-                return
-            _, future = taken[0]
-            if not future.done():
-                future.set_exception(error)
-            return
-        for (_, future), result in zip(taken, results, strict=True):
-            if not future.done():
-                future.set_result(result)
+                return await batch(session, items)
+
+        return run
 
     async def _redeem_batch(
         self, session: AsyncSession, calls: Sequence[RedeemCall]
@@ -213,9 +171,3 @@ class CodeGateway:
             await service.issue_many(session, requests, settings=self.settings, known=known) if requests else []
         )
         return [result if result is not None else next(issued) for result in results]
-
-
-def _one(result: Result | MedCardError) -> Result:
-    if isinstance(result, MedCardError):
-        raise result
-    return result

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,6 +45,18 @@ class IdempotencyRepository:
         claimed: uuid.UUID | None = (await self.session.execute(statement)).scalar_one_or_none()
         return claimed
 
+    async def claim_many(self, rows: list[dict[str, Any]]) -> dict[tuple[str, str], uuid.UUID]:
+        """:meth:`claim` for a batch, in one statement: each row is a key's columns (``id``,
+        ``actor``, ``key``, ``fingerprint``, …); the ids of those claimed, by (actor, key)."""
+        if not rows:
+            return {}
+        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(IdempotencyKey)
+        statement = insert.on_conflict_do_nothing(index_elements=["actor", "key"]).returning(
+            IdempotencyKey.id, IdempotencyKey.actor, IdempotencyKey.key
+        )
+        return {(row.actor, row.key): row.id for row in await self.session.execute(statement, rows)}
+
     async def find(self, *, actor: str, key: str) -> IdempotencyKey | None:
         statement = select(IdempotencyKey).where(IdempotencyKey.actor == actor, IdempotencyKey.key == key)
         return (await self.session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
@@ -77,6 +90,36 @@ class IdempotencyRepository:
             )
         )
         await self.session.execute(statement)
+
+    async def finish_many(self, bodies: dict[uuid.UUID, Any], *, status_code: int, now: datetime) -> None:
+        """:meth:`finish` for a batch (one executemany UPDATE)."""
+        if not bodies:
+            return
+        table = IdempotencyKey.metadata.tables["idempotency_key"]
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("key_id"))
+            .values(
+                status_code=status_code,
+                response_body=bindparam("body"),
+                locked_at=None,
+                recovery_point="finished",
+                finished_at=now,
+            )
+        )
+        await self.session.execute(statement, [{"key_id": key_id, "body": body} for key_id, body in bodies.items()])
+
+    async def unlock(self, key_ids: Collection[uuid.UUID]) -> None:
+        """Let go of keys at their recovery point: the client's retry with the same key resumes."""
+        if key_ids:
+            await self.session.execute(
+                update(IdempotencyKey).where(IdempotencyKey.id.in_(key_ids)).values(locked_at=None)
+            )
+
+    async def forget(self, key_ids: Collection[uuid.UUID]) -> None:
+        """Drop keys claimed by a transaction that wrote nothing under them."""
+        if key_ids:
+            await self.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id.in_(key_ids)))
 
     async def release(self, key_id: uuid.UUID) -> None:
         """Give the key up after a failed attempt: forgotten if nothing was committed under it,

@@ -92,7 +92,11 @@ class LedgerRepository:
         await self.session.execute(statement, params, execution_options={"synchronize_session": False})
 
     async def insert_entry(self, values: Mapping[str, Any], legs: Sequence[Leg]) -> None:
-        await self.session.execute(insert(_ENTRY), [dict(values)])
+        await self.insert_entries([(values, legs)])
+
+    async def insert_entries(self, entries: Sequence[tuple[Mapping[str, Any], Sequence[Leg]]]) -> None:
+        """Entries and their postings: one INSERT for the entries, one for every posting."""
+        await self.session.execute(insert(_ENTRY), [dict(values) for values, _ in entries])
         await self.session.execute(
             insert(_POSTING),
             [
@@ -104,16 +108,21 @@ class LedgerRepository:
                     "amount_fen": leg.amount_fen,
                     "source": leg.source,
                 }
+                for values, legs in entries
                 for leg in legs
             ],
         )
 
-    async def transition(self, entry_id: uuid.UUID, *, to: str, now: datetime) -> bool:
-        """``pending`` → ``to`` exactly once: True for the one caller whose UPDATE matched."""
+    async def transition(self, entry_ids: Collection[uuid.UUID], *, to: str, now: datetime) -> set[uuid.UUID]:
+        """``pending`` → ``to`` exactly once: the ids of the entries this UPDATE moved (an entry
+        another transaction resolved first is left out)."""
         result = await self.session.execute(
-            update(_ENTRY).where(_ENTRY.c.id == entry_id, _ENTRY.c.state == "pending").values(state=to, resolved_at=now)
+            update(_ENTRY)
+            .where(_ENTRY.c.id.in_(entry_ids), _ENTRY.c.state == "pending")
+            .values(state=to, resolved_at=now)
+            .returning(_ENTRY.c.id)
         )
-        return bool(getattr(result, "rowcount", 0) == 1)
+        return set(result.scalars())
 
     async def legs(self, entry_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Leg]]:
         rows = await self.session.execute(

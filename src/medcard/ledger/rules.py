@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from medcard.ledger.errors import UnbalancedEntry
 
@@ -57,6 +57,17 @@ def net_by_account(legs: Iterable[Leg]) -> dict[uuid.UUID, int]:
 def reservations(legs: Iterable[Leg]) -> dict[uuid.UUID, int]:
     """What a hold reserves per account: the net debit (credits count only once posted)."""
     return {account: -net for account, net in net_by_account(legs).items() if net < 0}
+
+
+def with_reserved(
+    states: Mapping[uuid.UUID, AccountState], reserved: Mapping[uuid.UUID, int]
+) -> dict[uuid.UUID, AccountState]:
+    """The states after reserving ``reserved`` on those of them it names (held, no longer available)."""
+    after = dict(states)
+    for account, amount in reserved.items():
+        if account in after:
+            after[account] = replace(after[account], held_fen=after[account].held_fen + amount)
+    return after
 
 
 def short_account(accounts: Mapping[uuid.UUID, AccountState], debits: Mapping[uuid.UUID, int]) -> AccountState | None:

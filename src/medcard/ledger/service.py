@@ -13,7 +13,7 @@ corrections and refunds are new entries.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,6 +123,17 @@ async def post(
     return entry_id
 
 
+@dataclass(frozen=True)
+class Hold:
+    """A pending entry to write (:func:`hold_many`)."""
+
+    kind: str
+    legs: Sequence[Leg]
+    reference: tuple[str, uuid.UUID] | None = None
+    memo: dict[str, Any] | None = None
+    entry_id: uuid.UUID | None = None
+
+
 async def hold(
     session: AsyncSession,
     *,
@@ -140,37 +151,65 @@ async def hold(
     ``FOR UPDATE`` in this transaction (the payment path does, to decide the funding); the hold
     then does not lock them again. ``entry_id``: the id to give the entry (the order names it)."""
     kept = rules.check_balanced(legs)
-    repository = LedgerRepository(session)
-    accounts = dict(locked) if locked is not None else await repository.lock(rules.net_by_account(kept))
-    reserved = {account: amount for account, amount in rules.reservations(kept).items() if account in accounts}
-    _check_floors(accounts, reserved)
-    entry_id = await _insert(repository, kind, "pending", kept, reference, memo, None, entry_id)
-    await repository.move({account: (0, amount) for account, amount in reserved.items()})
-    return entry_id
+    states = dict(locked) if locked is not None else await LedgerRepository(session).lock(rules.net_by_account(kept))
+    return (await hold_many(session, [Hold(kind, kept, reference, memo, entry_id)], locked=states))[0]
+
+
+async def hold_many(
+    session: AsyncSession, holds: Sequence[Hold], *, locked: Mapping[uuid.UUID, rules.AccountState]
+) -> list[uuid.UUID]:
+    """Write pending entries in three statements whatever their number (the payment gateway's
+    batch). ``locked``: the states of every floored account the holds touch, read under ``FOR
+    UPDATE`` by the caller in this transaction; each hold's floors are checked against them with
+    the earlier holds' reservations taken off."""
+    reserved_total: dict[uuid.UUID, int] = {}
+    rows: list[tuple[dict[str, Any], list[Leg]]] = []
+    states = dict(locked)
+    for one in holds:
+        kept = rules.check_balanced(one.legs)
+        reserved = {account: amount for account, amount in rules.reservations(kept).items() if account in states}
+        _check_floors(states, reserved)
+        states = rules.with_reserved(states, reserved)
+        for account, amount in reserved.items():
+            reserved_total[account] = reserved_total.get(account, 0) + amount
+        rows.append((_entry_values(one.kind, "pending", one.reference, one.memo, None, one.entry_id), kept))
+    await LedgerRepository(session).insert_entries(rows)
+    await LedgerRepository(session).move({account: (0, amount) for account, amount in reserved_total.items()})
+    return [values["id"] for values, _ in rows]
 
 
 async def resolve(session: AsyncSession, entry_id: uuid.UUID, *, post_it: bool) -> bool:
     """Post (``post_it``) or void a pending entry, exactly once: the conditional UPDATE on its
-    state decides; a loser gets False and changes nothing.
+    state decides; a loser gets False and changes nothing."""
+    return entry_id in await resolve_many(session, [entry_id], post_it=post_it)
+
+
+async def resolve_many(session: AsyncSession, entry_ids: Collection[uuid.UUID], *, post_it: bool) -> set[uuid.UUID]:
+    """Post or void pending entries in three statements whatever their number; returns those
+    this call resolved (one another transaction resolved first is left alone).
 
     No account is locked ahead: posting or voiding never lowers an account's available money
     (a posted debit was reserved; a voided hold gives its reservation back), so there is no
-    floor to check. One UPDATE moves every balance, the payer's own accounts first and the hot
-    shared ones last; the database releases holds only where an account has a floor."""
+    floor to check. One UPDATE moves every balance once with the sum of its entries' changes
+    (a hot account shared by every payment: once per call, not once per entry), the payers'
+    own accounts first and the hot shared ones last; the database releases holds only where an
+    account has a floor."""
     repository = LedgerRepository(session)
-    if not await repository.transition(entry_id, to="posted" if post_it else "voided", now=clock.now()):
-        return False
-    legs = (await repository.legs([entry_id]))[entry_id]
-    nets = rules.net_by_account(legs)
-    reserved = rules.reservations(legs)
-    changes = {
-        account: (net if post_it else 0, -reserved.get(account, 0))
-        for account, net in nets.items()
-        if post_it or account in reserved
-    }
-    own = {leg.account_id for leg in legs if leg.source in OWN_SOURCES}
+    resolved = await repository.transition(entry_ids, to="posted" if post_it else "voided", now=clock.now())
+    if not resolved:
+        return resolved
+    changes: dict[uuid.UUID, tuple[int, int]] = {}
+    own: set[uuid.UUID] = set()
+    for legs in (await repository.legs(resolved)).values():
+        nets = rules.net_by_account(legs)
+        reserved = rules.reservations(legs)
+        for account, net in nets.items():
+            if post_it or account in reserved:
+                balance, held = changes.get(account, (0, 0))
+                changes[account] = (balance + (net if post_it else 0), held - reserved.get(account, 0))
+        own |= {leg.account_id for leg in legs if leg.source in OWN_SOURCES}
     await repository.move(changes, first=own)
-    return True
+    return resolved
 
 
 async def resolve_or_refuse(session: AsyncSession, entry_id: uuid.UUID, *, post_it: bool) -> None:
@@ -202,12 +241,24 @@ async def _insert(
     reference: tuple[str, uuid.UUID] | None,
     memo: dict[str, Any] | None,
     reverses: uuid.UUID | None,
-    entry_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
+    values = _entry_values(kind, state, reference, memo, reverses, None)
+    await repository.insert_entry(values, legs)
+    entry_id: uuid.UUID = values["id"]
+    return entry_id
+
+
+def _entry_values(
+    kind: str,
+    state: str,
+    reference: tuple[str, uuid.UUID] | None,
+    memo: dict[str, Any] | None,
+    reverses: uuid.UUID | None,
+    entry_id: uuid.UUID | None,
+) -> dict[str, Any]:
     now = clock.now()
-    entry_id = entry_id or uuid.uuid4()
-    values = {
-        "id": entry_id,
+    return {
+        "id": entry_id or uuid.uuid4(),
         "created_at": now,
         "kind": kind,
         "state": state,
@@ -217,8 +268,6 @@ async def _insert(
         "memo": memo or {},
         "resolved_at": now if state == "posted" else None,
     }
-    await repository.insert_entry(values, legs)
-    return entry_id
 
 
 async def entry(session: AsyncSession, entry_id: uuid.UUID) -> JournalEntry | None:

@@ -11,14 +11,24 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Request, Response
 
 from medcard.auth.service import actor_for_account, actor_for_staff
 from medcard.card import service as card_service
-from medcard.deps import AccountDep, AdaptersDep, SessionDep, SettingsDep, SteppedUpAccountDep, require_role
+from medcard.deps import (
+    AccountDep,
+    AdaptersDep,
+    PatientTokenDep,
+    SessionDep,
+    SettingsDep,
+    SteppedUpAccountDep,
+    model_response,
+    require_role,
+)
 from medcard.idempotency.deps import HEADER, PatientIdempotencyDep, StaffIdempotencyDep
 from medcard.models import Account, StaffUser
 from medcard.settlement import refunds, service, wallet
+from medcard.settlement.gateway import PaymentCall, PaymentGateway
 from medcard.settlement.schemas import (
     BillRead,
     BillRequest,
@@ -61,22 +71,14 @@ async def quote(body: BillRequest, session: SessionDep, account: AccountDep, ada
 
 
 @router.post("/orders", response_model=OrderRead, summary="Pay a bill online (R-PAY-02…05, R-PAY-09)")
-async def pay(
-    body: BillRequest,
-    key: KeyDep,
-    idem: PatientIdempotencyDep,
-    session: SessionDep,
-    account: SteppedUpAccountDep,
-    adapters: AdaptersDep,
-) -> OrderRead:
-    async def work() -> OrderRead:
-        card = await card_service.card_of_account(session, account=account, card_id=body.card_id)
-        order = await service.pay(session, card=card, bill_number=body.bill_number, scenario="online", key=key,
-                                  actor=actor_for_account(account), adapters=adapters,
-                                  checkpoint=idem.checkpoint)  # fmt: skip
-        return OrderRead.of(service.settled(order))
-
-    return await idem.run(work)
+async def pay(body: BillRequest, key: KeyDep, token: PatientTokenDep, request: Request) -> Response:
+    """Through the payment gateway (docs/adr/0012): concurrent payments share transactions; the
+    login, the stepped-up session, the card and the ``Idempotency-Key`` are checked there as the
+    account and key dependencies would."""
+    call = PaymentCall(token=token, card_id=body.card_id, bill_number=body.bill_number, key=key,
+                       path=request.url.path, body=await request.body())  # fmt: skip
+    gateway: PaymentGateway = request.app.state.payment_gateway
+    return model_response(await gateway.pay(call))
 
 
 @router.get("/orders", response_model=list[OrderRead], summary="Payment history")

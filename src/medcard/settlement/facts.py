@@ -86,27 +86,27 @@ async def year_to_date(session: AsyncSession, payer: Payer, *, visit_type: str, 
     return rules.YearToDate(fund_paid_fen=fund, outpatient_fund_paid_fen=outpatient, deductible_paid_fen=deductible)
 
 
-def _specs(payer: Payer, coverage: rules.Coverage | None) -> dict[str, ledger.AccountSpec]:
+def specs(payer: Payer, coverage: rules.Coverage | None) -> dict[str, ledger.AccountSpec]:
     hospital = payer.hospital
-    specs = {
+    found = {
         "deposit": ledger.deposit(hospital.id, payer.person.id),
         "channel": ledger.CHANNEL_CLEARING,
         "hospital": ledger.hospital_receivable(hospital.id),
         "world": ledger.WORLD,
     }
     if hospital.credit_enabled:
-        specs["credit_line"] = ledger.credit_line(hospital.id, payer.person.id, hospital.credit_limit_fen)
+        found["credit_line"] = ledger.credit_line(hospital.id, payer.person.id, hospital.credit_limit_fen)
     if payer.binding is not None:
-        specs["fund"] = ledger.fund_pool(payer.binding.insured_region_code, payer.binding.scheme_code)
+        found["fund"] = ledger.fund_pool(payer.binding.insured_region_code, payer.binding.scheme_code)
         if coverage is None or coverage.scheme.personal_account:
-            specs["personal_account"] = ledger.personal_account(payer.person.id)
-    return specs
+            found["personal_account"] = ledger.personal_account(payer.person.id)
+    return found
 
 
 async def accounts_of(session: AsyncSession, payer: Payer, coverage: rules.Coverage | None) -> PayerAccounts:
-    specs = _specs(payer, coverage)
-    ids = await ledger.ensure(session, list(specs.values()))
-    return PayerAccounts({source: ids[spec.key] for source, spec in specs.items()})
+    wanted = specs(payer, coverage)
+    ids = await ledger.ensure(session, list(wanted.values()))
+    return PayerAccounts({source: ids[spec.key] for source, spec in wanted.items()})
 
 
 OWN_SOURCES = ("personal_account", "deposit", "credit_line", "family_mutual_aid")
@@ -119,7 +119,7 @@ never after them."""
 async def balances(session: AsyncSession, accounts: PayerAccounts) -> rules.Balances:
     """Available money (balance − holds) of the payer's own sources; a credit line's room."""
     wanted = [i for i in (accounts.get(s) for s in OWN_SOURCES) if i is not None]
-    return _room(accounts, await LedgerRepository(session).balances(wanted))
+    return room(accounts, await LedgerRepository(session).balances(wanted))
 
 
 async def locked_balances(
@@ -133,10 +133,10 @@ async def locked_balances(
     locked here (ADR 0012)."""
     wanted = [i for i in (accounts.get(s) for s in OWN_SOURCES) if i is not None]
     states = await LedgerRepository(session).lock(wanted)
-    return _room(accounts, states), states
+    return room(accounts, states), states
 
 
-def _room(accounts: PayerAccounts, states: dict[uuid.UUID, AccountState]) -> rules.Balances:
+def room(accounts: PayerAccounts, states: dict[uuid.UUID, AccountState]) -> rules.Balances:
     def room(source: str) -> int:
         account_id = accounts.get(source)
         state = states.get(account_id) if account_id is not None else None

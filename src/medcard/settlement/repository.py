@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, func, inspect, or_, select, update
+from sqlalchemy import Table, and_, bindparam, exists, func, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.sql.elements import NamedColumn
 
-from medcard.models import Account, ChannelPayment, Hospital, PaymentOrder, PaymentRefund
+from medcard.models import (
+    Account,
+    Card,
+    ChannelPayment,
+    Hospital,
+    InsuranceBinding,
+    PaymentOrder,
+    PaymentRefund,
+    Person,
+)
 
 _ORDER: Table = PaymentOrder.metadata.tables["payment_order"]
 _ORDER_INSERTS: dict[tuple[bool, tuple[str, ...]], ReturningInsert[Any]] = {}
@@ -59,6 +68,73 @@ class SettlementRepository:
         make_transient_to_detached(order)
         self.session.add(order)
         return True
+
+    async def insert_orders(self, orders: Sequence[PaymentOrder]) -> set[uuid.UUID]:
+        """Write new order rows in one statement, each unless another order already holds its
+        bill or its key (``ON CONFLICT DO NOTHING``): the ids written. Every order must carry
+        the same columns (the payment gateway's batch builds them alike); none joins the session."""
+        if not orders:
+            return set()
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        columns = _order_columns()
+        keys = [key for key in columns if key in orders[0].__dict__]
+        rows = [{columns[key].key: order.__dict__[key] for key in keys} for order in orders]
+        insert = (postgresql.insert if postgres else sqlite.insert)(_ORDER).on_conflict_do_nothing()
+        return set((await self.session.execute(insert.returning(_ORDER.c.id), rows)).scalars())
+
+    async def open_bills(self, bills: Collection[tuple[uuid.UUID, str]]) -> set[tuple[uuid.UUID, str]]:
+        """Those of ``(hospital, bill number)`` another order has paid or is paying."""
+        query = select(PaymentOrder.hospital_id, PaymentOrder.bill_number).where(
+            PaymentOrder.bill_number.in_({number for _, number in bills}), PaymentOrder.state.in_(("pending", "paid"))
+        )
+        return {(row[0], row[1]) for row in await self.session.execute(query)} & set(bills)
+
+    async def payers(self, card_ids: Collection[uuid.UUID]) -> list[tuple[Card, Person, Hospital, bool]]:
+        """Each card with its holder, its hospital (and region) and whether an insurance binding
+        is active on it, in one statement. Nothing encrypted is read: the card and its holder
+        are transient objects carrying only the columns a payment without insurance uses (never
+        added to a session)."""
+        bound = exists().where(InsuranceBinding.card_id == Card.id, InsuranceBinding.status == "active")
+        query = (
+            select(Card.id, Card.account_id, Card.person_id, Card.hospital_id, Card.his_patient_id, Card.status,
+                   Hospital, bound)
+            .join(Hospital, Hospital.id == Card.hospital_id)
+            .where(Card.id.in_(card_ids))
+        )  # fmt: skip
+        found = []
+        for row in await self.session.execute(query):
+            card_id, account_id, person_id, hospital_id, his_patient_id, status, hospital, flag = row
+            card = Card(id=card_id, account_id=account_id, person_id=person_id, hospital_id=hospital_id,
+                        his_patient_id=his_patient_id, status=status)  # fmt: skip
+            found.append((card, Person(id=person_id), hospital, bool(flag)))
+        return found
+
+    async def set_failures(self, failures: Mapping[uuid.UUID, str]) -> None:
+        """Each pending order's failure code (the order stays pending for a retry, R-PAY-07)."""
+        if failures:
+            statement = update(_ORDER).where(_ORDER.c.id == bindparam("order")).values(failure_code=bindparam("code"))
+            await self.session.execute(statement, [{"order": order, "code": code} for order, code in failures.items()])
+
+    async def set_funding(self, fundings: Mapping[uuid.UUID, Any]) -> None:
+        """Each order's funding decided again under the account locks (rarely different)."""
+        statement = (
+            update(_ORDER)
+            .where(_ORDER.c.id == bindparam("order"))
+            .values(funding=bindparam("funding"), deferred_fund_fen=bindparam("deferred"))
+        )
+        rows = [{"order": order, "funding": funding.as_dict(), "deferred": funding.deferred_fund_fen}
+                for order, funding in fundings.items()]  # fmt: skip
+        await self.session.execute(statement, rows)
+
+    async def set_paid(self, order_ids: Collection[uuid.UUID], *, now: datetime) -> set[uuid.UUID]:
+        """``pending`` → ``paid`` once, for many orders: the ids this UPDATE moved."""
+        result = await self.session.execute(
+            update(_ORDER)
+            .where(_ORDER.c.id.in_(order_ids), _ORDER.c.state == "pending")
+            .values(state="paid", paid_at=now, failure_code=None)
+            .returning(_ORDER.c.id)
+        )
+        return set(result.scalars())
 
     async def order_by_key(self, account_id: uuid.UUID, key: str) -> PaymentOrder | None:
         return await self.session.scalar(

@@ -238,20 +238,8 @@ async def _open(
     (or fail) before it locks any account. Then the payer's own accounts are locked in id order
     and the funding decided again from them; the hold, whose id the order already names (a
     foreign key checked at commit), does not lock them again."""
-    now = clock.now()
-    split, funding = quoted.split, quoted.funding
-    order = PaymentOrder(
-        id=uuid.uuid4(), hold_entry_id=uuid.uuid4(),
-        account_id=payer.account.id, card_id=payer.card.id, person_id=payer.person.id, hospital_id=payer.hospital.id,
-        binding_id=payer.binding.id if payer.binding else None, staff_id=staff_id, request_key=key,
-        request_digest=fingerprint, scenario=scenario, bill_number=quoted.bill.bill_no, bill_kind=quoted.bill.kind,
-        visit_type="inpatient" if quoted.bill.kind == "inpatient_deposit" else "outpatient",
-        items=[{"code": i.code, "name": i.name, "category": i.category, "unit_price": i.unit_price,
-                "quantity": i.quantity, "amount_fen": i.amount} for i in quoted.bill.items],
-        total_fen=split.total_fen, fund_fen=split.fund_fen, deductible_fen=split.deductible_fen,
-        split=split.as_dict(), funding=funding.as_dict(), policy_version=split.policy_version or "none",
-        state="pending", expires_at=now + PENDING_FOR, deferred_fund_fen=funding.deferred_fund_fen, refunded={},
-    )  # fmt: skip
+    funding = quoted.funding
+    order = new_order(payer, quoted, key=key, fingerprint=fingerprint, scenario=scenario, staff_id=staff_id)
     if not await SettlementRepository(session).insert_order(order):  # another order of this bill won the race
         raise BillAlreadyPaid(field="bill_number")
     quoted = await _locked(session, payer, quoted, adapters)
@@ -275,6 +263,26 @@ async def _open(
     # R-PAY-04: the order row itself, pending with its expires_at, is the durable record the
     # worker's expiry sweep claims (FOR UPDATE SKIP LOCKED) once the 15 minutes are over.
     return order
+
+
+def new_order(
+    payer: Payer, quoted: Quote, *, key: str, fingerprint: str, scenario: str, staff_id: uuid.UUID | None
+) -> PaymentOrder:
+    """The order row of a quoted bill, pending for 15 minutes (R-PAY-04), not yet written."""
+    now = clock.now()
+    split, funding = quoted.split, quoted.funding
+    return PaymentOrder(
+        id=uuid.uuid4(), hold_entry_id=uuid.uuid4(),
+        account_id=payer.account.id, card_id=payer.card.id, person_id=payer.person.id, hospital_id=payer.hospital.id,
+        binding_id=payer.binding.id if payer.binding else None, staff_id=staff_id, request_key=key,
+        request_digest=fingerprint, scenario=scenario, bill_number=quoted.bill.bill_no, bill_kind=quoted.bill.kind,
+        visit_type="inpatient" if quoted.bill.kind == "inpatient_deposit" else "outpatient",
+        items=[{"code": i.code, "name": i.name, "category": i.category, "unit_price": i.unit_price,
+                "quantity": i.quantity, "amount_fen": i.amount} for i in quoted.bill.items],
+        total_fen=split.total_fen, fund_fen=split.fund_fen, deductible_fen=split.deductible_fen,
+        split=split.as_dict(), funding=funding.as_dict(), policy_version=split.policy_version or "none",
+        state="pending", expires_at=now + PENDING_FOR, deferred_fund_fen=funding.deferred_fund_fen, refunded={},
+    )  # fmt: skip
 
 
 def receiver(bill_kind: str) -> str:

@@ -8,6 +8,7 @@ payment rows, so a retry of the same order resumes where the last attempt stoppe
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,18 +74,29 @@ def out_trade_no(order_id: uuid.UUID, seq: int, attempt: int) -> str:
 
 async def channel_step(session: AsyncSession, order: PaymentOrder, payer: Payer, adapters: Adapters) -> str | None:
     """Charge every unpaid channel payment of the order; stop at the first that does not pay."""
-    for payment in await SettlementRepository(session).payments(order.id):
+    failure, replacement = await charge_in_turn(await SettlementRepository(session).payments(order.id), payer, adapters)
+    if replacement is not None:
+        session.add(replacement)
+    await session.flush()
+    return failure
+
+
+async def charge_in_turn(
+    payments: Sequence[ChannelPayment], payer: Payer, adapters: Adapters
+) -> tuple[str | None, ChannelPayment | None]:
+    """Charge an order's unpaid channel payments in turn and stop at the first that does not
+    pay: its failure code, and the new payment row to try next time when the channel closed
+    that one (PAYERROR: the channel wants a new order). The rows' states are set, not written."""
+    for payment in payments:
         if payment.state in {"paid", "closed"}:
             continue
         failure = await charge(payment, payer, adapters, order_type="REG_PAY")
-        if failure == "PAYERROR":  # the channel wants a new order for the next try
+        if failure == "PAYERROR":
             payment.state = "closed"
-            session.add(_replacement(payment))
+            return f"CHANNEL_{failure}", _replacement(payment)
         if failure:
-            await session.flush()
-            return f"CHANNEL_{failure}"
-    await session.flush()
-    return None
+            return f"CHANNEL_{failure}", None
+    return None, None
 
 
 def _replacement(payment: ChannelPayment) -> ChannelPayment:

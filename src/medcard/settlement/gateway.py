@@ -1,0 +1,387 @@
+"""The payment gateway (docs/adr/0012, "The payment gateway"): concurrent online payments share
+transactions (group commit), as payment codes do through the code gateway (ADR 0005).
+
+A payment alone costs about twenty statements in three transactions, each statement a fixed
+cost of driver and ORM CPU. The gateway queues ``POST /settlement/orders`` requests
+(:class:`medcard.kit.batching.Lane`); a batch pays every waiting request with one fixed set of
+statements, in the two phases a single payment has (:mod:`medcard.settlement.service`):
+
+1. **Open** (one transaction, its commit every order's recovery point): the logins, the cards
+   with their holders and hospitals, the HIS bills (called concurrently), the bills already
+   paid or being paid, the idempotency keys claimed (at recovery point ``order_open``), the
+   orders written, the ledger accounts found or created, **every payer's own (floored)
+   accounts locked in one id-ordered ``SELECT … FOR UPDATE``**, the split and funding decided
+   by the pure rules (two payments of one patient draw on the locked balances in turn), the
+   channel payments, the holds and their postings, the audit rows — one statement per table.
+2. **Outside**: the channel charges, order by order concurrently (each order's payments in
+   turn, as :func:`medcard.settlement.steps.channel_step` does).
+3. **Post** (one transaction): the paid orders, the holds posted with one balance UPDATE per
+   account — the hot shared accounts (hospital receivable, channel clearing) once per batch with
+   the batch's sum, not once per payment — the HIS told, the audit rows, the stored answers. An
+   order whose charge failed stays pending with its failure code and its key released (402
+   ``PAYMENT_PENDING``, exactly as alone: the retry resumes it).
+
+The batch takes the common case: a patient paying for his own card, not insured (self-pay,
+deposit, credit line), with a new idempotency key for an unpaid bill. Any other request — a bad
+or stepped-down login, a relative's card, an insured payer (the 1101 mirror, 6201/6202 and the
+policy facts run per payment), a key seen before (a replay, 409, 422 or a resumed payment), a
+bill not found or already paid, an order that lost a race — is paid **alone**, through the very
+code the endpoint ran before the gateway existed, after the batch commits; so every refusal and
+every rule keeps its one implementation and its tests. A batch that fails before its first
+commit is retried one request at a time alone; one that fails after it releases its keys and
+hands every request to the alone path, which resumes the opened orders (R-PAY-07).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medcard.adapters import Adapters
+from medcard.adapters.his import HisBill
+from medcard.audit.service import Actor, Entry, record_many
+from medcard.auth.repository import AuthRepository
+from medcard.auth.service import actor_for_account, authenticate, patient_account
+from medcard.card import service as card_service
+from medcard.config import Settings
+from medcard.devices.rules import needs_step_up
+from medcard.devices.service import require_step_up
+from medcard.errors import NotAuthenticated, present
+from medcard.idempotency.repository import IdempotencyRepository
+from medcard.idempotency.service import begin, fingerprint
+from medcard.kit.batching import ALONE, Alone, Lane
+from medcard.kit.clock import clock
+from medcard.kit.crypto import sm3_hex
+from medcard.ledger import service as ledger
+from medcard.ledger.repository import LedgerRepository
+from medcard.ledger.rules import AccountState, reservations, with_reserved
+from medcard.models import Account, AuthSession, ChannelPayment, PaymentOrder
+from medcard.settlement import facts, rules, service, steps
+from medcard.settlement.errors import PaymentPending
+from medcard.settlement.facts import Payer, PayerAccounts
+from medcard.settlement.repository import SettlementRepository
+from medcard.settlement.schemas import OrderRead
+
+UnitOfWork = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+SCENARIO = "online"
+
+
+@dataclass(frozen=True)
+class PaymentCall:
+    """One ``POST /settlement/orders`` as the endpoint received it."""
+
+    token: str
+    card_id: uuid.UUID
+    bill_number: str
+    key: str
+    path: str
+    body: bytes
+
+
+@dataclass
+class _Payment:
+    """A request of the batch on its way through the phases."""
+
+    index: int
+    call: PaymentCall
+    auth: AuthSession
+    account: Account
+    payer: Payer | None = None
+    bill: HisBill | None = None
+    key_id: uuid.UUID | None = None
+    order: PaymentOrder | None = None
+    payments: list[ChannelPayment] = field(default_factory=list)
+
+    @property
+    def actor(self) -> str:
+        return f"account:{self.account.id}"
+
+
+class PaymentGateway:
+    """Groups concurrent online payments into shared transactions (see the module's text)."""
+
+    def __init__(
+        self,
+        unit_of_work: UnitOfWork,
+        alone_unit_of_work: UnitOfWork,
+        settings: Settings,
+        adapters: Adapters,
+        *,
+        max_batch: int = 64,
+        max_in_flight: int = 4,
+        overlap_from: int = 8,
+    ) -> None:
+        self.unit_of_work = unit_of_work
+        self.alone_unit_of_work = alone_unit_of_work
+        self.settings = settings
+        self.adapters = adapters
+        self._lane: Lane[PaymentCall, OrderRead] = Lane(
+            self._batch, alone=self.alone,
+            max_batch=max_batch, max_in_flight=max_in_flight, overlap_from=overlap_from,
+        )  # fmt: skip
+
+    async def pay(self, call: PaymentCall) -> OrderRead:
+        """Pay one bill; raises its refusal as the single path would."""
+        return await self._lane.submit(call)
+
+    # --- the single path --------------------------------------------------------------------
+
+    async def alone(self, call: PaymentCall) -> OrderRead:
+        """One payment in its own transactions, as the endpoint's dependencies and body did
+        before the gateway: the login, the account, the step-up, the idempotency key, the card
+        (a relative's too), :func:`medcard.settlement.service.pay`."""
+        async with self.alone_unit_of_work() as session:
+            auth = await authenticate(session, call.token, with_holder=True)
+            if auth is None or auth.account_id is None:
+                raise NotAuthenticated()
+            account = patient_account(await session.get(Account, auth.account_id))
+            require_step_up(auth)
+            idem = await begin(session, actor=f"account:{account.id}", key=call.key, method="POST", path=call.path,
+                               body=call.body, lock_seconds=self.settings.idempotency_lock_seconds)  # fmt: skip
+
+            async def work() -> OrderRead:
+                card = await card_service.card_of_account(session, account=account, card_id=call.card_id)
+                order = await service.pay(session, card=card, bill_number=call.bill_number, scenario=SCENARIO,
+                                          key=call.key, actor=actor_for_account(account), adapters=self.adapters,
+                                          checkpoint=idem.checkpoint)  # fmt: skip
+                return OrderRead.of(service.settled(order))
+
+            return await idem.run(work)
+
+    # --- the batch ----------------------------------------------------------------------------
+
+    async def _batch(self, calls: Sequence[PaymentCall]) -> list[OrderRead | Exception | Alone]:
+        """The batch's answers: ``ALONE`` for a request to pay alone (after the commit)."""
+        outcomes: list[OrderRead | Exception | Alone] = [ALONE] * len(calls)
+        async with self.unit_of_work() as session:
+            opened = await self._open(session, calls)
+            await session.commit()  # the recovery point of every opened order
+            if not opened:
+                return outcomes
+            try:
+                await self._post(session, opened, outcomes)
+            except Exception:  # noqa: BLE001 - the opened orders are resumed alone
+                await session.rollback()
+                await IdempotencyRepository(session).unlock([p.key_id for p in opened if p.key_id is not None])
+                for payment in opened:
+                    outcomes[payment.index] = ALONE  # resumed alone, from its recovery point
+        return outcomes
+
+    async def _open(self, session: AsyncSession, calls: Sequence[PaymentCall]) -> list[_Payment]:
+        """Phase 1: the requests the batch takes, their orders and holds written (uncommitted)."""
+        now = clock.now()
+        logins = await AuthRepository(session).live_patients_by_token_hashes({sm3_hex(c.token) for c in calls}, now=now)
+        taken: list[_Payment] = []
+        for index, call in enumerate(calls):
+            login = logins.get(sm3_hex(call.token))
+            if login is None:
+                continue
+            auth, account = login
+            if account.status != "active" or needs_step_up(auth.step_up_reasons, auth.stepped_up_at):
+                continue
+            taken.append(_Payment(index, call, auth, account))
+        if not taken:
+            return []
+        repository = SettlementRepository(session)
+        rows = await repository.payers({p.call.card_id for p in taken})
+        cards = {card.id: (card, person, hospital, bound) for card, person, hospital, bound in rows}
+        ready = []
+        for payment in taken:
+            found = cards.get(payment.call.card_id)
+            if found is None:
+                continue
+            card, person, hospital, bound = found
+            own = card.account_id == payment.account.id and card.person_id == payment.account.person_id
+            if own and not bound:
+                payment.payer = Payer(payment.account, card, person, hospital, None)
+                ready.append(payment)
+        bills = await asyncio.gather(*(_unpaid_bill(p, self.adapters) for p in ready))
+        for payment, bill in zip(ready, bills, strict=True):
+            payment.bill = bill
+        ready = [p for p in ready if p.bill is not None]
+        taken_bills = await repository.open_bills({(_payer(p).hospital.id, _bill(p).bill_no) for p in ready})
+        ready = [p for p in ready if (_payer(p).hospital.id, _bill(p).bill_no) not in taken_bills]
+        ready = _first_of_each_key(ready)
+        if not ready:
+            return []
+        claimed = await IdempotencyRepository(session).claim_many(
+            [_key_row(p, now) for p in ready]
+        )  # fmt: skip
+        for payment in ready:
+            payment.key_id = claimed.get((payment.actor, payment.call.key))
+        ready = [p for p in ready if p.key_id is not None]
+        if not ready:
+            return []
+        return await self._write(session, ready)
+
+    async def _write(self, session: AsyncSession, ready: list[_Payment]) -> list[_Payment]:
+        """The orders, their channel payments and holds, and the audit rows of the batch."""
+        repository = SettlementRepository(session)
+        now = clock.now()
+        wanted = {p.index: facts.specs(_payer(p), None) for p in ready}
+        ids = await ledger.ensure(session, [spec for specs in wanted.values() for spec in specs.values()])
+        accounts = {
+            index: PayerAccounts({s: ids[spec.key] for s, spec in specs.items()}) for index, specs in wanted.items()
+        }
+        # The quote: the split, and the funding from the balances as read now (unlocked).
+        own = {i for p in ready for i in (accounts[p.index].get(s) for s in facts.OWN_SOURCES) if i is not None}
+        seen = await LedgerRepository(session).balances(own)
+        quotes = {p.index: _quote(p, accounts[p.index], dict(seen)) for p in ready}
+        for payment in ready:
+            order = service.new_order(_payer(payment), quotes[payment.index], key=payment.call.key,
+                                      fingerprint=_digest(payment), scenario=SCENARIO, staff_id=None)  # fmt: skip
+            order.created_at = now
+            payment.order = order
+        # The unique indexes decide a race for a bill or key: a loser is paid alone (and refused there).
+        written = await repository.insert_orders([_order(p) for p in ready])
+        lost = [p for p in ready if _order(p).id not in written]
+        if lost:
+            await IdempotencyRepository(session).forget([p.key_id for p in lost if p.key_id is not None])
+            ready = [p for p in ready if _order(p).id in written]
+            if not ready:
+                return []
+        # The locks, in one id-ordered statement; the funding decided again from what they hold.
+        locked = await LedgerRepository(session).lock(own)
+        running = dict(locked)
+        changed: dict[uuid.UUID, rules.Funding] = {}
+        holds: list[ledger.Hold] = []
+        for payment in ready:
+            quote = _quote(payment, accounts[payment.index], running)
+            order = _order(payment)
+            if quote.funding.as_dict() != order.funding:
+                changed[order.id] = quote.funding
+                order.funding = quote.funding.as_dict()
+            legs = service.payment_legs(quote.funding, accounts[payment.index], bill_kind=order.bill_kind)
+            holds.append(ledger.Hold("payment", legs, ("payment_order", order.id), None, order.hold_entry_id))
+            running = with_reserved(running, reservations(legs))
+            payment.payments = [
+                ChannelPayment(id=uuid.uuid4(), order_id=order.id, account_id=payment.account.id, purpose="bill",
+                               out_trade_no=steps.out_trade_no(order.id, seq, 0), amount_fen=amount, state="created")
+                for seq, amount in enumerate(quote.payments)
+            ]  # fmt: skip
+        if changed:
+            await repository.set_funding(changed)
+        session.add_all([row for p in ready for row in p.payments])
+        await session.flush()
+        await ledger.hold_many(session, holds, locked=dict(locked))
+        await record_many(session, [
+            Entry(actor_for_account(p.account), "settlement.order_open", "payment_order", _order(p).id,
+                  details={"total_fen": _order(p).total_fen, "funding": _order(p).funding,
+                           "policy": _order(p).policy_version}, hospital_id=_payer(p).hospital.id)
+            for p in ready
+        ])  # fmt: skip
+        return ready
+
+    async def _post(self, session: AsyncSession, opened: list[_Payment], outcomes: list[Any]) -> None:
+        """Phases 2 and 3: charge the channel, then post what was paid (committed by the caller)."""
+        charged = await asyncio.gather(
+            *(steps.charge_in_turn(p.payments, _payer(p), self.adapters) for p in opened)
+        )  # fmt: skip
+        paid = [p for p, (failure, _) in zip(opened, charged, strict=True) if failure is None]
+        failed = {_order(p).id: failure for p, (failure, _) in zip(opened, charged, strict=True) if failure}
+        session.add_all([replacement for _, replacement in charged if replacement is not None])
+        await session.flush()  # the channel payments' new states, and any replacement row
+        repository = SettlementRepository(session)
+        await repository.set_failures(failed)
+        now = clock.now()
+        moved = await repository.set_paid([_order(p).id for p in paid], now=now) if paid else set()
+        paid = [p for p in paid if _order(p).id in moved]
+        await ledger.resolve_many(session, [_hold_id(p) for p in paid], post_it=True)
+        await asyncio.gather(*(
+            self.adapters.his.mark_paid(hospital_code=_payer(p).hospital.code, bill_no=_order(p).bill_number,
+                                        payment_reference=str(_order(p).id))
+            for p in paid
+        ))  # fmt: skip
+        system = Actor.system("settlement")
+        await record_many(session, [
+            Entry(system, "settlement.order_paid", "payment_order", _order(p).id,
+                  details={"total_fen": _order(p).total_fen}, hospital_id=_payer(p).hospital.id)
+            for p in paid
+        ])  # fmt: skip
+        answers: dict[uuid.UUID, Any] = {}
+        for payment in paid:
+            order = _order(payment)
+            order.state, order.paid_at, order.failure_code = "paid", now, None
+            answer = OrderRead.of(order)
+            answers[present(payment.key_id, "key_id")] = {"body": answer.model_dump(mode="json")}
+            outcomes[payment.index] = answer
+        keys = IdempotencyRepository(session)
+        await keys.finish_many(answers, status_code=200, now=now)
+        pending = [p for p in opened if _order(p).id in failed]
+        await keys.unlock([p.key_id for p in pending if p.key_id is not None])
+        for payment in pending:
+            outcomes[payment.index] = PaymentPending(failure_code=failed[_order(payment).id])
+        # Orders neither paid nor failed (another transaction resolved them first) go alone.
+
+
+def _payer(payment: _Payment) -> Payer:
+    return present(payment.payer, "payer")
+
+
+def _bill(payment: _Payment) -> HisBill:
+    return present(payment.bill, "bill")
+
+
+def _order(payment: _Payment) -> PaymentOrder:
+    return present(payment.order, "order")
+
+
+def _hold_id(payment: _Payment) -> uuid.UUID:
+    return present(_order(payment).hold_entry_id, "hold_entry_id")
+
+
+async def _unpaid_bill(payment: _Payment, adapters: Adapters) -> HisBill | None:
+    """The bill when the HIS has it unpaid (otherwise the single path gives the refusal)."""
+    try:
+        return await service.his_bill(_payer(payment), payment.call.bill_number, adapters)
+    except Exception:  # noqa: BLE001 - not found, already paid, the HIS down: paid alone
+        return None
+
+
+def _first_of_each_key(ready: list[_Payment]) -> list[_Payment]:
+    """One request per (caller, key) and per bill: a repeat waits for the first's answer alone."""
+    keys: set[tuple[str, str]] = set()
+    bills: set[tuple[uuid.UUID, str]] = set()
+    kept = []
+    for payment in ready:
+        key, bill = (payment.actor, payment.call.key), (_payer(payment).hospital.id, _bill(payment).bill_no)
+        if key not in keys and bill not in bills:
+            kept.append(payment)
+        keys.add(key)
+        bills.add(bill)
+    return kept
+
+
+def _key_row(payment: _Payment, now: Any) -> dict[str, Any]:
+    """The idempotency key, claimed at the order's recovery point: it commits with the order."""
+    call = payment.call
+    return {
+        "id": uuid.uuid4(),
+        "created_at": now,
+        "actor": payment.actor,
+        "key": call.key,
+        "fingerprint": fingerprint("POST", call.path, call.body),
+        "method": "POST",
+        "path": call.path,
+        "locked_at": now,
+        "recovery_point": "order_open",
+    }
+
+
+def _digest(payment: _Payment) -> str:
+    return service.digest(card=_payer(payment).card.id, bill=payment.call.bill_number, scenario=SCENARIO)
+
+
+def _quote(payment: _Payment, accounts: PayerAccounts, states: dict[uuid.UUID, AccountState]) -> service.Quote:
+    """The split and funding of an uninsured payer's bill from these account states."""
+    payer, his = _payer(payment), _bill(payment)
+    split = rules.settle(service.rules_bill(his, payer, scenario=SCENARIO), None, rules.YearToDate())
+    balances = rules.Balances() if his.kind == "inpatient_deposit" else facts.room(accounts, states)
+    funding = rules.fund_order(split, balances)
+    return service.Quote(his, split, funding, rules.channel_payments(funding.self_pay_fen), accounts)
