@@ -173,6 +173,8 @@ class SandboxHis:
         }
         self.linked_cards: dict[tuple[str, str], str] = {}
         self.patient_bills: dict[tuple[str, str], dict[str, HisBill]] = {}
+        self._bill_lists: dict[tuple[str, str], dict[str, HisBill]] = {}
+        """(hospital, bill number) → the list holding it (a look-up, not a walk over every patient)."""
 
     @classmethod
     def from_fixture(cls, behaviour: SandboxBehaviour, *, extra_bills: int = 0) -> SandboxHis:
@@ -228,18 +230,16 @@ class SandboxHis:
         extra = f"{hospital_code}-X"
         if bill_no.startswith(extra):  # an extra bill of a patient not listed since a restart
             self._bills(hospital_code, bill_no.removeprefix(extra).rsplit(".", 1)[0])
-        for (hospital, _patient), bills in self.patient_bills.items():
-            bill = bills.get(bill_no)
-            if hospital != hospital_code or bill is None:
-                continue
-            if bill.status == "paid":
-                if bill.payment_reference != payment_reference:
-                    raise BillAlreadyPaid(bill_no)
-                return bill
-            paid = replace(bill, status="paid", payment_reference=payment_reference)
-            bills[bill_no] = paid
-            return paid
-        raise KeyError(bill_no)
+        bills = self._bill_lists.get((hospital_code, bill_no))
+        if bills is None:
+            raise KeyError(bill_no)
+        bill = bills[bill_no]
+        if bill.status == "paid":
+            if bill.payment_reference != payment_reference:
+                raise BillAlreadyPaid(bill_no)
+            return bill
+        paid = bills[bill_no] = replace(bill, status="paid", payment_reference=payment_reference)
+        return paid
 
     async def mark_refunded(
         self, *, hospital_code: str, bill_no: str, refund_reference: str, amount_fen: int
@@ -247,20 +247,18 @@ class SandboxHis:
         """Record a refund of a paid bill: partially refunded, or refunded once the refunds
         reach its total. The same reference again changes nothing."""
         await self.behaviour.wait(0.3, "mark-refunded", hospital_code, bill_no)
-        for (hospital, _patient), bills in self.patient_bills.items():
-            bill = bills.get(bill_no)
-            if hospital != hospital_code or bill is None:
-                continue
-            if any(reference == refund_reference for reference, _ in bill.refunds):
-                return bill
-            if bill.status not in ("paid", "partially_refunded") or bill.refunded_fen + amount_fen > bill.total:
-                raise ValueError(f"bill {bill_no} cannot be refunded {amount_fen} fen")
-            refunds = (*bill.refunds, (refund_reference, amount_fen))
-            whole = sum(amount for _, amount in refunds) == bill.total
-            refunded = replace(bill, refunds=refunds, status="refunded" if whole else "partially_refunded")
-            bills[bill_no] = refunded
-            return refunded
-        raise KeyError(bill_no)
+        bills = self._bill_lists.get((hospital_code, bill_no))
+        if bills is None:
+            raise KeyError(bill_no)
+        bill = bills[bill_no]
+        if any(reference == refund_reference for reference, _ in bill.refunds):
+            return bill
+        if bill.status not in ("paid", "partially_refunded") or bill.refunded_fen + amount_fen > bill.total:
+            raise ValueError(f"bill {bill_no} cannot be refunded {amount_fen} fen")
+        refunds = (*bill.refunds, (refund_reference, amount_fen))
+        whole = sum(amount for _, amount in refunds) == bill.total
+        refunded = bills[bill_no] = replace(bill, refunds=refunds, status="refunded" if whole else "partially_refunded")
+        return refunded
 
     def add_bill(self, *, hospital_code: str, patient_id: str, kind: BillKind, items: list[BillItem]) -> HisBill:
         """A bill entered at the HIS (tests, demo): appended to the patient's list."""
@@ -274,13 +272,15 @@ class SandboxHis:
             items=tuple(items),
         )
         bills[bill.bill_no] = bill
+        self._bill_lists[(hospital_code, bill.bill_no)] = bills
         return bill
 
     def _bills(self, hospital_code: str, patient_id: str) -> dict[str, HisBill]:
         key = (hospital_code, patient_id)
         if key not in self.patient_bills:
             generated = self._generate(hospital_code, patient_id)
-            self.patient_bills[key] = {bill.bill_no: bill for bill in generated}
+            bills = self.patient_bills[key] = {bill.bill_no: bill for bill in generated}
+            self._bill_lists.update({(hospital_code, number): bills for number in bills})
         return self.patient_bills[key]
 
     def _generate(self, hospital_code: str, patient_id: str) -> list[HisBill]:

@@ -14,7 +14,7 @@ rounded *down* to the fen, once per bill; the fraction of a fen stays with the p
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from medcard.policy.rules import RegionPolicy, SchemePolicy, filing_required, online_uplift_bp, ratio_bp
@@ -97,7 +97,7 @@ class Split:
     policy_version: str
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(self.__dict__)  # flat: asdict's recursive deep copy cost more than the rules
 
 
 def covered_amounts(items: tuple[BillItem, ...], class_b_self_pay_bp: int) -> tuple[int, int, int]:
@@ -239,7 +239,7 @@ class Funding:
         )
 
     def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+        return dict(self.__dict__)
 
 
 def family_mutual_aid(rest_fen: int, available_fen: int = 0) -> int:
