@@ -125,6 +125,7 @@ def _gateway_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
         pool_size=size,
         max_overflow=0,
         pool_pre_ping=False,
+        pool_use_lifo=True,  # the same few connections again: their prepared statements are warm
         connect_args={"prepared_statement_cache_size": 2048},
     )
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import event, exc
+from sqlalchemy import ColumnElement, any_, bindparam, event, exc
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from medcard.config import Settings
@@ -236,3 +237,19 @@ async def driver_connection(session: AsyncSession) -> Driver | None:
 
 _DRIVER = "medcard.driver_connection"
 """``session.info`` key: (the transaction it belongs to, its :class:`Driver`)."""
+
+
+def among(session: AsyncSession, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+    """``column IN values`` written as one statement whatever the number of values: on
+    PostgreSQL ``column = ANY($1)`` with one array parameter (an IN list of n values is a
+    statement of its own for every n, parsed, planned and prepared again on each connection —
+    what a batch of varying size pays on every statement); an IN list elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        array = _ARRAYS.get(column.type)
+        if array is None:  # one ARRAY type per column type: a new one would be adapted anew each time
+            array = _ARRAYS[column.type] = ARRAY(column.type)
+        return cast(ColumnElement[bool], column == any_(bindparam(None, list(values), type_=array)))
+    return cast(ColumnElement[bool], column.in_(values))
+
+
+_ARRAYS: dict[Any, ARRAY[Any]] = {}

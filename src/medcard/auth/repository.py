@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
-from medcard.db import driver_connection
+from medcard.db import among, driver_connection
 from medcard.models import Account, AuthSession, LoginFailure, StaffUser
 
 
@@ -73,7 +73,9 @@ class AuthRepository:
             .join(Account, AuthSession.account_id == Account.id)
             .options(raiseload(Account.person))
             .where(
-                AuthSession.token_hash.in_(token_hashes), AuthSession.revoked_at.is_(None), AuthSession.expires_at > now
+                among(self.session, AuthSession.token_hash, token_hashes),
+                AuthSession.revoked_at.is_(None),
+                AuthSession.expires_at > now,
             )
         )
         return {auth.token_hash: (auth, account) for auth, account in rows}

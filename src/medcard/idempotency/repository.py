@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.db import among
 from medcard.models import IdempotencyKey
 
 
@@ -113,13 +114,13 @@ class IdempotencyRepository:
         """Let go of keys at their recovery point: the client's retry with the same key resumes."""
         if key_ids:
             await self.session.execute(
-                update(IdempotencyKey).where(IdempotencyKey.id.in_(key_ids)).values(locked_at=None)
+                update(IdempotencyKey).where(among(self.session, IdempotencyKey.id, key_ids)).values(locked_at=None)
             )
 
     async def forget(self, key_ids: Collection[uuid.UUID]) -> None:
         """Drop keys claimed by a transaction that wrote nothing under them."""
         if key_ids:
-            await self.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id.in_(key_ids)))
+            await self.session.execute(delete(IdempotencyKey).where(among(self.session, IdempotencyKey.id, key_ids)))
 
     async def release(self, key_id: uuid.UUID) -> None:
         """Give the key up after a failed attempt: forgotten if nothing was committed under it,

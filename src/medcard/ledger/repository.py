@@ -16,6 +16,7 @@ from sqlalchemy import Table, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.db import among
 from medcard.ledger.rules import AccountState, Leg
 from medcard.models import JournalEntry, LedgerAccount, Posting
 
@@ -51,7 +52,7 @@ class LedgerRepository:
         return found
 
     async def _account_ids(self, keys: Collection[str]) -> dict[str, uuid.UUID]:
-        query = select(LedgerAccount.key, LedgerAccount.id).where(LedgerAccount.key.in_(keys))
+        query = select(LedgerAccount.key, LedgerAccount.id).where(among(self.session, LedgerAccount.key, keys))
         rows = await self.session.execute(query)
         return {row.key: row.id for row in rows}
 
@@ -67,7 +68,7 @@ class LedgerRepository:
                 LedgerAccount.balance_fen,
                 LedgerAccount.held_fen,
             )
-            .where(LedgerAccount.id.in_(account_ids), LedgerAccount.floor_fen.is_not(None))
+            .where(among(self.session, LedgerAccount.id, account_ids), LedgerAccount.floor_fen.is_not(None))
             .order_by(LedgerAccount.id)
             .with_for_update()
         )
@@ -118,7 +119,7 @@ class LedgerRepository:
         another transaction resolved first is left out)."""
         result = await self.session.execute(
             update(_ENTRY)
-            .where(_ENTRY.c.id.in_(entry_ids), _ENTRY.c.state == "pending")
+            .where(among(self.session, _ENTRY.c.id, entry_ids), _ENTRY.c.state == "pending")
             .values(state=to, resolved_at=now)
             .returning(_ENTRY.c.id)
         )
@@ -127,7 +128,7 @@ class LedgerRepository:
     async def legs(self, entry_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Leg]]:
         rows = await self.session.execute(
             select(Posting.entry_id, Posting.account_id, Posting.amount_fen, Posting.source).where(
-                Posting.entry_id.in_(entry_ids)
+                among(self.session, Posting.entry_id, entry_ids)
             )
         )
         found: dict[uuid.UUID, list[Leg]] = {entry_id: [] for entry_id in entry_ids}
@@ -149,7 +150,7 @@ class LedgerRepository:
                 LedgerAccount.floor_fen,
                 LedgerAccount.balance_fen,
                 LedgerAccount.held_fen,
-            ).where(LedgerAccount.id.in_(account_ids))
+            ).where(among(self.session, LedgerAccount.id, account_ids))
         )
         return {row.id: AccountState(row.id, row.kind, row.floor_fen, row.balance_fen, row.held_fen) for row in rows}
 

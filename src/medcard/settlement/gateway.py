@@ -61,7 +61,7 @@ from medcard.kit.crypto import sm3_hex
 from medcard.ledger import service as ledger
 from medcard.ledger.repository import LedgerRepository
 from medcard.ledger.rules import AccountState, reservations, with_reserved
-from medcard.models import Account, AuthSession, ChannelPayment, PaymentOrder
+from medcard.models import Account, AuthSession
 from medcard.settlement import facts, rules, service, steps
 from medcard.settlement.errors import PaymentPending
 from medcard.settlement.facts import Payer, PayerAccounts
@@ -92,11 +92,13 @@ class _Payment:
     call: PaymentCall
     auth: AuthSession
     account: Account
+    token_hash: str
     payer: Payer | None = None
     bill: HisBill | None = None
     key_id: uuid.UUID | None = None
-    order: PaymentOrder | None = None
-    payments: list[ChannelPayment] = field(default_factory=list)
+    order: dict[str, Any] | None = None
+    """The order row's values by attribute (:func:`medcard.settlement.service.order_values`)."""
+    payments: list[steps.PaymentRow] = field(default_factory=list)
 
     @property
     def actor(self) -> str:
@@ -115,7 +117,7 @@ class PaymentGateway:
         *,
         max_batch: int = 64,
         max_in_flight: int = 4,
-        overlap_from: int = 8,
+        overlap_from: int = 32,
     ) -> None:
         self.unit_of_work = unit_of_work
         self.alone_unit_of_work = alone_unit_of_work
@@ -176,16 +178,17 @@ class PaymentGateway:
     async def _open(self, session: AsyncSession, calls: Sequence[PaymentCall]) -> list[_Payment]:
         """Phase 1: the requests the batch takes, their orders and holds written (uncommitted)."""
         now = clock.now()
-        logins = await AuthRepository(session).live_patients_by_token_hashes({sm3_hex(c.token) for c in calls}, now=now)
+        hashes = [sm3_hex(call.token) for call in calls]
+        logins = await AuthRepository(session).live_patients_by_token_hashes(set(hashes), now=now)
         taken: list[_Payment] = []
-        for index, call in enumerate(calls):
-            login = logins.get(sm3_hex(call.token))
+        for index, (call, token_hash) in enumerate(zip(calls, hashes, strict=True)):
+            login = logins.get(token_hash)
             if login is None:
                 continue
             auth, account = login
             if account.status != "active" or needs_step_up(auth.step_up_reasons, auth.stepped_up_at):
                 continue
-            taken.append(_Payment(index, call, auth, account))
+            taken.append(_Payment(index, call, auth, account, token_hash))
         if not taken:
             return []
         repository = SettlementRepository(session)
@@ -223,7 +226,6 @@ class PaymentGateway:
     async def _write(self, session: AsyncSession, ready: list[_Payment]) -> list[_Payment]:
         """The orders, their channel payments and holds, and the audit rows of the batch."""
         repository = SettlementRepository(session)
-        now = clock.now()
         wanted = {p.index: facts.specs(_payer(p), None) for p in ready}
         ids = await ledger.ensure(session, [spec for specs in wanted.values() for spec in specs.values()])
         accounts = {
@@ -234,16 +236,15 @@ class PaymentGateway:
         seen = await LedgerRepository(session).balances(own)
         quotes = {p.index: _quote(p, accounts[p.index], dict(seen)) for p in ready}
         for payment in ready:
-            order = service.new_order(_payer(payment), quotes[payment.index], key=payment.call.key,
-                                      fingerprint=_digest(payment), scenario=SCENARIO, staff_id=None)  # fmt: skip
-            order.created_at = now
-            payment.order = order
+            quote, key = quotes[payment.index], payment.call.key
+            payment.order = service.order_values(_payer(payment), quote, key=key, fingerprint=_digest(payment),
+                                                 scenario=SCENARIO, staff_id=None)  # fmt: skip
         # The unique indexes decide a race for a bill or key: a loser is paid alone (and refused there).
         written = await repository.insert_orders([_order(p) for p in ready])
-        lost = [p for p in ready if _order(p).id not in written]
+        lost = [p for p in ready if _order(p)["id"] not in written]
         if lost:
             await IdempotencyRepository(session).forget([p.key_id for p in lost if p.key_id is not None])
-            ready = [p for p in ready if _order(p).id in written]
+            ready = [p for p in ready if _order(p)["id"] in written]
             if not ready:
                 return []
         # The locks, in one id-ordered statement; the funding decided again from what they hold.
@@ -254,26 +255,25 @@ class PaymentGateway:
         for payment in ready:
             quote = _quote(payment, accounts[payment.index], running)
             order = _order(payment)
-            if quote.funding.as_dict() != order.funding:
-                changed[order.id] = quote.funding
-                order.funding = quote.funding.as_dict()
-            legs = service.payment_legs(quote.funding, accounts[payment.index], bill_kind=order.bill_kind)
-            holds.append(ledger.Hold("payment", legs, ("payment_order", order.id), None, order.hold_entry_id))
+            if quote.funding.as_dict() != order["funding"]:
+                changed[order["id"]] = quote.funding
+                order["funding"] = quote.funding.as_dict()
+            legs = service.payment_legs(quote.funding, accounts[payment.index], bill_kind=order["bill_kind"])
+            holds.append(ledger.Hold("payment", legs, ("payment_order", order["id"]), None, order["hold_entry_id"]))
             running = with_reserved(running, reservations(legs))
             payment.payments = [
-                ChannelPayment(id=uuid.uuid4(), order_id=order.id, account_id=payment.account.id, purpose="bill",
-                               out_trade_no=steps.out_trade_no(order.id, seq, 0), amount_fen=amount, state="created")
+                steps.PaymentRow(uuid.uuid4(), order["id"], payment.account.id, "bill",
+                                 steps.out_trade_no(order["id"], seq, 0), amount)
                 for seq, amount in enumerate(quote.payments)
             ]  # fmt: skip
         if changed:
             await repository.set_funding(changed)
-        session.add_all([row for p in ready for row in p.payments])
-        await session.flush()
-        await ledger.hold_many(session, holds, locked=dict(locked))
+        await repository.insert_payments([row for p in ready for row in p.payments])
+        await ledger.hold_many(session, holds, locked=locked)
         await record_many(session, [
-            Entry(actor_for_account(p.account), "settlement.order_open", "payment_order", _order(p).id,
-                  details={"total_fen": _order(p).total_fen, "funding": _order(p).funding,
-                           "policy": _order(p).policy_version}, hospital_id=_payer(p).hospital.id)
+            Entry(actor_for_account(p.account), "settlement.order_open", "payment_order", _order(p)["id"],
+                  details={"total_fen": _order(p)["total_fen"], "funding": _order(p)["funding"],
+                           "policy": _order(p)["policy_version"]}, hospital_id=_payer(p).hospital.id)
             for p in ready
         ])  # fmt: skip
         return ready
@@ -284,39 +284,41 @@ class PaymentGateway:
             *(steps.charge_in_turn(p.payments, _payer(p), self.adapters) for p in opened)
         )  # fmt: skip
         paid = [p for p, (failure, _) in zip(opened, charged, strict=True) if failure is None]
-        failed = {_order(p).id: failure for p, (failure, _) in zip(opened, charged, strict=True) if failure}
-        session.add_all([replacement for _, replacement in charged if replacement is not None])
-        await session.flush()  # the channel payments' new states, and any replacement row
+        failed = {_order(p)["id"]: failure for p, (failure, _) in zip(opened, charged, strict=True) if failure}
         repository = SettlementRepository(session)
+        # The channel payments' new states, and any replacement row the channel asked for.
+        await repository.set_payment_states({row.id: row.state for p in opened for row in p.payments
+                                             if row.state != "created"})  # fmt: skip
+        await repository.insert_payments([replacement for _, replacement in charged if replacement is not None])
         await repository.set_failures(failed)
         now = clock.now()
-        moved = await repository.set_paid([_order(p).id for p in paid], now=now) if paid else set()
-        paid = [p for p in paid if _order(p).id in moved]
+        moved = await repository.set_paid([_order(p)["id"] for p in paid], now=now) if paid else set()
+        paid = [p for p in paid if _order(p)["id"] in moved]
         await ledger.resolve_many(session, [_hold_id(p) for p in paid], post_it=True)
         await asyncio.gather(*(
-            self.adapters.his.mark_paid(hospital_code=_payer(p).hospital.code, bill_no=_order(p).bill_number,
-                                        payment_reference=str(_order(p).id))
+            self.adapters.his.mark_paid(hospital_code=_payer(p).hospital.code, bill_no=_order(p)["bill_number"],
+                                        payment_reference=str(_order(p)["id"]))
             for p in paid
         ))  # fmt: skip
         system = Actor.system("settlement")
         await record_many(session, [
-            Entry(system, "settlement.order_paid", "payment_order", _order(p).id,
-                  details={"total_fen": _order(p).total_fen}, hospital_id=_payer(p).hospital.id)
+            Entry(system, "settlement.order_paid", "payment_order", _order(p)["id"],
+                  details={"total_fen": _order(p)["total_fen"]}, hospital_id=_payer(p).hospital.id)
             for p in paid
         ])  # fmt: skip
         answers: dict[uuid.UUID, Any] = {}
         for payment in paid:
             order = _order(payment)
-            order.state, order.paid_at, order.failure_code = "paid", now, None
-            answer = OrderRead.of(order)
+            order.update(state="paid", paid_at=now, failure_code=None)
+            answer = OrderRead.of_row(order)
             answers[present(payment.key_id, "key_id")] = {"body": answer.model_dump(mode="json")}
             outcomes[payment.index] = answer
         keys = IdempotencyRepository(session)
         await keys.finish_many(answers, status_code=200, now=now)
-        pending = [p for p in opened if _order(p).id in failed]
+        pending = [p for p in opened if _order(p)["id"] in failed]
         await keys.unlock([p.key_id for p in pending if p.key_id is not None])
         for payment in pending:
-            outcomes[payment.index] = PaymentPending(failure_code=failed[_order(payment).id])
+            outcomes[payment.index] = PaymentPending(failure_code=failed[_order(payment)["id"]])
         # Orders neither paid nor failed (another transaction resolved them first) go alone.
 
 
@@ -328,12 +330,13 @@ def _bill(payment: _Payment) -> HisBill:
     return present(payment.bill, "bill")
 
 
-def _order(payment: _Payment) -> PaymentOrder:
+def _order(payment: _Payment) -> dict[str, Any]:
     return present(payment.order, "order")
 
 
 def _hold_id(payment: _Payment) -> uuid.UUID:
-    return present(_order(payment).hold_entry_id, "hold_entry_id")
+    hold: uuid.UUID = _order(payment)["hold_entry_id"]
+    return hold
 
 
 async def _unpaid_bill(payment: _Payment, adapters: Adapters) -> HisBill | None:

@@ -6,15 +6,17 @@ import functools
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, and_, bindparam, exists, func, inspect, or_, select, update
+from sqlalchemy import Table, and_, bindparam, exists, func, insert, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.sql.elements import NamedColumn
 
+from medcard.db import among
+from medcard.kit.clock import clock
 from medcard.models import (
     Account,
     Card,
@@ -26,7 +28,11 @@ from medcard.models import (
     Person,
 )
 
+if TYPE_CHECKING:
+    from medcard.settlement.steps import PaymentRow
+
 _ORDER: Table = PaymentOrder.metadata.tables["payment_order"]
+_PAYMENT: Table = PaymentOrder.metadata.tables["channel_payment"]
 _ORDER_INSERTS: dict[tuple[bool, tuple[str, ...]], ReturningInsert[Any]] = {}
 
 
@@ -69,23 +75,24 @@ class SettlementRepository:
         self.session.add(order)
         return True
 
-    async def insert_orders(self, orders: Sequence[PaymentOrder]) -> set[uuid.UUID]:
+    async def insert_orders(self, orders: Sequence[Mapping[str, Any]]) -> set[uuid.UUID]:
         """Write new order rows in one statement, each unless another order already holds its
-        bill or its key (``ON CONFLICT DO NOTHING``): the ids written. Every order must carry
-        the same columns (the payment gateway's batch builds them alike); none joins the session."""
+        bill or its key (``ON CONFLICT DO NOTHING``): the ids written. ``orders``: values by
+        attribute, every one with the same keys (the payment gateway's rows)."""
         if not orders:
             return set()
         postgres = self.session.get_bind().dialect.name == "postgresql"
         columns = _order_columns()
-        keys = [key for key in columns if key in orders[0].__dict__]
-        rows = [{columns[key].key: order.__dict__[key] for key in keys} for order in orders]
+        keys = [key for key in columns if key in orders[0]]
+        rows = [{columns[key].key: order[key] for key in keys} for order in orders]
         insert = (postgresql.insert if postgres else sqlite.insert)(_ORDER).on_conflict_do_nothing()
         return set((await self.session.execute(insert.returning(_ORDER.c.id), rows)).scalars())
 
     async def open_bills(self, bills: Collection[tuple[uuid.UUID, str]]) -> set[tuple[uuid.UUID, str]]:
         """Those of ``(hospital, bill number)`` another order has paid or is paying."""
         query = select(PaymentOrder.hospital_id, PaymentOrder.bill_number).where(
-            PaymentOrder.bill_number.in_({number for _, number in bills}), PaymentOrder.state.in_(("pending", "paid"))
+            among(self.session, PaymentOrder.bill_number, {number for _, number in bills}),
+            PaymentOrder.state.in_(("pending", "paid")),
         )
         return {(row[0], row[1]) for row in await self.session.execute(query)} & set(bills)
 
@@ -99,7 +106,7 @@ class SettlementRepository:
             select(Card.id, Card.account_id, Card.person_id, Card.hospital_id, Card.his_patient_id, Card.status,
                    Hospital, bound)
             .join(Hospital, Hospital.id == Card.hospital_id)
-            .where(Card.id.in_(card_ids))
+            .where(among(self.session, Card.id, card_ids))
         )  # fmt: skip
         found = []
         for row in await self.session.execute(query):
@@ -108,6 +115,18 @@ class SettlementRepository:
                         his_patient_id=his_patient_id, status=status)  # fmt: skip
             found.append((card, Person(id=person_id), hospital, bool(flag)))
         return found
+
+    async def insert_payments(self, rows: Sequence[PaymentRow]) -> None:
+        """Channel payment rows, one INSERT for all (the payment gateway's batch)."""
+        if rows:
+            created = {"created_at": clock.now(), "refunded_fen": 0}
+            await self.session.execute(insert(_PAYMENT), [{**row.values(), **created} for row in rows])
+
+    async def set_payment_states(self, states: Mapping[uuid.UUID, str]) -> None:
+        """Each channel payment's state after the channel answered (one executemany UPDATE)."""
+        if states:
+            statement = update(_PAYMENT).where(_PAYMENT.c.id == bindparam("payment")).values(state=bindparam("to"))
+            await self.session.execute(statement, [{"payment": key, "to": state} for key, state in states.items()])
 
     async def set_failures(self, failures: Mapping[uuid.UUID, str]) -> None:
         """Each pending order's failure code (the order stays pending for a retry, R-PAY-07)."""
@@ -130,7 +149,7 @@ class SettlementRepository:
         """``pending`` → ``paid`` once, for many orders: the ids this UPDATE moved."""
         result = await self.session.execute(
             update(_ORDER)
-            .where(_ORDER.c.id.in_(order_ids), _ORDER.c.state == "pending")
+            .where(among(self.session, _ORDER.c.id, order_ids), _ORDER.c.state == "pending")
             .values(state="paid", paid_at=now, failure_code=None)
             .returning(_ORDER.c.id)
         )

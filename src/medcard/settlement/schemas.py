@@ -4,6 +4,7 @@ request carries an amount to charge."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -84,24 +85,15 @@ class OrderRead(BaseModel):
 
     @classmethod
     def of(cls, order: PaymentOrder) -> OrderRead:
-        return cls(
-            id=order.id,
-            state=order.state,
-            scenario=order.scenario,
-            bill_number=order.bill_number,
-            total_fen=order.total_fen,
-            funding={k: int(v) for k, v in order.funding.items()},
-            split=order.split,
-            policy_version=order.policy_version,
-            failure_code=order.failure_code,
-            guardian_confirmation=order.guardian_confirmation,
-            created_at=order.created_at,
-            expires_at=order.expires_at,
-            paid_at=order.paid_at,
-            reimburse_on=order.reimburse_on,
-            reimbursed_at=order.reimbursed_at,
-            refunded={k: int(v) for k, v in order.refunded.items()},
-        )
+        return cls.of_row({name: getattr(order, name) for name in cls.model_fields})
+
+    @classmethod
+    def of_row(cls, row: Mapping[str, Any]) -> OrderRead:
+        """From the order's values by attribute (the payment gateway's rows); absent ones are None."""
+        values = {name: row.get(name) for name in cls.model_fields}
+        values["funding"] = {k: int(v) for k, v in row["funding"].items()}
+        values["refunded"] = {k: int(v) for k, v in (row.get("refunded") or {}).items()}
+        return cls(**values)
 
 
 class PosChargeRequest(BaseModel):

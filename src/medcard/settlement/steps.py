@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +22,33 @@ from medcard.errors import present
 from medcard.models import ChannelPayment, PaymentOrder
 from medcard.settlement.facts import Payer
 from medcard.settlement.repository import SettlementRepository
+
+
+class Payable(Protocol):
+    """A channel payment as the steps read and update it: the ORM row, or a gateway's row."""
+
+    order_id: uuid.UUID | None
+    account_id: uuid.UUID
+    purpose: str
+    out_trade_no: str
+    amount_fen: int
+    state: str
+
+
+@dataclass
+class PaymentRow:
+    """A channel payment row as the payment gateway holds it (no ORM object per payment)."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID | None
+    account_id: uuid.UUID
+    purpose: str
+    out_trade_no: str
+    amount_fen: int
+    state: str = "created"
+
+    def values(self) -> dict[str, Any]:
+        return dict(self.__dict__)
 
 
 def needs_insurance(order: PaymentOrder) -> bool:
@@ -76,14 +105,14 @@ async def channel_step(session: AsyncSession, order: PaymentOrder, payer: Payer,
     """Charge every unpaid channel payment of the order; stop at the first that does not pay."""
     failure, replacement = await charge_in_turn(await SettlementRepository(session).payments(order.id), payer, adapters)
     if replacement is not None:
-        session.add(replacement)
+        session.add(ChannelPayment(**replacement.values()))
     await session.flush()
     return failure
 
 
 async def charge_in_turn(
-    payments: Sequence[ChannelPayment], payer: Payer, adapters: Adapters
-) -> tuple[str | None, ChannelPayment | None]:
+    payments: Sequence[Payable], payer: Payer, adapters: Adapters
+) -> tuple[str | None, PaymentRow | None]:
     """Charge an order's unpaid channel payments in turn and stop at the first that does not
     pay: its failure code, and the new payment row to try next time when the channel closed
     that one (PAYERROR: the channel wants a new order). The rows' states are set, not written."""
@@ -99,18 +128,13 @@ async def charge_in_turn(
     return None, None
 
 
-def _replacement(payment: ChannelPayment) -> ChannelPayment:
+def _replacement(payment: Payable) -> PaymentRow:
     attempt = int(payment.out_trade_no[-2:]) + 1
-    return ChannelPayment(
-        order_id=payment.order_id,
-        account_id=payment.account_id,
-        purpose=payment.purpose,
-        out_trade_no=payment.out_trade_no[:-2] + f"{attempt:02d}",
-        amount_fen=payment.amount_fen,
-    )
+    return PaymentRow(uuid.uuid4(), payment.order_id, payment.account_id, payment.purpose,
+                      payment.out_trade_no[:-2] + f"{attempt:02d}", payment.amount_fen)  # fmt: skip
 
 
-async def charge(payment: ChannelPayment, payer: Payer, adapters: Adapters, *, order_type: str) -> str | None:
+async def charge(payment: Payable, payer: Payer, adapters: Adapters, *, order_type: str) -> str | None:
     """One channel payment: create (or find) the order, pay it; a timeout asks the channel."""
     request = OrderRequest(
         out_trade_no=payment.out_trade_no,
