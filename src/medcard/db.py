@@ -206,6 +206,12 @@ class Driver:
         status: str = await self.connection.execute(query, *args)
         return status
 
+    async def executemany(self, query: str, rows: list[tuple[Any, ...]]) -> None:
+        """One prepared statement run for each row, in order, in one round trip."""
+        for hook in DRIVER_STATEMENT_HOOKS:
+            hook(query)
+        await self.connection.executemany(query, rows)
+
 
 async def driver_connection(session: AsyncSession) -> Driver | None:
     """The session's asyncpg connection inside its transaction, for hot paths that send their

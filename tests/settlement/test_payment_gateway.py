@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from medcard.adapters import Adapters
 from medcard.errors import NotAuthenticated
@@ -48,7 +48,7 @@ async def pay_together(gateway: PaymentGateway, calls: list[PaymentCall]) -> lis
 
 
 async def test_r_pay_02_concurrent_payments_cost_the_statements_of_one(
-    app: FastAPI, adapters: Adapters, db: AsyncSession, make_payer: MakePayer
+    app: FastAPI, adapters: Adapters, db: AsyncSession, engine: AsyncEngine, make_payer: MakePayer
 ) -> None:
     """Four patients paying at once cost the statements one payment costs alone: the batch
     writes each table once, and the hot accounts (hospital receivable, channel clearing) move
@@ -60,11 +60,11 @@ async def test_r_pay_02_concurrent_payments_cost_the_statements_of_one(
         first = await gateway.pay(call(payer, add_bill(adapters, payer, ("C", 10_000)).bill_no, "first"))
         assert first.state == "paid"
     alone_bill = add_bill(adapters, payers[0], ("C", 20_000))
-    with counting(db) as seen:
+    with counting(engine) as seen:
         (alone,) = await pay_together(gateway, [call(payers[0], alone_bill.bill_no, "alone")])
     one = statements(seen)
     bills = [add_bill(adapters, payer, ("C", 40_000 + 100 * n)) for n, payer in enumerate(payers)]
-    with counting(db) as seen:
+    with counting(engine) as seen:
         answers = await pay_together(
             gateway, [call(p, b.bill_no, "together") for p, b in zip(payers, bills, strict=True)]
         )

@@ -7,6 +7,7 @@ conditional UPDATE."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
@@ -16,7 +17,7 @@ from sqlalchemy import Table, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medcard.db import among
+from medcard.db import Driver, among, driver_connection
 from medcard.ledger.rules import AccountState, Leg
 from medcard.models import JournalEntry, LedgerAccount, Posting
 
@@ -52,6 +53,9 @@ class LedgerRepository:
         return found
 
     async def _account_ids(self, keys: Collection[str]) -> dict[str, uuid.UUID]:
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            return {row[0]: row[1] for row in await driver.fetch(_ACCOUNT_IDS, list(keys))}
         query = select(LedgerAccount.key, LedgerAccount.id).where(among(self.session, LedgerAccount.key, keys))
         rows = await self.session.execute(query)
         return {row.key: row.id for row in rows}
@@ -60,6 +64,9 @@ class LedgerRepository:
         """Lock those of the accounts that have a floor, in id order, and read their state.
         Accounts without a floor are left out: nothing is checked on them, so nothing needs
         them locked before their balance changes (ADR 0012)."""
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            return _states(await driver.fetch(_LOCK, list(account_ids)))
         rows = await self.session.execute(
             select(
                 LedgerAccount.id,
@@ -81,6 +88,11 @@ class LedgerRepository:
         floor (a hold reserves nothing elsewhere): the database decides, not the caller."""
         if not changes:
             return
+        ordered = sorted(changes.items(), key=lambda item: (item[0] not in first, item[0]))
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            await driver.executemany(_MOVE, [(account, balance, held) for account, (balance, held) in ordered])
+            return
         column = _ACCOUNT.c.held_fen
         held = case((_ACCOUNT.c.floor_fen.is_(None), column), else_=column + bindparam("held"))
         statement = (
@@ -88,7 +100,6 @@ class LedgerRepository:
             .where(_ACCOUNT.c.id == bindparam("account"))
             .values(balance_fen=_ACCOUNT.c.balance_fen + bindparam("balance"), held_fen=held)
         )
-        ordered = sorted(changes.items(), key=lambda item: (item[0] not in first, item[0]))
         params = [{"account": account, "balance": balance, "held": held} for account, (balance, held) in ordered]
         await self.session.execute(statement, params, execution_options={"synchronize_session": False})
 
@@ -97,6 +108,10 @@ class LedgerRepository:
 
     async def insert_entries(self, entries: Sequence[tuple[Mapping[str, Any], Sequence[Leg]]]) -> None:
         """Entries and their postings: one INSERT for the entries, one for every posting."""
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            await _insert_entries(driver, entries)
+            return
         await self.session.execute(insert(_ENTRY), [dict(values) for values, _ in entries])
         await self.session.execute(
             insert(_POSTING),
@@ -117,6 +132,9 @@ class LedgerRepository:
     async def transition(self, entry_ids: Collection[uuid.UUID], *, to: str, now: datetime) -> set[uuid.UUID]:
         """``pending`` → ``to`` exactly once: the ids of the entries this UPDATE moved (an entry
         another transaction resolved first is left out)."""
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            return {row[0] for row in await driver.fetch(_TRANSITION, to, now, list(entry_ids))}
         result = await self.session.execute(
             update(_ENTRY)
             .where(among(self.session, _ENTRY.c.id, entry_ids), _ENTRY.c.state == "pending")
@@ -126,14 +144,19 @@ class LedgerRepository:
         return set(result.scalars())
 
     async def legs(self, entry_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Leg]]:
-        rows = await self.session.execute(
-            select(Posting.entry_id, Posting.account_id, Posting.amount_fen, Posting.source).where(
-                among(self.session, Posting.entry_id, entry_ids)
+        driver = await driver_connection(self.session)
+        rows: Any = (
+            await driver.fetch(_LEGS, list(entry_ids))
+            if driver is not None
+            else await self.session.execute(
+                select(Posting.entry_id, Posting.account_id, Posting.amount_fen, Posting.source).where(
+                    among(self.session, Posting.entry_id, entry_ids)
+                )
             )
         )
         found: dict[uuid.UUID, list[Leg]] = {entry_id: [] for entry_id in entry_ids}
-        for row in rows:
-            found[row.entry_id].append(Leg(row.account_id, row.amount_fen, row.source))
+        for entry_id, account_id, amount_fen, source in rows:
+            found[entry_id].append(Leg(account_id, amount_fen, source))
         return found
 
     async def entry(self, entry_id: uuid.UUID) -> JournalEntry | None:
@@ -143,6 +166,9 @@ class LedgerRepository:
 
     async def balances(self, account_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, AccountState]:
         """Current state without a lock (for pages and checks)."""
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            return _states(await driver.fetch(_BALANCES, list(account_ids)))
         rows = await self.session.execute(
             select(
                 LedgerAccount.id,
@@ -181,3 +207,53 @@ class LedgerRepository:
             select(Posting.entry_id).group_by(Posting.entry_id).having(func.sum(Posting.amount_fen) != 0)
         )
         return list(rows.scalars())
+
+
+# PostgreSQL: the statements of the payment path straight to asyncpg, each one prepared statement
+# whatever the number of rows (arrays and ``unnest``); SQLAlchemy's per-statement and per-row work
+# was most of a payment batch's CPU (ADR 0012, fifth round). The SQLAlchemy forms above stay for
+# SQLite and say the same.
+_ACCOUNT_IDS = "SELECT key, id FROM ledger_account WHERE key = ANY($1::text[])"
+_LOCK = (
+    "SELECT id, kind, floor_fen, balance_fen, held_fen FROM ledger_account"
+    " WHERE id = ANY($1::uuid[]) AND floor_fen IS NOT NULL"
+    " ORDER BY id FOR UPDATE"
+)
+_BALANCES = "SELECT id, kind, floor_fen, balance_fen, held_fen FROM ledger_account WHERE id = ANY($1::uuid[])"
+_MOVE = (
+    "UPDATE ledger_account SET balance_fen = balance_fen + $2,"
+    " held_fen = CASE WHEN floor_fen IS NULL THEN held_fen ELSE held_fen + $3 END WHERE id = $1"
+)
+_TRANSITION = (
+    "UPDATE journal_entry SET state = $1, resolved_at = $2 WHERE id = ANY($3::uuid[]) AND state = 'pending'"
+    " RETURNING id"
+)
+_LEGS = "SELECT entry_id, account_id, amount_fen, source FROM posting WHERE entry_id = ANY($1::uuid[])"
+_INSERT_ENTRIES = (
+    "INSERT INTO journal_entry (id, created_at, kind, state, reference_kind, reference_id, reverses_id, memo,"
+    " resolved_at) SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],"
+    " $6::uuid[], $7::uuid[], $8::jsonb[], $9::timestamptz[])"
+)
+_INSERT_POSTINGS = (
+    "INSERT INTO posting (id, created_at, entry_id, account_id, amount_fen, source)"
+    " SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::uuid[], $5::int8[], $6::text[])"
+)
+
+
+def _states(rows: Sequence[Any]) -> dict[uuid.UUID, AccountState]:
+    return {row[0]: AccountState(row[0], row[1], row[2], row[3], row[4]) for row in rows}
+
+
+async def _insert_entries(driver: Driver, entries: Sequence[tuple[Mapping[str, Any], Sequence[Leg]]]) -> None:
+    columns = ("id", "created_at", "kind", "state", "reference_kind", "reference_id", "reverses_id")
+    values = [values for values, _ in entries]
+    memos = [json.dumps(row["memo"], separators=(",", ":"), ensure_ascii=False) for row in values]
+    await driver.execute(
+        _INSERT_ENTRIES,
+        *([row[name] for row in values] for name in columns),
+        memos,
+        [row["resolved_at"] for row in values],
+    )
+    postings = [(uuid.uuid4(), row["created_at"], row["id"], leg.account_id, leg.amount_fen, leg.source)
+                for row, legs in entries for leg in legs]  # fmt: skip
+    await driver.execute(_INSERT_POSTINGS, *(list(column) for column in zip(*postings, strict=True)))
