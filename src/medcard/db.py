@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+import functools
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import ColumnElement, any_, bindparam, event, exc
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import JSON, ColumnElement, Table, any_, bindparam, event, exc
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from medcard.config import Settings
@@ -259,3 +262,53 @@ def among(session: AsyncSession, column: Any, values: Collection[Any]) -> Column
 
 
 _ARRAYS: dict[Any, ARRAY[Any]] = {}
+
+
+async def insert_rows(
+    driver: Driver,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    skip_conflicts: bool = False,
+    returning: Sequence[str] = (),
+) -> list[Any]:
+    """Rows of ``table`` (values by column name, every row the same columns) in one statement on
+    PostgreSQL, ``INSERT … SELECT * FROM unnest($1::type[], …)``: one prepared statement whatever
+    the number of rows. JSON columns are sent as text. ``skip_conflicts``: ``ON CONFLICT DO
+    NOTHING``; ``returning``: the columns of the rows written."""
+    if not rows:
+        return []
+    given = set(rows[0])
+    # The columns' Python-side defaults, as SQLAlchemy's INSERT would fill them.
+    defaults = [column for column in table.c if column.name not in given and column.default is not None]
+    if defaults:
+        rows = [{**row, **{c.name: _default(c) for c in defaults}} for row in rows]
+    names = tuple(rows[0])
+    query = _unnest_insert(table, names, skip_conflicts, tuple(returning))
+    json_columns = {name for name in names if isinstance(table.c[name].type, JSON | JSONB)}
+    arrays = [
+        [_json(row[name]) for row in rows] if name in json_columns else [row[name] for row in rows] for name in names
+    ]
+    return await driver.fetch(query, *arrays) if returning else [await driver.execute(query, *arrays)]
+
+
+def _default(column: Any) -> Any:
+    default = column.default
+    return default.arg(None) if default.is_callable else default.arg  # SQLAlchemy wraps fn() as fn(context)
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+@functools.cache
+def _unnest_insert(table: Table, names: tuple[str, ...], skip_conflicts: bool, returning: tuple[str, ...]) -> str:
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    types = [table.c[name].type.compile(dialect=dialect) for name in names]
+    arrays = ", ".join(f"${n}::{type_}[]" for n, type_ in enumerate(types, start=1))
+    query = f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})"  # noqa: S608 - names from metadata
+    if skip_conflicts:
+        query += " ON CONFLICT DO NOTHING"
+    if returning:
+        query += f" RETURNING {', '.join(returning)}"
+    return query

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Collection
 from datetime import datetime
@@ -11,7 +12,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medcard.db import among
+from medcard.db import among, driver_connection, insert_rows
 from medcard.models import IdempotencyKey
 
 
@@ -51,6 +52,10 @@ class IdempotencyRepository:
         ``actor``, ``key``, ``fingerprint``, …); the ids of those claimed, by (actor, key)."""
         if not rows:
             return {}
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            written = await insert_rows(driver, _KEYS, rows, skip_conflicts=True, returning=["id", "actor", "key"])
+            return {(row[1], row[2]): row[0] for row in written}
         dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(IdempotencyKey)
         statement = insert.on_conflict_do_nothing(index_elements=["actor", "key"]).returning(
@@ -96,7 +101,12 @@ class IdempotencyRepository:
         """:meth:`finish` for a batch (one executemany UPDATE)."""
         if not bodies:
             return
-        table = IdempotencyKey.metadata.tables["idempotency_key"]
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            rows = [(key_id, status_code, _json(body), now) for key_id, body in bodies.items()]
+            await driver.executemany(_FINISH, rows)
+            return
+        table = _KEYS
         statement = (
             update(table)
             .where(table.c.id == bindparam("key_id"))
@@ -133,3 +143,14 @@ class IdempotencyRepository:
     async def purge(self, *, finished_before: datetime) -> int:
         result = await self.session.execute(delete(IdempotencyKey).where(IdempotencyKey.finished_at < finished_before))
         return int(getattr(result, "rowcount", 0))
+
+
+_KEYS = IdempotencyKey.metadata.tables["idempotency_key"]
+_FINISH = (
+    "UPDATE idempotency_key SET status_code = $2, response_body = $3::jsonb, locked_at = NULL,"
+    " recovery_point = 'finished', finished_at = $4 WHERE id = $1"
+)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.sql.elements import NamedColumn
 
-from medcard.db import among
+from medcard.db import among, driver_connection, insert_rows
 from medcard.kit.clock import clock
 from medcard.models import (
     Account,
@@ -26,6 +26,7 @@ from medcard.models import (
     PaymentOrder,
     PaymentRefund,
     Person,
+    Region,
 )
 
 if TYPE_CHECKING:
@@ -85,11 +86,18 @@ class SettlementRepository:
         columns = _order_columns()
         keys = [key for key in columns if key in orders[0]]
         rows = [{columns[key].key: order[key] for key in keys} for order in orders]
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            return {row[0] for row in await insert_rows(driver, _ORDER, rows, skip_conflicts=True, returning=["id"])}
         insert = (postgresql.insert if postgres else sqlite.insert)(_ORDER).on_conflict_do_nothing()
         return set((await self.session.execute(insert.returning(_ORDER.c.id), rows)).scalars())
 
     async def open_bills(self, bills: Collection[tuple[uuid.UUID, str]]) -> set[tuple[uuid.UUID, str]]:
         """Those of ``(hospital, bill number)`` another order has paid or is paying."""
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            rows = await driver.fetch(_OPEN_BILLS, list({number for _, number in bills}))
+            return {(row[0], row[1]) for row in rows} & set(bills)
         query = select(PaymentOrder.hospital_id, PaymentOrder.bill_number).where(
             among(self.session, PaymentOrder.bill_number, {number for _, number in bills}),
             PaymentOrder.state.in_(("pending", "paid")),
@@ -101,6 +109,9 @@ class SettlementRepository:
         is active on it, in one statement. Nothing encrypted is read: the card and its holder
         are transient objects carrying only the columns a payment without insurance uses (never
         added to a session)."""
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            return [_payer_row(row) for row in await driver.fetch(_PAYERS, list(card_ids))]
         bound = exists().where(InsuranceBinding.card_id == Card.id, InsuranceBinding.status == "active")
         query = (
             select(Card.id, Card.account_id, Card.person_id, Card.hospital_id, Card.his_patient_id, Card.status,
@@ -120,11 +131,18 @@ class SettlementRepository:
         """Channel payment rows, one INSERT for all (the payment gateway's batch)."""
         if rows:
             created = {"created_at": clock.now(), "refunded_fen": 0}
-            await self.session.execute(insert(_PAYMENT), [{**row.values(), **created} for row in rows])
+            values = [{**row.values(), **created} for row in rows]
+            driver = await driver_connection(self.session)
+            if driver is not None:
+                await insert_rows(driver, _PAYMENT, values)
+                return
+            await self.session.execute(insert(_PAYMENT), values)
 
     async def set_payment_states(self, states: Mapping[uuid.UUID, str]) -> None:
         """Each channel payment's state after the channel answered (one executemany UPDATE)."""
-        if states:
+        if states and (driver := await driver_connection(self.session)) is not None:
+            await driver.executemany(_PAYMENT_STATE, list(states.items()))
+        elif states:
             statement = update(_PAYMENT).where(_PAYMENT.c.id == bindparam("payment")).values(state=bindparam("to"))
             await self.session.execute(statement, [{"payment": key, "to": state} for key, state in states.items()])
 
@@ -147,6 +165,9 @@ class SettlementRepository:
 
     async def set_paid(self, order_ids: Collection[uuid.UUID], *, now: datetime) -> set[uuid.UUID]:
         """``pending`` → ``paid`` once, for many orders: the ids this UPDATE moved."""
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            return {row[0] for row in await driver.fetch(_SET_PAID, now, list(order_ids))}
         result = await self.session.execute(
             update(_ORDER)
             .where(among(self.session, _ORDER.c.id, order_ids), _ORDER.c.state == "pending")
@@ -290,3 +311,35 @@ class SettlementRepository:
 
     async def hospital(self, hospital_id: uuid.UUID) -> Hospital | None:
         return await self.session.get(Hospital, hospital_id)
+
+
+# PostgreSQL: the payment gateway's statements straight to asyncpg, one prepared statement each
+# whatever the batch (ADR 0012, fifth round); the SQLAlchemy forms above stay for SQLite.
+_OPEN_BILLS = (
+    "SELECT hospital_id, bill_number FROM payment_order WHERE bill_number = ANY($1::text[])"
+    " AND state IN ('pending', 'paid')"
+)
+_SET_PAID = (
+    "UPDATE payment_order SET state = 'paid', paid_at = $1, failure_code = NULL"
+    " WHERE id = ANY($2::uuid[]) AND state = 'pending' RETURNING id"
+)
+_PAYMENT_STATE = "UPDATE channel_payment SET state = $2 WHERE id = $1"
+_PAYERS = """
+SELECT c.id, c.account_id, c.person_id, c.hospital_id, c.his_patient_id, c.status,
+       h.code, h.name_zh, h.level, h.is_county, h.credit_enabled, h.credit_limit_fen, r.id, r.code,
+       EXISTS (SELECT 1 FROM insurance_binding b WHERE b.card_id = c.id AND b.status = 'active')
+FROM card c JOIN hospital h ON h.id = c.hospital_id JOIN region r ON r.id = h.region_id
+WHERE c.id = ANY($1::uuid[])"""
+
+
+def _payer_row(row: Any) -> tuple[Card, Person, Hospital, bool]:
+    """Transient objects holding the columns a payment without insurance reads."""
+    (card_id, account_id, person_id, hospital_id, his_patient_id, status,
+     code, name, level, is_county, credit_enabled, credit_limit_fen, region_id, region_code, bound) = row  # fmt: skip
+    card = Card(id=card_id, account_id=account_id, person_id=person_id, hospital_id=hospital_id,
+                his_patient_id=his_patient_id, status=status)  # fmt: skip
+    region = Region(id=region_id, code=region_code)
+    hospital = Hospital(id=hospital_id, code=code, name_zh=name, level=level, is_county=is_county,
+                        credit_enabled=credit_enabled, credit_limit_fen=credit_limit_fen, region_id=region_id,
+                        region=region)  # fmt: skip
+    return card, Person(id=person_id), hospital, bool(bound)
