@@ -117,7 +117,7 @@ class PaymentGateway:
         *,
         max_batch: int = 64,
         max_in_flight: int = 4,
-        overlap_from: int = 32,
+        overlap_from: int = 16,
     ) -> None:
         self.unit_of_work = unit_of_work
         self.alone_unit_of_work = alone_unit_of_work
@@ -168,6 +168,7 @@ class PaymentGateway:
                 return outcomes
             try:
                 await self._post(session, opened, outcomes)
+                await session.commit()
             except Exception:  # noqa: BLE001 - the opened orders are resumed alone
                 await session.rollback()
                 await IdempotencyRepository(session).unlock([p.key_id for p in opened if p.key_id is not None])
@@ -294,7 +295,6 @@ class PaymentGateway:
         now = clock.now()
         moved = await repository.set_paid([_order(p)["id"] for p in paid], now=now) if paid else set()
         paid = [p for p in paid if _order(p)["id"] in moved]
-        await ledger.resolve_many(session, [_hold_id(p) for p in paid], post_it=True)
         await asyncio.gather(*(
             self.adapters.his.mark_paid(hospital_code=_payer(p).hospital.code, bill_no=_order(p)["bill_number"],
                                         payment_reference=str(_order(p)["id"]))
@@ -320,6 +320,9 @@ class PaymentGateway:
         for payment in pending:
             outcomes[payment.index] = PaymentPending(failure_code=failed[_order(payment)["id"]])
         # Orders neither paid nor failed (another transaction resolved them first) go alone.
+        # Last before the commit: posting moves the hot shared accounts (receivable, clearing),
+        # which every batch needs; locked here, they are held for the fewest statements.
+        await ledger.resolve_many(session, [_hold_id(p) for p in paid], post_it=True)
 
 
 def _payer(payment: _Payment) -> Payer:
