@@ -34,7 +34,11 @@ class LedgerRepository:
 
     async def ensure_accounts(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, uuid.UUID]:
         """Create the accounts whose ``key`` is new (concurrent creators meet on the unique key)
-        and return the id of every requested key.
+        and return the id of every requested key."""
+        return {key: state.id for key, state in (await self.ensure_states(rows)).items()}
+
+    async def ensure_states(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, AccountState]:
+        """:meth:`ensure_accounts` with each account's state as read (unlocked), by key.
 
         Existing accounts are read first and only missing keys are inserted: an ``INSERT … ON
         CONFLICT DO NOTHING`` that meets an existing row waits for any transaction updating that
@@ -42,23 +46,29 @@ class LedgerRepository:
         by every payment in flight — every payment's quote queued behind them (ADR 0012, fourth
         round: 27 ms of waiting per statement at 32 connections)."""
         keys = [row["key"] for row in rows]
-        found = await self._account_ids(keys)
+        found = await self._by_key(keys)
         missing = [row for row in rows if row["key"] not in found]
         if missing:
             postgres = self.session.get_bind().dialect.name == "postgresql"
             statement = (postgresql.insert if postgres else sqlite.insert)(_ACCOUNT)
             values = [{"id": uuid.uuid4(), "balance_fen": 0, "held_fen": 0, **row} for row in missing]
             await self.session.execute(statement.on_conflict_do_nothing(index_elements=["key"]), values)
-            found |= await self._account_ids([row["key"] for row in missing])
+            found |= await self._by_key([row["key"] for row in missing])
         return found
 
-    async def _account_ids(self, keys: Collection[str]) -> dict[str, uuid.UUID]:
+    async def _by_key(self, keys: Collection[str]) -> dict[str, AccountState]:
         driver = await driver_connection(self.session)
         if driver is not None:
-            return {row[0]: row[1] for row in await driver.fetch(_ACCOUNT_IDS, list(keys))}
-        query = select(LedgerAccount.key, LedgerAccount.id).where(among(self.session, LedgerAccount.key, keys))
-        rows = await self.session.execute(query)
-        return {row.key: row.id for row in rows}
+            return {row[0]: AccountState(*row[1:]) for row in await driver.fetch(_BY_KEY, list(keys))}
+        query = select(
+            LedgerAccount.key,
+            LedgerAccount.id,
+            LedgerAccount.kind,
+            LedgerAccount.floor_fen,
+            LedgerAccount.balance_fen,
+            LedgerAccount.held_fen,
+        ).where(among(self.session, LedgerAccount.key, keys))
+        return {row[0]: AccountState(*row[1:]) for row in await self.session.execute(query)}
 
     async def lock(self, account_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, AccountState]:
         """Lock those of the accounts that have a floor, in id order, and read their state.
@@ -213,7 +223,7 @@ class LedgerRepository:
 # whatever the number of rows (arrays and ``unnest``); SQLAlchemy's per-statement and per-row work
 # was most of a payment batch's CPU (ADR 0012, fifth round). The SQLAlchemy forms above stay for
 # SQLite and say the same.
-_ACCOUNT_IDS = "SELECT key, id FROM ledger_account WHERE key = ANY($1::text[])"
+_BY_KEY = "SELECT key, id, kind, floor_fen, balance_fen, held_fen FROM ledger_account WHERE key = ANY($1::text[])"
 _LOCK = (
     "SELECT id, kind, floor_fen, balance_fen, held_fen FROM ledger_account"
     " WHERE id = ANY($1::uuid[]) AND floor_fen IS NOT NULL"
@@ -230,14 +240,13 @@ _TRANSITION = (
 )
 _LEGS = "SELECT entry_id, account_id, amount_fen, source FROM posting WHERE entry_id = ANY($1::uuid[])"
 _INSERT_ENTRIES = (
-    "INSERT INTO journal_entry (id, created_at, kind, state, reference_kind, reference_id, reverses_id, memo,"
-    " resolved_at) SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],"
-    " $6::uuid[], $7::uuid[], $8::jsonb[], $9::timestamptz[])"
+    "WITH entries AS (INSERT INTO journal_entry (id, created_at, kind, state, reference_kind, reference_id,"
+    " reverses_id, memo, resolved_at) SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[],"
+    " $5::text[], $6::uuid[], $7::uuid[], $8::jsonb[], $9::timestamptz[]))"
+    " INSERT INTO posting (id, created_at, entry_id, account_id, amount_fen, source)"
+    " SELECT * FROM unnest($10::uuid[], $11::timestamptz[], $12::uuid[], $13::uuid[], $14::int8[], $15::text[])"
 )
-_INSERT_POSTINGS = (
-    "INSERT INTO posting (id, created_at, entry_id, account_id, amount_fen, source)"
-    " SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::uuid[], $5::int8[], $6::text[])"
-)
+"""Entries and their postings in one statement (the postings' foreign key is checked at its end)."""
 
 
 def _states(rows: Sequence[Any]) -> dict[uuid.UUID, AccountState]:
@@ -248,12 +257,13 @@ async def _insert_entries(driver: Driver, entries: Sequence[tuple[Mapping[str, A
     columns = ("id", "created_at", "kind", "state", "reference_kind", "reference_id", "reverses_id")
     values = [values for values, _ in entries]
     memos = [json.dumps(row["memo"], separators=(",", ":"), ensure_ascii=False) for row in values]
+    resolved = [row["resolved_at"] for row in values]
+    postings = [(uuid.uuid4(), row["created_at"], row["id"], leg.account_id, leg.amount_fen, leg.source)
+                for row, legs in entries for leg in legs]  # fmt: skip
     await driver.execute(
         _INSERT_ENTRIES,
         *([row[name] for row in values] for name in columns),
         memos,
-        [row["resolved_at"] for row in values],
+        resolved,
+        *(list(column) for column in zip(*postings, strict=True)),
     )
-    postings = [(uuid.uuid4(), row["created_at"], row["id"], leg.account_id, leg.amount_fen, leg.source)
-                for row, legs in entries for leg in legs]  # fmt: skip
-    await driver.execute(_INSERT_POSTINGS, *(list(column) for column in zip(*postings, strict=True)))

@@ -96,6 +96,12 @@ async def ensure(session: AsyncSession, specs: Sequence[AccountSpec]) -> dict[st
     return await LedgerRepository(session).ensure_accounts([spec.row() for spec in unique.values()])
 
 
+async def ensure_states(session: AsyncSession, specs: Sequence[AccountSpec]) -> dict[str, rules.AccountState]:
+    """:func:`ensure` with each account's state as read (unlocked): one statement for both."""
+    unique = {spec.key: spec for spec in specs}
+    return await LedgerRepository(session).ensure_states([spec.row() for spec in unique.values()])
+
+
 OWN_SOURCES = frozenset({"personal_account", "deposit", "credit_line", "family_mutual_aid"})
 """Posting sources on a person's own (floored) accounts: their balances move first when an
 entry is resolved, the shared hot accounts' last (an ordering only; the database decides
@@ -184,7 +190,13 @@ async def resolve(session: AsyncSession, entry_id: uuid.UUID, *, post_it: bool) 
     return entry_id in await resolve_many(session, [entry_id], post_it=post_it)
 
 
-async def resolve_many(session: AsyncSession, entry_ids: Collection[uuid.UUID], *, post_it: bool) -> set[uuid.UUID]:
+async def resolve_many(
+    session: AsyncSession,
+    entry_ids: Collection[uuid.UUID],
+    *,
+    post_it: bool,
+    legs: Mapping[uuid.UUID, Sequence[Leg]] | None = None,
+) -> set[uuid.UUID]:
     """Post or void pending entries in three statements whatever their number; returns those
     this call resolved (one another transaction resolved first is left alone).
 
@@ -193,21 +205,23 @@ async def resolve_many(session: AsyncSession, entry_ids: Collection[uuid.UUID], 
     floor to check. One UPDATE moves every balance once with the sum of its entries' changes
     (a hot account shared by every payment: once per call, not once per entry), the payers'
     own accounts first and the hot shared ones last; the database releases holds only where an
-    account has a floor."""
+    account has a floor. ``legs``: the entries' legs when the caller wrote them in this
+    transaction (the payment gateway), not read back."""
     repository = LedgerRepository(session)
     resolved = await repository.transition(entry_ids, to="posted" if post_it else "voided", now=clock.now())
     if not resolved:
         return resolved
     changes: dict[uuid.UUID, tuple[int, int]] = {}
     own: set[uuid.UUID] = set()
-    for legs in (await repository.legs(resolved)).values():
-        nets = rules.net_by_account(legs)
-        reserved = rules.reservations(legs)
+    known = {entry: legs[entry] for entry in resolved} if legs is not None else await repository.legs(resolved)
+    for entry_legs in known.values():
+        nets = rules.net_by_account(entry_legs)
+        reserved = rules.reservations(entry_legs)
         for account, net in nets.items():
             if post_it or account in reserved:
                 balance, held = changes.get(account, (0, 0))
                 changes[account] = (balance + (net if post_it else 0), held - reserved.get(account, 0))
-        own |= {leg.account_id for leg in legs if leg.source in OWN_SOURCES}
+        own |= {leg.account_id for leg in entry_legs if leg.source in OWN_SOURCES}
     await repository.move(changes, first=own)
     return resolved
 

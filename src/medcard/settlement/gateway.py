@@ -99,6 +99,7 @@ class _Payment:
     order: dict[str, Any] | None = None
     """The order row's values by attribute (:func:`medcard.settlement.service.order_values`)."""
     payments: list[steps.PaymentRow] = field(default_factory=list)
+    hold: ledger.Hold | None = None
 
     @property
     def actor(self) -> str:
@@ -228,14 +229,15 @@ class PaymentGateway:
         """The orders, their channel payments and holds, and the audit rows of the batch."""
         repository = SettlementRepository(session)
         wanted = {p.index: facts.specs(_payer(p), None) for p in ready}
-        ids = await ledger.ensure(session, [spec for specs in wanted.values() for spec in specs.values()])
+        states = await ledger.ensure_states(session, [spec for specs in wanted.values() for spec in specs.values()])
+        ids = {key: state.id for key, state in states.items()}
         accounts = {
             index: PayerAccounts({s: ids[spec.key] for s, spec in specs.items()}) for index, specs in wanted.items()
         }
         # The quote: the split, and the funding from the balances as read now (unlocked).
         own = {i for p in ready for i in (accounts[p.index].get(s) for s in facts.OWN_SOURCES) if i is not None}
-        seen = await LedgerRepository(session).balances(own)
-        quotes = {p.index: _quote(p, accounts[p.index], dict(seen)) for p in ready}
+        seen = {state.id: state for state in states.values() if state.id in own}
+        quotes = {p.index: _quote(p, accounts[p.index], seen) for p in ready}
         for payment in ready:
             quote, key = quotes[payment.index], payment.call.key
             payment.order = service.order_values(_payer(payment), quote, key=key, fingerprint=_digest(payment),
@@ -260,7 +262,8 @@ class PaymentGateway:
                 changed[order["id"]] = quote.funding
                 order["funding"] = quote.funding.as_dict()
             legs = service.payment_legs(quote.funding, accounts[payment.index], bill_kind=order["bill_kind"])
-            holds.append(ledger.Hold("payment", legs, ("payment_order", order["id"]), None, order["hold_entry_id"]))
+            payment.hold = ledger.Hold("payment", legs, ("payment_order", order["id"]), None, order["hold_entry_id"])
+            holds.append(payment.hold)
             running = with_reserved(running, reservations(legs))
             payment.payments = [
                 steps.PaymentRow(uuid.uuid4(), order["id"], payment.account.id, "bill",
@@ -322,7 +325,8 @@ class PaymentGateway:
         # Orders neither paid nor failed (another transaction resolved them first) go alone.
         # Last before the commit: posting moves the hot shared accounts (receivable, clearing),
         # which every batch needs; locked here, they are held for the fewest statements.
-        await ledger.resolve_many(session, [_hold_id(p) for p in paid], post_it=True)
+        legs = {hold.entry_id: hold.legs for p in paid if (hold := present(p.hold, "hold")).entry_id is not None}
+        await ledger.resolve_many(session, list(legs), post_it=True, legs=legs)
 
 
 def _payer(payment: _Payment) -> Payer:
@@ -335,11 +339,6 @@ def _bill(payment: _Payment) -> HisBill:
 
 def _order(payment: _Payment) -> dict[str, Any]:
     return present(payment.order, "order")
-
-
-def _hold_id(payment: _Payment) -> uuid.UUID:
-    hold: uuid.UUID = _order(payment)["hold_entry_id"]
-    return hold
 
 
 async def _unpaid_bill(payment: _Payment, adapters: Adapters) -> HisBill | None:
