@@ -21,8 +21,8 @@ BUDGET = 16
 idempotency key included, savepoints not counted (34 before ADR 0012's cuts, 30 before its second
 round, 26 before its fourth, 22 before its fifth: a lone payment is now a payment-gateway batch of
 one, its key claimed with the order, its accounts read with their balances, its hold's legs not
-read back; 15 on PostgreSQL, where a hold's entry and postings are one statement. Lower it when
-a change cuts more)."""
+read back; 13 on PostgreSQL, where the logins, cards and bills taken are one statement and a
+hold's entry and postings another. Lower it when a change cuts more)."""
 FIRST_PAYMENT_EXTRA = 2
 """A patient's first payment also creates his ledger accounts at the hospital (deposit, credit
 line): one INSERT and one SELECT of the new keys, once."""

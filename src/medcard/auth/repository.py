@@ -67,24 +67,8 @@ class AuthRepository:
         self, token_hashes: Collection[str], *, now: datetime
     ) -> dict[str, tuple[AuthSession, Account]]:
         """The login session and patient account behind each live patient token hash: one
-        statement for a whole batch of payments (the payment gateway). On PostgreSQL straight to
-        asyncpg: transient objects holding the columns the payment reads (never added to a session)."""
-        driver = await driver_connection(self.session)
-        if driver is not None:
-            return {
-                token_hash: (
-                    AuthSession(
-                        token_hash=token_hash,
-                        account_id=account_id,
-                        step_up_reasons=reasons,
-                        stepped_up_at=stepped_up_at,
-                    ),
-                    Account(id=account_id, status=status, person_id=person_id, openid=openid, nickname=nickname),
-                )
-                for token_hash, reasons, stepped_up_at, account_id, status, person_id, openid, nickname in (
-                    await driver.fetch(_LIVE_PATIENTS, list(token_hashes), now)
-                )
-            }
+        statement for a whole batch of payments (SQLite: the payment gateway reads them with the
+        card on PostgreSQL, ``SettlementRepository.payment_facts``)."""
         rows = await self.session.execute(
             select(AuthSession, Account)
             .join(Account, AuthSession.account_id == Account.id)
@@ -145,9 +129,4 @@ class AuthRepository:
 _LIVE_STAFF = """
 SELECT s.token_hash, u.id, u.username, u.role, u.hospital_id, u.active
 FROM auth_session s JOIN staff_user u ON u.id = s.staff_id
-WHERE s.token_hash = ANY($1::text[]) AND s.revoked_at IS NULL AND s.expires_at > $2"""
-
-_LIVE_PATIENTS = """
-SELECT s.token_hash, s.step_up_reasons, s.stepped_up_at, a.id, a.status, a.person_id, a.openid, a.nickname
-FROM auth_session s JOIN account a ON a.id = s.account_id
 WHERE s.token_hash = ANY($1::text[]) AND s.revoked_at IS NULL AND s.expires_at > $2"""

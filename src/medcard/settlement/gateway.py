@@ -46,7 +46,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medcard.adapters import Adapters
 from medcard.adapters.his import HisBill
 from medcard.audit.service import Actor, Entry, record_many
-from medcard.auth.repository import AuthRepository
 from medcard.auth.service import actor_for_account, authenticate, patient_account
 from medcard.card import service as card_service
 from medcard.config import Settings
@@ -181,38 +180,26 @@ class PaymentGateway:
         """Phase 1: the requests the batch takes, their orders and holds written (uncommitted)."""
         now = clock.now()
         hashes = [sm3_hex(call.token) for call in calls]
-        logins = await AuthRepository(session).live_patients_by_token_hashes(set(hashes), now=now)
-        taken: list[_Payment] = []
+        requests = [
+            (token_hash, call.card_id, call.bill_number) for call, token_hash in zip(calls, hashes, strict=True)
+        ]
+        facts = await SettlementRepository(session).payment_facts(requests, now=now)
+        ready: list[_Payment] = []
         for index, (call, token_hash) in enumerate(zip(calls, hashes, strict=True)):
-            login = logins.get(token_hash)
-            if login is None:
-                continue
-            auth, account = login
-            if account.status != "active" or needs_step_up(auth.step_up_reasons, auth.stepped_up_at):
-                continue
-            taken.append(_Payment(index, call, auth, account, token_hash))
-        if not taken:
-            return []
-        repository = SettlementRepository(session)
-        rows = await repository.payers({p.call.card_id for p in taken})
-        cards = {card.id: (card, person, hospital, bound) for card, person, hospital, bound in rows}
-        ready = []
-        for payment in taken:
-            found = cards.get(payment.call.card_id)
+            found = facts.get(index)
             if found is None:
                 continue
-            card, person, hospital, bound = found
-            own = card.account_id == payment.account.id and card.person_id == payment.account.person_id
-            if own and not bound:
-                payment.payer = Payer(payment.account, card, person, hospital, None)
-                ready.append(payment)
+            auth, account, card = found.auth, found.account, found.card
+            if account.status != "active" or needs_step_up(auth.step_up_reasons, auth.stepped_up_at):
+                continue
+            own = card.account_id == account.id and card.person_id == account.person_id
+            if own and not found.bound and not found.bill_taken:
+                payer = Payer(account, card, found.person, found.hospital, None)
+                ready.append(_Payment(index, call, auth, account, token_hash, payer))
         bills = await asyncio.gather(*(_unpaid_bill(p, self.adapters) for p in ready))
         for payment, bill in zip(ready, bills, strict=True):
             payment.bill = bill
-        ready = [p for p in ready if p.bill is not None]
-        taken_bills = await repository.open_bills({(_payer(p).hospital.id, _bill(p).bill_no) for p in ready})
-        ready = [p for p in ready if (_payer(p).hospital.id, _bill(p).bill_no) not in taken_bills]
-        ready = _first_of_each_key(ready)
+        ready = _first_of_each_key([p for p in ready if p.bill is not None])
         if not ready:
             return []
         claimed = await IdempotencyRepository(session).claim_many(

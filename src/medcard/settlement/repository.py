@@ -6,7 +6,7 @@ import functools
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Table, and_, bindparam, exists, func, insert, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,10 +15,12 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.sql.elements import NamedColumn
 
+from medcard.auth.repository import AuthRepository
 from medcard.db import among, driver_connection, insert_rows
 from medcard.kit.clock import clock
 from medcard.models import (
     Account,
+    AuthSession,
     Card,
     ChannelPayment,
     Hospital,
@@ -94,24 +96,41 @@ class SettlementRepository:
 
     async def open_bills(self, bills: Collection[tuple[uuid.UUID, str]]) -> set[tuple[uuid.UUID, str]]:
         """Those of ``(hospital, bill number)`` another order has paid or is paying."""
-        driver = await driver_connection(self.session)
-        if driver is not None:
-            rows = await driver.fetch(_OPEN_BILLS, list({number for _, number in bills}))
-            return {(row[0], row[1]) for row in rows} & set(bills)
         query = select(PaymentOrder.hospital_id, PaymentOrder.bill_number).where(
             among(self.session, PaymentOrder.bill_number, {number for _, number in bills}),
             PaymentOrder.state.in_(("pending", "paid")),
         )
         return {(row[0], row[1]) for row in await self.session.execute(query)} & set(bills)
 
+    async def payment_facts(
+        self, requests: Sequence[tuple[str, uuid.UUID, str]], *, now: datetime
+    ) -> dict[int, PaymentFacts]:
+        """For each ``(token hash, card id, bill number)`` of a payment batch, by its index: the live
+        login and its account, the card with its holder, hospital and whether an insurance binding
+        is active on it, and whether another order has paid or is paying the bill there. Requests
+        whose login or card is not found are left out. One statement on PostgreSQL (transient
+        objects holding the columns a payment without insurance reads); three elsewhere."""
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            hashes, cards, bills = (list(column) for column in zip(*requests, strict=True))
+            return {row[0] - 1: _facts_row(row[1:]) for row in await driver.fetch(_FACTS, hashes, cards, bills, now)}
+        logins = await AuthRepository(self.session).live_patients_by_token_hashes({r[0] for r in requests}, now=now)
+        found = {card.id: (card, person, hospital, bound) for card, person, hospital, bound in (
+            await self.payers({r[1] for r in requests}))}  # fmt: skip
+        taken = await self.open_bills({(found[card][2].id, bill) for _, card, bill in requests if card in found})
+        facts = {}
+        for index, (token_hash, card_id, bill) in enumerate(requests):
+            login, payer = logins.get(token_hash), found.get(card_id)
+            if login is not None and payer is not None:
+                (auth, account), (card, person, hospital, bound) = login, payer
+                facts[index] = PaymentFacts(auth, account, card, person, hospital, bound, (hospital.id, bill) in taken)
+        return facts
+
     async def payers(self, card_ids: Collection[uuid.UUID]) -> list[tuple[Card, Person, Hospital, bool]]:
         """Each card with its holder, its hospital (and region) and whether an insurance binding
         is active on it, in one statement. Nothing encrypted is read: the card and its holder
         are transient objects carrying only the columns a payment without insurance uses (never
         added to a session)."""
-        driver = await driver_connection(self.session)
-        if driver is not None:
-            return [_payer_row(row) for row in await driver.fetch(_PAYERS, list(card_ids))]
         bound = exists().where(InsuranceBinding.card_id == Card.id, InsuranceBinding.status == "active")
         query = (
             select(Card.id, Card.account_id, Card.person_id, Card.hospital_id, Card.his_patient_id, Card.status,
@@ -315,31 +334,52 @@ class SettlementRepository:
 
 # PostgreSQL: the payment gateway's statements straight to asyncpg, one prepared statement each
 # whatever the batch (ADR 0012, fifth round); the SQLAlchemy forms above stay for SQLite.
-_OPEN_BILLS = (
-    "SELECT hospital_id, bill_number FROM payment_order WHERE bill_number = ANY($1::text[])"
-    " AND state IN ('pending', 'paid')"
-)
 _SET_PAID = (
     "UPDATE payment_order SET state = 'paid', paid_at = $1, failure_code = NULL"
     " WHERE id = ANY($2::uuid[]) AND state = 'pending' RETURNING id"
 )
 _PAYMENT_STATE = "UPDATE channel_payment SET state = $2 WHERE id = $1"
-_PAYERS = """
-SELECT c.id, c.account_id, c.person_id, c.hospital_id, c.his_patient_id, c.status,
-       h.code, h.name_zh, h.level, h.is_county, h.credit_enabled, h.credit_limit_fen, r.id, r.code,
-       EXISTS (SELECT 1 FROM insurance_binding b WHERE b.card_id = c.id AND b.status = 'active')
-FROM card c JOIN hospital h ON h.id = c.hospital_id JOIN region r ON r.id = h.region_id
-WHERE c.id = ANY($1::uuid[])"""
+_FACTS = """
+SELECT r.i, s.token_hash, s.step_up_reasons, s.stepped_up_at, a.id, a.status, a.person_id, a.openid, a.nickname,
+       c.id, c.account_id, c.person_id, c.hospital_id, c.his_patient_id, c.status,
+       h.code, h.name_zh, h.level, h.is_county, h.credit_enabled, h.credit_limit_fen, rg.id, rg.code,
+       EXISTS (SELECT 1 FROM insurance_binding b WHERE b.card_id = c.id AND b.status = 'active'),
+       EXISTS (SELECT 1 FROM payment_order o WHERE o.hospital_id = c.hospital_id AND o.bill_number = r.bill
+               AND o.state IN ('pending', 'paid'))
+FROM unnest($1::text[], $2::uuid[], $3::text[]) WITH ORDINALITY AS r(token_hash, card_id, bill, i)
+JOIN auth_session s ON s.token_hash = r.token_hash AND s.revoked_at IS NULL AND s.expires_at > $4
+JOIN account a ON a.id = s.account_id
+JOIN card c ON c.id = r.card_id
+JOIN hospital h ON h.id = c.hospital_id
+JOIN region rg ON rg.id = h.region_id"""
 
 
-def _payer_row(row: Any) -> tuple[Card, Person, Hospital, bool]:
-    """Transient objects holding the columns a payment without insurance reads."""
-    (card_id, account_id, person_id, hospital_id, his_patient_id, status,
-     code, name, level, is_county, credit_enabled, credit_limit_fen, region_id, region_code, bound) = row  # fmt: skip
-    card = Card(id=card_id, account_id=account_id, person_id=person_id, hospital_id=hospital_id,
+class PaymentFacts(NamedTuple):
+    """What a payment batch reads of one request before it writes (:meth:`payment_facts`)."""
+
+    auth: AuthSession
+    account: Account
+    card: Card
+    person: Person
+    hospital: Hospital
+    bound: bool
+    """An insurance binding is active on the card."""
+    bill_taken: bool
+    """Another order has paid or is paying the bill at the card's hospital."""
+
+
+def _facts_row(row: Any) -> PaymentFacts:
+    """Transient objects (never added to a session) holding the columns the payment reads."""
+    (token_hash, reasons, stepped_up_at, account_id, account_status, account_person, openid, nickname,
+     card_id, card_account, person_id, hospital_id, his_patient_id, status,
+     code, name, level, is_county, credit_enabled, credit_limit_fen, region_id, region_code,
+     bound, taken) = row  # fmt: skip
+    auth = AuthSession(token_hash=token_hash, account_id=account_id, step_up_reasons=reasons,
+                       stepped_up_at=stepped_up_at)  # fmt: skip
+    account = Account(id=account_id, status=account_status, person_id=account_person, openid=openid, nickname=nickname)
+    card = Card(id=card_id, account_id=card_account, person_id=person_id, hospital_id=hospital_id,
                 his_patient_id=his_patient_id, status=status)  # fmt: skip
-    region = Region(id=region_id, code=region_code)
     hospital = Hospital(id=hospital_id, code=code, name_zh=name, level=level, is_county=is_county,
                         credit_enabled=credit_enabled, credit_limit_fen=credit_limit_fen, region_id=region_id,
-                        region=region)  # fmt: skip
-    return card, Person(id=person_id), hospital, bool(bound)
+                        region=Region(id=region_id, code=region_code))  # fmt: skip
+    return PaymentFacts(auth, account, card, Person(id=person_id), hospital, bool(bound), bool(taken))
