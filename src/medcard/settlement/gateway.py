@@ -60,7 +60,7 @@ from medcard.kit.crypto import sm3_hex
 from medcard.ledger import service as ledger
 from medcard.ledger.repository import LedgerRepository
 from medcard.ledger.rules import AccountState, reservations, with_reserved
-from medcard.models import Account, AuthSession
+from medcard.models import Account
 from medcard.settlement import facts, rules, service, steps
 from medcard.settlement.errors import PaymentPending
 from medcard.settlement.facts import Payer, PayerAccounts
@@ -89,10 +89,8 @@ class _Payment:
 
     index: int
     call: PaymentCall
-    auth: AuthSession
     account: Account
-    token_hash: str
-    payer: Payer | None = None
+    payer: Payer
     bill: HisBill | None = None
     key_id: uuid.UUID | None = None
     order: dict[str, Any] | None = None
@@ -185,7 +183,7 @@ class PaymentGateway:
         ]
         facts = await SettlementRepository(session).payment_facts(requests, now=now)
         ready: list[_Payment] = []
-        for index, (call, token_hash) in enumerate(zip(calls, hashes, strict=True)):
+        for index, call in enumerate(calls):
             found = facts.get(index)
             if found is None:
                 continue
@@ -195,7 +193,7 @@ class PaymentGateway:
             own = card.account_id == account.id and card.person_id == account.person_id
             if own and not found.bound and not found.bill_taken:
                 payer = Payer(account, card, found.person, found.hospital, None)
-                ready.append(_Payment(index, call, auth, account, token_hash, payer))
+                ready.append(_Payment(index, call, account, payer))
         bills = await asyncio.gather(*(_unpaid_bill(p, self.adapters) for p in ready))
         for payment, bill in zip(ready, bills, strict=True):
             payment.bill = bill
@@ -215,7 +213,7 @@ class PaymentGateway:
     async def _write(self, session: AsyncSession, ready: list[_Payment]) -> list[_Payment]:
         """The orders, their channel payments and holds, and the audit rows of the batch."""
         repository = SettlementRepository(session)
-        wanted = {p.index: facts.specs(_payer(p), None) for p in ready}
+        wanted = {p.index: facts.specs(p.payer, None) for p in ready}
         states = await ledger.ensure_states(session, [spec for specs in wanted.values() for spec in specs.values()])
         ids = {key: state.id for key, state in states.items()}
         accounts = {
@@ -227,7 +225,7 @@ class PaymentGateway:
         quotes = {p.index: _quote(p, accounts[p.index], seen) for p in ready}
         for payment in ready:
             quote, key = quotes[payment.index], payment.call.key
-            payment.order = service.order_values(_payer(payment), quote, key=key, fingerprint=_digest(payment),
+            payment.order = service.order_values(payment.payer, quote, key=key, fingerprint=_digest(payment),
                                                  scenario=SCENARIO, staff_id=None)  # fmt: skip
         # The unique indexes decide a race for a bill or key: a loser is paid alone (and refused there).
         written = await repository.insert_orders([_order(p) for p in ready])
@@ -264,7 +262,7 @@ class PaymentGateway:
         await record_many(session, [
             Entry(actor_for_account(p.account), "settlement.order_open", "payment_order", _order(p)["id"],
                   details={"total_fen": _order(p)["total_fen"], "funding": _order(p)["funding"],
-                           "policy": _order(p)["policy_version"]}, hospital_id=_payer(p).hospital.id)
+                           "policy": _order(p)["policy_version"]}, hospital_id=p.payer.hospital.id)
             for p in ready
         ])  # fmt: skip
         return ready
@@ -272,7 +270,7 @@ class PaymentGateway:
     async def _post(self, session: AsyncSession, opened: list[_Payment], outcomes: list[Any]) -> None:
         """Phases 2 and 3: charge the channel, then post what was paid (committed by the caller)."""
         charged = await asyncio.gather(
-            *(steps.charge_in_turn(p.payments, _payer(p), self.adapters) for p in opened)
+            *(steps.charge_in_turn(p.payments, p.payer, self.adapters) for p in opened)
         )  # fmt: skip
         paid = [p for p, (failure, _) in zip(opened, charged, strict=True) if failure is None]
         failed = {_order(p)["id"]: failure for p, (failure, _) in zip(opened, charged, strict=True) if failure}
@@ -286,14 +284,14 @@ class PaymentGateway:
         moved = await repository.set_paid([_order(p)["id"] for p in paid], now=now) if paid else set()
         paid = [p for p in paid if _order(p)["id"] in moved]
         await asyncio.gather(*(
-            self.adapters.his.mark_paid(hospital_code=_payer(p).hospital.code, bill_no=_order(p)["bill_number"],
+            self.adapters.his.mark_paid(hospital_code=p.payer.hospital.code, bill_no=_order(p)["bill_number"],
                                         payment_reference=str(_order(p)["id"]))
             for p in paid
         ))  # fmt: skip
         system = Actor.system("settlement")
         await record_many(session, [
             Entry(system, "settlement.order_paid", "payment_order", _order(p)["id"],
-                  details={"total_fen": _order(p)["total_fen"]}, hospital_id=_payer(p).hospital.id)
+                  details={"total_fen": _order(p)["total_fen"]}, hospital_id=p.payer.hospital.id)
             for p in paid
         ])  # fmt: skip
         answers: dict[uuid.UUID, Any] = {}
@@ -316,10 +314,6 @@ class PaymentGateway:
         await ledger.resolve_many(session, list(legs), post_it=True, legs=legs)
 
 
-def _payer(payment: _Payment) -> Payer:
-    return present(payment.payer, "payer")
-
-
 def _bill(payment: _Payment) -> HisBill:
     return present(payment.bill, "bill")
 
@@ -331,7 +325,7 @@ def _order(payment: _Payment) -> dict[str, Any]:
 async def _unpaid_bill(payment: _Payment, adapters: Adapters) -> HisBill | None:
     """The bill when the HIS has it unpaid (otherwise the single path gives the refusal)."""
     try:
-        return await service.his_bill(_payer(payment), payment.call.bill_number, adapters)
+        return await service.his_bill(payment.payer, payment.call.bill_number, adapters)
     except Exception:  # noqa: BLE001 - not found, already paid, the HIS down: paid alone
         return None
 
@@ -342,7 +336,7 @@ def _first_of_each_key(ready: list[_Payment]) -> list[_Payment]:
     bills: set[tuple[uuid.UUID, str]] = set()
     kept = []
     for payment in ready:
-        key, bill = (payment.actor, payment.call.key), (_payer(payment).hospital.id, _bill(payment).bill_no)
+        key, bill = (payment.actor, payment.call.key), (payment.payer.hospital.id, _bill(payment).bill_no)
         if key not in keys and bill not in bills:
             kept.append(payment)
         keys.add(key)
@@ -367,12 +361,12 @@ def _key_row(payment: _Payment, now: Any) -> dict[str, Any]:
 
 
 def _digest(payment: _Payment) -> str:
-    return service.digest(card=_payer(payment).card.id, bill=payment.call.bill_number, scenario=SCENARIO)
+    return service.digest(card=payment.payer.card.id, bill=payment.call.bill_number, scenario=SCENARIO)
 
 
 def _quote(payment: _Payment, accounts: PayerAccounts, states: dict[uuid.UUID, AccountState]) -> service.Quote:
     """The split and funding of an uninsured payer's bill from these account states."""
-    payer, his = _payer(payment), _bill(payment)
+    payer, his = payment.payer, _bill(payment)
     split = rules.settle(service.rules_bill(his, payer, scenario=SCENARIO), None, rules.YearToDate())
     balances = rules.Balances() if his.kind == "inpatient_deposit" else facts.room(accounts, states)
     funding = rules.fund_order(split, balances)
