@@ -14,7 +14,8 @@ Patients are unbound (no insurance): each bill is split between the patient's cr
 the hospital (先诊疗后付费, 2,000 yuan) and self-pay through the sandbox channel in payments of
 at most 300 yuan (R-PAY-03); the sandboxes run in the server process with no latency and no
 faults. Every payment opens an order with its hold (commit: the recovery point), charges the
-channel and posts the hold (commit), as in production.
+channel and posts the hold (commit), as in production — through the payment gateway, which puts
+concurrent payments in the same two transactions (ADR 0012, fifth round).
 
     MEDCARD_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1/medcard_bench \\
         .venv/bin/python bench/payments.py [--patients 2000] [--seconds 5] [--rounds 3] [--connections 32]
