@@ -287,7 +287,8 @@ async def insert_rows(
     query = _unnest_insert(table, names, skip_conflicts, tuple(returning))
     json_columns = {name for name in names if isinstance(table.c[name].type, JSON | JSONB)}
     arrays = [
-        [_json(row[name]) for row in rows] if name in json_columns else [row[name] for row in rows] for name in names
+        [json_text(row[name]) for row in rows] if name in json_columns else [row[name] for row in rows]
+        for name in names
     ]
     return await driver.fetch(query, *arrays) if returning else [await driver.execute(query, *arrays)]
 
@@ -297,7 +298,8 @@ def _default(column: Any) -> Any:
     return default.arg(None) if default.is_callable else default.arg  # SQLAlchemy wraps fn() as fn(context)
 
 
-def _json(value: Any) -> str | None:
+def json_text(value: Any) -> str | None:
+    """A JSON column's value as asyncpg takes it for ``jsonb`` (compact text; None stays NULL)."""
     return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
 
 

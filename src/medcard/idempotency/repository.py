@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Collection
 from datetime import datetime
@@ -12,7 +11,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medcard.db import among, driver_connection, insert_rows
+from medcard.db import among, driver_connection, insert_rows, json_text
 from medcard.models import IdempotencyKey
 
 
@@ -103,7 +102,7 @@ class IdempotencyRepository:
             return
         driver = await driver_connection(self.session)
         if driver is not None:
-            rows = [(key_id, status_code, _json(body), now) for key_id, body in bodies.items()]
+            rows = [(key_id, status_code, json_text(body), now) for key_id, body in bodies.items()]
             await driver.executemany(_FINISH, rows)
             return
         table = _KEYS
@@ -150,7 +149,3 @@ _FINISH = (
     "UPDATE idempotency_key SET status_code = $2, response_body = $3::jsonb, locked_at = NULL,"
     " recovery_point = 'finished', finished_at = $4 WHERE id = $1"
 )
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -7,7 +7,6 @@ conditional UPDATE."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
@@ -17,7 +16,7 @@ from sqlalchemy import Table, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medcard.db import Driver, among, driver_connection
+from medcard.db import Driver, among, driver_connection, json_text
 from medcard.ledger.rules import AccountState, Leg
 from medcard.models import JournalEntry, LedgerAccount, Posting
 
@@ -256,7 +255,7 @@ def _states(rows: Sequence[Any]) -> dict[uuid.UUID, AccountState]:
 async def _insert_entries(driver: Driver, entries: Sequence[tuple[Mapping[str, Any], Sequence[Leg]]]) -> None:
     columns = ("id", "created_at", "kind", "state", "reference_kind", "reference_id", "reverses_id")
     values = [values for values, _ in entries]
-    memos = [json.dumps(row["memo"], separators=(",", ":"), ensure_ascii=False) for row in values]
+    memos = [json_text(row["memo"]) for row in values]
     resolved = [row["resolved_at"] for row in values]
     postings = [(uuid.uuid4(), row["created_at"], row["id"], leg.account_id, leg.amount_fen, leg.source)
                 for row, legs in entries for leg in legs]  # fmt: skip

@@ -179,8 +179,9 @@ async def hold_many(
         for account, amount in reserved.items():
             reserved_total[account] = reserved_total.get(account, 0) + amount
         rows.append((_entry_values(one.kind, "pending", one.reference, one.memo, None, one.entry_id), kept))
-    await LedgerRepository(session).insert_entries(rows)
-    await LedgerRepository(session).move({account: (0, amount) for account, amount in reserved_total.items()})
+    repository = LedgerRepository(session)
+    await repository.insert_entries(rows)
+    await repository.move({account: (0, amount) for account, amount in reserved_total.items()})
     return [values["id"] for values, _ in rows]
 
 

@@ -181,10 +181,10 @@ class PaymentGateway:
         requests = [
             (token_hash, call.card_id, call.bill_number) for call, token_hash in zip(calls, hashes, strict=True)
         ]
-        facts = await SettlementRepository(session).payment_facts(requests, now=now)
+        known = await SettlementRepository(session).payment_facts(requests, now=now)
         ready: list[_Payment] = []
         for index, call in enumerate(calls):
-            found = facts.get(index)
+            found = known.get(index)
             if found is None:
                 continue
             auth, account, card = found.auth, found.account, found.card
@@ -222,7 +222,7 @@ class PaymentGateway:
         # The quote: the split, and the funding from the balances as read now (unlocked).
         own = {i for p in ready for i in (accounts[p.index].get(s) for s in facts.OWN_SOURCES) if i is not None}
         seen = {state.id: state for state in states.values() if state.id in own}
-        quotes = {p.index: _quote(p, accounts[p.index], seen) for p in ready}
+        quotes = {p.index: _quote(p, _split(p), accounts[p.index], seen) for p in ready}
         for payment in ready:
             quote, key = quotes[payment.index], payment.call.key
             payment.order = service.order_values(payment.payer, quote, key=key, fingerprint=_digest(payment),
@@ -241,7 +241,7 @@ class PaymentGateway:
         changed: dict[uuid.UUID, rules.Funding] = {}
         holds: list[ledger.Hold] = []
         for payment in ready:
-            quote = _quote(payment, accounts[payment.index], running)
+            quote = _quote(payment, quotes[payment.index].split, accounts[payment.index], running)
             order = _order(payment)
             if quote.funding.as_dict() != order["funding"]:
                 changed[order["id"]] = quote.funding
@@ -310,7 +310,7 @@ class PaymentGateway:
         # Orders neither paid nor failed (another transaction resolved them first) go alone.
         # Last before the commit: posting moves the hot shared accounts (receivable, clearing),
         # which every batch needs; locked here, they are held for the fewest statements.
-        legs = {hold.entry_id: hold.legs for p in paid if (hold := present(p.hold, "hold")).entry_id is not None}
+        legs = {_order(p)["hold_entry_id"]: present(p.hold, "hold").legs for p in paid}
         await ledger.resolve_many(session, list(legs), post_it=True, legs=legs)
 
 
@@ -364,10 +364,16 @@ def _digest(payment: _Payment) -> str:
     return service.digest(card=payment.payer.card.id, bill=payment.call.bill_number, scenario=SCENARIO)
 
 
-def _quote(payment: _Payment, accounts: PayerAccounts, states: dict[uuid.UUID, AccountState]) -> service.Quote:
-    """The split and funding of an uninsured payer's bill from these account states."""
-    payer, his = payment.payer, _bill(payment)
-    split = rules.settle(service.rules_bill(his, payer, scenario=SCENARIO), None, rules.YearToDate())
+def _split(payment: _Payment) -> rules.Split:
+    """The split of an uninsured payer's bill (no fund share, nothing of the year to read)."""
+    return rules.settle(service.rules_bill(_bill(payment), payment.payer, scenario=SCENARIO), None, rules.YearToDate())
+
+
+def _quote(
+    payment: _Payment, split: rules.Split, accounts: PayerAccounts, states: dict[uuid.UUID, AccountState]
+) -> service.Quote:
+    """The bill's funding from these account states (the split does not depend on them)."""
+    his = _bill(payment)
     balances = rules.Balances() if his.kind == "inpatient_deposit" else facts.room(accounts, states)
     funding = rules.fund_order(split, balances)
     return service.Quote(his, split, funding, rules.channel_payments(funding.self_pay_fen), accounts)

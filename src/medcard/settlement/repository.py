@@ -17,7 +17,6 @@ from sqlalchemy.sql.elements import NamedColumn
 
 from medcard.auth.repository import AuthRepository
 from medcard.db import among, driver_connection, insert_rows
-from medcard.kit.clock import clock
 from medcard.models import (
     Account,
     AuthSession,
@@ -84,14 +83,13 @@ class SettlementRepository:
         attribute, every one with the same keys (the payment gateway's rows)."""
         if not orders:
             return set()
-        postgres = self.session.get_bind().dialect.name == "postgresql"
         columns = _order_columns()
         keys = [key for key in columns if key in orders[0]]
         rows = [{columns[key].key: order[key] for key in keys} for order in orders]
         driver = await driver_connection(self.session)
         if driver is not None:
             return {row[0] for row in await insert_rows(driver, _ORDER, rows, skip_conflicts=True, returning=["id"])}
-        insert = (postgresql.insert if postgres else sqlite.insert)(_ORDER).on_conflict_do_nothing()
+        insert = sqlite.insert(_ORDER).on_conflict_do_nothing()
         return set((await self.session.execute(insert.returning(_ORDER.c.id), rows)).scalars())
 
     async def open_bills(self, bills: Collection[tuple[uuid.UUID, str]]) -> set[tuple[uuid.UUID, str]]:
@@ -147,10 +145,10 @@ class SettlementRepository:
         return found
 
     async def insert_payments(self, rows: Sequence[PaymentRow]) -> None:
-        """Channel payment rows, one INSERT for all (the payment gateway's batch)."""
+        """Channel payment rows, one INSERT for all (the payment gateway's batch); the columns'
+        defaults fill the rest."""
         if rows:
-            created = {"created_at": clock.now(), "refunded_fen": 0}
-            values = [{**row.values(), **created} for row in rows]
+            values = [row.values() for row in rows]
             driver = await driver_connection(self.session)
             if driver is not None:
                 await insert_rows(driver, _PAYMENT, values)
