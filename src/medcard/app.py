@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.routing import Route
 
 from medcard import __version__
 from medcard.adapters import Adapters, sandbox_adapters
@@ -148,6 +149,7 @@ def _include_routers(app: FastAPI) -> None:
     from medcard.policy.endpoints import router as policy_router
     from medcard.policy.endpoints import staff_router as policy_staff_router
     from medcard.security.endpoints import router as security_router
+    from medcard.settlement.endpoints import pay_route
     from medcard.settlement.endpoints import router as settlement_router
     from medcard.web.account_pages import router as account_pages_router
     from medcard.web.card_pages import router as card_pages_router
@@ -192,6 +194,10 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(policy_pages_router)
     app.include_router(sandbox_router)
     app.include_router(ops_router)
+    # Ahead of every route: payments as a plain Starlette route, without FastAPI's dependency
+    # solving (docs/adr/0012, sixth round); the documented route above answers the same.
+    payments = Route("/api/v1/settlement/orders", pay_route, methods=["POST"], include_in_schema=False)
+    app.router.routes.insert(0, payments)
 
 
 def _is_api(request: Request) -> bool:

@@ -62,7 +62,7 @@ def _token(request: Request, cookie: str) -> str | None:
     return request.cookies.get(cookie)
 
 
-def _required_token(request: Request, cookie: str) -> str:
+def required_token(request: Request, cookie: str) -> str:
     token = _token(request, cookie)
     if not token:
         raise NotAuthenticated()
@@ -72,12 +72,12 @@ def _required_token(request: Request, cookie: str) -> str:
 async def patient_token(request: Request) -> str:
     """The patient's bearer token (or cookie), unchecked: the code gateway checks a batch of them
     in one statement."""
-    return _required_token(request, PATIENT_COOKIE)
+    return required_token(request, PATIENT_COOKIE)
 
 
 async def staff_token(request: Request) -> str:
     """The staff member's bearer token (or cookie), unchecked (see :func:`patient_token`)."""
-    return _required_token(request, STAFF_COOKIE)
+    return required_token(request, STAFF_COOKIE)
 
 
 def gateway_of(request: Request) -> CodeGateway:
