@@ -3,6 +3,7 @@ integer fen, mark-paid once (R-PAY-01, R-PAY-09)."""
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 
 import pytest
@@ -59,3 +60,32 @@ async def test_a_bill_entered_at_the_his_joins_the_list() -> None:
     bill = sandbox.add_bill(hospital_code="H1", patient_id="P2", kind="drug", items=[item])
     assert bill.total == 2_500
     assert bill.bill_no in {b.bill_no for b in await sandbox.bills(hospital_code="H1", patient_id="P2")}
+
+
+async def test_one_bill_by_number_as_listed_and_as_paid() -> None:
+    sandbox = his()
+    listed = await sandbox.bills(hospital_code="H1", patient_id="P3")
+    assert [await sandbox.bill(hospital_code="H1", patient_id="P3", bill_no=b.bill_no) for b in listed] == listed
+    assert await sandbox.bill(hospital_code="H1", patient_id="P3", bill_no="NO-SUCH") is None
+    assert await sandbox.bill(hospital_code="H1", patient_id="P4", bill_no=listed[0].bill_no) is None
+    await sandbox.mark_paid(hospital_code="H1", bill_no=listed[0].bill_no, payment_reference="PAY-3")
+    paid = await sandbox.bill(hospital_code="H1", patient_id="P3", bill_no=listed[0].bill_no)
+    assert paid is not None and (paid.status, paid.payment_reference, paid.items) == ("paid", "PAY-3", listed[0].items)
+
+
+async def test_the_bills_kept_are_invisible_to_the_garbage_collector() -> None:
+    """Plain tuples the collector stops tracking: a sandbox holding a benchmark's tens of
+    thousands of bills must not lengthen the app's full collections (each one stops the event
+    loop for as long as it walks)."""
+    sandbox = SandboxHis(SandboxBehaviour(seed=3), [], extra_bills=20)
+    for index in range(10):
+        await sandbox.bills(hospital_code="H1", patient_id=f"P{index}")
+    item = BillItem("XJ01CAA040", "阿莫西林胶囊", "A", 0, 1_250, 2)
+    entered = sandbox.add_bill(hospital_code="H1", patient_id="P1", kind="drug", items=[item])
+    await sandbox.mark_paid(hospital_code="H1", bill_no=entered.bill_no, payment_reference="PAY-4")
+    for _ in range(3):  # each full collection untracks one level of nesting: items, bill, then the list
+        gc.collect()
+    kept = [record for bills in sandbox.patient_bills.values() for record in bills.values()]
+    assert len(kept) > 200
+    assert not [record for record in kept if gc.is_tracked(record)]
+    assert not [bills for bills in sandbox.patient_bills.values() if gc.is_tracked(bills)]

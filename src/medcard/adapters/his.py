@@ -22,7 +22,7 @@ import random
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from importlib import resources
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from medcard.adapters.sandbox import SandboxBehaviour
 
@@ -120,6 +120,10 @@ class HospitalInformationSystem(Protocol):
 
     async def bills(self, *, hospital_code: str, patient_id: str) -> list[HisBill]: ...
 
+    async def bill(self, *, hospital_code: str, patient_id: str, bill_no: str) -> HisBill | None:
+        """One of the patient's bills by its number (``None``: the patient has no such bill)."""
+        ...
+
     async def mark_paid(self, *, hospital_code: str, bill_no: str, payment_reference: str) -> HisBill: ...
 
     async def mark_refunded(
@@ -174,8 +178,9 @@ class SandboxHis:
             (p.hospital_code, p.document_type, p.document_number): p for p in patients
         }
         self.linked_cards: dict[tuple[str, str], str] = {}
-        self.patient_bills: dict[tuple[str, str], dict[str, HisBill]] = {}
-        self._bill_lists: dict[tuple[str, str], dict[str, HisBill]] = {}
+        self.patient_bills: dict[tuple[str, str], dict[str, Record]] = {}
+        """Each patient's bills by number, as plain tuples (see :data:`Record`)."""
+        self._bill_lists: dict[tuple[str, str], dict[str, Record]] = {}
         """(hospital, bill number) → the list holding it (a look-up, not a walk over every patient)."""
 
     @classmethod
@@ -224,7 +229,12 @@ class SandboxHis:
     async def bills(self, *, hospital_code: str, patient_id: str) -> list[HisBill]:
         """The patient's bills, unpaid and paid (generated once per patient, deterministic)."""
         await self.behaviour.wait(0.4, "bills", hospital_code, patient_id)
-        return list(self._bills(hospital_code, patient_id).values())
+        return [_bill(record) for record in self._bills(hospital_code, patient_id).values()]
+
+    async def bill(self, *, hospital_code: str, patient_id: str, bill_no: str) -> HisBill | None:
+        await self.behaviour.wait(0.2, "bill", hospital_code, bill_no)
+        record = self._bills(hospital_code, patient_id).get(bill_no)
+        return None if record is None else _bill(record)
 
     async def mark_paid(self, *, hospital_code: str, bill_no: str, payment_reference: str) -> HisBill:
         """Record that MedCard collected the bill; the same reference again is harmless."""
@@ -235,12 +245,13 @@ class SandboxHis:
         bills = self._bill_lists.get((hospital_code, bill_no))
         if bills is None:
             raise KeyError(bill_no)
-        bill = bills[bill_no]
+        bill = _bill(bills[bill_no])
         if bill.status == "paid":
             if bill.payment_reference != payment_reference:
                 raise BillAlreadyPaid(bill_no)
             return bill
-        paid = bills[bill_no] = replace(bill, status="paid", payment_reference=payment_reference)
+        paid = replace(bill, status="paid", payment_reference=payment_reference)
+        bills[bill_no] = _record(paid)
         return paid
 
     async def mark_refunded(
@@ -252,14 +263,15 @@ class SandboxHis:
         bills = self._bill_lists.get((hospital_code, bill_no))
         if bills is None:
             raise KeyError(bill_no)
-        bill = bills[bill_no]
+        bill = _bill(bills[bill_no])
         if any(reference == refund_reference for reference, _ in bill.refunds):
             return bill
         if bill.status not in ("paid", "partially_refunded") or bill.refunded_fen + amount_fen > bill.total:
             raise ValueError(f"bill {bill_no} cannot be refunded {amount_fen} fen")
         refunds = (*bill.refunds, (refund_reference, amount_fen))
         whole = sum(amount for _, amount in refunds) == bill.total
-        refunded = bills[bill_no] = replace(bill, refunds=refunds, status="refunded" if whole else "partially_refunded")
+        refunded = replace(bill, refunds=refunds, status="refunded" if whole else "partially_refunded")
+        bills[bill_no] = _record(refunded)
         return refunded
 
     def add_bill(self, *, hospital_code: str, patient_id: str, kind: BillKind, items: list[BillItem]) -> HisBill:
@@ -273,15 +285,15 @@ class SandboxHis:
             department=DEPARTMENTS[kind],
             items=tuple(items),
         )
-        bills[bill.bill_no] = bill
+        bills[bill.bill_no] = _record(bill)
         self._bill_lists[(hospital_code, bill.bill_no)] = bills
         return bill
 
-    def _bills(self, hospital_code: str, patient_id: str) -> dict[str, HisBill]:
+    def _bills(self, hospital_code: str, patient_id: str) -> dict[str, Record]:
         key = (hospital_code, patient_id)
         if key not in self.patient_bills:
             generated = self._generate(hospital_code, patient_id)
-            bills = self.patient_bills[key] = {bill.bill_no: bill for bill in generated}
+            bills = self.patient_bills[key] = {bill.bill_no: _record(bill) for bill in generated}
             self._bill_lists.update({(hospital_code, number): bills for number in bills})
         return self.patient_bills[key]
 
@@ -337,3 +349,24 @@ class SandboxHis:
 
     def export(self) -> list[dict[str, str]]:
         return [asdict(p) for p in self.patients.values()]
+
+
+Record = tuple[Any, ...]
+"""A bill as the sandbox keeps it: a plain tuple of strings, numbers and plain tuples (its items,
+its refunds). The garbage collector stops tracking such tuples, so a sandbox holding tens of
+thousands of bills (benchmarks) adds nothing to the app's full collections; as dataclasses they
+made each one walk ~200,000 objects (~100 ms with the event loop stopped)."""
+
+
+def _record(bill: HisBill) -> Record:
+    items = tuple(
+        (i.code, i.name, i.category, i.self_pay_share_bp, i.unit_price, i.quantity) for i in bill.items
+    )  # fmt: skip
+    return (bill.bill_no, bill.hospital_code, bill.patient_id, bill.kind, bill.department, items, bill.status,
+            bill.payment_reference, bill.refunds)  # fmt: skip
+
+
+def _bill(record: Record) -> HisBill:
+    number, hospital, patient, kind, department, items, status, reference, refunds = record
+    return HisBill(number, hospital, patient, kind, department, tuple(BillItem(*item) for item in items), status,
+                   reference, refunds)  # fmt: skip

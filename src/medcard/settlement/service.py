@@ -101,8 +101,8 @@ def rules_bill(his: HisBill, payer: Payer, *, scenario: str) -> rules.Bill:
 async def his_bill(payer: Payer, bill_number: str, adapters: Adapters) -> HisBill:
     """One of the card holder's bills at the card's hospital, from the HIS (amounts never come
     from the client)."""
-    bills = await adapters.his.bills(hospital_code=payer.hospital.code, patient_id=payer.card.his_patient_id)
-    found = next((bill for bill in bills if bill.bill_no == bill_number), None)
+    found = await adapters.his.bill(hospital_code=payer.hospital.code, patient_id=payer.card.his_patient_id,
+                                    bill_no=bill_number)  # fmt: skip
     if found is None:
         raise BillNotFound(field="bill_number")
     if found.status != "unpaid":  # paid (or paid and refunded: the HIS bills anew)
