@@ -77,6 +77,12 @@ class Lane(Generic[Item, Result]):
             while self.waiting:
                 taken, self.waiting = self.waiting[: self.max_batch], self.waiting[self.max_batch :]
                 await self._settle(taken)
+                # Just after a batch answers, its clients' next requests have not arrived yet:
+                # the one or two waiting would make a batch that costs a full set of statements.
+                # While another transaction runs, they ride on its next batch (or an overlap).
+                # The last one running always goes on, so no request is ever left behind.
+                if self.running > 1 and len(self.waiting) < self.overlap_from:
+                    break
         finally:
             self.running -= 1
 
