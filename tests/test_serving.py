@@ -6,8 +6,12 @@ option itself, never by timing."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 
+from medcard.adapters import sandbox_adapters
+from medcard.app import YOUNG_COLLECTION_EVERY, create_app
+from medcard.config import Settings
 from medcard.serving import listening_socket
 
 
@@ -38,3 +42,14 @@ async def test_the_socket_plain_uvicorn_binds_for_workers_does_not() -> None:
     plain = socket.socket(socket.AF_INET)
     plain.bind(("127.0.0.1", 0))
     assert await _nodelay_of_accepted(plain) == 0
+
+
+async def test_the_app_collects_young_objects_less_often_while_it_serves(settings: Settings) -> None:
+    """Docs/adr/0012 (sixth round): while the app runs, a young collection every 10,000 new
+    objects instead of Python's 700; the process's setting is restored when the app stops."""
+    before = gc.get_threshold()
+    app = create_app(settings, sandbox_adapters(settings))
+    async with app.router.lifespan_context(app):
+        assert gc.get_threshold() == (YOUNG_COLLECTION_EVERY, *before[1:])
+    assert gc.get_threshold() == before
+    assert before[0] < YOUNG_COLLECTION_EVERY
