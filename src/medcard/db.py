@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
@@ -190,30 +191,107 @@ count SQLAlchemy's statements with ``before_cursor_execute``)."""
 
 
 class Driver:
-    """The asyncpg connection of a session's transaction (see :func:`driver_connection`)."""
+    """The asyncpg connection of a session's transaction (see :func:`driver_connection`).
 
-    __slots__ = ("connection",)
+    Inside :func:`together`, :meth:`write` keeps writes whose result nobody reads and sends them
+    as **one** statement (each a data-modifying CTE) just before the next statement that reads,
+    or at the block's end: independent writes cost one round trip instead of one each."""
+
+    __slots__ = ("connection", "pending")
 
     def __init__(self, connection: asyncpg.Connection) -> None:
         self.connection = connection
+        self.pending: list[tuple[str, tuple[str, ...], tuple[Any, ...]]] | None = None
 
     async def fetch(self, query: str, *args: Any) -> list[Any]:
-        for hook in DRIVER_STATEMENT_HOOKS:
-            hook(query)
+        await self.flush()
+        _seen(query)
         rows: list[Any] = await self.connection.fetch(query, *args)
         return rows
 
     async def execute(self, query: str, *args: Any) -> str:
-        for hook in DRIVER_STATEMENT_HOOKS:
-            hook(query)
+        await self.flush()
+        _seen(query)
         status: str = await self.connection.execute(query, *args)
         return status
 
     async def executemany(self, query: str, rows: list[tuple[Any, ...]]) -> None:
         """One prepared statement run for each row, in order, in one round trip."""
-        for hook in DRIVER_STATEMENT_HOOKS:
-            hook(query)
+        await self.flush()
+        _seen(query)
         await self.connection.executemany(query, rows)
+
+    async def write(self, query: str, *args: Any, ctes: tuple[str, ...] = ()) -> None:
+        """An INSERT, UPDATE or DELETE whose result is not read (``ctes``: the ``name AS (…)``
+        parts of its own WITH clause): kept for the block's one statement inside
+        :func:`together`, sent at once outside."""
+        if self.pending is not None:
+            self.pending.append((query, ctes, args))
+            return
+        await self.execute(f"WITH {', '.join(ctes)} {query}" if ctes else query, *args)
+
+    async def flush(self) -> None:
+        """Send the writes kept so far, as one statement."""
+        if not self.pending:
+            return
+        writes, self.pending = self.pending, []
+        query = _together(tuple((query, ctes) for query, ctes, _ in writes))
+        _seen(query)
+        await self.connection.execute(query, *(arg for _, _, args in writes for arg in args))
+
+
+def _seen(query: str) -> None:
+    for hook in DRIVER_STATEMENT_HOOKS:
+        hook(query)
+
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+@functools.lru_cache(maxsize=512)
+def _together(writes: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    """Writes as one statement: ``WITH <their own CTEs>, w0 AS (<write>), w1 AS (…) SELECT 1``,
+    each write's ``$n`` shifted past the parameters of the writes before it. PostgreSQL runs every
+    data-modifying CTE once, to completion, whether or not the main query reads it; they share
+    one snapshot (none sees another's rows, so they must be independent: no row written twice)
+    and their foreign keys and triggers are checked at the statement's end."""
+    if len(writes) == 1 and not writes[0][1]:
+        return writes[0][0]
+    parts: list[str] = []
+    offset = 0
+    for index, (query, ctes) in enumerate(writes):
+        for name in (cte.split(None, 1)[0] for cte in ctes):  # each write's own CTEs, named apart
+            rename = re.compile(rf"\b{name}\b")
+            query, ctes = rename.sub(f"w{index}_{name}", query), tuple(rename.sub(f"w{index}_{name}", c) for c in ctes)
+        text = " ".join((*ctes, query))
+        count = max((int(number) for number in _PLACEHOLDER.findall(text)), default=0)
+        shift = offset
+
+        def shifted(sql: str, by: int = shift) -> str:
+            return _PLACEHOLDER.sub(lambda match: f"${int(match.group(1)) + by}", sql)
+
+        parts += [shifted(cte) for cte in ctes]
+        parts.append(f"w{index} AS ({shifted(query)})")
+        offset += count
+    return f"WITH {', '.join(parts)} SELECT 1"
+
+
+@asynccontextmanager
+async def together(session: AsyncSession) -> AsyncIterator[None]:
+    """Inside the block, the PostgreSQL writes sent through :meth:`Driver.write` go as one
+    statement (flushed before any statement that reads, and at the block's end). A no-op on
+    SQLite, and inside another such block. A block left by an exception drops what it kept (the
+    transaction is rolled back)."""
+    driver = await driver_connection(session)
+    if driver is None or driver.pending is not None:
+        yield
+        return
+    driver.pending = []
+    try:
+        yield
+        await driver.flush()
+    finally:
+        driver.pending = None
 
 
 async def driver_connection(session: AsyncSession) -> Driver | None:
@@ -290,7 +368,10 @@ async def insert_rows(
         [json_text(row[name]) for row in rows] if name in json_columns else [row[name] for row in rows]
         for name in names
     ]
-    return await driver.fetch(query, *arrays) if returning else [await driver.execute(query, *arrays)]
+    if returning:
+        return await driver.fetch(query, *arrays)
+    await driver.write(query, *arrays)
+    return []
 
 
 def _default(column: Any) -> Any:

@@ -21,8 +21,10 @@ BUDGET = 16
 idempotency key included, savepoints not counted (34 before ADR 0012's cuts, 30 before its second
 round, 26 before its fourth, 22 before its fifth: a lone payment is now a payment-gateway batch of
 one, its key claimed with the order, its accounts read with their balances, its hold's legs not
-read back; 13 on PostgreSQL, where the logins, cards and bills taken are one statement and a
-hold's entry and postings another. Lower it when a change cuts more)."""
+read back; 10 on PostgreSQL, where the logins, cards and bills taken are one statement, and
+the writes nobody reads back of each transaction are one more (``db.together``). Lower it when
+a change cuts more)."""
+PG_BUDGET = 10
 FIRST_PAYMENT_EXTRA = 2
 """A patient's first payment also creates his ledger accounts at the hospital (deposit, credit
 line): one INSERT and one SELECT of the new keys, once."""
@@ -53,5 +55,5 @@ async def test_r_pay_02_one_payment_costs_a_fixed_number_of_statements(
         counts.append(len([s for s in seen if not s.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO"))]))
     assert counts[0] == counts[1] + FIRST_PAYMENT_EXTRA
     assert counts[1] == counts[2]
-    assert counts[2] <= BUDGET
+    assert counts[2] <= (BUDGET if engine.dialect.name == "sqlite" else PG_BUDGET)
     await books_balance(db)

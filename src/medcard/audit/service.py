@@ -94,7 +94,7 @@ async def record_many(session: AsyncSession, entries: list[Entry]) -> None:
     # PostgreSQL: one prepared statement for any batch size, no SQLAlchemy work per row.
     now = clock.now()
     rows = [entry.values() for entry in entries]
-    await driver.execute(
+    await driver.write(
         _INSERT_MANY,
         [uuid.uuid4() for _ in rows],
         now,

@@ -102,8 +102,8 @@ class IdempotencyRepository:
             return
         driver = await driver_connection(self.session)
         if driver is not None:
-            rows = [(key_id, status_code, json_text(body), now) for key_id, body in bodies.items()]
-            await driver.executemany(_FINISH, rows)
+            ids, texts = list(bodies), [json_text(body) for body in bodies.values()]
+            await driver.write(_FINISH_MANY, ids, status_code, texts, now)
             return
         table = _KEYS
         statement = (
@@ -121,7 +121,9 @@ class IdempotencyRepository:
 
     async def unlock(self, key_ids: Collection[uuid.UUID]) -> None:
         """Let go of keys at their recovery point: the client's retry with the same key resumes."""
-        if key_ids:
+        if key_ids and (driver := await driver_connection(self.session)) is not None:
+            await driver.write(_UNLOCK, list(key_ids))
+        elif key_ids:
             await self.session.execute(
                 update(IdempotencyKey).where(among(self.session, IdempotencyKey.id, key_ids)).values(locked_at=None)
             )
@@ -145,7 +147,9 @@ class IdempotencyRepository:
 
 
 _KEYS = IdempotencyKey.metadata.tables["idempotency_key"]
-_FINISH = (
-    "UPDATE idempotency_key SET status_code = $2, response_body = $3::jsonb, locked_at = NULL,"
-    " recovery_point = 'finished', finished_at = $4 WHERE id = $1"
+_FINISH_MANY = (
+    "UPDATE idempotency_key k SET status_code = $2, response_body = f.body, locked_at = NULL,"
+    " recovery_point = 'finished', finished_at = $4"
+    " FROM unnest($1::uuid[], $3::jsonb[]) AS f(id, body) WHERE k.id = f.id"
 )
+_UNLOCK = "UPDATE idempotency_key SET locked_at = NULL WHERE id = ANY($1::uuid[])"

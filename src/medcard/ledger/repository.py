@@ -90,6 +90,17 @@ class LedgerRepository:
         )
         return {row.id: AccountState(row.id, row.kind, row.floor_fen, row.balance_fen, row.held_fen) for row in rows}
 
+    async def move_locked(self, changes: Mapping[uuid.UUID, tuple[int, int]]) -> None:
+        """:meth:`move` for accounts this transaction has already locked (``FOR UPDATE``): no lock
+        order to keep, so on PostgreSQL it is one write a :func:`medcard.db.together` block can
+        send with its others."""
+        driver = await driver_connection(self.session)
+        if driver is None or not changes:
+            await self.move(changes)
+            return
+        accounts, balances, helds = zip(*((account, b, h) for account, (b, h) in changes.items()), strict=True)
+        await driver.write(_MOVE_LOCKED, list(accounts), list(balances), list(helds))
+
     async def move(self, changes: Mapping[uuid.UUID, tuple[int, int]], *, first: Collection[uuid.UUID] = ()) -> None:
         """Apply ``(balance delta, held delta)`` per account in one executemany UPDATE: the
         accounts in ``first`` (the payer's own, locked ones) in id order, then the others (the
@@ -238,14 +249,24 @@ _TRANSITION = (
     " RETURNING id"
 )
 _LEGS = "SELECT entry_id, account_id, amount_fen, source FROM posting WHERE entry_id = ANY($1::uuid[])"
-_INSERT_ENTRIES = (
-    "WITH entries AS (INSERT INTO journal_entry (id, created_at, kind, state, reference_kind, reference_id,"
+_ENTRIES_CTE = (
+    "ledger_entries AS (INSERT INTO journal_entry (id, created_at, kind, state, reference_kind, reference_id,"
     " reverses_id, memo, resolved_at) SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[],"
     " $5::text[], $6::uuid[], $7::uuid[], $8::jsonb[], $9::timestamptz[]))"
-    " INSERT INTO posting (id, created_at, entry_id, account_id, amount_fen, source)"
+)
+_INSERT_POSTINGS = (
+    "INSERT INTO posting (id, created_at, entry_id, account_id, amount_fen, source)"
     " SELECT * FROM unnest($10::uuid[], $11::timestamptz[], $12::uuid[], $13::uuid[], $14::int8[], $15::text[])"
 )
-"""Entries and their postings in one statement (the postings' foreign key is checked at its end)."""
+"""Entries (a CTE) and their postings in one statement (the postings' foreign key is checked at
+its end)."""
+_MOVE_LOCKED = (
+    "UPDATE ledger_account a SET balance_fen = a.balance_fen + m.balance,"
+    " held_fen = CASE WHEN a.floor_fen IS NULL THEN a.held_fen ELSE a.held_fen + m.held END"
+    " FROM unnest($1::uuid[], $2::int8[], $3::int8[]) AS m(id, balance, held) WHERE a.id = m.id"
+)
+""":data:`_MOVE` for accounts this transaction has locked already: one UPDATE whose row order
+does not matter, so it can join the other writes of a :func:`medcard.db.together` block."""
 
 
 def _states(rows: Sequence[Any]) -> dict[uuid.UUID, AccountState]:
@@ -259,10 +280,11 @@ async def _insert_entries(driver: Driver, entries: Sequence[tuple[Mapping[str, A
     resolved = [row["resolved_at"] for row in values]
     postings = [(uuid.uuid4(), row["created_at"], row["id"], leg.account_id, leg.amount_fen, leg.source)
                 for row, legs in entries for leg in legs]  # fmt: skip
-    await driver.execute(
-        _INSERT_ENTRIES,
+    await driver.write(
+        _INSERT_POSTINGS,
         *([row[name] for row in values] for name in columns),
         memos,
         resolved,
         *(list(column) for column in zip(*postings, strict=True)),
+        ctes=(_ENTRIES_CTE,),
     )

@@ -164,10 +164,11 @@ async def hold(
 async def hold_many(
     session: AsyncSession, holds: Sequence[Hold], *, locked: Mapping[uuid.UUID, rules.AccountState]
 ) -> list[uuid.UUID]:
-    """Write pending entries in three statements whatever their number (the payment gateway's
-    batch). ``locked``: the states of every floored account the holds touch, read under ``FOR
-    UPDATE`` by the caller in this transaction; each hold's floors are checked against them with
-    the earlier holds' reservations taken off."""
+    """Write pending entries in two statements whatever their number (the payment gateway's
+    batch), or two writes of a :func:`medcard.db.together` block on PostgreSQL. ``locked``: the
+    states of every floored account the holds touch, read under ``FOR UPDATE`` by the caller in
+    this transaction; each hold's floors are checked against them with the earlier holds'
+    reservations taken off."""
     reserved_total: dict[uuid.UUID, int] = {}
     rows: list[tuple[dict[str, Any], list[Leg]]] = []
     states = dict(locked)
@@ -181,7 +182,8 @@ async def hold_many(
         rows.append((_entry_values(one.kind, "pending", one.reference, one.memo, None, one.entry_id), kept))
     repository = LedgerRepository(session)
     await repository.insert_entries(rows)
-    await repository.move({account: (0, amount) for account, amount in reserved_total.items()})
+    # Every reserved account is one of ``locked``: no lock order to keep.
+    await repository.move_locked({account: (0, amount) for account, amount in reserved_total.items()})
     return [values["id"] for values, _ in rows]
 
 

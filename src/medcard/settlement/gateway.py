@@ -49,6 +49,7 @@ from medcard.audit.service import Actor, Entry, record_many
 from medcard.auth.service import actor_for_account, authenticate, patient_account
 from medcard.card import service as card_service
 from medcard.config import Settings
+from medcard.db import together
 from medcard.devices.rules import needs_step_up
 from medcard.devices.service import require_step_up
 from medcard.errors import NotAuthenticated, present
@@ -257,14 +258,15 @@ class PaymentGateway:
             ]  # fmt: skip
         if changed:
             await repository.set_funding(changed)
-        await repository.insert_payments([row for p in ready for row in p.payments])
-        await ledger.hold_many(session, holds, locked=locked)
-        await record_many(session, [
-            Entry(actor_for_account(p.account), "settlement.order_open", "payment_order", _order(p)["id"],
-                  details={"total_fen": _order(p)["total_fen"], "funding": _order(p)["funding"],
-                           "policy": _order(p)["policy_version"]}, hospital_id=p.payer.hospital.id)
-            for p in ready
-        ])  # fmt: skip
+        async with together(session):  # the channel payments, the holds and the audit rows: one statement
+            await repository.insert_payments([row for p in ready for row in p.payments])
+            await ledger.hold_many(session, holds, locked=locked)
+            await record_many(session, [
+                Entry(actor_for_account(p.account), "settlement.order_open", "payment_order", _order(p)["id"],
+                      details={"total_fen": _order(p)["total_fen"], "funding": _order(p)["funding"],
+                               "policy": _order(p)["policy_version"]}, hospital_id=p.payer.hospital.id)
+                for p in ready
+            ])  # fmt: skip
         return ready
 
     async def _post(self, session: AsyncSession, opened: list[_Payment], outcomes: list[Any]) -> None:
@@ -275,11 +277,6 @@ class PaymentGateway:
         paid = [p for p, (failure, _) in zip(opened, charged, strict=True) if failure is None]
         failed = {_order(p)["id"]: failure for p, (failure, _) in zip(opened, charged, strict=True) if failure}
         repository = SettlementRepository(session)
-        # The channel payments' new states, and any replacement row the channel asked for.
-        await repository.set_payment_states({row.id: row.state for p in opened for row in p.payments
-                                             if row.state != "created"})  # fmt: skip
-        await repository.insert_payments([replacement for _, replacement in charged if replacement is not None])
-        await repository.set_failures(failed)
         now = clock.now()
         moved = await repository.set_paid([_order(p)["id"] for p in paid], now=now) if paid else set()
         paid = [p for p in paid if _order(p)["id"] in moved]
@@ -288,30 +285,37 @@ class PaymentGateway:
                                         payment_reference=str(_order(p)["id"]))
             for p in paid
         ))  # fmt: skip
-        system = Actor.system("settlement")
-        await record_many(session, [
-            Entry(system, "settlement.order_paid", "payment_order", _order(p)["id"],
-                  details={"total_fen": _order(p)["total_fen"]}, hospital_id=p.payer.hospital.id)
-            for p in paid
-        ])  # fmt: skip
-        answers: dict[uuid.UUID, Any] = {}
-        for payment in paid:
-            order = _order(payment)
-            order.update(state="paid", paid_at=now, failure_code=None)
-            answer = OrderRead.of_row(order)
-            answers[present(payment.key_id, "key_id")] = {"body": answer.model_dump(mode="json")}
-            outcomes[payment.index] = answer
-        keys = IdempotencyRepository(session)
-        await keys.finish_many(answers, status_code=200, now=now)
-        pending = [p for p in opened if _order(p)["id"] in failed]
-        await keys.unlock([p.key_id for p in pending if p.key_id is not None])
-        for payment in pending:
-            outcomes[payment.index] = PaymentPending(failure_code=failed[_order(payment)["id"]])
-        # Orders neither paid nor failed (another transaction resolved them first) go alone.
-        # Last before the commit: posting moves the hot shared accounts (receivable, clearing),
-        # which every batch needs; locked here, they are held for the fewest statements.
-        legs = {_order(p)["hold_entry_id"]: present(p.hold, "hold").legs for p in paid}
-        await ledger.resolve_many(session, list(legs), post_it=True, legs=legs)
+        # The writes nobody reads back go as one statement, sent with the holds' transition.
+        async with together(session):
+            # The channel payments' new states, and any replacement row the channel asked for.
+            await repository.set_payment_states({row.id: row.state for p in opened for row in p.payments
+                                                 if row.state != "created"})  # fmt: skip
+            await repository.insert_payments([replacement for _, replacement in charged if replacement is not None])
+            await repository.set_failures(failed)
+            system = Actor.system("settlement")
+            await record_many(session, [
+                Entry(system, "settlement.order_paid", "payment_order", _order(p)["id"],
+                      details={"total_fen": _order(p)["total_fen"]}, hospital_id=p.payer.hospital.id)
+                for p in paid
+            ])  # fmt: skip
+            answers: dict[uuid.UUID, Any] = {}
+            for payment in paid:
+                order = _order(payment)
+                order.update(state="paid", paid_at=now, failure_code=None)
+                answer = OrderRead.of_row(order)
+                answers[present(payment.key_id, "key_id")] = {"body": answer.model_dump(mode="json")}
+                outcomes[payment.index] = answer
+            keys = IdempotencyRepository(session)
+            await keys.finish_many(answers, status_code=200, now=now)
+            pending = [p for p in opened if _order(p)["id"] in failed]
+            await keys.unlock([p.key_id for p in pending if p.key_id is not None])
+            for payment in pending:
+                outcomes[payment.index] = PaymentPending(failure_code=failed[_order(payment)["id"]])
+            # Orders neither paid nor failed (another transaction resolved them first) go alone.
+            # Last before the commit: posting moves the hot shared accounts (receivable, clearing),
+            # which every batch needs; locked here, they are held for the fewest statements.
+            legs = {_order(p)["hold_entry_id"]: present(p.hold, "hold").legs for p in paid}
+            await ledger.resolve_many(session, list(legs), post_it=True, legs=legs)
 
 
 def _bill(payment: _Payment) -> HisBill:

@@ -156,9 +156,9 @@ class SettlementRepository:
             await self.session.execute(insert(_PAYMENT), values)
 
     async def set_payment_states(self, states: Mapping[uuid.UUID, str]) -> None:
-        """Each channel payment's state after the channel answered (one executemany UPDATE)."""
+        """Each channel payment's state after the channel answered (one UPDATE)."""
         if states and (driver := await driver_connection(self.session)) is not None:
-            await driver.executemany(_PAYMENT_STATE, list(states.items()))
+            await driver.write(_PAYMENT_STATES, list(states), list(states.values()))
         elif states:
             statement = update(_PAYMENT).where(_PAYMENT.c.id == bindparam("payment")).values(state=bindparam("to"))
             await self.session.execute(statement, [{"payment": key, "to": state} for key, state in states.items()])
@@ -336,7 +336,9 @@ _SET_PAID = (
     "UPDATE payment_order SET state = 'paid', paid_at = $1, failure_code = NULL"
     " WHERE id = ANY($2::uuid[]) AND state = 'pending' RETURNING id"
 )
-_PAYMENT_STATE = "UPDATE channel_payment SET state = $2 WHERE id = $1"
+_PAYMENT_STATES = (
+    "UPDATE channel_payment p SET state = s.state FROM unnest($1::uuid[], $2::text[]) AS s(id, state) WHERE p.id = s.id"
+)
 _FACTS = """
 SELECT r.i, s.token_hash, s.step_up_reasons, s.stepped_up_at, a.id, a.status, a.person_id, a.openid, a.nickname,
        c.id, c.account_id, c.person_id, c.hospital_id, c.his_patient_id, c.status,
