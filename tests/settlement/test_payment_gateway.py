@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -20,6 +22,7 @@ from medcard.idempotency.errors import IdempotentReplay
 from medcard.models import AuditEvent, IdempotencyKey, PaymentOrder
 from medcard.settlement.errors import BillNotFound, PaymentPending
 from medcard.settlement.gateway import PaymentCall, PaymentGateway
+from medcard.settlement.repository import SettlementRepository
 from medcard.settlement.schemas import OrderRead
 from tests.settlement.conftest import MakePayer, Payer, add_bill, books_balance, channel
 from tests.settlement.test_payment_statements import counting
@@ -158,4 +161,36 @@ async def test_r_pay_04_a_failed_charge_in_a_batch_keeps_the_order_pending_and_t
     retried = await gateway_of(app).pay(call(payer, bill.bill_no, "retry-me"))
     assert retried.id == order.id and retried.state == "paid"
     assert channel(adapters).charges == charges + 2  # 300 + 200 yuan (R-PAY-03), each once
+    await books_balance(db)
+
+
+async def test_r_pay_02_an_order_lost_to_a_race_gives_its_reservation_back_to_the_batch(
+    app: FastAPI, adapters: Adapters, db: AsyncSession, make_payer: MakePayer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two payments of one patient in one batch draw on his 2,000-yuan credit line in turn; the
+    first loses the order's unique-index race (simulated: its row is not written). The second's
+    funding is decided again without the first's reservation (the whole bill on credit, stored
+    on its order), and the loser is paid alone afterwards from what is left."""
+    payer = await make_payer(bind=False)
+    first_bill, second_bill = add_bill(adapters, payer, ("C", 150_000)), add_bill(adapters, payer, ("C", 100_000))
+    insert_orders = SettlementRepository.insert_orders
+    raced: list[str] = []
+
+    async def losing_the_first(self: SettlementRepository, orders: Sequence[Mapping[str, Any]]) -> set[uuid.UUID]:
+        if not raced:  # the batch's insert only: the loser's alone payment writes its order
+            raced.append(first_bill.bill_no)
+            orders = [order for order in orders if order["bill_number"] != first_bill.bill_no]
+        return await insert_orders(self, orders)
+
+    monkeypatch.setattr(SettlementRepository, "insert_orders", losing_the_first)
+    lost, kept = await pay_together(
+        gateway_of(app), [call(payer, first_bill.bill_no, "lost"), call(payer, second_bill.bill_no, "kept")]
+    )
+    assert raced == [first_bill.bill_no]
+    assert isinstance(kept, OrderRead) and kept.funding["credit_line_fen"] == 100_000
+    assert kept.funding["self_pay_fen"] == 0
+    stored = await db.scalar(select(PaymentOrder).where(PaymentOrder.id == kept.id))
+    assert stored is not None and stored.funding["credit_line_fen"] == 100_000
+    assert isinstance(lost, OrderRead) and lost.state == "paid"
+    assert (lost.funding["credit_line_fen"], lost.funding["self_pay_fen"]) == (100_000, 50_000)
     await books_balance(db)

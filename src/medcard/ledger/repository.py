@@ -36,8 +36,12 @@ class LedgerRepository:
         and return the id of every requested key."""
         return {key: state.id for key, state in (await self.ensure_states(rows)).items()}
 
-    async def ensure_states(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, AccountState]:
-        """:meth:`ensure_accounts` with each account's state as read (unlocked), by key.
+    async def ensure_states(
+        self, rows: Sequence[Mapping[str, Any]], *, lock: Collection[str] = ()
+    ) -> dict[str, AccountState]:
+        """:meth:`ensure_accounts` with each account's state as read, by key; those of ``lock``
+        that have a floor are locked (``FOR UPDATE``, in id order, in the same statement), the
+        others read unlocked.
 
         Existing accounts are read first and only missing keys are inserted: an ``INSERT … ON
         CONFLICT DO NOTHING`` that meets an existing row waits for any transaction updating that
@@ -45,20 +49,24 @@ class LedgerRepository:
         by every payment in flight — every payment's quote queued behind them (ADR 0012, fourth
         round: 27 ms of waiting per statement at 32 connections)."""
         keys = [row["key"] for row in rows]
-        found = await self._by_key(keys)
+        found = await self._by_key(keys, lock)
         missing = [row for row in rows if row["key"] not in found]
         if missing:
             postgres = self.session.get_bind().dialect.name == "postgresql"
             statement = (postgresql.insert if postgres else sqlite.insert)(_ACCOUNT)
             values = [{"id": uuid.uuid4(), "balance_fen": 0, "held_fen": 0, **row} for row in missing]
             await self.session.execute(statement.on_conflict_do_nothing(index_elements=["key"]), values)
-            found |= await self._by_key([row["key"] for row in missing])
+            found |= await self._by_key([row["key"] for row in missing], lock)
         return found
 
-    async def _by_key(self, keys: Collection[str]) -> dict[str, AccountState]:
+    async def _by_key(self, keys: Collection[str], lock: Collection[str]) -> dict[str, AccountState]:
         driver = await driver_connection(self.session)
         if driver is not None:
-            return {row[0]: AccountState(*row[1:]) for row in await driver.fetch(_BY_KEY, list(keys))}
+            rows = await driver.fetch(_BY_KEY_LOCKING, list(keys), list(lock)) if lock else (
+                await driver.fetch(_BY_KEY, list(keys)))  # fmt: skip
+            return {row[0]: AccountState(*row[1:]) for row in rows}
+        # SQLite: the transaction began IMMEDIATE, holding the database's one write lock, so no
+        # row lock is needed for what it reads to stay true until it commits.
         query = select(
             LedgerAccount.key,
             LedgerAccount.id,
@@ -234,6 +242,14 @@ class LedgerRepository:
 # was most of a payment batch's CPU (ADR 0012, fifth round). The SQLAlchemy forms above stay for
 # SQLite and say the same.
 _BY_KEY = "SELECT key, id, kind, floor_fen, balance_fen, held_fen FROM ledger_account WHERE key = ANY($1::text[])"
+_BY_KEY_LOCKING = (
+    "WITH locked AS (SELECT key, id, kind, floor_fen, balance_fen, held_fen FROM ledger_account"
+    " WHERE key = ANY($2::text[]) AND floor_fen IS NOT NULL ORDER BY id FOR UPDATE)"
+    " SELECT * FROM locked UNION ALL"
+    " SELECT key, id, kind, floor_fen, balance_fen, held_fen FROM ledger_account"
+    " WHERE key = ANY($1::text[]) AND key NOT IN (SELECT key FROM locked)"
+)
+""":data:`_BY_KEY` locking those of ``$2`` that have a floor, in id order (the rest unlocked)."""
 _LOCK = (
     "SELECT id, kind, floor_fen, balance_fen, held_fen FROM ledger_account"
     " WHERE id = ANY($1::uuid[]) AND floor_fen IS NOT NULL"

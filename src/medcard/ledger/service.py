@@ -96,10 +96,13 @@ async def ensure(session: AsyncSession, specs: Sequence[AccountSpec]) -> dict[st
     return await LedgerRepository(session).ensure_accounts([spec.row() for spec in unique.values()])
 
 
-async def ensure_states(session: AsyncSession, specs: Sequence[AccountSpec]) -> dict[str, rules.AccountState]:
-    """:func:`ensure` with each account's state as read (unlocked): one statement for both."""
+async def ensure_states(
+    session: AsyncSession, specs: Sequence[AccountSpec], *, lock: Collection[str] = ()
+) -> dict[str, rules.AccountState]:
+    """:func:`ensure` with each account's state as read: one statement for both. The accounts of
+    ``lock`` (keys) that have a floor are locked, in id order, by the same statement."""
     unique = {spec.key: spec for spec in specs}
-    return await LedgerRepository(session).ensure_states([spec.row() for spec in unique.values()])
+    return await LedgerRepository(session).ensure_states([spec.row() for spec in unique.values()], lock=lock)
 
 
 OWN_SOURCES = frozenset({"personal_account", "deposit", "credit_line", "family_mutual_aid"})

@@ -59,7 +59,6 @@ from medcard.kit.batching import ALONE, Alone, Lane
 from medcard.kit.clock import clock
 from medcard.kit.crypto import sm3_hex
 from medcard.ledger import service as ledger
-from medcard.ledger.repository import LedgerRepository
 from medcard.ledger.rules import AccountState, reservations, with_reserved
 from medcard.models import Account
 from medcard.settlement import facts, rules, service, steps
@@ -98,6 +97,7 @@ class _Payment:
     """The order row's values by attribute (:func:`medcard.settlement.service.order_values`)."""
     payments: list[steps.PaymentRow] = field(default_factory=list)
     hold: ledger.Hold | None = None
+    funding: rules.Funding | None = None
 
     @property
     def actor(self) -> str:
@@ -215,19 +215,19 @@ class PaymentGateway:
         """The orders, their channel payments and holds, and the audit rows of the batch."""
         repository = SettlementRepository(session)
         wanted = {p.index: facts.specs(p.payer, None) for p in ready}
-        states = await ledger.ensure_states(session, [spec for specs in wanted.values() for spec in specs.values()])
+        # Every payer's own (floored) accounts locked in id order by the statement that reads
+        # them, the shared ones read unlocked: the funding is decided once, from locked balances.
+        own = {spec.key for specs in wanted.values() for s, spec in specs.items() if s in facts.OWN_SOURCES}
+        states = await ledger.ensure_states(
+            session, [spec for specs in wanted.values() for spec in specs.values()], lock=own
+        )  # fmt: skip
         ids = {key: state.id for key, state in states.items()}
         accounts = {
             index: PayerAccounts({s: ids[spec.key] for s, spec in specs.items()}) for index, specs in wanted.items()
         }
-        # The quote: the split, and the funding from the balances as read now (unlocked).
-        own = {i for p in ready for i in (accounts[p.index].get(s) for s in facts.OWN_SOURCES) if i is not None}
-        seen = {state.id: state for state in states.values() if state.id in own}
-        quotes = {p.index: _quote(p, _split(p), accounts[p.index], seen) for p in ready}
-        for payment in ready:
-            quote, key = quotes[payment.index], payment.call.key
-            payment.order = service.order_values(payment.payer, quote, key=key, fingerprint=_digest(payment),
-                                                 scenario=SCENARIO, staff_id=None)  # fmt: skip
+        locked = {state.id: state for key, state in states.items() if key in own and state.floor_fen is not None}
+        splits = {p.index: _split(p) for p in ready}
+        self._plan(ready, splits, accounts, locked)
         # The unique indexes decide a race for a bill or key: a loser is paid alone (and refused there).
         written = await repository.insert_orders([_order(p) for p in ready])
         lost = [p for p in ready if _order(p)["id"] not in written]
@@ -236,31 +236,19 @@ class PaymentGateway:
             ready = [p for p in ready if _order(p)["id"] in written]
             if not ready:
                 return []
-        # The locks, in one id-ordered statement; the funding decided again from what they hold.
-        locked = await LedgerRepository(session).lock(own)
-        running = dict(locked)
-        changed: dict[uuid.UUID, rules.Funding] = {}
-        holds: list[ledger.Hold] = []
-        for payment in ready:
-            quote = _quote(payment, quotes[payment.index].split, accounts[payment.index], running)
-            order = _order(payment)
-            if quote.funding.as_dict() != order["funding"]:
-                changed[order["id"]] = quote.funding
-                order["funding"] = quote.funding.as_dict()
-            legs = service.payment_legs(quote.funding, accounts[payment.index], bill_kind=order["bill_kind"])
-            payment.hold = ledger.Hold("payment", legs, ("payment_order", order["id"]), None, order["hold_entry_id"])
-            holds.append(payment.hold)
-            running = with_reserved(running, reservations(legs))
-            payment.payments = [
-                steps.PaymentRow(uuid.uuid4(), order["id"], payment.account.id, "bill",
-                                 steps.out_trade_no(order["id"], seq, 0), amount)
-                for seq, amount in enumerate(quote.payments)
-            ]  # fmt: skip
-        if changed:
-            await repository.set_funding(changed)
+            # The losers' reservations are given back: the funding decided again without them.
+            before = {_order(p)["id"]: _order(p)["funding"] for p in ready}
+            self._plan(ready, splits, accounts, locked, orders=False)
+            changed = {
+                _order(p)["id"]: present(p.funding, "funding")
+                for p in ready
+                if _order(p)["funding"] != before[_order(p)["id"]]
+            }
+            if changed:
+                await repository.set_funding(changed)
         async with together(session):  # the channel payments, the holds and the audit rows: one statement
             await repository.insert_payments([row for p in ready for row in p.payments])
-            await ledger.hold_many(session, holds, locked=locked)
+            await ledger.hold_many(session, [present(p.hold, "hold") for p in ready], locked=locked)
             await record_many(session, [
                 Entry(actor_for_account(p.account), "settlement.order_open", "payment_order", _order(p)["id"],
                       details={"total_fen": _order(p)["total_fen"], "funding": _order(p)["funding"],
@@ -268,6 +256,37 @@ class PaymentGateway:
                 for p in ready
             ])  # fmt: skip
         return ready
+
+    @staticmethod
+    def _plan(
+        ready: list[_Payment],
+        splits: dict[int, rules.Split],
+        accounts: dict[int, PayerAccounts],
+        locked: dict[uuid.UUID, AccountState],
+        *,
+        orders: bool = True,
+    ) -> None:
+        """Each payment's funding, hold and channel payments, drawing on the locked balances in
+        turn (two payments of one patient share his credit line); ``orders``: the order rows too
+        (else only their funding is updated)."""
+        running = dict(locked)
+        for payment in ready:
+            quote = _quote(payment, splits[payment.index], accounts[payment.index], running)
+            if orders:
+                payment.order = service.order_values(payment.payer, quote, key=payment.call.key,
+                                                     fingerprint=_digest(payment), scenario=SCENARIO,
+                                                     staff_id=None)  # fmt: skip
+            order = _order(payment)
+            order["funding"] = quote.funding.as_dict()
+            payment.funding = quote.funding
+            legs = service.payment_legs(quote.funding, accounts[payment.index], bill_kind=order["bill_kind"])
+            payment.hold = ledger.Hold("payment", legs, ("payment_order", order["id"]), None, order["hold_entry_id"])
+            running = with_reserved(running, reservations(legs))
+            payment.payments = [
+                steps.PaymentRow(uuid.uuid4(), order["id"], payment.account.id, "bill",
+                                 steps.out_trade_no(order["id"], seq, 0), amount)
+                for seq, amount in enumerate(quote.payments)
+            ]  # fmt: skip
 
     async def _post(self, session: AsyncSession, opened: list[_Payment], outcomes: list[Any]) -> None:
         """Phases 2 and 3: charge the channel, then post what was paid (committed by the caller)."""
