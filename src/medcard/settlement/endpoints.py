@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -101,6 +101,8 @@ async def pay_route(request: Request) -> Response:
             invalid = {"type": "json_invalid", "loc": ("body", error.pos), "msg": "JSON decode error",
                        "input": {}, "ctx": {"error": error.msg}}  # fmt: skip
             raise RequestValidationError([invalid], body=error.doc) from error
+        except ValueError as error:  # not UTF-8, say: FastAPI's answer to a body it cannot read
+            raise HTTPException(status_code=400, detail="There was an error parsing the body") from error
     token = required_token(request, PATIENT_COOKIE)
     errors: list[dict[str, Any]] = []
     key = request.headers.get(HEADER)

@@ -24,8 +24,9 @@ statements, in the two phases a single payment has (:mod:`medcard.settlement.ser
 The batch takes the common case: a patient paying for his own card, not insured (self-pay,
 deposit, credit line), with a new idempotency key for an unpaid bill. Any other request — a bad
 or stepped-down login, a relative's card, an insured payer (the 1101 mirror, 6201/6202 and the
-policy facts run per payment), a key seen before (a replay, 409, 422 or a resumed payment), a
-bill not found or already paid, an order that lost a race — is paid **alone**, through the very
+policy facts run per payment), a key the key store refuses (400) or has seen before (a replay,
+409, 422 or a resumed payment), a bill not found or already paid, an order that lost a race — is
+paid **alone**, through the very
 code the endpoint ran before the gateway existed, after the batch commits; so every refusal and
 every rule keeps its one implementation and its tests. A batch that fails before its first
 commit is retried one request at a time alone; one that fails after it releases its keys and
@@ -54,7 +55,7 @@ from medcard.devices.rules import needs_step_up
 from medcard.devices.service import require_step_up
 from medcard.errors import NotAuthenticated, present
 from medcard.idempotency.repository import IdempotencyRepository
-from medcard.idempotency.service import begin, fingerprint
+from medcard.idempotency.service import begin, fingerprint, valid_key
 from medcard.kit.batching import ALONE, Alone, Lane
 from medcard.kit.clock import clock
 from medcard.kit.crypto import sm3_hex
@@ -192,7 +193,7 @@ class PaymentGateway:
             if account.status != "active" or needs_step_up(auth.step_up_reasons, auth.stepped_up_at):
                 continue
             own = card.account_id == account.id and card.person_id == account.person_id
-            if own and not found.bound and not found.bill_taken:
+            if own and not found.bound and not found.bill_taken and valid_key(call.key):
                 payer = Payer(account, card, found.person, found.hospital, None)
                 ready.append(_Payment(index, call, account, payer))
         bills = await asyncio.gather(*(_unpaid_bill(p, self.adapters) for p in ready))
