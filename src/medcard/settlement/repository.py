@@ -16,7 +16,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.sql.elements import NamedColumn
 
 from medcard.auth.repository import AuthRepository
-from medcard.db import among, driver_connection, insert_rows
+from medcard.db import among, driver_connection, insert_rows, transient
 from medcard.models import (
     Account,
     AuthSession,
@@ -139,9 +139,9 @@ class SettlementRepository:
         found = []
         for row in await self.session.execute(query):
             card_id, account_id, person_id, hospital_id, his_patient_id, status, hospital, flag = row
-            card = Card(id=card_id, account_id=account_id, person_id=person_id, hospital_id=hospital_id,
-                        his_patient_id=his_patient_id, status=status)  # fmt: skip
-            found.append((card, Person(id=person_id), hospital, bool(flag)))
+            card = transient(Card, id=card_id, account_id=account_id, person_id=person_id, hospital_id=hospital_id,
+                             his_patient_id=his_patient_id, status=status)  # fmt: skip
+            found.append((card, transient(Person, id=person_id), hospital, bool(flag)))
         return found
 
     async def insert_payments(self, rows: Sequence[PaymentRow]) -> None:
@@ -374,12 +374,13 @@ def _facts_row(row: Any) -> PaymentFacts:
      card_id, card_account, person_id, hospital_id, his_patient_id, status,
      code, name, level, is_county, credit_enabled, credit_limit_fen, region_id, region_code,
      bound, taken) = row  # fmt: skip
-    auth = AuthSession(token_hash=token_hash, account_id=account_id, step_up_reasons=reasons,
-                       stepped_up_at=stepped_up_at)  # fmt: skip
-    account = Account(id=account_id, status=account_status, person_id=account_person, openid=openid, nickname=nickname)
-    card = Card(id=card_id, account_id=card_account, person_id=person_id, hospital_id=hospital_id,
-                his_patient_id=his_patient_id, status=status)  # fmt: skip
-    hospital = Hospital(id=hospital_id, code=code, name_zh=name, level=level, is_county=is_county,
-                        credit_enabled=credit_enabled, credit_limit_fen=credit_limit_fen, region_id=region_id,
-                        region=Region(id=region_id, code=region_code))  # fmt: skip
-    return PaymentFacts(auth, account, card, Person(id=person_id), hospital, bool(bound), bool(taken))
+    auth = transient(AuthSession, token_hash=token_hash, account_id=account_id, step_up_reasons=reasons,
+                     stepped_up_at=stepped_up_at)  # fmt: skip
+    account = transient(Account, id=account_id, status=account_status, person_id=account_person, openid=openid,
+                        nickname=nickname)  # fmt: skip
+    card = transient(Card, id=card_id, account_id=card_account, person_id=person_id, hospital_id=hospital_id,
+                     his_patient_id=his_patient_id, status=status)  # fmt: skip
+    hospital = transient(Hospital, id=hospital_id, code=code, name_zh=name, level=level, is_county=is_county,
+                         credit_enabled=credit_enabled, credit_limit_fen=credit_limit_fen, region_id=region_id,
+                         region=transient(Region, id=region_id, code=region_code))  # fmt: skip
+    return PaymentFacts(auth, account, card, transient(Person, id=person_id), hospital, bool(bound), bool(taken))
