@@ -392,9 +392,13 @@ def _default(column: Any) -> Any:
     return default.arg(None) if default.is_callable else default.arg  # SQLAlchemy wraps fn() as fn(context)
 
 
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+"""One encoder for every value (``json.dumps`` with options builds a new one on each call)."""
+
+
 def json_text(value: Any) -> str | None:
     """A JSON column's value as asyncpg takes it for ``jsonb`` (compact text; None stays NULL)."""
-    return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return None if value is None else _COMPACT_JSON(value)
 
 
 @functools.cache

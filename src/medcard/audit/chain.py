@@ -80,6 +80,9 @@ class ChainRow(Protocol):
     def details(self) -> Any: ...
 
 
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
+
+
 def canonical(row: ChainRow, *, seq: int | None = None) -> bytes:
     """The bytes a row's hash covers: every column but the hash itself, in a fixed form
     (``seq``: the position being given to a row not sealed yet)."""
@@ -94,7 +97,7 @@ def canonical(row: ChainRow, *, seq: int | None = None) -> bytes:
         "hospital": str(row.hospital_id) if row.hospital_id else None,
         "details": row.details,
     }
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    return _CANONICAL_JSON(fields).encode()
 
 
 def link(prev_hash: str, row: ChainRow, *, seq: int | None = None) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +10,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.audit.repository import ENTRY_COLUMNS
-from medcard.db import driver_connection
+from medcard.db import driver_connection, json_text
 from medcard.kit.clock import clock
 from medcard.models import AuditEvent, Base
 
@@ -99,7 +98,7 @@ async def record_many(session: AsyncSession, entries: list[Entry]) -> None:
         [uuid.uuid4() for _ in rows],
         now,
         *([row[name] for row in rows] for name in ENTRY_COLUMNS[:-1]),
-        [json.dumps(row["details"], separators=(",", ":"), ensure_ascii=False) for row in rows],
+        [json_text(row["details"]) for row in rows],
     )
 
 

@@ -124,8 +124,9 @@ async def pay_route(request: Request) -> Response:
 
 
 async def _pay(request: Request, body: BillRequest, key: str, token: str) -> Response:
+    # The matched path as sent (the ``url`` property would build and parse a whole URL for it).
     call = PaymentCall(token=token, card_id=body.card_id, bill_number=body.bill_number, key=key,
-                       path=request.url.path, body=await request.body())  # fmt: skip
+                       path=request.scope["path"], body=await request.body())  # fmt: skip
     gateway: PaymentGateway = request.app.state.payment_gateway
     return model_response(await gateway.pay(call))
 
