@@ -65,3 +65,25 @@ async def test_a_block_left_by_an_error_sends_nothing(db: AsyncSession, engine: 
     assert sent == []
     await driver.write(TALLY, 2, 6)  # outside a block: sent at once
     assert await driver.fetch("SELECT id, n FROM t_tally") == [(2, 6)]
+
+
+async def test_a_statement_on_other_tables_rides_with_the_kept_writes(db: AsyncSession, engine: AsyncEngine) -> None:
+    """``fetch_beside``: one round trip for the kept writes and a statement that needs none of
+    them; one that names a kept write's table waits for it to be sent first."""
+    driver = await driver_for(db)
+    await driver.write(TALLY, 1, 5)
+    with statements(engine) as sent:
+        async with together(db):
+            await driver.write(ITEMS, [1], ["甲"])
+            rows = await driver.fetch_beside(
+                "UPDATE t_tally SET n = n + $1 WHERE id = $2 RETURNING n", 10, 1, touches=("t_tally",)
+            )
+            assert [tuple(row) for row in rows] == [(15,)]
+            await driver.write(ITEMS, [2], ["乙"])
+            names = await driver.fetch_beside("SELECT name FROM t_item ORDER BY id", touches=("t_item",))
+            assert [row[0] for row in names] == ["甲", "乙"]  # the kept insert was sent first
+    assert len(sent) == 3
+    assert [tuple(row) for row in await driver.fetch("SELECT id, name FROM t_item ORDER BY id")] == [
+        (1, "甲"),
+        (2, "乙"),
+    ]

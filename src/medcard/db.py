@@ -234,6 +234,19 @@ class Driver:
         _seen(query)
         await self.connection.executemany(query, rows)
 
+    async def fetch_beside(self, query: str, *args: Any, touches: Collection[str]) -> list[Any]:
+        """:meth:`fetch` for a statement on the tables ``touches`` only, sent as the main query of
+        the kept writes' statement (one round trip): it runs on their snapshot, so it must not
+        need what they write. A kept write that names one of those tables is sent first instead."""
+        pending = self.pending
+        if not pending or any(table in " ".join((*ctes, kept)) for kept, ctes, _ in pending for table in touches):
+            return await self.fetch(query, *args)
+        self.pending = []
+        combined = _together(tuple((kept, ctes) for kept, ctes, _ in pending), query)
+        _seen(combined)
+        rows: list[Any] = await self.connection.fetch(combined, *(a for _, _, kept in pending for a in kept), *args)
+        return rows
+
     async def write(self, query: str, *args: Any, ctes: tuple[str, ...] = ()) -> None:
         """An INSERT, UPDATE or DELETE whose result is not read (``ctes``: the ``name AS (…)``
         parts of its own WITH clause): kept for the block's one statement inside
@@ -262,13 +275,14 @@ _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
 @functools.lru_cache(maxsize=512)
-def _together(writes: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
-    """Writes as one statement: ``WITH <their own CTEs>, w0 AS (<write>), w1 AS (…) SELECT 1``,
-    each write's ``$n`` shifted past the parameters of the writes before it. PostgreSQL runs every
-    data-modifying CTE once, to completion, whether or not the main query reads it; they share
-    one snapshot (none sees another's rows, so they must be independent: no row written twice)
-    and their foreign keys and triggers are checked at the statement's end."""
-    if len(writes) == 1 and not writes[0][1]:
+def _together(writes: tuple[tuple[str, tuple[str, ...]], ...], main: str = "SELECT 1") -> str:
+    """Writes as one statement: ``WITH <their own CTEs>, w0 AS (<write>), w1 AS (…) <main>``,
+    each write's ``$n`` (and the main query's) shifted past the parameters of the writes before
+    it. PostgreSQL runs every data-modifying CTE once, to completion, whether or not the main
+    query reads it; they share one snapshot (none sees another's rows, so they must be
+    independent: no row written twice) and their foreign keys and triggers are checked at the
+    statement's end."""
+    if len(writes) == 1 and not writes[0][1] and main == "SELECT 1":
         return writes[0][0]
     parts: list[str] = []
     offset = 0
@@ -286,7 +300,8 @@ def _together(writes: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
         parts += [shifted(cte) for cte in ctes]
         parts.append(f"w{index} AS ({shifted(query)})")
         offset += count
-    return f"WITH {', '.join(parts)} SELECT 1"
+    main = _PLACEHOLDER.sub(lambda match: f"${int(match.group(1)) + offset}", main)
+    return f"WITH {', '.join(parts)} {main}"
 
 
 @asynccontextmanager

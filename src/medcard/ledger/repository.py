@@ -162,7 +162,9 @@ class LedgerRepository:
         another transaction resolved first is left out)."""
         driver = await driver_connection(self.session)
         if driver is not None:
-            return {row[0] for row in await driver.fetch(_TRANSITION, to, now, list(entry_ids))}
+            # With a block's kept writes when none is on the entries (the gateway's posting).
+            rows = await driver.fetch_beside(_TRANSITION, to, now, list(entry_ids), touches=("journal_entry",))
+            return {row[0] for row in rows}
         result = await self.session.execute(
             update(_ENTRY)
             .where(among(self.session, _ENTRY.c.id, entry_ids), _ENTRY.c.state == "pending")
