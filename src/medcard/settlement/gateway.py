@@ -278,7 +278,7 @@ class PaymentGateway:
                                                      fingerprint=_digest(payment), scenario=SCENARIO,
                                                      staff_id=None)  # fmt: skip
             order = _order(payment)
-            order["funding"] = quote.funding.as_dict()
+            order.update(funding=quote.funding.as_dict(), deferred_fund_fen=quote.funding.deferred_fund_fen)
             payment.funding = quote.funding
             legs = service.payment_legs(quote.funding, accounts[payment.index], bill_kind=order["bill_kind"])
             payment.hold = ledger.Hold("payment", legs, ("payment_order", order["id"]), None, order["hold_entry_id"])
