@@ -203,6 +203,10 @@ DRIVER_STATEMENT_HOOKS: list[Callable[[str], None]] = []
 count SQLAlchemy's statements with ``before_cursor_execute``)."""
 
 
+Kept = list[tuple[str, tuple[str, ...], tuple[Any, ...]]]
+"""Writes kept by a :func:`together` block: (statement, its own CTEs, its arguments)."""
+
+
 class Driver:
     """The asyncpg connection of a session's transaction (see :func:`driver_connection`).
 
@@ -214,7 +218,7 @@ class Driver:
 
     def __init__(self, connection: asyncpg.Connection) -> None:
         self.connection = connection
-        self.pending: list[tuple[str, tuple[str, ...], tuple[Any, ...]]] | None = None
+        self.pending: Kept | None = None
 
     async def fetch(self, query: str, *args: Any) -> list[Any]:
         await self.flush()
@@ -242,9 +246,8 @@ class Driver:
         if not pending or any(table in " ".join((*ctes, kept)) for kept, ctes, _ in pending for table in touches):
             return await self.fetch(query, *args)
         self.pending = []
-        combined = _together(tuple((kept, ctes) for kept, ctes, _ in pending), query)
-        _seen(combined)
-        rows: list[Any] = await self.connection.fetch(combined, *(a for _, _, kept in pending for a in kept), *args)
+        combined, kept_args = _statement(pending, query)
+        rows: list[Any] = await self.connection.fetch(combined, *kept_args, *args)
         return rows
 
     async def write(self, query: str, *args: Any, ctes: tuple[str, ...] = ()) -> None:
@@ -261,9 +264,15 @@ class Driver:
         if not self.pending:
             return
         writes, self.pending = self.pending, []
-        query = _together(tuple((query, ctes) for query, ctes, _ in writes))
-        _seen(query)
-        await self.connection.execute(query, *(arg for _, _, args in writes for arg in args))
+        query, args = _statement(writes)
+        await self.connection.execute(query, *args)
+
+
+def _statement(writes: Kept, main: str = "SELECT 1") -> tuple[str, list[Any]]:
+    """Kept writes (and ``main``) as one statement and its arguments, counted as sent."""
+    query = _together(tuple((write, ctes) for write, ctes, _ in writes), main)
+    _seen(query)
+    return query, [arg for _, _, args in writes for arg in args]
 
 
 def _seen(query: str) -> None:
@@ -290,18 +299,15 @@ def _together(writes: tuple[tuple[str, tuple[str, ...]], ...], main: str = "SELE
         for name in (cte.split(None, 1)[0] for cte in ctes):  # each write's own CTEs, named apart
             rename = re.compile(rf"\b{name}\b")
             query, ctes = rename.sub(f"w{index}_{name}", query), tuple(rename.sub(f"w{index}_{name}", c) for c in ctes)
-        text = " ".join((*ctes, query))
-        count = max((int(number) for number in _PLACEHOLDER.findall(text)), default=0)
-        shift = offset
+        parts += [_shifted(cte, offset) for cte in ctes]
+        parts.append(f"w{index} AS ({_shifted(query, offset)})")
+        offset += max((int(number) for number in _PLACEHOLDER.findall(" ".join((*ctes, query)))), default=0)
+    return f"WITH {', '.join(parts)} {_shifted(main, offset)}"
 
-        def shifted(sql: str, by: int = shift) -> str:
-            return _PLACEHOLDER.sub(lambda match: f"${int(match.group(1)) + by}", sql)
 
-        parts += [shifted(cte) for cte in ctes]
-        parts.append(f"w{index} AS ({shifted(query)})")
-        offset += count
-    main = _PLACEHOLDER.sub(lambda match: f"${int(match.group(1)) + offset}", main)
-    return f"WITH {', '.join(parts)} {main}"
+def _shifted(sql: str, by: int) -> str:
+    """``sql`` with each ``$n`` made ``$(n + by)``."""
+    return _PLACEHOLDER.sub(lambda match: f"${int(match.group(1)) + by}", sql)
 
 
 @asynccontextmanager

@@ -109,7 +109,10 @@ async def pay_route(request: Request) -> Response:
     if key is None:
         errors.append({"type": "missing", "loc": ("header", HEADER), "msg": "Field required", "input": None})
     else:
-        errors += _errors(KEY_VALUE, key, ("header", HEADER))
+        try:
+            KEY_VALUE.validate_python(key)
+        except ValidationError as invalid:
+            errors += _located(invalid, ("header", HEADER))
     body: BillRequest | None = None
     if raw:
         try:
@@ -132,14 +135,6 @@ async def _pay(request: Request, body: BillRequest, key: str, token: str) -> Res
 
 
 KEY_VALUE: TypeAdapter[str] = TypeAdapter(Annotated[str, Field(max_length=64)])
-
-
-def _errors(adapter: TypeAdapter[Any], value: object, loc: tuple[str, ...]) -> list[dict[str, Any]]:
-    try:
-        adapter.validate_python(value)
-    except ValidationError as invalid:
-        return _located(invalid, loc)
-    return []
 
 
 def _located(invalid: ValidationError, loc: tuple[str, ...]) -> list[dict[str, Any]]:

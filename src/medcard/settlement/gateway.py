@@ -26,11 +26,11 @@ deposit, credit line), with a new idempotency key for an unpaid bill. Any other 
 or stepped-down login, a relative's card, an insured payer (the 1101 mirror, 6201/6202 and the
 policy facts run per payment), a key the key store refuses (400) or has seen before (a replay,
 409, 422 or a resumed payment), a bill not found or already paid, an order that lost a race — is
-paid **alone**, through the very
-code the endpoint ran before the gateway existed, after the batch commits; so every refusal and
-every rule keeps its one implementation and its tests. A batch that fails before its first
-commit is retried one request at a time alone; one that fails after it releases its keys and
-hands every request to the alone path, which resumes the opened orders (R-PAY-07).
+paid **alone**, through the very code the endpoint ran before the gateway existed, after the
+batch commits; so every refusal and every rule keeps its one implementation and its tests. A
+batch that fails before its first commit is retried one request at a time alone; one that fails
+after it releases its keys and hands every request to the alone path, which resumes the opened
+orders (R-PAY-07).
 """
 
 from __future__ import annotations
