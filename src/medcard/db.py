@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
 
 import asyncpg  # type: ignore[import-untyped]
+import orjson
 from sqlalchemy import JSON, ColumnElement, Table, any_, bindparam, event, exc
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -232,12 +232,6 @@ class Driver:
         status: str = await self.connection.execute(query, *args)
         return status
 
-    async def executemany(self, query: str, rows: list[tuple[Any, ...]]) -> None:
-        """One prepared statement run for each row, in order, in one round trip."""
-        await self.flush()
-        _seen(query)
-        await self.connection.executemany(query, rows)
-
     async def fetch_beside(self, query: str, *args: Any, touches: Collection[str]) -> list[Any]:
         """:meth:`fetch` for a statement on the tables ``touches`` only, sent as the main query of
         the kept writes' statement (one round trip): it runs on their snapshot, so it must not
@@ -413,13 +407,16 @@ def _default(column: Any) -> Any:
     return default.arg(None) if default.is_callable else default.arg  # SQLAlchemy wraps fn() as fn(context)
 
 
-_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
-"""One encoder for every value (``json.dumps`` with options builds a new one on each call)."""
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+"""orjson written as ``json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)``
+writes: dates, times and dataclasses through ``str`` as there, keys that are not strings as
+strings. orjson is several times faster, and a payment batch encodes every order's JSON columns
+(ADR 0012, eighth round)."""
 
 
 def json_text(value: Any) -> str | None:
     """A JSON column's value as asyncpg takes it for ``jsonb`` (compact text; None stays NULL)."""
-    return None if value is None else _COMPACT_JSON(value)
+    return None if value is None else orjson.dumps(value, default=str, option=_JSON_OPTIONS).decode()
 
 
 @functools.cache

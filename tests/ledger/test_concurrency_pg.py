@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from medcard.config import Settings
 from medcard.db import make_sessionmaker, unit_of_work
@@ -94,3 +95,46 @@ async def test_r_pay_04_concurrent_holds_and_resolutions_each_resolve_once(
         state = (await LedgerRepository(session).balances([credit]))[credit]
         assert (state.balance_fen, state.held_fen) == (-10_000 * posted, 0)
         assert await LedgerRepository(session).drift() == []
+
+
+async def test_r_pay_01_a_move_locks_its_accounts_in_the_order_given_not_the_plans(
+    isolated_engine: AsyncEngine, settings: Settings
+) -> None:
+    """One UPDATE moves many balances (``LedgerRepository.move``), its rows locked first in the
+    order it is given — own accounts, then the hot ones, each by id — so two moves never wait on
+    each other crosswise. Proof: while another transaction holds the first account, the move
+    waits on it having locked nothing else, so the second account can still be locked NOWAIT."""
+    skip_unless_postgres(settings)
+    credit, hospital, clearing = await _accounts(isolated_engine)
+    first, second = max(hospital, clearing), min(hospital, clearing)  # given first: the higher id
+    sessions = make_sessionmaker(isolated_engine)
+    async with sessions() as holder, sessions() as mover, sessions() as prober:
+        await holder.execute(text("SELECT 1 FROM ledger_account WHERE id = :id FOR UPDATE"), {"id": first})
+        move = asyncio.create_task(
+            LedgerRepository(mover).move({first: (100, 0), second: (-100, 0)}, first={first})
+        )  # fmt: skip
+        await _until_waiting(prober)
+        # The move waits on ``first``: it has not taken ``second``.
+        await prober.execute(text("SELECT 1 FROM ledger_account WHERE id = :id FOR UPDATE NOWAIT"), {"id": second})
+        await prober.rollback()
+        await holder.rollback()
+        await move
+        await mover.commit()
+    async with sessions() as session:
+        states = await LedgerRepository(session).balances([first, second])
+        assert (states[first].balance_fen, states[second].balance_fen) == (100, -100)
+    assert credit not in states
+
+
+async def _until_waiting(session: AsyncSession) -> None:
+    """Until a backend of this database waits on a row lock (the move)."""
+    for _ in range(500):
+        waiting = await session.scalar(
+            text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                 " AND wait_event_type = 'Lock'")
+        )  # fmt: skip
+        await session.rollback()
+        if waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the move never waited on the held account")

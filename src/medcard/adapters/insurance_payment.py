@@ -12,12 +12,12 @@ settlements and refunds for the reconciliation.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
 from medcard.adapters.insurance import InsurancePlatform, InsuranceTimeout
+from medcard.kit.ids import new_id
 from medcard.kit.money import fen_from_yuan, yuan_text
 
 OrderStatus = Literal["uploaded", "settled", "refunded", "partly_refunded", "revoked"]
@@ -221,7 +221,7 @@ class MobilePayment:
 
 
 def _envelope(infno: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {"infno": infno, "msgid": uuid.uuid4().hex, "input": {"data": data}}
+    return {"infno": infno, "msgid": new_id().hex, "input": {"data": data}}
 
 
 def _output(answer: dict[str, Any]) -> dict[str, Any]:

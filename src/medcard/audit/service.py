@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medcard.audit.repository import ENTRY_COLUMNS
 from medcard.db import driver_connection, json_text
 from medcard.kit.clock import clock
+from medcard.kit.ids import new_id
 from medcard.models import AuditEvent, Base
 
 
@@ -95,7 +96,7 @@ async def record_many(session: AsyncSession, entries: list[Entry]) -> None:
     rows = [entry.values() for entry in entries]
     await driver.write(
         _INSERT_MANY,
-        [uuid.uuid4() for _ in rows],
+        [new_id() for _ in rows],
         now,
         *([row[name] for row in rows] for name in ENTRY_COLUMNS[:-1]),
         [json_text(row["details"]) for row in rows],

@@ -49,6 +49,7 @@ from medcard.identity import rules as identity_rules
 from medcard.identity.sms import check_code, pending_code, send_code
 from medcard.kit import side_effects
 from medcard.kit.clock import clock
+from medcard.kit.ids import new_id
 from medcard.kit.masking import mask_document, mask_phone
 from medcard.kit.uploads import check_image
 from medcard.models import Account, Card, CardDraft, Hospital, Person, Region, StaffUser
@@ -363,7 +364,7 @@ async def _store_card(
     details: dict[str, object],
 ) -> None:
     """Insert the card with its audit row and remove the draft, in one flush."""
-    card.id = uuid.uuid4()  # known before the flush, so the audit row goes into the same flush
+    card.id = new_id()  # known before the flush, so the audit row goes into the same flush
     session.add(card)
     if draft is not None:
         await session.delete(draft)

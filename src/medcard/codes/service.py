@@ -43,6 +43,7 @@ from medcard.hospital.repository import HospitalRepository
 from medcard.i18n import N_
 from medcard.kit.clock import CHINA, clock
 from medcard.kit.crypto import derive_key, hmac_sm3, sign_token, verify_token
+from medcard.kit.ids import new_id
 from medcard.kit.masking import mask_name
 from medcard.models import Account, Card, PaymentCode, SecurityProfile, StaffUser
 from medcard.models.security import DEFAULT_DAILY_LIMIT_FEN, DEFAULT_PER_TRANSACTION_LIMIT_FEN
@@ -166,7 +167,7 @@ async def issue_many(
         else:
             counts[card.id] = issued + 1
             code = rules.PAYMENT_CODE_PREFIX + f"{secrets.randbelow(10**16):016d}"
-            code_id = uuid.uuid4()
+            code_id = new_id()
             expires = now + rules.PAYMENT_CODE_TTL
             rows.append(
                 {

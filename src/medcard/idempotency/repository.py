@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.db import among, driver_connection, insert_rows, json_text
+from medcard.kit.ids import new_id
 from medcard.models import IdempotencyKey
 
 
@@ -27,7 +28,7 @@ class IdempotencyRepository:
         dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         values: dict[str, Any] = {
-            "id": uuid.uuid4(),
+            "id": new_id(),
             "created_at": now,
             "actor": actor,
             "key": key,
@@ -97,7 +98,7 @@ class IdempotencyRepository:
         await self.session.execute(statement)
 
     async def finish_many(self, bodies: dict[uuid.UUID, Any], *, status_code: int, now: datetime) -> None:
-        """:meth:`finish` for a batch (one executemany UPDATE)."""
+        """:meth:`finish` for a batch (one UPDATE)."""
         if not bodies:
             return
         driver = await driver_connection(self.session)

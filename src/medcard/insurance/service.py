@@ -25,6 +25,7 @@ from medcard.insurance import errors
 from medcard.insurance.repository import InsuranceRepository
 from medcard.kit.clock import clock
 from medcard.kit.crypto import sm3_hex
+from medcard.kit.ids import new_id
 from medcard.kit.uploads import check_document
 from medcard.models import (
     Account,
@@ -159,7 +160,7 @@ async def _bind(
     answer = await platform.person_query(
         {
             "infno": "1101",
-            "msgid": uuid.uuid4().hex,
+            "msgid": new_id().hex,
             "input": {"data": {"mdtrt_cert_type": "02", "certno": subject.document_number, "psn_name": subject.name}},
         }
     )
@@ -186,7 +187,7 @@ async def _bind(
     activation = await platform.activate_voucher(
         {
             "infno": "EC01",
-            "msgid": uuid.uuid4().hex,
+            "msgid": new_id().hex,
             "input": {
                 "data": {
                     "psn_no": output["baseinfo"]["psn_no"],
@@ -292,7 +293,7 @@ async def _balance(binding: InsuranceBinding, platform: InsurancePlatform) -> in
     answer = await platform.person_query(
         {
             "infno": "1101",
-            "msgid": uuid.uuid4().hex,
+            "msgid": new_id().hex,
             "input": {"data": {"mdtrt_cert_type": "02", "certno": person.document_number, "psn_name": person.name}},
         }
     )
@@ -322,7 +323,7 @@ async def voucher_code(
     answer = await platform.voucher_code(
         {
             "infno": "ecQrCode",
-            "msgid": uuid.uuid4().hex,
+            "msgid": new_id().hex,
             "input": {"data": {"psn_no": binding.platform_person_number, "ecToken": binding.voucher_token}},
         }
     )

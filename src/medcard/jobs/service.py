@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.jobs.repository import JobRepository
 from medcard.kit.clock import CHINA, clock
+from medcard.kit.ids import new_id
 from medcard.policy import rules as policy_rules
 from medcard.policy import service as policy
 
@@ -31,7 +32,7 @@ async def enqueue(
     and ``None`` is returned."""
     now = clock.now()
     values = {
-        "id": uuid.uuid4(),
+        "id": new_id(),
         "created_at": now,
         "kind": kind,
         "payload": payload or {},

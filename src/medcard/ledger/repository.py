@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.db import Driver, among, driver_connection, json_text
+from medcard.kit.ids import new_id
 from medcard.ledger.rules import AccountState, Leg
 from medcard.models import JournalEntry, LedgerAccount, Posting
 
@@ -54,7 +55,7 @@ class LedgerRepository:
         if missing:
             postgres = self.session.get_bind().dialect.name == "postgresql"
             statement = (postgresql.insert if postgres else sqlite.insert)(_ACCOUNT)
-            values = [{"id": uuid.uuid4(), "balance_fen": 0, "held_fen": 0, **row} for row in missing]
+            values = [{"id": new_id(), "balance_fen": 0, "held_fen": 0, **row} for row in missing]
             await self.session.execute(statement.on_conflict_do_nothing(index_elements=["key"]), values)
             found |= await self._by_key([row["key"] for row in missing], lock)
         return found
@@ -110,16 +111,18 @@ class LedgerRepository:
         await driver.write(_MOVE_LOCKED, list(accounts), list(balances), list(helds))
 
     async def move(self, changes: Mapping[uuid.UUID, tuple[int, int]], *, first: Collection[uuid.UUID] = ()) -> None:
-        """Apply ``(balance delta, held delta)`` per account in one executemany UPDATE: the
-        accounts in ``first`` (the payer's own, locked ones) in id order, then the others (the
-        hot, floor-less ones) in id order. A held delta applies only where the account has a
-        floor (a hold reserves nothing elsewhere): the database decides, not the caller."""
+        """Apply ``(balance delta, held delta)`` per account in one UPDATE, its rows locked in
+        this order first (by the statement's own ``FOR UPDATE``): the accounts in ``first`` (the
+        payer's own, locked ones) in id order, then the others (the hot, floor-less ones) in id
+        order. A held delta applies only where the account has a floor (a hold reserves nothing
+        elsewhere): the database decides, not the caller."""
         if not changes:
             return
         ordered = sorted(changes.items(), key=lambda item: (item[0] not in first, item[0]))
         driver = await driver_connection(self.session)
         if driver is not None:
-            await driver.executemany(_MOVE, [(account, balance, held) for account, (balance, held) in ordered])
+            accounts, balances, helds = zip(*((account, b, h) for account, (b, h) in ordered), strict=True)
+            await driver.write(_MOVE_IN_ORDER, list(accounts), list(balances), list(helds), ctes=(_MOVE_LOCK,))
             return
         column = _ACCOUNT.c.held_fen
         held = case((_ACCOUNT.c.floor_fen.is_(None), column), else_=column + bindparam("held"))
@@ -145,7 +148,7 @@ class LedgerRepository:
             insert(_POSTING),
             [
                 {
-                    "id": uuid.uuid4(),
+                    "id": new_id(),
                     "created_at": values["created_at"],
                     "entry_id": values["id"],
                     "account_id": leg.account_id,
@@ -258,10 +261,21 @@ _LOCK = (
     " ORDER BY id FOR UPDATE"
 )
 _BALANCES = "SELECT id, kind, floor_fen, balance_fen, held_fen FROM ledger_account WHERE id = ANY($1::uuid[])"
-_MOVE = (
-    "UPDATE ledger_account SET balance_fen = balance_fen + $2,"
-    " held_fen = CASE WHEN floor_fen IS NULL THEN held_fen ELSE held_fen + $3 END WHERE id = $1"
+_MOVE_LOCK = (
+    "locked AS (SELECT a.id FROM ledger_account a JOIN unnest($1::uuid[]) WITH ORDINALITY AS o(id, n)"
+    " ON a.id = o.id ORDER BY o.n FOR UPDATE OF a)"
 )
+_MOVE_IN_ORDER = (
+    "UPDATE ledger_account a SET balance_fen = a.balance_fen + m.balance,"
+    " held_fen = CASE WHEN a.floor_fen IS NULL THEN a.held_fen ELSE a.held_fen + m.held END"
+    " FROM locked JOIN unnest($1::uuid[], $2::int8[], $3::int8[]) AS m(id, balance, held) ON m.id = locked.id"
+    " WHERE a.id = locked.id"
+)
+"""One UPDATE of many accounts whose rows are locked in the order given (``$1``): its CTE
+(:data:`_MOVE_LOCK`) locks them in that order, and the UPDATE changes only rows the CTE has
+returned, so locked, whatever plan joins them (an UPDATE over ``unnest`` alone would lock in its
+plan's order, and two transactions locking the hot accounts in different orders could
+deadlock)."""
 _TRANSITION = (
     "UPDATE journal_entry SET state = $1, resolved_at = $2 WHERE id = ANY($3::uuid[]) AND state = 'pending'"
     " RETURNING id"
@@ -283,7 +297,7 @@ _MOVE_LOCKED = (
     " held_fen = CASE WHEN a.floor_fen IS NULL THEN a.held_fen ELSE a.held_fen + m.held END"
     " FROM unnest($1::uuid[], $2::int8[], $3::int8[]) AS m(id, balance, held) WHERE a.id = m.id"
 )
-""":data:`_MOVE` for accounts this transaction has locked already: one UPDATE whose row order
+""":data:`_MOVE_IN_ORDER` for accounts this transaction has locked already: one UPDATE whose row order
 does not matter, so it can join the other writes of a :func:`medcard.db.together` block."""
 
 
@@ -296,7 +310,7 @@ async def _insert_entries(driver: Driver, entries: Sequence[tuple[Mapping[str, A
     values = [values for values, _ in entries]
     memos = [json_text(row["memo"]) for row in values]
     resolved = [row["resolved_at"] for row in values]
-    postings = [(uuid.uuid4(), row["created_at"], row["id"], leg.account_id, leg.amount_fen, leg.source)
+    postings = [(new_id(), row["created_at"], row["id"], leg.account_id, leg.amount_fen, leg.source)
                 for row, legs in entries for leg in legs]  # fmt: skip
     await driver.write(
         _INSERT_POSTINGS,

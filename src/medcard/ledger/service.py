@@ -2,8 +2,8 @@
 
 Every operation locks the accounts with a floor it touches in id order (the patient's personal
 account, deposit, credit line), checks the floors on the locked rows (the CHECK constraints are
-the backstop), then writes the entry and its postings and moves the balances by one
-executemany UPDATE: the locked accounts first, the floor-less ones (hot rows shared by every
+the backstop), then writes the entry and its postings and moves the balances by one UPDATE
+that locks its rows in this order: the locked accounts first, the floor-less ones (hot rows shared by every
 payment: the hospital's receivable, channel clearing, the fund pool) last, each group in id
 order, so a transaction holds them for the fewest statements (ADR 0012). A hold reserves only
 on accounts with a floor: an account without one has nothing to protect. Nothing here updates a posted entry:
@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.kit.clock import clock
+from medcard.kit.ids import new_id
 from medcard.ledger import rules
 from medcard.ledger.errors import HoldAlreadyResolved, InsufficientFunds
 from medcard.ledger.repository import LedgerRepository
@@ -278,7 +279,7 @@ def _entry_values(
 ) -> dict[str, Any]:
     now = clock.now()
     return {
-        "id": entry_id or uuid.uuid4(),
+        "id": entry_id or new_id(),
         "created_at": now,
         "kind": kind,
         "state": state,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from medcard.kit import keys
 from medcard.kit.clock import clock
+from medcard.kit.ids import new_id
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -120,5 +121,5 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSONType}
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

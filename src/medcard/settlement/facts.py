@@ -16,6 +16,7 @@ from medcard.adapters.insurance import InsurancePlatform
 from medcard.errors import present
 from medcard.insurance.repository import InsuranceRepository
 from medcard.kit.clock import CHINA
+from medcard.kit.ids import new_id
 from medcard.kit.money import fen_from_yuan
 from medcard.ledger import service as ledger
 from medcard.ledger.repository import LedgerRepository
@@ -203,4 +204,4 @@ async def mirror_personal_account(
 
 def _person_query(person: Person) -> dict[str, Any]:
     data = {"mdtrt_cert_type": "02", "certno": person.document_number, "psn_name": person.name}
-    return {"infno": "1101", "msgid": uuid.uuid4().hex, "input": {"data": data}}
+    return {"infno": "1101", "msgid": new_id().hex, "input": {"data": data}}

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medcard.kit.clock import CHINA, clock
 from medcard.models import PaymentOrder, StaffUser
+from medcard.models.settlement import PENDING_ORDER
 
 RECENT = timedelta(days=7)
 
@@ -21,7 +22,7 @@ def _scoped(query: Select[PaymentOrder], hospital_id: uuid.UUID | None) -> Selec
 
 async def pending_orders(session: AsyncSession, *, staff: StaffUser, limit: int = 100) -> list[PaymentOrder]:
     """Orders still holding money (waiting for an outside step, expiring after 15 minutes)."""
-    query = select(PaymentOrder).where(PaymentOrder.state == "pending").order_by(PaymentOrder.expires_at).limit(limit)
+    query = select(PaymentOrder).where(PENDING_ORDER).order_by(PaymentOrder.expires_at).limit(limit)
     return list((await session.scalars(_scoped(query, staff.hospital_id))).all())
 
 

@@ -59,6 +59,7 @@ from medcard.idempotency.service import begin, fingerprint, valid_key
 from medcard.kit.batching import ALONE, Alone, Lane
 from medcard.kit.clock import clock
 from medcard.kit.crypto import sm3_hex
+from medcard.kit.ids import new_id
 from medcard.ledger import service as ledger
 from medcard.ledger.rules import AccountState, reservations, with_reserved
 from medcard.models import Account
@@ -284,7 +285,7 @@ class PaymentGateway:
             payment.hold = ledger.Hold("payment", legs, ("payment_order", order["id"]), None, order["hold_entry_id"])
             running = with_reserved(running, reservations(legs))
             payment.payments = [
-                steps.PaymentRow(uuid.uuid4(), order["id"], payment.account.id, "bill",
+                steps.PaymentRow(new_id(), order["id"], payment.account.id, "bill",
                                  steps.out_trade_no(order["id"], seq, 0), amount)
                 for seq, amount in enumerate(quote.payments)
             ]  # fmt: skip
@@ -372,7 +373,7 @@ def _key_row(payment: _Payment, now: Any) -> dict[str, Any]:
     """The idempotency key, claimed at the order's recovery point: it commits with the order."""
     call = payment.call
     return {
-        "id": uuid.uuid4(),
+        "id": new_id(),
         "created_at": now,
         "actor": payment.actor,
         "key": call.key,

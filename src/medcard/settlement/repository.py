@@ -29,6 +29,7 @@ from medcard.models import (
     Person,
     Region,
 )
+from medcard.models.settlement import PENDING_ORDER
 
 if TYPE_CHECKING:
     from medcard.settlement.steps import PaymentRow
@@ -293,7 +294,7 @@ class SettlementRepository:
         """Pending orders past their 15 minutes, claimed so two workers never take the same."""
         query = (
             select(PaymentOrder.id)
-            .where(PaymentOrder.state == "pending", PaymentOrder.expires_at <= now)
+            .where(PENDING_ORDER, PaymentOrder.expires_at <= now)
             .order_by(PaymentOrder.expires_at)
             .limit(limit)
             .with_for_update(skip_locked=True)

@@ -37,6 +37,7 @@ from medcard.family import rules as family_rules
 from medcard.family.errors import FamilyConfirmationNotAwaited
 from medcard.jobs.service import enqueue
 from medcard.kit.clock import CHINA, clock
+from medcard.kit.ids import new_id
 from medcard.ledger import service as ledger
 from medcard.ledger.rules import AccountState, Leg
 from medcard.models import Account, Card, ChannelPayment, MutualAidGrant, PaymentOrder, StaffUser
@@ -282,7 +283,7 @@ def order_values(
     now = clock.now()
     split, funding = quoted.split, quoted.funding
     return dict(  # noqa: C408 - the keyword form reads as the row
-        id=uuid.uuid4(), hold_entry_id=uuid.uuid4(), created_at=now,
+        id=new_id(), hold_entry_id=new_id(), created_at=now,
         account_id=payer.account.id, card_id=payer.card.id, person_id=payer.person.id, hospital_id=payer.hospital.id,
         binding_id=payer.binding.id if payer.binding else None, staff_id=staff_id, request_key=key,
         request_digest=fingerprint, scenario=scenario, bill_number=quoted.bill.bill_no, bill_kind=quoted.bill.kind,

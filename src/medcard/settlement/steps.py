@@ -19,6 +19,7 @@ from medcard.adapters.channel import ChannelError, ChannelOrder, ChannelTimeout,
 from medcard.adapters.insurance import InsuranceTimeout
 from medcard.adapters.insurance_payment import FeeItem, InsuranceRefused, InsuranceShares, MobilePayment
 from medcard.errors import present
+from medcard.kit.ids import new_id
 from medcard.models import ChannelPayment, PaymentOrder
 from medcard.settlement.facts import Payer
 from medcard.settlement.repository import SettlementRepository
@@ -130,7 +131,7 @@ async def charge_in_turn(
 
 def _replacement(payment: Payable) -> PaymentRow:
     attempt = int(payment.out_trade_no[-2:]) + 1
-    return PaymentRow(uuid.uuid4(), payment.order_id, payment.account_id, payment.purpose,
+    return PaymentRow(new_id(), payment.order_id, payment.account_id, payment.purpose,
                       payment.out_trade_no[:-2] + f"{attempt:02d}", payment.amount_fen)  # fmt: skip
 
 
