@@ -87,3 +87,24 @@ async def test_a_statement_on_other_tables_rides_with_the_kept_writes(db: AsyncS
         (1, "甲"),
         (2, "乙"),
     ]
+
+
+async def test_a_statement_beside_the_kept_writes_may_have_ctes_of_its_own(
+    db: AsyncSession, engine: AsyncEngine
+) -> None:
+    """``fetch_beside(…, ctes=…)``: the main query's own data-modifying CTEs go with the kept
+    writes (their ``$n`` shifted past the writes'), in one round trip, with or without them."""
+    driver = await driver_for(db)
+    await driver.write(TALLY, 1, 5)
+    await driver.write(TALLY, 2, 6)
+    bumped = "bumped AS (UPDATE t_tally SET n = n + $1 WHERE id = $2 RETURNING id, n)"
+    main = "SELECT id, n FROM bumped UNION ALL SELECT id, n FROM t_tally WHERE id = $3"
+    with statements(engine) as sent:
+        async with together(db):
+            await driver.write(ITEMS, [1], ["甲"])
+            rows = await driver.fetch_beside(main, 10, 1, 2, touches=("t_tally",), ctes=(bumped,))
+        alone = await driver.fetch_beside(main, 100, 2, 1, touches=("t_tally",), ctes=(bumped,))  # no block
+    assert sorted(tuple(row) for row in rows) == [(1, 15), (2, 6)]
+    assert sorted(tuple(row) for row in alone) == [(1, 15), (2, 106)]
+    assert len(sent) == 2 and all(query.startswith("WITH ") for query in sent)
+    assert await driver.fetch("SELECT name FROM t_item") == [("甲",)]

@@ -232,15 +232,25 @@ class Driver:
         status: str = await self.connection.execute(query, *args)
         return status
 
-    async def fetch_beside(self, query: str, *args: Any, touches: Collection[str]) -> list[Any]:
-        """:meth:`fetch` for a statement on the tables ``touches`` only, sent as the main query of
-        the kept writes' statement (one round trip): it runs on their snapshot, so it must not
-        need what they write. A kept write that names one of those tables is sent first instead."""
+    async def executemany(self, query: str, rows: list[tuple[Any, ...]]) -> None:
+        """One prepared statement run for each row, in order, in one round trip."""
+        await self.flush()
+        _seen(query)
+        await self.connection.executemany(query, rows)
+
+    async def fetch_beside(
+        self, query: str, *args: Any, touches: Collection[str], ctes: tuple[str, ...] = ()
+    ) -> list[Any]:
+        """:meth:`fetch` for a statement on the tables ``touches`` only (``ctes``: the ``name AS
+        (…)`` parts of its own WITH clause), sent as the main query of the kept writes' statement
+        (one round trip): it runs on their snapshot, so it must not need what they write. A kept
+        write that names one of those tables is sent first instead."""
         pending = self.pending
-        if not pending or any(table in " ".join((*ctes, kept)) for kept, ctes, _ in pending for table in touches):
-            return await self.fetch(query, *args)
+        if not pending or any(table in " ".join((*kept_ctes, kept)) for kept, kept_ctes, _ in pending
+                              for table in touches):  # fmt: skip
+            return await self.fetch(f"WITH {', '.join(ctes)} {query}" if ctes else query, *args)
         self.pending = []
-        combined, kept_args = _statement(pending, query)
+        combined, kept_args = _statement(pending, query, ctes)
         rows: list[Any] = await self.connection.fetch(combined, *kept_args, *args)
         return rows
 
@@ -262,9 +272,10 @@ class Driver:
         await self.connection.execute(query, *args)
 
 
-def _statement(writes: Kept, main: str = "SELECT 1") -> tuple[str, list[Any]]:
-    """Kept writes (and ``main``) as one statement and its arguments, counted as sent."""
-    query = _together(tuple((write, ctes) for write, ctes, _ in writes), main)
+def _statement(writes: Kept, main: str = "SELECT 1", main_ctes: tuple[str, ...] = ()) -> tuple[str, list[Any]]:
+    """Kept writes (and ``main``, with its own CTEs) as one statement and its arguments, counted
+    as sent."""
+    query = _together(tuple((write, ctes) for write, ctes, _ in writes), main, main_ctes)
     _seen(query)
     return query, [arg for _, _, args in writes for arg in args]
 
@@ -278,14 +289,16 @@ _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
 @functools.lru_cache(maxsize=512)
-def _together(writes: tuple[tuple[str, tuple[str, ...]], ...], main: str = "SELECT 1") -> str:
-    """Writes as one statement: ``WITH <their own CTEs>, w0 AS (<write>), w1 AS (…) <main>``,
-    each write's ``$n`` (and the main query's) shifted past the parameters of the writes before
-    it. PostgreSQL runs every data-modifying CTE once, to completion, whether or not the main
+def _together(
+    writes: tuple[tuple[str, tuple[str, ...]], ...], main: str = "SELECT 1", main_ctes: tuple[str, ...] = ()
+) -> str:
+    """Writes as one statement: ``WITH <their own CTEs>, w0 AS (<write>), w1 AS (…), <main's own
+    CTEs> <main>``, each write's ``$n`` (and the main query's) shifted past the parameters of the
+    writes before it. PostgreSQL runs every data-modifying CTE once, to completion, whether or not the main
     query reads it; they share one snapshot (none sees another's rows, so they must be
     independent: no row written twice) and their foreign keys and triggers are checked at the
     statement's end."""
-    if len(writes) == 1 and not writes[0][1] and main == "SELECT 1":
+    if len(writes) == 1 and not writes[0][1] and main == "SELECT 1" and not main_ctes:
         return writes[0][0]
     parts: list[str] = []
     offset = 0
@@ -296,6 +309,7 @@ def _together(writes: tuple[tuple[str, tuple[str, ...]], ...], main: str = "SELE
         parts += [_shifted(cte, offset) for cte in ctes]
         parts.append(f"w{index} AS ({_shifted(query, offset)})")
         offset += max((int(number) for number in _PLACEHOLDER.findall(" ".join((*ctes, query)))), default=0)
+    parts += [_shifted(cte, offset) for cte in main_ctes]
     return f"WITH {', '.join(parts)} {_shifted(main, offset)}"
 
 

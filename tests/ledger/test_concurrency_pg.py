@@ -100,10 +100,10 @@ async def test_r_pay_04_concurrent_holds_and_resolutions_each_resolve_once(
 async def test_r_pay_01_a_move_locks_its_accounts_in_the_order_given_not_the_plans(
     isolated_engine: AsyncEngine, settings: Settings
 ) -> None:
-    """One UPDATE moves many balances (``LedgerRepository.move``), its rows locked first in the
-    order it is given — own accounts, then the hot ones, each by id — so two moves never wait on
-    each other crosswise. Proof: while another transaction holds the first account, the move
-    waits on it having locked nothing else, so the second account can still be locked NOWAIT."""
+    """A move of many balances (``LedgerRepository.move``) locks its rows in the order it is
+    given — own accounts, then the hot ones, each by id — so two moves never wait on each other
+    crosswise. Proof: while another transaction holds the first account, the move waits on it
+    having locked nothing else, so the second account can still be locked NOWAIT."""
     skip_unless_postgres(settings)
     credit, hospital, clearing = await _accounts(isolated_engine)
     first, second = max(hospital, clearing), min(hospital, clearing)  # given first: the higher id

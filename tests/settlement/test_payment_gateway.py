@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from medcard.adapters import Adapters
 from medcard.errors import NotAuthenticated
-from medcard.idempotency.errors import IdempotentReplay
+from medcard.idempotency.errors import IdempotencyKeyReused, IdempotentReplay
 from medcard.models import AuditEvent, IdempotencyKey, PaymentOrder
+from medcard.settlement import jobs, steps
 from medcard.settlement.errors import BillNotFound, PaymentPending
 from medcard.settlement.gateway import PaymentCall, PaymentGateway
 from medcard.settlement.repository import SettlementRepository
@@ -104,17 +105,32 @@ async def test_r_pay_05_a_key_repeated_in_one_batch_is_paid_once_and_replayed(
 
 
 async def test_r_pay_02_the_batch_hands_what_it_does_not_take_to_the_single_path(
-    app: FastAPI, client: httpx.AsyncClient, adapters: Adapters, db: AsyncSession, make_payer: MakePayer
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    adapters: Adapters,
+    db: AsyncSession,
+    make_payer: MakePayer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """One batch with an insured payer (fund share: the single path's 6201/6202), an unknown
-    bill, a dead login and a key replayed after its answer: each gets the single path's answer,
-    and the plain payment beside them is paid by the batch."""
+    bill, a dead login, a key replayed after its answer and a key reused for another bill: each
+    gets the single path's answer, and the plain payment beside them is paid by the batch (not
+    by a batch failed over to the single path)."""
     insured = await make_payer(sequence=6, bind=True, name="钱保险")
     plain = await make_payer(sequence=8, bind=False, name="钱自费")
     insured_bill = add_bill(adapters, insured, ("A", 50_000))
     plain_bill = add_bill(adapters, plain, ("C", 12_000))
     replayed_bill = add_bill(adapters, plain, ("C", 7_000))
+    other_bill = add_bill(adapters, plain, ("C", 8_000))
     earlier = await gateway_of(app).pay(call(plain, replayed_bill.bill_no, "earlier"))
+    lane = gateway_of(app)._lane
+    alone, went_alone = lane.alone, []
+
+    async def recording(item: PaymentCall) -> Any:
+        went_alone.append(item.key)
+        return await alone(item)
+
+    monkeypatch.setattr(lane, "alone", recording)
     answers = await pay_together(
         gateway_of(app),
         [
@@ -122,10 +138,13 @@ async def test_r_pay_02_the_batch_hands_what_it_does_not_take_to_the_single_path
             call(plain, "NO-SUCH-BILL", "unknown"),
             call(plain, plain_bill.bill_no, "dead", token="not-a-live-token"),
             call(plain, replayed_bill.bill_no, "earlier"),
+            call(plain, other_bill.bill_no, "earlier"),
             call(plain, plain_bill.bill_no, "plain"),
         ],
     )
-    insured_answer, unknown, dead, replay, paid = answers
+    insured_answer, unknown, dead, replay, reused, paid = answers
+    assert sorted(went_alone) == ["dead", "earlier", "earlier", "insured", "unknown"]
+    assert isinstance(reused, IdempotencyKeyReused)
     assert isinstance(insured_answer, OrderRead) and insured_answer.state == "paid"
     assert insured_answer.funding["fund_fen"] > 0
     assert isinstance(unknown, BillNotFound)
@@ -164,33 +183,81 @@ async def test_r_pay_04_a_failed_charge_in_a_batch_keeps_the_order_pending_and_t
     await books_balance(db)
 
 
-async def test_r_pay_02_an_order_lost_to_a_race_gives_its_reservation_back_to_the_batch(
+async def test_r_pay_05_a_key_taken_between_the_read_and_the_writes_fails_the_batch_and_each_is_paid_alone(
     app: FastAPI, adapters: Adapters, db: AsyncSession, make_payer: MakePayer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two payments of one patient in one batch draw on his 2,000-yuan credit line in turn; the
-    first loses the order's unique-index race (simulated: its row is not written). The second's
-    funding is decided again without the first's reservation (the whole bill on credit, stored
-    on its order), and the loser is paid alone afterwards from what is left."""
+    """The batch writes its keys and orders without asking (its facts said they were free): a
+    key another request took meanwhile (simulated: the facts miss that it was used) fails the
+    key store's unique index, the batch writes nothing, and each request is paid alone — the
+    reused key refused there (422), the other request paid once — the books balanced."""
     payer = await make_payer(bind=False)
-    first_bill, second_bill = add_bill(adapters, payer, ("C", 150_000)), add_bill(adapters, payer, ("C", 100_000))
-    insert_orders = SettlementRepository.insert_orders
-    raced: list[str] = []
+    other = await make_payer(sequence=9, bind=False, name="钱旁人")
+    first = await gateway_of(app).pay(call(payer, add_bill(adapters, payer, ("C", 10_000)).bill_no, "taken"))
+    assert first.state == "paid"
+    payment_facts = SettlementRepository.payment_facts
 
-    async def losing_the_first(self: SettlementRepository, orders: Sequence[Mapping[str, Any]]) -> set[uuid.UUID]:
-        if not raced:  # the batch's insert only: the loser's alone payment writes its order
-            raced.append(first_bill.bill_no)
-            orders = [order for order in orders if order["bill_number"] != first_bill.bill_no]
-        return await insert_orders(self, orders)
+    async def missing_the_key(self: SettlementRepository, requests: Any, *, now: Any) -> Any:
+        return {
+            index: found._replace(key_seen=False)
+            for index, found in (await payment_facts(self, requests, now=now)).items()
+        }
 
-    monkeypatch.setattr(SettlementRepository, "insert_orders", losing_the_first)
-    lost, kept = await pay_together(
-        gateway_of(app), [call(payer, first_bill.bill_no, "lost"), call(payer, second_bill.bill_no, "kept")]
+    monkeypatch.setattr(SettlementRepository, "payment_facts", missing_the_key)
+    reused_bill, fresh_bill = add_bill(adapters, payer, ("C", 20_000)), add_bill(adapters, other, ("C", 30_000))
+    reused, fresh = await pay_together(
+        gateway_of(app), [call(payer, reused_bill.bill_no, "taken"), call(other, fresh_bill.bill_no, "fresh")]
     )
-    assert raced == [first_bill.bill_no]
-    assert isinstance(kept, OrderRead) and kept.funding["credit_line_fen"] == 100_000
-    assert kept.funding["self_pay_fen"] == 0
-    stored = await db.scalar(select(PaymentOrder).where(PaymentOrder.id == kept.id))
-    assert stored is not None and stored.funding["credit_line_fen"] == 100_000
-    assert isinstance(lost, OrderRead) and lost.state == "paid"
-    assert (lost.funding["credit_line_fen"], lost.funding["self_pay_fen"]) == (100_000, 50_000)
+    assert isinstance(reused, IdempotencyKeyReused)
+    assert isinstance(fresh, OrderRead) and fresh.state == "paid" and fresh.total_fen == 30_000
+    orders = (await db.scalars(select(PaymentOrder).where(
+        PaymentOrder.bill_number.in_([reused_bill.bill_no, fresh_bill.bill_no])))).all()  # fmt: skip
+    assert [order.id for order in orders] == [fresh.id]  # the batch wrote nothing; alone, one order
+    audited = await db.scalar(select(func.count()).where(AuditEvent.subject_id == str(fresh.id)))
+    assert audited == 2
     await books_balance(db)
+
+
+async def test_r_pay_07_an_order_resolved_elsewhere_between_the_phases_rolls_the_posting_back(
+    app: FastAPI,
+    adapters: Adapters,
+    db: AsyncSession,
+    make_payer: MakePayer,
+    monkeypatch: pytest.MonkeyPatch,
+    no_credit: None,
+) -> None:
+    """The batch posts its paid orders and their holds in one statement, all or nothing: when
+    another transaction resolved one of them while the channel was charged (here the expiry job),
+    the posting rolls back — no balance moved twice, no answer stored for it — and each request
+    is resumed alone from its recovery point: the other order is paid once, the expired one
+    answers as expired. Self-pay only (no credit line): no floored account's CHECK would catch a
+    balance moved twice, only the batch's own all-or-nothing check."""
+    payer = await make_payer(bind=False)
+    other = await make_payer(sequence=9, bind=False, name="钱旁人")
+    raced_bill, kept_bill = add_bill(adapters, payer, ("C", 50_000)), add_bill(adapters, other, ("C", 20_000))
+    charge_in_turn = steps.charge_in_turn
+    expired: list[uuid.UUID] = []
+
+    async def expiring_first(payments: Any, payer_: Any, adapters_: Adapters) -> Any:
+        if payer_.card.id == uuid.UUID(payer.card_id) and not expired:  # the raced payment's charge only
+            order = await db.scalar(select(PaymentOrder).where(PaymentOrder.bill_number == raced_bill.bill_no))
+            assert order is not None
+            expired.append(order.id)
+            assert await jobs.expire_order(db, order_id=order.id, adapters=adapters_,
+                                           now=order.expires_at + timedelta(seconds=1)) == 1  # fmt: skip
+            await db.commit()
+        return await charge_in_turn(payments, payer_, adapters_)
+
+    monkeypatch.setattr(steps, "charge_in_turn", expiring_first)
+    raced, kept = await pay_together(
+        gateway_of(app), [call(payer, raced_bill.bill_no, "raced"), call(other, kept_bill.bill_no, "kept")]
+    )
+    assert len(expired) == 1
+    assert isinstance(raced, OrderRead) and raced.id == expired[0] and raced.state == "expired"
+    assert isinstance(kept, OrderRead) and kept.state == "paid"
+    paid_rows = await db.scalar(
+        select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "settlement.order_paid", AuditEvent.subject_id == str(kept.id)
+        )
+    )  # fmt: skip
+    assert paid_rows == 1  # the batch's row rolled back with its posting; the resumed payment wrote one
+    await books_balance(db)  # and no balance moved twice

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,21 +47,19 @@ class IdempotencyRepository:
         claimed: uuid.UUID | None = (await self.session.execute(statement)).scalar_one_or_none()
         return claimed
 
-    async def claim_many(self, rows: list[dict[str, Any]]) -> dict[tuple[str, str], uuid.UUID]:
-        """:meth:`claim` for a batch, in one statement: each row is a key's columns (``id``,
-        ``actor``, ``key``, ``fingerprint``, …); the ids of those claimed, by (actor, key)."""
+    async def claim_all(self, rows: list[dict[str, Any]]) -> None:
+        """:meth:`claim` for a batch whose keys nobody holds (the batch checked them when it read
+        its facts): one plain INSERT — on PostgreSQL a write kept for its
+        :func:`medcard.db.together` block — that fails on a key another request claimed
+        meanwhile (the batch then fails before its first commit, and each request is paid alone).
+        Each row is a key's columns (``id``, ``actor``, ``key``, ``fingerprint``, …)."""
         if not rows:
-            return {}
+            return
         driver = await driver_connection(self.session)
         if driver is not None:
-            written = await insert_rows(driver, _KEYS, rows, skip_conflicts=True, returning=["id", "actor", "key"])
-            return {(row[1], row[2]): row[0] for row in written}
-        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(IdempotencyKey)
-        statement = insert.on_conflict_do_nothing(index_elements=["actor", "key"]).returning(
-            IdempotencyKey.id, IdempotencyKey.actor, IdempotencyKey.key
-        )
-        return {(row.actor, row.key): row.id for row in await self.session.execute(statement, rows)}
+            await insert_rows(driver, _KEYS, rows)
+            return
+        await self.session.execute(insert(IdempotencyKey), rows)
 
     async def find(self, *, actor: str, key: str) -> IdempotencyKey | None:
         statement = select(IdempotencyKey).where(IdempotencyKey.actor == actor, IdempotencyKey.key == key)
@@ -128,11 +126,6 @@ class IdempotencyRepository:
             await self.session.execute(
                 update(IdempotencyKey).where(among(self.session, IdempotencyKey.id, key_ids)).values(locked_at=None)
             )
-
-    async def forget(self, key_ids: Collection[uuid.UUID]) -> None:
-        """Drop keys claimed by a transaction that wrote nothing under them."""
-        if key_ids:
-            await self.session.execute(delete(IdempotencyKey).where(among(self.session, IdempotencyKey.id, key_ids)))
 
     async def release(self, key_id: uuid.UUID) -> None:
         """Give the key up after a failed attempt: forgotten if nothing was committed under it,

@@ -63,8 +63,12 @@ class LedgerRepository:
     async def _by_key(self, keys: Collection[str], lock: Collection[str]) -> dict[str, AccountState]:
         driver = await driver_connection(self.session)
         if driver is not None:
-            rows = await driver.fetch(_BY_KEY_LOCKING, list(keys), list(lock)) if lock else (
-                await driver.fetch(_BY_KEY, list(keys)))  # fmt: skip
+            # With a block's kept writes when none is on the accounts (the payment gateway's keys).
+            if lock:
+                rows = await driver.fetch_beside(_BY_KEY_LOCKING, list(keys), list(lock), touches=("ledger_account",),
+                                                 ctes=(_LOCKED_BY_KEY,))  # fmt: skip
+            else:
+                rows = await driver.fetch_beside(_BY_KEY, list(keys), touches=("ledger_account",))
             return {row[0]: AccountState(*row[1:]) for row in rows}
         # SQLite: the transaction began IMMEDIATE, holding the database's one write lock, so no
         # row lock is needed for what it reads to stay true until it commits.
@@ -111,18 +115,17 @@ class LedgerRepository:
         await driver.write(_MOVE_LOCKED, list(accounts), list(balances), list(helds))
 
     async def move(self, changes: Mapping[uuid.UUID, tuple[int, int]], *, first: Collection[uuid.UUID] = ()) -> None:
-        """Apply ``(balance delta, held delta)`` per account in one UPDATE, its rows locked in
-        this order first (by the statement's own ``FOR UPDATE``): the accounts in ``first`` (the
-        payer's own, locked ones) in id order, then the others (the hot, floor-less ones) in id
-        order. A held delta applies only where the account has a floor (a hold reserves nothing
-        elsewhere): the database decides, not the caller."""
+        """Apply ``(balance delta, held delta)`` per account in one executemany UPDATE (one round
+        trip), its rows locked in this order: the accounts in ``first`` (the payer's own, locked
+        ones) in id order, then the others (the hot, floor-less ones) in id order. A held delta
+        applies only where the account has a floor (a hold reserves nothing elsewhere): the
+        database decides, not the caller."""
         if not changes:
             return
         ordered = sorted(changes.items(), key=lambda item: (item[0] not in first, item[0]))
         driver = await driver_connection(self.session)
         if driver is not None:
-            accounts, balances, helds = zip(*((account, b, h) for account, (b, h) in ordered), strict=True)
-            await driver.write(_MOVE_IN_ORDER, list(accounts), list(balances), list(helds), ctes=(_MOVE_LOCK,))
+            await driver.executemany(_MOVE, [(account, balance, held) for account, (balance, held) in ordered])
             return
         column = _ACCOUNT.c.held_fen
         held = case((_ACCOUNT.c.floor_fen.is_(None), column), else_=column + bindparam("held"))
@@ -247,35 +250,32 @@ class LedgerRepository:
 # was most of a payment batch's CPU (ADR 0012, fifth round). The SQLAlchemy forms above stay for
 # SQLite and say the same.
 _BY_KEY = "SELECT key, id, kind, floor_fen, balance_fen, held_fen FROM ledger_account WHERE key = ANY($1::text[])"
-_BY_KEY_LOCKING = (
-    "WITH locked AS (SELECT key, id, kind, floor_fen, balance_fen, held_fen FROM ledger_account"
+_LOCKED_BY_KEY = (
+    "locked AS (SELECT key, id, kind, floor_fen, balance_fen, held_fen FROM ledger_account"
     " WHERE key = ANY($2::text[]) AND floor_fen IS NOT NULL ORDER BY id FOR UPDATE)"
-    " SELECT * FROM locked UNION ALL"
+)
+_BY_KEY_LOCKING = (
+    "SELECT * FROM locked UNION ALL"
     " SELECT key, id, kind, floor_fen, balance_fen, held_fen FROM ledger_account"
     " WHERE key = ANY($1::text[]) AND key NOT IN (SELECT key FROM locked)"
 )
-""":data:`_BY_KEY` locking those of ``$2`` that have a floor, in id order (the rest unlocked)."""
+""":data:`_BY_KEY` locking those of ``$2`` that have a floor, in id order (the rest unlocked), with
+its CTE :data:`_LOCKED_BY_KEY`."""
 _LOCK = (
     "SELECT id, kind, floor_fen, balance_fen, held_fen FROM ledger_account"
     " WHERE id = ANY($1::uuid[]) AND floor_fen IS NOT NULL"
     " ORDER BY id FOR UPDATE"
 )
 _BALANCES = "SELECT id, kind, floor_fen, balance_fen, held_fen FROM ledger_account WHERE id = ANY($1::uuid[])"
-_MOVE_LOCK = (
-    "locked AS (SELECT a.id FROM ledger_account a JOIN unnest($1::uuid[]) WITH ORDINALITY AS o(id, n)"
-    " ON a.id = o.id ORDER BY o.n FOR UPDATE OF a)"
+_MOVE = (
+    "UPDATE ledger_account SET balance_fen = balance_fen + $2,"
+    " held_fen = CASE WHEN floor_fen IS NULL THEN held_fen ELSE held_fen + $3 END WHERE id = $1"
 )
-_MOVE_IN_ORDER = (
-    "UPDATE ledger_account a SET balance_fen = a.balance_fen + m.balance,"
-    " held_fen = CASE WHEN a.floor_fen IS NULL THEN a.held_fen ELSE a.held_fen + m.held END"
-    " FROM locked JOIN unnest($1::uuid[], $2::int8[], $3::int8[]) AS m(id, balance, held) ON m.id = locked.id"
-    " WHERE a.id = locked.id"
-)
-"""One UPDATE of many accounts whose rows are locked in the order given (``$1``): its CTE
-(:data:`_MOVE_LOCK`) locks them in that order, and the UPDATE changes only rows the CTE has
-returned, so locked, whatever plan joins them (an UPDATE over ``unnest`` alone would lock in its
-plan's order, and two transactions locking the hot accounts in different orders could
-deadlock)."""
+"""One account's move; :meth:`LedgerRepository.move` sends it for each account in turn (one
+executemany), so each UPDATE locks its row in that order. One UPDATE of many rows would lock
+them in its plan's order; locking them first in a CTE of the same statement deadlocks under
+contention (the UPDATE, on the statement's snapshot, follows a row's newer version through the
+tuple lock queue the CTE's lock put others in)."""
 _TRANSITION = (
     "UPDATE journal_entry SET state = $1, resolved_at = $2 WHERE id = ANY($3::uuid[]) AND state = 'pending'"
     " RETURNING id"
@@ -297,7 +297,7 @@ _MOVE_LOCKED = (
     " held_fen = CASE WHEN a.floor_fen IS NULL THEN a.held_fen ELSE a.held_fen + m.held END"
     " FROM unnest($1::uuid[], $2::int8[], $3::int8[]) AS m(id, balance, held) WHERE a.id = m.id"
 )
-""":data:`_MOVE_IN_ORDER` for accounts this transaction has locked already: one UPDATE whose row order
+""":data:`_MOVE` for accounts this transaction has locked already: one UPDATE whose row order
 does not matter, so it can join the other writes of a :func:`medcard.db.together` block."""
 
 

@@ -2,8 +2,8 @@
 
 Every operation locks the accounts with a floor it touches in id order (the patient's personal
 account, deposit, credit line), checks the floors on the locked rows (the CHECK constraints are
-the backstop), then writes the entry and its postings and moves the balances by one UPDATE
-that locks its rows in this order: the locked accounts first, the floor-less ones (hot rows shared by every
+the backstop), then writes the entry and its postings and moves the balances by one
+executemany UPDATE: the locked accounts first, the floor-less ones (hot rows shared by every
 payment: the hospital's receivable, channel clearing, the fund pool) last, each group in id
 order, so a transaction holds them for the fewest statements (ADR 0012). A hold reserves only
 on accounts with a floor: an account without one has nothing to protect. Nothing here updates a posted entry:
@@ -218,10 +218,24 @@ async def resolve_many(
     resolved = await repository.transition(entry_ids, to="posted" if post_it else "voided", now=clock.now())
     if not resolved:
         return resolved
+    known = {entry: legs[entry] for entry in resolved} if legs is not None else await repository.legs(resolved)
+    await _move_resolved(repository, known.values(), post_it=post_it)
+    return resolved
+
+
+async def move_for_posting(session: AsyncSession, legs: Collection[Sequence[Leg]]) -> None:
+    """The balance moves of posting these entries (their legs as the caller wrote them), which
+    the caller resolved in this transaction itself — every one of them, or it rolls back (the
+    payment gateway, which posts its holds beside its orders in one statement)."""
+    await _move_resolved(LedgerRepository(session), legs, post_it=True)
+
+
+async def _move_resolved(repository: LedgerRepository, legs: Collection[Sequence[Leg]], *, post_it: bool) -> None:
+    """One UPDATE moves every balance once with the sum of these resolved entries' changes: a
+    posted entry its nets and its reservations released, a voided one its reservations only."""
     changes: dict[uuid.UUID, tuple[int, int]] = {}
     own: set[uuid.UUID] = set()
-    known = {entry: legs[entry] for entry in resolved} if legs is not None else await repository.legs(resolved)
-    for entry_legs in known.values():
+    for entry_legs in legs:
         nets = rules.net_by_account(entry_legs)
         reserved = rules.reservations(entry_legs)
         for account, net in nets.items():
@@ -230,7 +244,6 @@ async def resolve_many(
                 changes[account] = (balance + (net if post_it else 0), held - reserved.get(account, 0))
         own |= {leg.account_id for leg in entry_legs if leg.source in OWN_SOURCES}
     await repository.move(changes, first=own)
-    return resolved
 
 
 async def resolve_or_refuse(session: AsyncSession, entry_id: uuid.UUID, *, post_it: bool) -> None:

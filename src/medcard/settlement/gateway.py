@@ -7,30 +7,34 @@ cost of driver and ORM CPU. The gateway queues ``POST /settlement/orders`` reque
 statements, in the two phases a single payment has (:mod:`medcard.settlement.service`):
 
 1. **Open** (one transaction, its commit every order's recovery point): the logins, the cards
-   with their holders and hospitals, the HIS bills (called concurrently), the bills already
-   paid or being paid, the idempotency keys claimed (at recovery point ``order_open``), the
-   orders written, the ledger accounts found or created, **every payer's own (floored)
-   accounts locked in one id-ordered ``SELECT … FOR UPDATE``**, the split and funding decided
-   by the pure rules (two payments of one patient draw on the locked balances in turn), the
-   channel payments, the holds and their postings, the audit rows — one statement per table.
+   with their holders and hospitals, whether each bill is already paid or being paid and each
+   idempotency key already used (one statement), the HIS bills (called concurrently); then the
+   keys claimed (at recovery point ``order_open``) with **every payer's own (floored) accounts
+   locked in one id-ordered ``SELECT … FOR UPDATE``** (one statement), the split and funding
+   decided by the pure rules (two payments of one patient draw on the locked balances in turn),
+   and the orders, channel payments, holds with their postings and audit rows written (one
+   statement on PostgreSQL, ``db.together``).
 2. **Outside**: the channel charges, order by order concurrently (each order's payments in
    turn, as :func:`medcard.settlement.steps.channel_step` does).
-3. **Post** (one transaction): the paid orders, the holds posted with one balance UPDATE per
-   account — the hot shared accounts (hospital receivable, channel clearing) once per batch with
-   the batch's sum, not once per payment — the HIS told, the audit rows, the stored answers. An
-   order whose charge failed stays pending with its failure code and its key released (402
-   ``PAYMENT_PENDING``, exactly as alone: the retry resumes it).
+3. **Post** (one transaction): the channel payments' states, the audit rows, the stored answers,
+   the paid orders and their posted holds (one statement on PostgreSQL: all of them moved, or
+   the posting rolls back), the HIS told, then one balance UPDATE per account — the hot shared
+   accounts (hospital receivable, channel clearing) once per batch with the batch's sum, not
+   once per payment. An order whose charge failed stays pending with its failure code and its
+   key released (402 ``PAYMENT_PENDING``, exactly as alone: the retry resumes it).
 
 The batch takes the common case: a patient paying for his own card, not insured (self-pay,
 deposit, credit line), with a new idempotency key for an unpaid bill. Any other request — a bad
 or stepped-down login, a relative's card, an insured payer (the 1101 mirror, 6201/6202 and the
 policy facts run per payment), a key the key store refuses (400) or has seen before (a replay,
-409, 422 or a resumed payment), a bill not found or already paid, an order that lost a race — is
-paid **alone**, through the very code the endpoint ran before the gateway existed, after the
-batch commits; so every refusal and every rule keeps its one implementation and its tests. A
-batch that fails before its first commit is retried one request at a time alone; one that fails
-after it releases its keys and hands every request to the alone path, which resumes the opened
-orders (R-PAY-07).
+409, 422 or a resumed payment), a bill not found or already paid — is paid **alone**, through
+the very code the endpoint ran before the gateway existed, after the batch commits; so every
+refusal and every rule keeps its one implementation and its tests. A request that takes a key or
+a bill of the batch between its read and its writes (a race: the facts said both were free)
+fails the batch's unique indexes: a batch that fails before its first commit is retried one
+request at a time alone. One that fails after it (an order resolved elsewhere meanwhile, a
+database error) releases its keys and hands every request to the alone path, which resumes the
+opened orders (R-PAY-07).
 """
 
 from __future__ import annotations
@@ -182,7 +186,8 @@ class PaymentGateway:
         now = clock.now()
         hashes = [sm3_hex(call.token) for call in calls]
         requests = [
-            (token_hash, call.card_id, call.bill_number) for call, token_hash in zip(calls, hashes, strict=True)
+            (token_hash, call.card_id, call.bill_number, call.key)
+            for call, token_hash in zip(calls, hashes, strict=True)
         ]
         known = await SettlementRepository(session).payment_facts(requests, now=now)
         ready: list[_Payment] = []
@@ -194,61 +199,45 @@ class PaymentGateway:
             if account.status != "active" or needs_step_up(auth.step_up_reasons, auth.stepped_up_at):
                 continue
             own = card.account_id == account.id and card.person_id == account.person_id
-            if own and not found.bound and not found.bill_taken and valid_key(call.key):
+            new = not found.bound and not found.bill_taken and not found.key_seen and valid_key(call.key)
+            if own and new:
                 payer = Payer(account, card, found.person, found.hospital, None)
                 ready.append(_Payment(index, call, account, payer))
         bills = await asyncio.gather(*(_unpaid_bill(p, self.adapters) for p in ready))
         for payment, bill in zip(ready, bills, strict=True):
             payment.bill = bill
         ready = _first_of_each_key([p for p in ready if p.bill is not None])
-        if not ready:
-            return []
-        claimed = await IdempotencyRepository(session).claim_many(
-            [_key_row(p, now) for p in ready]
-        )  # fmt: skip
-        for payment in ready:
-            payment.key_id = claimed.get((payment.actor, payment.call.key))
-        ready = [p for p in ready if p.key_id is not None]
-        if not ready:
-            return []
-        return await self._write(session, ready)
+        if ready:
+            await self._write(session, ready, now)
+        return ready
 
-    async def _write(self, session: AsyncSession, ready: list[_Payment]) -> list[_Payment]:
-        """The orders, their channel payments and holds, and the audit rows of the batch."""
+    async def _write(self, session: AsyncSession, ready: list[_Payment], now: Any) -> None:
+        """The keys claimed, the orders, their channel payments and holds, and the audit rows of
+        the batch: on PostgreSQL the keys ride with the statement that locks the accounts, the
+        rest is one statement. The facts said no other request holds a key or a bill of the
+        batch; one that took either meanwhile fails a unique index, and with it the batch (before
+        its first commit: each request is then paid alone, and refused there)."""
         repository = SettlementRepository(session)
+        keys = [_key_row(p, now) for p in ready]
+        for payment, key in zip(ready, keys, strict=True):
+            payment.key_id = key["id"]
         wanted = {p.index: facts.specs(p.payer, None) for p in ready}
         # Every payer's own (floored) accounts locked in id order by the statement that reads
         # them, the shared ones read unlocked: the funding is decided once, from locked balances.
         own = {spec.key for specs in wanted.values() for s, spec in specs.items() if s in facts.OWN_SOURCES}
-        states = await ledger.ensure_states(
-            session, [spec for specs in wanted.values() for spec in specs.values()], lock=own
-        )  # fmt: skip
-        ids = {key: state.id for key, state in states.items()}
-        accounts = {
-            index: PayerAccounts({s: ids[spec.key] for s, spec in specs.items()}) for index, specs in wanted.items()
-        }
-        locked = {state.id: state for key, state in states.items() if key in own and state.floor_fen is not None}
-        splits = {p.index: _split(p) for p in ready}
-        self._plan(ready, splits, accounts, locked)
-        # The unique indexes decide a race for a bill or key: a loser is paid alone (and refused there).
-        written = await repository.insert_orders([_order(p) for p in ready])
-        lost = [p for p in ready if _order(p)["id"] not in written]
-        if lost:
-            await IdempotencyRepository(session).forget([p.key_id for p in lost if p.key_id is not None])
-            ready = [p for p in ready if _order(p)["id"] in written]
-            if not ready:
-                return []
-            # The losers' reservations are given back: the funding decided again without them.
-            before = {_order(p)["id"]: _order(p)["funding"] for p in ready}
-            self._plan(ready, splits, accounts, locked, orders=False)
-            changed = {
-                _order(p)["id"]: present(p.funding, "funding")
-                for p in ready
-                if _order(p)["funding"] != before[_order(p)["id"]]
-            }
-            if changed:
-                await repository.set_funding(changed)
-        async with together(session):  # the channel payments, the holds and the audit rows: one statement
+        async with together(session):
+            await IdempotencyRepository(session).claim_all(keys)  # at the order's recovery point
+            states = await ledger.ensure_states(
+                session, [spec for specs in wanted.values() for spec in specs.values()], lock=own
+            )  # fmt: skip
+            ids = {key: state.id for key, state in states.items()}
+            accounts = {
+                index: PayerAccounts({s: ids[spec.key] for s, spec in specs.items()})
+                for index, specs in wanted.items()
+            }  # fmt: skip
+            locked = {state.id: state for key, state in states.items() if key in own and state.floor_fen is not None}
+            self._plan(ready, accounts, locked)
+            await repository.insert_orders([_order(p) for p in ready])
             await repository.insert_payments([row for p in ready for row in p.payments])
             await ledger.hold_many(session, [present(p.hold, "hold") for p in ready], locked=locked)
             await record_many(session, [
@@ -257,29 +246,18 @@ class PaymentGateway:
                                "policy": _order(p)["policy_version"]}, hospital_id=p.payer.hospital.id)
                 for p in ready
             ])  # fmt: skip
-        return ready
 
     @staticmethod
-    def _plan(
-        ready: list[_Payment],
-        splits: dict[int, rules.Split],
-        accounts: dict[int, PayerAccounts],
-        locked: dict[uuid.UUID, AccountState],
-        *,
-        orders: bool = True,
-    ) -> None:
-        """Each payment's funding, hold and channel payments, drawing on the locked balances in
-        turn (two payments of one patient share his credit line); ``orders``: the order rows too
-        (else only their funding is updated)."""
+    def _plan(ready: list[_Payment], accounts: dict[int, PayerAccounts], locked: dict[uuid.UUID, AccountState]) -> None:
+        """Each payment's order, funding, hold and channel payments, drawing on the locked
+        balances in turn (two payments of one patient share his credit line)."""
         running = dict(locked)
         for payment in ready:
-            quote = _quote(payment, splits[payment.index], accounts[payment.index], running)
-            if orders:
-                payment.order = service.order_values(payment.payer, quote, key=payment.call.key,
-                                                     fingerprint=_digest(payment), scenario=SCENARIO,
-                                                     staff_id=None)  # fmt: skip
+            quote = _quote(payment, _split(payment), accounts[payment.index], running)
+            payment.order = service.order_values(payment.payer, quote, key=payment.call.key,
+                                                 fingerprint=_digest(payment), scenario=SCENARIO,
+                                                 staff_id=None)  # fmt: skip
             order = _order(payment)
-            order.update(funding=quote.funding.as_dict(), deferred_fund_fen=quote.funding.deferred_fund_fen)
             payment.funding = quote.funding
             legs = service.payment_legs(quote.funding, accounts[payment.index], bill_kind=order["bill_kind"])
             payment.hold = ledger.Hold("payment", legs, ("payment_order", order["id"]), None, order["hold_entry_id"])
@@ -291,7 +269,9 @@ class PaymentGateway:
             ]  # fmt: skip
 
     async def _post(self, session: AsyncSession, opened: list[_Payment], outcomes: list[Any]) -> None:
-        """Phases 2 and 3: charge the channel, then post what was paid (committed by the caller)."""
+        """Phases 2 and 3: charge the channel, then post what was paid (committed by the caller).
+        Raises :class:`_Raced` (the caller rolls back; every order is resumed alone) when another
+        transaction resolved one of the paid orders first."""
         charged = await asyncio.gather(
             *(steps.charge_in_turn(p.payments, p.payer, self.adapters) for p in opened)
         )  # fmt: skip
@@ -299,14 +279,8 @@ class PaymentGateway:
         failed = {_order(p)["id"]: failure for p, (failure, _) in zip(opened, charged, strict=True) if failure}
         repository = SettlementRepository(session)
         now = clock.now()
-        moved = await repository.set_paid([_order(p)["id"] for p in paid], now=now) if paid else set()
-        paid = [p for p in paid if _order(p)["id"] in moved]
-        await asyncio.gather(*(
-            self.adapters.his.mark_paid(hospital_code=p.payer.hospital.code, bill_no=_order(p)["bill_number"],
-                                        payment_reference=str(_order(p)["id"]))
-            for p in paid
-        ))  # fmt: skip
-        # The writes nobody reads back go as one statement, sent with the holds' transition.
+        # One statement on PostgreSQL: the writes nobody reads back and, as its main query, the
+        # paid orders and their posted holds — each of them moved, or a rollback.
         async with together(session):
             # The channel payments' new states, and any replacement row the channel asked for.
             await repository.set_payment_states({row.id: row.state for p in opened for row in p.payments
@@ -332,11 +306,23 @@ class PaymentGateway:
             await keys.unlock([p.key_id for p in pending if p.key_id is not None])
             for payment in pending:
                 outcomes[payment.index] = PaymentPending(failure_code=failed[_order(payment)["id"]])
-            # Orders neither paid nor failed (another transaction resolved them first) go alone.
-            # Last before the commit: posting moves the hot shared accounts (receivable, clearing),
-            # which every batch needs; locked here, they are held for the fewest statements.
-            legs = {_order(p)["hold_entry_id"]: present(p.hold, "hold").legs for p in paid}
-            await ledger.resolve_many(session, list(legs), post_it=True, legs=legs)
+            holds = {_order(p)["id"]: _order(p)["hold_entry_id"] for p in paid}
+            if holds and not await repository.pay_and_post(holds, now=now):
+                raise _Raced()
+        await asyncio.gather(*(
+            self.adapters.his.mark_paid(hospital_code=p.payer.hospital.code, bill_no=_order(p)["bill_number"],
+                                        payment_reference=str(_order(p)["id"]))
+            for p in paid
+        ))  # fmt: skip
+        # Posting moves the hot shared accounts (receivable, clearing), which every batch needs:
+        # locked by the last statement before the commit (not across the HIS call), they are
+        # held the least.
+        await ledger.move_for_posting(session, [present(p.hold, "hold").legs for p in paid])
+
+
+class _Raced(Exception):
+    """Another transaction resolved an order of the batch between its two phases (it expired, or
+    was resumed alone): the batch rolls back its posting and every order is resumed alone."""
 
 
 def _bill(payment: _Payment) -> HisBill:

@@ -17,12 +17,14 @@ from sqlalchemy.sql.elements import NamedColumn
 
 from medcard.auth.repository import AuthRepository
 from medcard.db import among, driver_connection, insert_rows, transient
+from medcard.ledger.repository import LedgerRepository
 from medcard.models import (
     Account,
     AuthSession,
     Card,
     ChannelPayment,
     Hospital,
+    IdempotencyKey,
     InsuranceBinding,
     PaymentOrder,
     PaymentRefund,
@@ -78,20 +80,22 @@ class SettlementRepository:
         self.session.add(order)
         return True
 
-    async def insert_orders(self, orders: Sequence[Mapping[str, Any]]) -> set[uuid.UUID]:
-        """Write new order rows in one statement, each unless another order already holds its
-        bill or its key (``ON CONFLICT DO NOTHING``): the ids written. ``orders``: values by
-        attribute, every one with the same keys (the payment gateway's rows)."""
+    async def insert_orders(self, orders: Sequence[Mapping[str, Any]]) -> None:
+        """Write new order rows in one statement (on PostgreSQL a write kept for its
+        :func:`medcard.db.together` block). Another order holding a bill or a key fails it: the
+        payment batch checked both when it read its facts, so that is a race it loses as a whole
+        (each request is then paid alone). ``orders``: values by attribute, every one with the
+        same keys (the payment gateway's rows)."""
         if not orders:
-            return set()
+            return
         columns = _order_columns()
         keys = [key for key in columns if key in orders[0]]
         rows = [{columns[key].key: order[key] for key in keys} for order in orders]
         driver = await driver_connection(self.session)
         if driver is not None:
-            return {row[0] for row in await insert_rows(driver, _ORDER, rows, skip_conflicts=True, returning=["id"])}
-        insert = sqlite.insert(_ORDER).on_conflict_do_nothing()
-        return set((await self.session.execute(insert.returning(_ORDER.c.id), rows)).scalars())
+            await insert_rows(driver, _ORDER, rows)
+            return
+        await self.session.execute(insert(_ORDER), rows)
 
     async def open_bills(self, bills: Collection[tuple[uuid.UUID, str]]) -> set[tuple[uuid.UUID, str]]:
         """Those of ``(hospital, bill number)`` another order has paid or is paying."""
@@ -102,27 +106,35 @@ class SettlementRepository:
         return {(row[0], row[1]) for row in await self.session.execute(query)} & set(bills)
 
     async def payment_facts(
-        self, requests: Sequence[tuple[str, uuid.UUID, str]], *, now: datetime
+        self, requests: Sequence[tuple[str, uuid.UUID, str, str]], *, now: datetime
     ) -> dict[int, PaymentFacts]:
-        """For each ``(token hash, card id, bill number)`` of a payment batch, by its index: the live
-        login and its account, the card with its holder, hospital and whether an insurance binding
-        is active on it, and whether another order has paid or is paying the bill there. Requests
-        whose login or card is not found are left out. One statement on PostgreSQL (transient
-        objects holding the columns a payment without insurance reads); three elsewhere."""
+        """For each ``(token hash, card id, bill number, idempotency key)`` of a payment batch, by
+        its index: the live login and its account, the card with its holder, hospital and whether
+        an insurance binding is active on it, whether another order has paid or is paying the bill
+        there, and whether the account has used the key before. Requests whose login or card is
+        not found are left out. One statement on PostgreSQL (transient objects holding the columns
+        a payment without insurance reads); four elsewhere."""
         driver = await driver_connection(self.session)
         if driver is not None:
-            hashes, cards, bills = (list(column) for column in zip(*requests, strict=True))
-            return {row[0] - 1: _facts_row(row[1:]) for row in await driver.fetch(_FACTS, hashes, cards, bills, now)}
+            hashes, cards, bills, keys = (list(column) for column in zip(*requests, strict=True))
+            rows = await driver.fetch(_FACTS, hashes, cards, bills, keys, now)
+            return {row[0] - 1: _facts_row(row[1:]) for row in rows}
         logins = await AuthRepository(self.session).live_patients_by_token_hashes({r[0] for r in requests}, now=now)
         found = {card.id: (card, person, hospital, bound) for card, person, hospital, bound in (
             await self.payers({r[1] for r in requests}))}  # fmt: skip
-        taken = await self.open_bills({(found[card][2].id, bill) for _, card, bill in requests if card in found})
+        taken = await self.open_bills({(found[card][2].id, bill) for _, card, bill, _ in requests if card in found})
+        query = select(IdempotencyKey.actor, IdempotencyKey.key).where(
+            among(self.session, IdempotencyKey.key, {key for *_, key in requests})
+        )
+        seen = {(row[0], row[1]) for row in await self.session.execute(query)}
         facts = {}
-        for index, (token_hash, card_id, bill) in enumerate(requests):
+        for index, (token_hash, card_id, bill, key) in enumerate(requests):
             login, payer = logins.get(token_hash), found.get(card_id)
             if login is not None and payer is not None:
                 (auth, account), (card, person, hospital, bound) = login, payer
-                facts[index] = PaymentFacts(auth, account, card, person, hospital, bound, (hospital.id, bill) in taken)
+                used = (f"account:{account.id}", key) in seen
+                facts[index] = PaymentFacts(auth, account, card, person, hospital, bound, (hospital.id, bill) in taken,
+                                            used)  # fmt: skip
         return facts
 
     async def payers(self, card_ids: Collection[uuid.UUID]) -> list[tuple[Card, Person, Hospital, bool]]:
@@ -170,17 +182,6 @@ class SettlementRepository:
             statement = update(_ORDER).where(_ORDER.c.id == bindparam("order")).values(failure_code=bindparam("code"))
             await self.session.execute(statement, [{"order": order, "code": code} for order, code in failures.items()])
 
-    async def set_funding(self, fundings: Mapping[uuid.UUID, Any]) -> None:
-        """Each order's funding decided again under the account locks (rarely different)."""
-        statement = (
-            update(_ORDER)
-            .where(_ORDER.c.id == bindparam("order"))
-            .values(funding=bindparam("funding"), deferred_fund_fen=bindparam("deferred"))
-        )
-        rows = [{"order": order, "funding": funding.as_dict(), "deferred": funding.deferred_fund_fen}
-                for order, funding in fundings.items()]  # fmt: skip
-        await self.session.execute(statement, rows)
-
     async def set_paid(self, order_ids: Collection[uuid.UUID], *, now: datetime) -> set[uuid.UUID]:
         """``pending`` → ``paid`` once, for many orders: the ids this UPDATE moved."""
         driver = await driver_connection(self.session)
@@ -193,6 +194,22 @@ class SettlementRepository:
             .returning(_ORDER.c.id)
         )
         return set(result.scalars())
+
+    async def pay_and_post(self, holds: Mapping[uuid.UUID, uuid.UUID], *, now: datetime) -> bool:
+        """Orders (id → their hold's entry id) ``pending`` → ``paid`` and their holds ``pending``
+        → ``posted``: True when every one of both moved; else another transaction resolved one
+        first and the caller rolls back. On PostgreSQL one statement, sent with the kept writes
+        of a :func:`medcard.db.together` block (the balance moves among them)."""
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            rows = await driver.fetch_beside(
+                _PAID_AND_POSTED, now, list(holds), list(holds.values()),
+                touches=("payment_order", "journal_entry"), ctes=(_PAID, _POSTED),
+            )  # fmt: skip
+            return {row[0] for row in rows} == {*holds, *holds.values()}
+        paid = await self.set_paid(holds, now=now)
+        posted = await LedgerRepository(self.session).transition(holds.values(), to="posted", now=now)
+        return paid == set(holds) and posted == set(holds.values())
 
     async def order_by_key(self, account_id: uuid.UUID, key: str) -> PaymentOrder | None:
         return await self.session.scalar(
@@ -337,6 +354,17 @@ _SET_PAID = (
     "UPDATE payment_order SET state = 'paid', paid_at = $1, failure_code = NULL"
     " WHERE id = ANY($2::uuid[]) AND state = 'pending' RETURNING id"
 )
+_PAID = (
+    "paid AS (UPDATE payment_order SET state = 'paid', paid_at = $1, failure_code = NULL"
+    " WHERE id = ANY($2::uuid[]) AND state = 'pending' RETURNING id)"
+)
+_POSTED = (
+    "posted AS (UPDATE journal_entry SET state = 'posted', resolved_at = $1"
+    " WHERE id = ANY($3::uuid[]) AND state = 'pending' RETURNING id)"
+)
+_PAID_AND_POSTED = "SELECT id FROM paid UNION ALL SELECT id FROM posted"
+""":meth:`SettlementRepository.pay_and_post`: the orders and their holds resolved by one statement
+(the ids of both that moved; order and entry ids never collide)."""
 _PAYMENT_STATES = (
     "UPDATE channel_payment p SET state = s.state FROM unnest($1::uuid[], $2::text[]) AS s(id, state) WHERE p.id = s.id"
 )
@@ -346,9 +374,10 @@ SELECT r.i, s.token_hash, s.step_up_reasons, s.stepped_up_at, a.id, a.status, a.
        h.code, h.name_zh, h.level, h.is_county, h.credit_enabled, h.credit_limit_fen, rg.id, rg.code,
        EXISTS (SELECT 1 FROM insurance_binding b WHERE b.card_id = c.id AND b.status = 'active'),
        EXISTS (SELECT 1 FROM payment_order o WHERE o.hospital_id = c.hospital_id AND o.bill_number = r.bill
-               AND o.state IN ('pending', 'paid'))
-FROM unnest($1::text[], $2::uuid[], $3::text[]) WITH ORDINALITY AS r(token_hash, card_id, bill, i)
-JOIN auth_session s ON s.token_hash = r.token_hash AND s.revoked_at IS NULL AND s.expires_at > $4
+               AND o.state IN ('pending', 'paid')),
+       EXISTS (SELECT 1 FROM idempotency_key k WHERE k.actor = 'account:' || a.id::text AND k.key = r.key)
+FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY AS r(token_hash, card_id, bill, key, i)
+JOIN auth_session s ON s.token_hash = r.token_hash AND s.revoked_at IS NULL AND s.expires_at > $5
 JOIN account a ON a.id = s.account_id
 JOIN card c ON c.id = r.card_id
 JOIN hospital h ON h.id = c.hospital_id
@@ -367,6 +396,8 @@ class PaymentFacts(NamedTuple):
     """An insurance binding is active on the card."""
     bill_taken: bool
     """Another order has paid or is paying the bill at the card's hospital."""
+    key_seen: bool
+    """The account has used the request's idempotency key before (a replay or a resumption)."""
 
 
 def _facts_row(row: Any) -> PaymentFacts:
@@ -374,7 +405,7 @@ def _facts_row(row: Any) -> PaymentFacts:
     (token_hash, reasons, stepped_up_at, account_id, account_status, account_person, openid, nickname,
      card_id, card_account, person_id, hospital_id, his_patient_id, status,
      code, name, level, is_county, credit_enabled, credit_limit_fen, region_id, region_code,
-     bound, taken) = row  # fmt: skip
+     bound, taken, seen) = row  # fmt: skip
     auth = transient(AuthSession, token_hash=token_hash, account_id=account_id, step_up_reasons=reasons,
                      stepped_up_at=stepped_up_at)  # fmt: skip
     account = transient(Account, id=account_id, status=account_status, person_id=account_person, openid=openid,
@@ -384,4 +415,5 @@ def _facts_row(row: Any) -> PaymentFacts:
     hospital = transient(Hospital, id=hospital_id, code=code, name_zh=name, level=level, is_county=is_county,
                          credit_enabled=credit_enabled, credit_limit_fen=credit_limit_fen, region_id=region_id,
                          region=transient(Region, id=region_id, code=region_code))  # fmt: skip
-    return PaymentFacts(auth, account, card, transient(Person, id=person_id), hospital, bool(bound), bool(taken))
+    return PaymentFacts(auth, account, card, transient(Person, id=person_id), hospital, bool(bound), bool(taken),
+                        bool(seen))  # fmt: skip
