@@ -15,7 +15,10 @@ the hospital (先诊疗后付费, 2,000 yuan) and self-pay through the sandbox c
 at most 300 yuan (R-PAY-03); the sandboxes run in the server process with no latency and no
 faults. Every payment opens an order with its hold (commit: the recovery point), charges the
 channel and posts the hold (commit), as in production — through the payment gateway, which puts
-concurrent payments in the same two transactions (ADR 0012, fifth round).
+concurrent payments in the same two transactions (ADR 0012, fifth round). The audit sealer,
+linking every payment's two audit rows into the hash chain, runs beside the app in a process of
+its own (``medcard audit seal --every 1``, the app's in-process sealer off), as a deployment can
+run it (ADR 0012, eighth round); that process's CPU is counted as the app's.
 
     MEDCARD_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1/medcard_bench \\
         .venv/bin/python bench/payments.py [--patients 2000] [--seconds 5] [--rounds 3] [--connections 32]
@@ -40,7 +43,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
-from common import SECRET, Server, bench_settings, fresh_database, process_cpu, serving
+from common import SECRET, Server, bench_settings, fresh_database, process_cpu, sealing, serving
 from kiosk_issuance import seed
 from payments_floor_app import FLOOR_TABLES
 from sqlalchemy import insert, make_url, select
@@ -215,13 +218,18 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
         "MEDCARD_SANDBOX_CHANNEL_FALSE_INSUFFICIENT_RATE": "0",
         "MEDCARD_SANDBOX_INSURANCE_TIMEOUT_RATE": "0",
         "MEDCARD_SANDBOX_HIS_EXTRA_BILLS": str(BILLS_PER_PATIENT),
+        # The audit sealer in a process of its own (`medcard audit seal --every 1`): off the
+        # request loop, its CPU counted as the app's (see the module's text).
+        "MEDCARD_AUDIT_SEAL_INTERVAL_SECONDS": "0",
     }
     floor_items = directory / "floor.txt"
     results: dict[str, list[Run]] = {"app": [], "floor": [], "TPC-B": []}
     with (
         serving("app", "medcard.app:create_app", app_env) as app,
+        sealing(app_env, every=1.0) as sealer,
         serving("floor", "payments_floor_app:create_app", {"FLOOR_DSN": dsn}) as floor,
     ):
+        app.beside.append(sealer.pid)
         floor_cursor = 0
 
         def floor_file(count: int) -> Path:
@@ -260,7 +268,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
     app_run, floor_run, tpcb_run = (median(results[name]) for name in ("app", "floor", "TPC-B"))
     print(
         f"Payments over HTTP on PostgreSQL (wrk -t{THREADS} -c{args.connections}, pgbench -c{args.connections}"
-        f" -j{THREADS}; {args.seconds} s a run, median of {args.rounds} alternating rounds; uvicorn 1 worker),"
+        f" -j{THREADS}; {args.seconds} s a run, median of {args.rounds} alternating rounds; uvicorn 1 worker,"
+        " its audit sealer in a process of its own),"
         f" {len(patients)} patients, load average {os.getloadavg()[0]:.1f}:"
     )
     for measured in (app_run, floor_run, tpcb_run):

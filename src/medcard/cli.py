@@ -194,19 +194,32 @@ app.add_typer(audit_app, name="audit")
 
 
 @audit_app.command("seal")
-def audit_seal() -> None:
+def audit_seal(
+    every: float = typer.Option(
+        0.0, "--every", min=0.0, help="Keep sealing, this many seconds apart, until stopped (0: once)."
+    ),
+) -> None:
     """Link every committed audit row into the hash chain now (the app's sealer does it every
-    ``MEDCARD_AUDIT_SEAL_INTERVAL_SECONDS``; run this from a scheduler when that is 0)."""
-    from medcard.audit.sealer import seal_pending
+    ``MEDCARD_AUDIT_SEAL_INTERVAL_SECONDS``; run this from a scheduler when that is 0). With
+    ``--every`` it keeps sealing in its own process, off the web processes' event loops (their
+    interval then 0), until interrupted."""
+    from medcard.audit import sealer
     from medcard.db import make_engine, make_sessionmaker
 
     async def run() -> int:
         engine = make_engine(get_settings())
-        sealed = await seal_pending(make_sessionmaker(engine))
-        await engine.dispose()
-        return sealed
+        try:
+            if every > 0:
+                typer.echo(f"medcard audit seal: every {every} s (Ctrl-C stops)")
+                await sealer.run(make_sessionmaker(engine), interval=every)
+            return await sealer.seal_pending(make_sessionmaker(engine))
+        finally:
+            await engine.dispose()
 
-    typer.echo(f"sealed {asyncio.run(run())} rows")
+    try:
+        typer.echo(f"sealed {asyncio.run(run())} rows")
+    except KeyboardInterrupt:
+        return
 
 
 @audit_app.command("verify")

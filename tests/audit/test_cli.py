@@ -3,6 +3,11 @@ tampered one (R-SEC-08)."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -130,3 +135,23 @@ def test_r_sec_08_cli_verify_walks_from_the_newest_checkpoint_unless_full(databa
     with ThreadPoolExecutor(max_workers=1) as pool:
         full = pool.submit(CliRunner().invoke, app, ["audit", "verify", "--full"]).result()
     assert full.exit_code == 1 and "6 rows" in full.output and "from the first row" in full.output
+
+
+def test_r_sec_08_cli_keeps_sealing_in_its_own_process_until_interrupted(database: Settings) -> None:
+    """R-SEC-08: `audit seal --every S` seals what commits, round after round, in a process of its
+    own (the web processes' sealer then off), and stops cleanly on Ctrl-C."""
+    command = [str(Path(sys.executable).with_name("medcard")), "audit", "seal", "--every", "0.05"]
+    process = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for sealed, region in ((3, "990001"), (6, "990002")):  # rows committed while it runs
+            _history(database, region)
+            for _ in range(400):  # a count of polls, not a time limit
+                if "0 pending" in _audit("verify").output:
+                    break
+                time.sleep(0.05)
+            assert f"{sealed} rows, 0 signed checkpoints, intact; 0 pending" in _audit("verify").output
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert b"every 0.05 s" in output
