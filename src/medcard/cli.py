@@ -208,11 +208,12 @@ def audit_seal(
 
     async def run() -> int:
         engine = make_engine(get_settings())
+        sessions = make_sessionmaker(engine)
         try:
             if every > 0:
                 typer.echo(f"medcard audit seal: every {every} s (Ctrl-C stops)")
-                await sealer.run(make_sessionmaker(engine), interval=every)
-            return await sealer.seal_pending(make_sessionmaker(engine))
+                await sealer.run(sessions, interval=every)
+            return await sealer.seal_pending(sessions)
         finally:
             await engine.dispose()
 

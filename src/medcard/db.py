@@ -306,14 +306,14 @@ def _together(
         for name in (cte.split(None, 1)[0] for cte in ctes):  # each write's own CTEs, named apart
             rename = re.compile(rf"\b{name}\b")
             query, ctes = rename.sub(f"w{index}_{name}", query), tuple(rename.sub(f"w{index}_{name}", c) for c in ctes)
-        parts += [_shifted(cte, offset) for cte in ctes]
-        parts.append(f"w{index} AS ({_shifted(query, offset)})")
+        parts += [shifted(cte, offset) for cte in ctes]
+        parts.append(f"w{index} AS ({shifted(query, offset)})")
         offset += max((int(number) for number in _PLACEHOLDER.findall(" ".join((*ctes, query)))), default=0)
-    parts += [_shifted(cte, offset) for cte in main_ctes]
-    return f"WITH {', '.join(parts)} {_shifted(main, offset)}"
+    parts += [shifted(cte, offset) for cte in main_ctes]
+    return f"WITH {', '.join(parts)} {shifted(main, offset)}"
 
 
-def _shifted(sql: str, by: int) -> str:
+def shifted(sql: str, by: int) -> str:
     """``sql`` with each ``$n`` made ``$(n + by)``."""
     return _PLACEHOLDER.sub(lambda match: f"${int(match.group(1)) + by}", sql)
 

@@ -168,9 +168,7 @@ class LedgerRepository:
         another transaction resolved first is left out)."""
         driver = await driver_connection(self.session)
         if driver is not None:
-            # With a block's kept writes when none is on the entries (the gateway's posting).
-            rows = await driver.fetch_beside(_TRANSITION, to, now, list(entry_ids), touches=("journal_entry",))
-            return {row[0] for row in rows}
+            return {row[0] for row in await driver.fetch(TRANSITION, to, now, list(entry_ids))}
         result = await self.session.execute(
             update(_ENTRY)
             .where(among(self.session, _ENTRY.c.id, entry_ids), _ENTRY.c.state == "pending")
@@ -276,10 +274,13 @@ executemany), so each UPDATE locks its row in that order. One UPDATE of many row
 them in its plan's order; locking them first in a CTE of the same statement deadlocks under
 contention (the UPDATE, on the statement's snapshot, follows a row's newer version through the
 tuple lock queue the CTE's lock put others in)."""
-_TRANSITION = (
+TRANSITION = (
     "UPDATE journal_entry SET state = $1, resolved_at = $2 WHERE id = ANY($3::uuid[]) AND state = 'pending'"
     " RETURNING id"
 )
+"""Pending entries resolved (``$1``: ``posted`` or ``voided``) once each: the ids moved. Public for
+the payment gateway's posting, which sends it as a CTE beside its orders'
+(:meth:`medcard.settlement.repository.SettlementRepository.pay_and_post`)."""
 _LEGS = "SELECT entry_id, account_id, amount_fen, source FROM posting WHERE entry_id = ANY($1::uuid[])"
 _ENTRIES_CTE = (
     "ledger_entries AS (INSERT INTO journal_entry (id, created_at, kind, state, reference_kind, reference_id,"

@@ -202,7 +202,6 @@ async def resolve_many(
     entry_ids: Collection[uuid.UUID],
     *,
     post_it: bool,
-    legs: Mapping[uuid.UUID, Sequence[Leg]] | None = None,
 ) -> set[uuid.UUID]:
     """Post or void pending entries in three statements whatever their number; returns those
     this call resolved (one another transaction resolved first is left alone).
@@ -212,14 +211,12 @@ async def resolve_many(
     floor to check. One UPDATE moves every balance once with the sum of its entries' changes
     (a hot account shared by every payment: once per call, not once per entry), the payers'
     own accounts first and the hot shared ones last; the database releases holds only where an
-    account has a floor. ``legs``: the entries' legs when the caller wrote them in this
-    transaction (the payment gateway), not read back."""
+    account has a floor."""
     repository = LedgerRepository(session)
     resolved = await repository.transition(entry_ids, to="posted" if post_it else "voided", now=clock.now())
     if not resolved:
         return resolved
-    known = {entry: legs[entry] for entry in resolved} if legs is not None else await repository.legs(resolved)
-    await _move_resolved(repository, known.values(), post_it=post_it)
+    await _move_resolved(repository, (await repository.legs(resolved)).values(), post_it=post_it)
     return resolved
 
 

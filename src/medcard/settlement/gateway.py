@@ -103,7 +103,6 @@ class _Payment:
     """The order row's values by attribute (:func:`medcard.settlement.service.order_values`)."""
     payments: list[steps.PaymentRow] = field(default_factory=list)
     hold: ledger.Hold | None = None
-    funding: rules.Funding | None = None
 
     @property
     def actor(self) -> str:
@@ -258,7 +257,6 @@ class PaymentGateway:
                                                  fingerprint=_digest(payment), scenario=SCENARIO,
                                                  staff_id=None)  # fmt: skip
             order = _order(payment)
-            payment.funding = quote.funding
             legs = service.payment_legs(quote.funding, accounts[payment.index], bill_kind=order["bill_kind"])
             payment.hold = ledger.Hold("payment", legs, ("payment_order", order["id"]), None, order["hold_entry_id"])
             running = with_reserved(running, reservations(legs))

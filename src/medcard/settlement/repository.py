@@ -16,8 +16,8 @@ from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.sql.elements import NamedColumn
 
 from medcard.auth.repository import AuthRepository
-from medcard.db import among, driver_connection, insert_rows, transient
-from medcard.ledger.repository import LedgerRepository
+from medcard.db import among, driver_connection, insert_rows, shifted, transient
+from medcard.ledger.repository import TRANSITION, LedgerRepository
 from medcard.models import (
     Account,
     AuthSession,
@@ -203,7 +203,7 @@ class SettlementRepository:
         driver = await driver_connection(self.session)
         if driver is not None:
             rows = await driver.fetch_beside(
-                _PAID_AND_POSTED, now, list(holds), list(holds.values()),
+                _PAID_AND_POSTED, now, list(holds), "posted", now, list(holds.values()),
                 touches=("payment_order", "journal_entry"), ctes=(_PAID, _POSTED),
             )  # fmt: skip
             return {row[0] for row in rows} == {*holds, *holds.values()}
@@ -354,14 +354,8 @@ _SET_PAID = (
     "UPDATE payment_order SET state = 'paid', paid_at = $1, failure_code = NULL"
     " WHERE id = ANY($2::uuid[]) AND state = 'pending' RETURNING id"
 )
-_PAID = (
-    "paid AS (UPDATE payment_order SET state = 'paid', paid_at = $1, failure_code = NULL"
-    " WHERE id = ANY($2::uuid[]) AND state = 'pending' RETURNING id)"
-)
-_POSTED = (
-    "posted AS (UPDATE journal_entry SET state = 'posted', resolved_at = $1"
-    " WHERE id = ANY($3::uuid[]) AND state = 'pending' RETURNING id)"
-)
+_PAID = f"paid AS ({_SET_PAID})"
+_POSTED = f"posted AS ({shifted(TRANSITION, 2)})"
 _PAID_AND_POSTED = "SELECT id FROM paid UNION ALL SELECT id FROM posted"
 """:meth:`SettlementRepository.pay_and_post`: the orders and their holds resolved by one statement
 (the ids of both that moved; order and entry ids never collide)."""
