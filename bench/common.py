@@ -82,6 +82,17 @@ async def _recreate_postgres(url: str) -> None:
     await engine.dispose()
 
 
+def fresh_postgres_settings() -> Settings:
+    """The settings of the PostgreSQL database ``MEDCARD_DATABASE_URL`` names, dropped, recreated
+    and migrated (exits when it names none)."""
+    url = os.environ.get("MEDCARD_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        raise SystemExit("set MEDCARD_DATABASE_URL to a PostgreSQL database (it is dropped and recreated)")
+    settings = bench_settings(url)
+    fresh_database(settings)
+    return settings
+
+
 def fresh_database(settings: Settings) -> None:
     """Drop and recreate the benchmark database (PostgreSQL) and migrate it to head.
 
@@ -138,7 +149,8 @@ class Server:
     process: subprocess.Popen[bytes]
     port: int
     beside: list[int] = field(default_factory=list)
-    """Processes doing the server's background work (its audit sealer): their CPU is its own."""
+    """Processes doing the server's background work (its audit sealer, its job worker): their
+    CPU is its own."""
 
     def cpu(self) -> float:
         return sum(process_cpu(pid) for pid in [*tree_pids(self.process.pid), *self.beside])
@@ -156,15 +168,20 @@ def wait_for_port(name: str, port: int, *, tries: int = 300) -> None:
 
 
 @contextmanager
-def sealing(env: dict[str, str], *, every: float) -> Iterator[subprocess.Popen[bytes]]:
-    """The audit sealer in a process of its own (``medcard audit seal --every``)."""
-    command = [str(Path(sys.executable).with_name("medcard")), "audit", "seal", "--every", str(every)]
+def beside(env: dict[str, str], *arguments: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A ``medcard`` command doing an app's background work in a process of its own (``audit
+    seal --every 1``, ``worker``), stopped as Ctrl-C stops it."""
+    command = [str(Path(sys.executable).with_name("medcard")), *arguments]
     process = subprocess.Popen(command, cwd=HERE, env={**os.environ, **env}, stdout=subprocess.DEVNULL)  # noqa: S603
     try:
         yield process
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # left running, it would distort the next run's figures
+            process.kill()
+            process.wait()
 
 
 @contextmanager

@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from common import bench_settings, fresh_database
+from common import fresh_postgres_settings
 from http_codes import codes_to_redeem, prepare
 from sqlalchemy import event
 
@@ -113,11 +113,7 @@ def main() -> None:
     parser.add_argument("--profile", default="")
     parser.add_argument("--profile-size", type=int, default=8)
     args = parser.parse_args()
-    url = os.environ.get("MEDCARD_DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        raise SystemExit("set MEDCARD_DATABASE_URL to a PostgreSQL database (it is dropped and recreated)")
-    settings = bench_settings(url)
-    fresh_database(settings)
+    settings = fresh_postgres_settings()
     asyncio.run(run(settings, args))
 
 

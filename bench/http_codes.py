@@ -33,7 +33,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
-from common import SECRET, Server, bench_settings, fresh_database, process_cpu, serving
+from common import SECRET, Server, fresh_postgres_settings, process_cpu, serving
 from kiosk_issuance import seed
 from sqlalchemy import insert, make_url, select
 
@@ -365,11 +365,7 @@ def main() -> None:
     parser.add_argument("--http", default="auto", help="uvicorn --http (auto uses httptools when installed)")
     args = parser.parse_args()
     require_wrk()
-    url = os.environ.get("MEDCARD_DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        raise SystemExit("set MEDCARD_DATABASE_URL to a PostgreSQL database (it is dropped and recreated)")
-    settings = bench_settings(url)
-    fresh_database(settings)
+    settings = fresh_postgres_settings()
     asyncio.run(run(settings, args))
 
 

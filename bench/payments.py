@@ -18,7 +18,8 @@ channel and posts the hold (commit), as in production — through the payment ga
 concurrent payments in the same two transactions (ADR 0012, fifth round). The audit sealer,
 linking every payment's two audit rows into the hash chain, runs beside the app in a process of
 its own (``medcard audit seal --every 1``, the app's in-process sealer off), as a deployment can
-run it (ADR 0012, eighth round); that process's CPU is counted as the app's.
+run it (ADR 0012, eighth round); so does the job worker (``medcard worker``, ninth round). Their
+CPU is counted as the app's.
 
     MEDCARD_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1/medcard_bench \\
         .venv/bin/python bench/payments.py [--patients 2000] [--seconds 5] [--rounds 3] [--connections 32]
@@ -43,7 +44,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
-from common import SECRET, Server, bench_settings, fresh_database, process_cpu, sealing, serving
+from common import SECRET, Server, beside, fresh_postgres_settings, process_cpu, serving
 from kiosk_issuance import seed
 from payments_floor_app import FLOOR_TABLES
 from sqlalchemy import insert, make_url, select
@@ -187,6 +188,32 @@ async def prepare(settings: Settings, patients: int) -> list[tuple[str, str, str
     return found
 
 
+def payment_app_env(settings: Settings, source: str | None = None) -> dict[str, str]:
+    """The app's environment: sandboxes without latency or faults, the audit sealer and the job
+    worker off (each runs in a process of its own beside the app: off the request loop, their CPU
+    counted as the app's — see the module's text); ``source``: a checkout's ``src`` to run instead
+    of this one (``bench/payments_ab.py``)."""
+    env = {
+        "MEDCARD_DATABASE_URL": settings.database_url,
+        "MEDCARD_SECRET_KEY": SECRET,
+        "MEDCARD_ENVIRONMENT": "test",
+        "MEDCARD_SANDBOX_LATENCY_SCALE": "0",
+        "MEDCARD_SANDBOX_CHANNEL_TIMEOUT_RATE": "0",
+        "MEDCARD_SANDBOX_CHANNEL_FAILURE_RATE": "0",
+        "MEDCARD_SANDBOX_CHANNEL_FALSE_INSUFFICIENT_RATE": "0",
+        "MEDCARD_SANDBOX_INSURANCE_TIMEOUT_RATE": "0",
+        "MEDCARD_SANDBOX_HIS_EXTRA_BILLS": str(BILLS_PER_PATIENT),
+        # The audit sealer and the job worker in processes of their own (`medcard audit seal
+        # --every 1`, `medcard worker`): off the request loop, their CPU counted as the app's
+        # (see the module's text).
+        "MEDCARD_AUDIT_SEAL_INTERVAL_SECONDS": "0",
+        "MEDCARD_JOB_WORKER_INTERVAL_SECONDS": "0",
+    }
+    if source:
+        env["PYTHONPATH"] = source
+    return env
+
+
 def median(runs: list[Run]) -> Run:
     return sorted(runs, key=lambda run: run.rate)[len(runs) // 2]
 
@@ -208,28 +235,16 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
         [(uuid.UUID(card),) for _, card, _ in patients],
     )
     bills = Bills(patients)
-    app_env = {
-        "MEDCARD_DATABASE_URL": settings.database_url,
-        "MEDCARD_SECRET_KEY": SECRET,
-        "MEDCARD_ENVIRONMENT": "test",
-        "MEDCARD_SANDBOX_LATENCY_SCALE": "0",
-        "MEDCARD_SANDBOX_CHANNEL_TIMEOUT_RATE": "0",
-        "MEDCARD_SANDBOX_CHANNEL_FAILURE_RATE": "0",
-        "MEDCARD_SANDBOX_CHANNEL_FALSE_INSUFFICIENT_RATE": "0",
-        "MEDCARD_SANDBOX_INSURANCE_TIMEOUT_RATE": "0",
-        "MEDCARD_SANDBOX_HIS_EXTRA_BILLS": str(BILLS_PER_PATIENT),
-        # The audit sealer in a process of its own (`medcard audit seal --every 1`): off the
-        # request loop, its CPU counted as the app's (see the module's text).
-        "MEDCARD_AUDIT_SEAL_INTERVAL_SECONDS": "0",
-    }
+    app_env = payment_app_env(settings)
     floor_items = directory / "floor.txt"
     results: dict[str, list[Run]] = {"app": [], "floor": [], "TPC-B": []}
     with (
         serving("app", "medcard.app:create_app", app_env) as app,
-        sealing(app_env, every=1.0) as sealer,
+        beside(app_env, "audit", "seal", "--every", "1") as sealer,
+        beside(app_env, "worker") as worker,
         serving("floor", "payments_floor_app:create_app", {"FLOOR_DSN": dsn}) as floor,
     ):
-        app.beside.append(sealer.pid)
+        app.beside += [sealer.pid, worker.pid]
         floor_cursor = 0
 
         def floor_file(count: int) -> Path:
@@ -269,7 +284,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
     print(
         f"Payments over HTTP on PostgreSQL (wrk -t{THREADS} -c{args.connections}, pgbench -c{args.connections}"
         f" -j{THREADS}; {args.seconds} s a run, median of {args.rounds} alternating rounds; uvicorn 1 worker,"
-        " its audit sealer in a process of its own),"
+        " its audit sealer and job worker in processes of their own),"
         f" {len(patients)} patients, load average {os.getloadavg()[0]:.1f}:"
     )
     for measured in (app_run, floor_run, tpcb_run):
@@ -294,11 +309,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
     require_tools()
-    url = os.environ.get("MEDCARD_DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        raise SystemExit("set MEDCARD_DATABASE_URL to a PostgreSQL database (it is dropped and recreated)")
-    settings = bench_settings(url)
-    fresh_database(settings)
+    settings = fresh_postgres_settings()
     asyncio.run(run(settings, args))
 
 

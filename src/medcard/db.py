@@ -214,11 +214,14 @@ class Driver:
     as **one** statement (each a data-modifying CTE) just before the next statement that reads,
     or at the block's end: independent writes cost one round trip instead of one each."""
 
-    __slots__ = ("connection", "pending")
+    __slots__ = ("connection", "pending", "top_level")
 
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: asyncpg.Connection, *, top_level: bool = True) -> None:
         self.connection = connection
         self.pending: Kept | None = None
+        self.top_level = top_level
+        """Whether the session's transaction is the connection's own (not a savepoint inside a
+        transaction someone else began, as the tests' sessions are)."""
 
     async def fetch(self, query: str, *args: Any) -> list[Any]:
         await self.flush()
@@ -359,13 +362,35 @@ async def driver_connection(session: AsyncSession) -> Driver | None:
         raise RuntimeError("no database connection")
     if adapted._transaction is None:  # SQLAlchemy's adapter begins lazily
         await adapted._start_transaction()
-    driver = Driver(adapted._connection)
+    driver = Driver(adapted._connection, top_level=not connection.in_nested_transaction())
     session.info[_DRIVER] = (session.sync_session.get_transaction(), driver)
     return driver
 
 
 _DRIVER = "medcard.driver_connection"
 """``session.info`` key: (the transaction it belongs to, its :class:`Driver`)."""
+
+
+async def commit_and_begin(session: AsyncSession) -> None:
+    """Commit the session's work so far and go on in a new transaction of the same session.
+
+    On PostgreSQL, once the session's transaction has a :class:`Driver`, the commit and the next
+    ``BEGIN`` go as **one** message (``COMMIT; BEGIN``: one round trip, where the session's
+    commit and the driver's lazy begin cost one each, docs/adr/0012). SQLAlchemy sees neither:
+    for it the session is still in its one transaction, which its own commit (or rollback) ends
+    later. The session never expires what it loaded on commit (``expire_on_commit`` is off), so
+    nothing it holds goes stale either way. A commit that fails raises, as the session's would,
+    and nothing is begun. Elsewhere (SQLite; no driver yet; a session whose transaction is a
+    savepoint in someone else's) it is the session's commit."""
+    cached = session.info.get(_DRIVER)
+    root = session.sync_session.get_transaction()
+    if cached is None or root is None or cached[0] is not root or not cached[1].top_level:
+        await session.commit()
+        return
+    driver: Driver = cached[1]
+    await driver.flush()
+    _seen("COMMIT; BEGIN")
+    await driver.connection.execute("COMMIT; BEGIN")
 
 
 def among(session: AsyncSession, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
@@ -424,8 +449,9 @@ def _default(column: Any) -> Any:
 _JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 """orjson written as ``json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)``
 writes: dates, times and dataclasses through ``str`` as there, keys that are not strings as
-strings. orjson is several times faster, and a payment batch encodes every order's JSON columns
-(ADR 0012, eighth round)."""
+strings; a float is the same number, sometimes in other digits (``0.00001`` for ``1e-05``).
+orjson is several times faster, and a payment batch encodes every order's JSON columns (ADR
+0012, eighth round)."""
 
 
 def json_text(value: Any) -> str | None:

@@ -83,10 +83,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope["path"])
-        error = BodyTooLarge(limit_kib=limit // KIB)
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await refusal(scope, error)(scope, receive, send)
+            await refusal(scope, BodyTooLarge(limit_kib=limit // KIB))(scope, receive, send)
             return
 
         received = 0
@@ -101,7 +100,7 @@ class BodyLimit:
                 if received > limit:
                     if not started:
                         refused = True
-                        await refusal(scope, error)(scope, receive, send)
+                        await refusal(scope, BodyTooLarge(limit_kib=limit // KIB))(scope, receive, send)
                     raise _TooLarge()
             return message
 

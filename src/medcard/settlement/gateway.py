@@ -54,7 +54,7 @@ from medcard.audit.service import Actor, Entry, record_many
 from medcard.auth.service import actor_for_account, authenticate, patient_account
 from medcard.card import service as card_service
 from medcard.config import Settings
-from medcard.db import together
+from medcard.db import commit_and_begin, together
 from medcard.devices.rules import needs_step_up
 from medcard.devices.service import require_step_up
 from medcard.errors import NotAuthenticated, present
@@ -167,9 +167,11 @@ class PaymentGateway:
         outcomes: list[OrderRead | Exception | Alone] = [ALONE] * len(calls)
         async with self.unit_of_work() as session:
             opened = await self._open(session, calls)
-            await session.commit()  # the recovery point of every opened order
             if not opened:
                 return outcomes
+            # The recovery point of every opened order; the posting's transaction begins in the
+            # same round trip.
+            await commit_and_begin(session)
             try:
                 await self._post(session, opened, outcomes)
                 await session.commit()

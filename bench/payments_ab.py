@@ -1,0 +1,86 @@
+"""Two checkouts' payment paths side by side (ADR 0012, ninth round): the machine is shared and
+its speed drifts by a quarter within minutes, so two runs of ``bench/payments.py`` minutes apart
+cannot tell a 10% change. Here both apps serve the same database at once, each with its own audit
+sealer and job worker, and ``wrk`` drives them in turn (A B B A …) for short rounds; each pair of
+neighbouring rounds gives one ratio, and the median of the ratios is printed with every round.
+
+    git worktree add /tmp/old <commit>
+    MEDCARD_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1/medcard_bench \\
+        .venv/bin/python bench/payments_ab.py --old /tmp/old/src [--rounds 8] [--seconds 4]
+
+``--old`` is the ``src`` folder of the other checkout (its app runs with that on PYTHONPATH); the
+schema is migrated by this checkout, so both must agree on it. The database is dropped and
+recreated. Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+from pathlib import Path
+
+import asyncpg
+from common import beside, fresh_postgres_settings, serving
+from payments import Bills, Run, drive, payment_app_env, prepare
+from sqlalchemy import make_url
+
+from medcard.config import Settings
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> None:
+    directory = Path(tempfile.mkdtemp(prefix="bench-payments-ab-"))
+    patients = await prepare(settings, args.patients)
+    bills = Bills(patients)
+    dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(dsn)
+    sides = {"old": payment_app_env(settings, args.old), "new": payment_app_env(settings)}
+    results: dict[str, list[Run]] = {"old": [], "new": []}
+    with (
+        serving("old", "medcard.app:create_app", sides["old"]) as old,
+        beside(sides["old"], "audit", "seal", "--every", "1") as old_sealer,
+        beside(sides["old"], "worker") as old_worker,
+        serving("new", "medcard.app:create_app", sides["new"]) as new,
+        beside(sides["new"], "audit", "seal", "--every", "1") as new_sealer,
+        beside(sides["new"], "worker") as new_worker,
+    ):
+        old.beside += [old_sealer.pid, old_worker.pid]
+        new.beside += [new_sealer.pid, new_worker.pid]
+        servers = {"old": old, "new": new}
+        warm = argparse.Namespace(**{**vars(args), "seconds": 1})
+        for name, server in servers.items():
+            await drive(name, server, admin, bills.take(args.connections * 40, directory / f"{name}.txt"), warm)
+        expected = 1500
+        for round_ in range(args.rounds):
+            for name in ("old", "new") if round_ % 2 == 0 else ("new", "old"):
+                items = bills.take(int(expected * args.seconds * 1.25) + args.connections * 4, directory / "ab.txt")
+                await admin.execute("VACUUM ANALYZE")
+                measured = await drive(name, servers[name], admin, items, args)
+                expected = max(expected, int(measured.rate))
+                results[name].append(measured)
+                print(f"round {round_ + 1}: {measured.show()}", flush=True)
+    await admin.close()
+    ratios = [new.rate / old.rate for old, new in zip(results["old"], results["new"], strict=True)]
+    cpu = [new.cpu_us / old.cpu_us for old, new in zip(results["old"], results["new"], strict=True)]
+    print(
+        f"new / old payments/s: median {statistics.median(ratios):.3f} (per round "
+        f"{', '.join(f'{r:.2f}' for r in ratios)}); CPU per payment new / old: median {statistics.median(cpu):.3f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--old", required=True, help="the other checkout's src folder")
+    parser.add_argument("--patients", type=int, default=4000)
+    parser.add_argument("--seconds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    args.old = str(Path(args.old).resolve())
+    settings = fresh_postgres_settings()
+    asyncio.run(run(settings, args))
+
+
+if __name__ == "__main__":
+    main()
