@@ -9,8 +9,9 @@ neighbouring rounds gives one ratio, and the median of the ratios is printed wit
         .venv/bin/python bench/payments_ab.py --old /tmp/old/src [--rounds 8] [--seconds 4]
 
 ``--old`` is the ``src`` folder of the other checkout (its app runs with that on PYTHONPATH); the
-schema is migrated by this checkout, so both must agree on it. The database is dropped and
-recreated. Not part of the test run.
+schema is migrated by this checkout, so both must agree on it. ``--old src --new-env
+MEDCARD_PAYMENT_GATEWAY_IN_FLIGHT=1`` compares a setting instead (this checkout on both sides).
+The database is dropped and recreated. Not part of the test run.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
     dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     admin = await asyncpg.connect(dsn)
     sides = {"old": payment_app_env(settings, args.old), "new": payment_app_env(settings)}
+    sides["new"].update(setting.split("=", 1) for setting in args.new_env)
     results: dict[str, list[Run]] = {"old": [], "new": []}
     with (
         serving("old", "medcard.app:create_app", sides["old"]) as old,
@@ -71,7 +73,14 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--old", required=True, help="the other checkout's src folder")
+    parser.add_argument("--old", required=True, help="the other checkout's src folder (this one's: settings A/B)")
+    parser.add_argument(
+        "--new-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for the new side only (a setting to compare)",
+    )
     parser.add_argument("--patients", type=int, default=4000)
     parser.add_argument("--seconds", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=8)
