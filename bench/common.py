@@ -170,13 +170,14 @@ def wait_for_port(name: str, port: int, *, tries: int = 300) -> None:
 @contextmanager
 def beside(env: dict[str, str], *arguments: str) -> Iterator[subprocess.Popen[bytes]]:
     """A ``medcard`` command doing an app's background work in a process of its own (``audit
-    seal --every 1``, ``worker``), stopped as Ctrl-C stops it."""
+    seal --every 1``, ``worker``), stopped with SIGTERM: a benchmark started in the background by
+    a shell inherits SIGINT ignored, and so would its helpers (Ctrl-C would not stop them)."""
     command = [str(Path(sys.executable).with_name("medcard")), *arguments]
     process = subprocess.Popen(command, cwd=HERE, env={**os.environ, **env}, stdout=subprocess.DEVNULL)  # noqa: S603
     try:
         yield process
     finally:
-        process.send_signal(signal.SIGINT)
+        process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:  # left running, it would distort the next run's figures
