@@ -6,9 +6,22 @@ import asyncio
 
 import typer
 
-from medcard.config import get_settings
+from medcard.config import Settings, get_settings
 
 app = typer.Typer(help="MedCard: electronic health card platform.", no_args_is_help=True)
+
+
+def _settings() -> Settings:
+    """The deployment's settings, and the process's logging configured by them as the app's is
+    (``medcard.observability``: JSON lines in production, tracebacks as plain text without local
+    variables): ``medcard worker`` and ``medcard audit seal --every`` log as the app does."""
+    from medcard.observability import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings)
+    return settings
+
+
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -18,7 +31,7 @@ def db_upgrade(revision: str = "head") -> None:
     """Migrate the database to ``revision`` (default: the newest)."""
     from medcard.migrate import upgrade
 
-    upgrade(get_settings(), revision)
+    upgrade(_settings(), revision)
     typer.echo(f"database at {revision}")
 
 
@@ -27,7 +40,7 @@ def db_downgrade(revision: str) -> None:
     """Migrate the database back to ``revision`` (``base`` empties it)."""
     from medcard.migrate import downgrade
 
-    downgrade(get_settings(), revision)
+    downgrade(_settings(), revision)
     typer.echo(f"database at {revision}")
 
 
@@ -38,7 +51,7 @@ def demo_data() -> None:
     from medcard.demo import DEMO_PASSWORD, load
 
     async def run() -> None:
-        engine = make_engine(get_settings())
+        engine = make_engine(_settings())
         async with unit_of_work(make_sessionmaker(engine)) as session:
             summary = await load(session)
         await engine.dispose()
@@ -79,7 +92,7 @@ def worker(
     from medcard.jobs.worker import Worker
 
     async def run() -> int:
-        settings = get_settings()
+        settings = _settings()
         engine = make_engine(settings)
         runner = Worker(make_sessionmaker(engine), settings=settings, adapters=sandbox_adapters(settings))
         try:
@@ -111,7 +124,7 @@ def jobs_status() -> None:
     from medcard.jobs.repository import JobRepository
 
     async def run() -> None:
-        engine = make_engine(get_settings())
+        engine = make_engine(_settings())
         async with make_sessionmaker(engine)() as session:
             repository = JobRepository(session)
             counts = await repository.counts()
@@ -135,7 +148,7 @@ def jobs_retry(job_id: str) -> None:
     from medcard.kit.clock import clock
 
     async def run() -> bool:
-        engine = make_engine(get_settings())
+        engine = make_engine(_settings())
         async with unit_of_work(make_sessionmaker(engine)) as session:
             retried = await JobRepository(session).retry(uuid.UUID(job_id), now=clock.now())
         await engine.dispose()
@@ -168,7 +181,7 @@ def settlement_reconcile(
     from medcard.settlement import reconciliation
 
     async def run() -> int:
-        settings = get_settings()
+        settings = _settings()
         engine = make_engine(settings)
         which = date.fromisoformat(day) if day else reconciliation.yesterday(clock.now())
         async with unit_of_work(make_sessionmaker(engine)) as session:
@@ -207,7 +220,7 @@ def audit_seal(
     from medcard.db import make_engine, make_sessionmaker
 
     async def run() -> int:
-        engine = make_engine(get_settings())
+        engine = make_engine(_settings())
         sessions = make_sessionmaker(engine)
         try:
             if every > 0:
@@ -237,7 +250,7 @@ def audit_verify(
     from medcard.db import make_engine, make_sessionmaker
 
     async def run() -> bool:
-        settings = get_settings()
+        settings = _settings()
         engine = make_engine(settings)
         async with make_sessionmaker(engine)() as session:
             grace = timedelta(seconds=settings.audit_seal_grace_seconds)
@@ -271,7 +284,7 @@ def audit_checkpoint() -> None:
     from medcard.db import make_engine, make_sessionmaker, unit_of_work
 
     async def run() -> str:
-        settings = get_settings()
+        settings = _settings()
         engine = make_engine(settings)
         sessions = make_sessionmaker(engine)
         sealed = await seal_pending(sessions)
@@ -312,7 +325,7 @@ def keys_status() -> None:
     from medcard.security.rotation import version_counts
 
     async def run() -> None:
-        engine = make_engine(get_settings())
+        engine = make_engine(_settings())
         async with make_sessionmaker(engine)() as session:
             counts = await version_counts(session)
         await engine.dispose()
@@ -333,7 +346,7 @@ def keys_rotate(batch_size: int = typer.Option(500, min=1, help="Rows per transa
     from medcard.security.rotation import encrypted_tables, rotate_batch
 
     async def run() -> None:
-        engine = make_engine(get_settings())
+        engine = make_engine(_settings())
         sessions = make_sessionmaker(engine)
         for target in encrypted_tables():
             total = 0

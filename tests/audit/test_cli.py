@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import structlog
 from sqlalchemy import text
 from typer.testing import CliRunner, Result
 
@@ -155,3 +156,23 @@ def test_r_sec_08_cli_keeps_sealing_in_its_own_process_until_interrupted(databas
         output, _ = process.communicate(timeout=30)
     assert process.returncode == 0
     assert b"every 0.05 s" in output
+
+
+def test_r_sec_08_the_command_logs_as_the_app_does(database: Settings) -> None:
+    """R-SEC-08: a command configures logging from the settings as the app does — tracebacks as
+    plain text, never rich panels with every frame's local variables (where a database URL's
+    password, a key or personal data may sit). ``medcard worker`` and ``audit seal --every`` run
+    for days logging failed rounds; they logged with structlog's defaults."""
+    saved = structlog.get_config()
+    structlog.reset_defaults()
+    try:
+        assert _audit("verify").exit_code == 0
+        renderer = structlog.get_config()["processors"][-1]
+        try:
+            raise RuntimeError("a failed round")
+        except RuntimeError:
+            line = renderer(None, "error", {"event": "audit_sealer_failed", "exc_info": True})
+    finally:
+        structlog.configure(**saved)
+    assert "Traceback (most recent call last)" in line and "RuntimeError: a failed round" in line
+    assert "╭" not in line and "locals" not in line
