@@ -39,6 +39,8 @@ import shutil
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -214,6 +216,19 @@ def payment_app_env(settings: Settings, source: str | None = None) -> dict[str, 
     return env
 
 
+@contextmanager
+def serving_app(name: str, env: dict[str, str]) -> Iterator[Server]:
+    """The app (``env``: :func:`payment_app_env`) with its audit sealer and job worker, each a
+    process of its own beside it whose CPU :meth:`Server.cpu` counts as the app's."""
+    with (
+        serving(name, "medcard.app:create_app", env) as app,
+        beside(env, "audit", "seal", "--every", "1") as sealer,
+        beside(env, "worker") as worker,
+    ):
+        app.beside += [sealer.pid, worker.pid]
+        yield app
+
+
 def median(runs: list[Run]) -> Run:
     return sorted(runs, key=lambda run: run.rate)[len(runs) // 2]
 
@@ -239,12 +254,9 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
     floor_items = directory / "floor.txt"
     results: dict[str, list[Run]] = {"app": [], "floor": [], "TPC-B": []}
     with (
-        serving("app", "medcard.app:create_app", app_env) as app,
-        beside(app_env, "audit", "seal", "--every", "1") as sealer,
-        beside(app_env, "worker") as worker,
+        serving_app("app", app_env) as app,
         serving("floor", "payments_floor_app:create_app", {"FLOOR_DSN": dsn}) as floor,
     ):
-        app.beside += [sealer.pid, worker.pid]
         floor_cursor = 0
 
         def floor_file(count: int) -> Path:

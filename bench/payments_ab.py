@@ -23,8 +23,8 @@ import tempfile
 from pathlib import Path
 
 import asyncpg
-from common import beside, fresh_postgres_settings, serving
-from payments import Bills, Run, drive, payment_app_env, prepare
+from common import fresh_postgres_settings
+from payments import Bills, Run, drive, payment_app_env, prepare, serving_app
 from sqlalchemy import make_url
 
 from medcard.config import Settings
@@ -39,16 +39,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
     sides = {"old": payment_app_env(settings, args.old), "new": payment_app_env(settings)}
     sides["new"].update(setting.split("=", 1) for setting in args.new_env)
     results: dict[str, list[Run]] = {"old": [], "new": []}
-    with (
-        serving("old", "medcard.app:create_app", sides["old"]) as old,
-        beside(sides["old"], "audit", "seal", "--every", "1") as old_sealer,
-        beside(sides["old"], "worker") as old_worker,
-        serving("new", "medcard.app:create_app", sides["new"]) as new,
-        beside(sides["new"], "audit", "seal", "--every", "1") as new_sealer,
-        beside(sides["new"], "worker") as new_worker,
-    ):
-        old.beside += [old_sealer.pid, old_worker.pid]
-        new.beside += [new_sealer.pid, new_worker.pid]
+    with serving_app("old", sides["old"]) as old, serving_app("new", sides["new"]) as new:
         servers = {"old": old, "new": new}
         warm = argparse.Namespace(**{**vars(args), "seconds": 1})
         for name, server in servers.items():

@@ -351,10 +351,8 @@ async def driver_connection(session: AsyncSession) -> Driver | None:
     statement whatever the batch size."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    root = session.sync_session.get_transaction()
-    cached = session.info.get(_DRIVER)
-    if root is not None and cached is not None and cached[0] is root:
-        found: Driver = cached[1]
+    found = _current_driver(session)
+    if found is not None:
         return found
     connection = await session.connection()
     adapted = (await connection.get_raw_connection()).dbapi_connection
@@ -371,6 +369,16 @@ _DRIVER = "medcard.driver_connection"
 """``session.info`` key: (the transaction it belongs to, its :class:`Driver`)."""
 
 
+def _current_driver(session: AsyncSession) -> Driver | None:
+    """The :class:`Driver` of the session's current transaction, if one was made for it."""
+    root = session.sync_session.get_transaction()
+    cached = session.info.get(_DRIVER)
+    if root is None or cached is None or cached[0] is not root:
+        return None
+    driver: Driver = cached[1]
+    return driver
+
+
 async def commit_and_begin(session: AsyncSession) -> None:
     """Commit the session's work so far and go on in a new transaction of the same session.
 
@@ -382,12 +390,10 @@ async def commit_and_begin(session: AsyncSession) -> None:
     nothing it holds goes stale either way. A commit that fails raises, as the session's would,
     and nothing is begun. Elsewhere (SQLite; no driver yet; a session whose transaction is a
     savepoint in someone else's) it is the session's commit."""
-    cached = session.info.get(_DRIVER)
-    root = session.sync_session.get_transaction()
-    if cached is None or root is None or cached[0] is not root or not cached[1].top_level:
+    driver = _current_driver(session)
+    if driver is None or not driver.top_level:
         await session.commit()
         return
-    driver: Driver = cached[1]
     await driver.flush()
     _seen("COMMIT; BEGIN")
     await driver.connection.execute("COMMIT; BEGIN")
