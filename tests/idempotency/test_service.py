@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medcard.db import driver_connection
 from medcard.errors import MedCardError
 from medcard.idempotency.errors import (
     IdempotencyInFlight,
@@ -16,6 +17,7 @@ from medcard.idempotency.errors import (
     IdempotencyKeyReused,
     IdempotentReplay,
 )
+from medcard.idempotency.repository import IdempotencyRepository
 from medcard.idempotency.service import begin, fingerprint, purge
 from medcard.kit.clock import clock
 from medcard.models import IdempotencyKey
@@ -152,3 +154,27 @@ def test_fingerprint_covers_method_path_and_body() -> None:
     assert base != fingerprint("PUT", "/a", b'{"x": 1}')
     assert base != fingerprint("POST", "/a", b'{"x": 2}')
     assert fingerprint("POST", "/a", b"raw=1") != fingerprint("POST", "/a", b"raw=2")
+
+
+async def test_finishing_a_key_rewrites_none_of_its_index_entries(db: AsyncSession) -> None:
+    """Finishing a key (alone: the ORM's update; in a payment batch: ``finish_many``) changes no
+    indexed column, so PostgreSQL updates the row in place (HOT: no new index entries) where its
+    page has room — migration 0003 fills the pages to 20% for that (ADR 0012, tenth round).
+    Counted by the transaction's own statistics; fails if ``finished_at`` (or anything else the
+    finish writes) were indexed again."""
+    driver = await driver_connection(db)
+    if driver is None:
+        pytest.skip("HOT updates are PostgreSQL's")
+
+    async def answer() -> dict[str, bool]:
+        return {"ok": True}
+
+    await (await start(db, key="hot-alone")).run(answer)
+    batch = await start(db, key="hot-batch")
+    answers = {batch.key_id: {"body": {"ok": True}}}
+    await IdempotencyRepository(db).finish_many(answers, status_code=200, now=clock.now())
+    await db.flush()
+    (updated, in_place), *_ = await driver.fetch(
+        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'idempotency_key'"
+    )
+    assert updated >= 2 and in_place == updated

@@ -136,7 +136,13 @@ class IdempotencyRepository:
         await self.session.execute(update(IdempotencyKey).where(IdempotencyKey.id == key_id).values(locked_at=None))
 
     async def purge(self, *, finished_before: datetime) -> int:
-        result = await self.session.execute(delete(IdempotencyKey).where(IdempotencyKey.finished_at < finished_before))
+        """Delete the keys finished before ``finished_before``, found by ``created_at`` (indexed:
+        a key is created before it finishes), so that a key still running is kept."""
+        result = await self.session.execute(
+            delete(IdempotencyKey).where(
+                IdempotencyKey.created_at < finished_before, IdempotencyKey.finished_at < finished_before
+            )
+        )
         return int(getattr(result, "rowcount", 0))
 
 

@@ -25,6 +25,14 @@ class AuditEvent(Base):
             postgresql_where=text("chain_seq IS NULL"),
             sqlite_where=text("chain_seq IS NULL"),
         ),
+        # The chain's order; an unsealed row (NULL) takes no entry (ADR 0012, tenth round).
+        Index(
+            "uq_audit_event_chain_seq",
+            "chain_seq",
+            unique=True,
+            postgresql_where=text("chain_seq IS NOT NULL"),
+            sqlite_where=text("chain_seq IS NOT NULL"),
+        ),
     )
 
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -38,7 +46,7 @@ class AuditEvent(Base):
     result: Mapped[str] = mapped_column(String(16), default="ok")
     hospital_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("hospital.id"))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger)
     """Position in the SM3 hash chain, given by the sealer after commit (R-SEC-08); NULL while
     pending; gaps mean deleted rows."""
     prev_hash: Mapped[str | None] = mapped_column(String(64))
