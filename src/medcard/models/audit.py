@@ -33,6 +33,15 @@ class AuditEvent(Base):
             postgresql_where=text("chain_seq IS NOT NULL"),
             sqlite_where=text("chain_seq IS NOT NULL"),
         ),
+        # Vacuumed and analysed every 20,000 changed rows, whatever the log's size (migration 0004).
+        {
+            "postgresql_with": {
+                "autovacuum_vacuum_scale_factor": 0,
+                "autovacuum_vacuum_threshold": 20000,
+                "autovacuum_analyze_scale_factor": 0,
+                "autovacuum_analyze_threshold": 20000,
+            }
+        },
     )
 
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
