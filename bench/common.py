@@ -104,6 +104,21 @@ def fresh_database(settings: Settings) -> None:
     upgrade(settings)
 
 
+def old_database(settings: Settings, source: str) -> Settings:
+    """``<database>_old`` beside the benchmark's database, dropped, recreated and migrated by the
+    checkout whose ``src`` folder is ``source`` (its own migrations; ``bench/payments_ab.py``)."""
+    url = make_url(settings.database_url)
+    old = settings.model_copy(update={"database_url": url.set(database=f"{url.database}_old").render_as_string(False)})
+    asyncio.run(_recreate_postgres(old.database_url))
+    migrate = "from medcard.config import Settings; from medcard.migrate import upgrade; upgrade(Settings())"
+    subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", migrate],
+        check=True,
+        env={**os.environ, "PYTHONPATH": source, "MEDCARD_DATABASE_URL": old.database_url},
+    )
+    return old
+
+
 TICKS = os.sysconf("SC_CLK_TCK")
 
 

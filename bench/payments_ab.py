@@ -9,7 +9,9 @@ neighbouring rounds gives one ratio, and the median of the ratios is printed wit
         .venv/bin/python bench/payments_ab.py --old /tmp/old/src [--rounds 8] [--seconds 4]
 
 ``--old`` is the ``src`` folder of the other checkout (its app runs with that on PYTHONPATH); the
-schema is migrated by this checkout, so both must agree on it. ``--old src --new-env
+schema is migrated by this checkout, so both must agree on it — or, with ``--own-databases``,
+the old side gets a database of its own (``<name>_old``) migrated by its checkout, so that a
+schema change (a migration) is compared too; both are on the same server. ``--old src --new-env
 MEDCARD_PAYMENT_GATEWAY_IN_FLIGHT=1`` compares a setting instead (this checkout on both sides).
 The database is dropped and recreated. Not part of the test run.
 """
@@ -23,37 +25,49 @@ import tempfile
 from pathlib import Path
 
 import asyncpg
-from common import fresh_postgres_settings
+from common import fresh_postgres_settings, old_database
 from payments import Bills, Run, drive, payment_app_env, prepare, serving_app
 from sqlalchemy import make_url
 
 from medcard.config import Settings
 
 
-async def run(settings: Settings, args: argparse.Namespace) -> None:
+async def run(settings: Settings, old_settings: Settings, args: argparse.Namespace) -> None:
     directory = Path(tempfile.mkdtemp(prefix="bench-payments-ab-"))
-    patients = await prepare(settings, args.patients)
-    bills = Bills(patients)
-    dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = await asyncpg.connect(dsn)
-    sides = {"old": payment_app_env(settings, args.old), "new": payment_app_env(settings)}
+    # Each side's database: one for both, or (--own-databases) the old side's own, migrated by
+    # its checkout, so that a schema change is compared too. Each is seeded with its patients.
+    databases = {"new": settings, "old": old_settings}
+    bills: dict[str, Bills] = {}
+    admins: dict[str, asyncpg.Connection] = {}
+    for name, side in databases.items():
+        if side is settings and name == "old":
+            bills[name], admins[name] = bills["new"], admins["new"]
+            continue
+        bills[name] = Bills(await prepare(side, args.patients))
+        admins[name] = await asyncpg.connect(
+            make_url(side.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        )
+    sides = {"old": payment_app_env(databases["old"], args.old), "new": payment_app_env(settings)}
     sides["new"].update(setting.split("=", 1) for setting in args.new_env)
     results: dict[str, list[Run]] = {"old": [], "new": []}
     with serving_app("old", sides["old"]) as old, serving_app("new", sides["new"]) as new:
         servers = {"old": old, "new": new}
         warm = argparse.Namespace(**{**vars(args), "seconds": 1})
         for name, server in servers.items():
-            await drive(name, server, admin, bills.take(args.connections * 40, directory / f"{name}.txt"), warm)
+            lines = bills[name].take(args.connections * 40, directory / f"{name}.txt")
+            await drive(name, server, admins[name], lines, warm)
         expected = 1500
         for round_ in range(args.rounds):
             for name in ("old", "new") if round_ % 2 == 0 else ("new", "old"):
-                items = bills.take(int(expected * args.seconds * 1.25) + args.connections * 4, directory / "ab.txt")
-                await admin.execute("VACUUM ANALYZE")
-                measured = await drive(name, servers[name], admin, items, args)
+                count = int(expected * args.seconds * 1.25) + args.connections * 4
+                items = bills[name].take(count, directory / "ab.txt")
+                await admins[name].execute("VACUUM ANALYZE")
+                measured = await drive(name, servers[name], admins[name], items, args)
                 expected = max(expected, int(measured.rate))
                 results[name].append(measured)
                 print(f"round {round_ + 1}: {measured.show()}", flush=True)
-    await admin.close()
+    for admin in set(admins.values()):
+        await admin.close()
     ratios = [new.rate / old.rate for old, new in zip(results["old"], results["new"], strict=True)]
     cpu = [new.cpu_us / old.cpu_us for old, new in zip(results["old"], results["new"], strict=True)]
     print(
@@ -72,6 +86,11 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="an environment variable for the new side only (a setting to compare)",
     )
+    parser.add_argument(
+        "--own-databases",
+        action="store_true",
+        help="the old side on a database of its own, migrated by its checkout (to compare a schema change)",
+    )
     parser.add_argument("--patients", type=int, default=4000)
     parser.add_argument("--seconds", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=8)
@@ -79,7 +98,8 @@ def main() -> None:
     args = parser.parse_args()
     args.old = str(Path(args.old).resolve())
     settings = fresh_postgres_settings()
-    asyncio.run(run(settings, args))
+    old_settings = old_database(settings, args.old) if args.own_databases else settings
+    asyncio.run(run(settings, old_settings, args))
 
 
 if __name__ == "__main__":
