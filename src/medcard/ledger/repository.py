@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, case, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medcard.db import Driver, among, driver_connection, json_text
+from medcard.db import Driver, among, driver_connection, insert_rows, json_text
 from medcard.kit.ids import new_id
 from medcard.ledger.rules import AccountState, Leg
 from medcard.models import JournalEntry, LedgerAccount, Posting
@@ -53,10 +53,14 @@ class LedgerRepository:
         found = await self._by_key(keys, lock)
         missing = [row for row in rows if row["key"] not in found]
         if missing:
-            postgres = self.session.get_bind().dialect.name == "postgresql"
-            statement = (postgresql.insert if postgres else sqlite.insert)(_ACCOUNT)
             values = [{"id": new_id(), "balance_fen": 0, "held_fen": 0, **row} for row in missing]
-            await self.session.execute(statement.on_conflict_do_nothing(index_elements=["key"]), values)
+            driver = await driver_connection(self.session)
+            if driver is not None:
+                # One statement for the batch's new accounts (their first payments), not one each.
+                await insert_rows(driver, _ACCOUNT, values, skip_conflicts=True)
+            else:
+                statement = sqlite.insert(_ACCOUNT).on_conflict_do_nothing(index_elements=["key"])
+                await self.session.execute(statement, values)
             found |= await self._by_key([row["key"] for row in missing], lock)
         return found
 
