@@ -59,7 +59,8 @@ class PaymentOrder(Base):
     )
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"))
-    card_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("card.id"), index=True)
+    card_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("card.id"))
+    """Not indexed: no query looks orders up by card, and cards are never deleted (migration 0003)."""
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), index=True)
     hospital_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hospital.id"), index=True)
     binding_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("insurance_binding.id"))
@@ -129,7 +130,9 @@ class ChannelPayment(Base):
     __table_args__ = (CheckConstraint("amount_fen > 0 AND refunded_fen <= amount_fen", name="amounts"),)
 
     order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("payment_order.id"), index=True)
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"))
+    """Not indexed: payments are found by order or trade number, and accounts are never deleted
+    (migration 0003)."""
     purpose: Mapped[str] = mapped_column(String(16))
     """``bill``, ``top_up`` or ``repayment``."""
     out_trade_no: Mapped[str] = mapped_column(String(40), unique=True)
