@@ -99,11 +99,10 @@ class AuditRepository:
         driver = await driver_connection(self.session)
         if driver is not None:
             await driver.execute(_BACKLOG_PLAN)
-            try:
-                # SQLAlchemy's asyncpg set-up decodes jsonb to Python objects on the connection.
-                return [_Pending(**dict(row.items())) for row in await driver.fetch(_UNSEALED, limit)]
-            finally:
-                await driver.execute(_PLAN_RESET)
+            # SQLAlchemy's asyncpg set-up decodes jsonb to Python objects on the connection.
+            rows = await driver.fetch(_UNSEALED, limit)
+            await driver.execute(_PLAN_RESET)  # not after a failure: the rollback undoes the SET LOCAL
+            return [_Pending(**dict(row.items())) for row in rows]
         query = (
             select(*(_AUDIT.c[name] for name in _PENDING_COLUMNS))
             .where(_AUDIT.c.chain_seq.is_(None))
