@@ -93,29 +93,33 @@ def fresh_postgres_settings() -> Settings:
     return settings
 
 
-def fresh_database(settings: Settings) -> None:
-    """Drop and recreate the benchmark database (PostgreSQL) and migrate it to head.
+def fresh_database(settings: Settings, source: str | None = None) -> None:
+    """Drop and recreate the benchmark database (PostgreSQL) and migrate it to head — by the
+    checkout whose ``src`` folder is ``source`` (its own migrations, in a process of its own), or
+    by this one.
 
     Recreating rather than downgrading keeps the benchmark independent of what an older
     schema left behind. SQLite benchmarks pass a new temporary file instead.
     """
     if not settings.is_sqlite:
         asyncio.run(_recreate_postgres(settings.database_url))
-    upgrade(settings)
-
-
-def old_database(settings: Settings, source: str) -> Settings:
-    """``<database>_old`` beside the benchmark's database, dropped, recreated and migrated by the
-    checkout whose ``src`` folder is ``source`` (its own migrations; ``bench/payments_ab.py``)."""
-    url = make_url(settings.database_url)
-    old = settings.model_copy(update={"database_url": url.set(database=f"{url.database}_old").render_as_string(False)})
-    asyncio.run(_recreate_postgres(old.database_url))
+    if source is None:
+        upgrade(settings)
+        return
     migrate = "from medcard.config import Settings; from medcard.migrate import upgrade; upgrade(Settings())"
     subprocess.run(  # noqa: S603 - our own interpreter and code
         [sys.executable, "-c", migrate],
         check=True,
-        env={**os.environ, "PYTHONPATH": source, "MEDCARD_DATABASE_URL": old.database_url},
+        env={**os.environ, "PYTHONPATH": source, "MEDCARD_DATABASE_URL": settings.database_url},
     )
+
+
+def old_database(settings: Settings, source: str) -> Settings:
+    """``<database>_old`` beside the benchmark's database, made fresh by the checkout whose
+    ``src`` folder is ``source`` (``bench/payments_ab.py --own-databases``)."""
+    url = make_url(settings.database_url)
+    old = settings.model_copy(update={"database_url": url.set(database=f"{url.database}_old").render_as_string(False)})
+    fresh_database(old, source)
     return old
 
 

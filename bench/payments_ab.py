@@ -32,22 +32,22 @@ from sqlalchemy import make_url
 from medcard.config import Settings
 
 
+async def seeded(settings: Settings, patients: int) -> tuple[Bills, asyncpg.Connection]:
+    """The database's patients' bills, and a connection to it for VACUUM and its backends' CPU."""
+    bills = Bills(await prepare(settings, patients))
+    dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return bills, await asyncpg.connect(dsn)
+
+
 async def run(settings: Settings, old_settings: Settings, args: argparse.Namespace) -> None:
     directory = Path(tempfile.mkdtemp(prefix="bench-payments-ab-"))
     # Each side's database: one for both, or (--own-databases) the old side's own, migrated by
-    # its checkout, so that a schema change is compared too. Each is seeded with its patients.
-    databases = {"new": settings, "old": old_settings}
-    bills: dict[str, Bills] = {}
-    admins: dict[str, asyncpg.Connection] = {}
-    for name, side in databases.items():
-        if side is settings and name == "old":
-            bills[name], admins[name] = bills["new"], admins["new"]
-            continue
-        bills[name] = Bills(await prepare(side, args.patients))
-        admins[name] = await asyncpg.connect(
-            make_url(side.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-        )
-    sides = {"old": payment_app_env(databases["old"], args.old), "new": payment_app_env(settings)}
+    # its checkout, so that a schema change is compared too; each seeded with its patients.
+    bills, admins = {}, {}
+    bills["new"], admins["new"] = await seeded(settings, args.patients)
+    same = old_settings is settings
+    bills["old"], admins["old"] = (bills["new"], admins["new"]) if same else await seeded(old_settings, args.patients)
+    sides = {"old": payment_app_env(old_settings, args.old), "new": payment_app_env(settings)}
     sides["new"].update(setting.split("=", 1) for setting in args.new_env)
     results: dict[str, list[Run]] = {"old": [], "new": []}
     with serving_app("old", sides["old"]) as old, serving_app("new", sides["new"]) as new:
