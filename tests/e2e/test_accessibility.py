@@ -109,6 +109,13 @@ def patient_with_card(page: Page, name: str, sequence: int) -> None:
     patient_with_card_after_login(page, name, sequence)
 
 
+def elder_mode_on(page: Page) -> None:
+    """Turn elder mode on from the home page and wait for the page the form's POST leads to
+    (reading the page before that races the navigation)."""
+    page.click("#elder-toggle")
+    expect(page.locator("body")).to_have_class("patient elder")
+
+
 def test_r_a11y_01_the_axe_check_fails_on_an_inaccessible_page(axe_context: BrowserContext) -> None:
     """The check can fail for the right reason: an unlabelled input and an image without text."""
     page = axe_context.new_page()
@@ -137,8 +144,7 @@ def test_r_a11y_01_axe_finds_no_serious_violation_on_patient_pages_in_both_modes
     found.update(check_pages(page, (*PATIENT_PAGES, card_path, card_path + "/edit"), "normal"))
 
     page.goto("/me")
-    page.click("#elder-toggle")
-    expect(page.locator("body")).to_have_class("patient elder")
+    elder_mode_on(page)
     found.update(check_pages(page, (*PATIENT_PAGES, card_path, card_path + "/edit"), "elder"))
     page.goto("/codes?step=2")
     expect(page.locator("#code-digits")).to_be_visible()
@@ -231,7 +237,7 @@ def test_r_a11y_01_elder_mode_pays_in_three_steps_with_read_aloud(
     )
     patient_with_card(page, "长辈", 73)
     page.goto("/me")
-    page.click("#elder-toggle")
+    elder_mode_on(page)
     base = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
     assert base >= 20
     page.click("#go-codes")
@@ -274,7 +280,7 @@ def test_r_a11y_01_read_aloud_has_a_written_fallback_without_speech(page: Page) 
     )
     patient_with_card(page, "无语音", 74)
     page.goto("/me")
-    page.click("#elder-toggle")
+    elder_mode_on(page)
     page.goto("/codes?step=2")
     expect(page.locator("#speak-missing")).to_be_visible()
     expect(page.locator("#speak-code")).to_be_hidden()
@@ -338,8 +344,7 @@ def test_r_a11y_01_elder_mode_card_insurance_and_family_show_one_task_per_screen
     page.goto("/me")
     bind(page, region_code="110000")
     page.goto("/me")
-    page.click("#elder-toggle")
-    expect(page.locator("body")).to_have_class("patient elder")
+    elder_mode_on(page)
     screens = {
         "home": elder_screen(page, "/me", "#elder-more", "#go-security"),
         "card": elder_screen(page, card_path, "#card-more", "#edit-card"),
