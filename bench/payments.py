@@ -125,10 +125,11 @@ async def drive(
     label: str, server: Server, connection: asyncpg.Connection, items: Path, args: argparse.Namespace
 ) -> Run:
     """wrk against ``server``; the CPU the server and this database's backends spent meanwhile."""
-    command = [require_tools(), f"-t{THREADS}", f"-c{args.connections}", f"-d{args.seconds}s", "--timeout", "10s"]
+    threads = min(THREADS, args.connections)  # wrk refuses fewer connections than threads
+    command = [require_tools(), f"-t{threads}", f"-c{args.connections}", f"-d{args.seconds}s", "--timeout", "10s"]
     command += ["-s", str(HERE / "payments.lua"), f"http://127.0.0.1:{server.port}"]
     db_before, app_before = await backends(connection), server.cpu()
-    env = {**os.environ, "PAY_FILE": str(items), "PAY_THREADS": str(THREADS)}
+    env = {**os.environ, "PAY_FILE": str(items), "PAY_THREADS": str(threads)}
     process = await asyncio.create_subprocess_exec(*command, env=env, stdout=asyncio.subprocess.PIPE)
     output, _ = await process.communicate()
     app_cpu = server.cpu() - app_before
@@ -153,7 +154,8 @@ async def pgbench(*arguments: str) -> str:
 
 async def tpcb(dsn: str, args: argparse.Namespace) -> Run:
     """pgbench TPC-B (its default script) for ``args.seconds`` on its own database."""
-    output = await pgbench("-n", "-c", str(args.connections), "-j", str(THREADS), "-T", str(args.seconds), dsn)
+    threads = min(THREADS, args.connections)
+    output = await pgbench("-n", "-c", str(args.connections), "-j", str(threads), "-T", str(args.seconds), dsn)
     tps = float(re.search(r"tps = ([\d.]+)", output).group(1))  # type: ignore[union-attr]
     latency = float(re.search(r"latency average = ([\d.]+) ms", output).group(1))  # type: ignore[union-attr]
     transactions = int(re.search(r"number of transactions actually processed: (\d+)", output).group(1))  # type: ignore[union-attr]

@@ -53,3 +53,10 @@ async def test_the_app_collects_young_objects_less_often_while_it_serves(setting
         assert gc.get_threshold() == (YOUNG_COLLECTION_EVERY, *before[1:])
     assert gc.get_threshold() == before
     assert before[0] < YOUNG_COLLECTION_EVERY
+
+
+def test_the_payment_gateways_overlap_and_transactions_in_flight_come_from_the_settings(settings: Settings) -> None:
+    """``MEDCARD_PAYMENT_GATEWAY_IN_FLIGHT`` and ``…_OVERLAP_FROM`` reach the payment lane."""
+    tuned = settings.model_copy(update={"payment_gateway_in_flight": 3, "payment_gateway_overlap_from": 5})
+    lane = create_app(tuned, sandbox_adapters(tuned)).state.payment_gateway._lane
+    assert (lane.max_in_flight, lane.overlap_from) == (3, 5)

@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None, adapters: Adapters | None = Non
         settings,
         app.state.adapters,
         max_in_flight=settings.payment_gateway_in_flight,
+        overlap_from=settings.payment_gateway_overlap_from,
     )
 
     install_guards(app, settings)

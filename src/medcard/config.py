@@ -121,6 +121,8 @@ class Settings(BaseSettings):
     payment_gateway_in_flight: int = Field(default=4, ge=1)
     """Batches of online payments the payment gateway runs at once (docs/adr/0012): each holds
     its payers' accounts locked from its open to its commit and waits for the channel between."""
+    payment_gateway_overlap_from: int = Field(default=16, ge=1)
+    """Payments waiting before a further batch starts beside a running one (docs/adr/0012)."""
 
     @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> Settings:
