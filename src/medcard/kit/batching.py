@@ -3,8 +3,10 @@
 ``max_batch``) and runs them together, so a batch costs the fixed set of statements one request
 costs alone. An idle lane adds no wait: a lone request starts at once, as a batch of one.
 Further transactions run beside the first (up to ``max_in_flight``) once ``overlap_from``
-requests are waiting, which overlaps database round trips without shrinking batches to a size
-where their fixed cost dominates.
+requests are waiting, or once more are waiting than any running transaction took: either way the
+new batch is no smaller than those in flight, so overlapping database round trips never shrinks
+batches to a size where their fixed cost dominates — and below saturation, where batches stay
+small, requests stop queueing behind a batch smaller than their own (ADR 0012, eleventh round).
 
 A batch may answer :data:`ALONE` for an item it does not take: the item is then done by
 ``alone`` in a task of its own once the batch's other answers are given. A batch that fails as
@@ -52,6 +54,10 @@ class Lane(Generic[Item, Result]):
         self.overlap_from = overlap_from
         self.waiting: list[tuple[Item, asyncio.Future[Result | Exception]]] = []
         self.running = 0
+        self._sizes: list[int] = []
+        """The size of each batch in flight."""
+        self._starting = False
+        """A transaction has started and not taken its batch yet (it takes every request waiting)."""
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def submit(self, item: Item) -> Result:
@@ -59,11 +65,12 @@ class Lane(Generic[Item, Result]):
         future: asyncio.Future[Result | Exception] = asyncio.get_running_loop().create_future()
         self.waiting.append((item, future))
         # The first transaction starts at once; another one starts beside it only for a batch
-        # worth its fixed cost (``overlap_from`` waiting), else the waiting requests ride on the
-        # next batch of a running one: small overlapping batches would spend the CPU that
+        # worth its fixed cost (see :meth:`_worth_another`), else the waiting requests ride on
+        # the next batch of a running one: small overlapping batches would spend the CPU that
         # grouping saves.
-        if self.running == 0 or (self.running < self.max_in_flight and len(self.waiting) >= self.overlap_from):
+        if self.running == 0 or (not self._starting and self.running < self.max_in_flight and self._worth_another()):
             self.running += 1
+            self._starting = True
             task = asyncio.create_task(self._drain())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -74,17 +81,29 @@ class Lane(Generic[Item, Result]):
 
     async def _drain(self) -> None:
         try:
+            self._starting = False
             while self.waiting:
                 taken, self.waiting = self.waiting[: self.max_batch], self.waiting[self.max_batch :]
-                await self._settle(taken)
+                self._sizes.append(len(taken))
+                try:
+                    await self._settle(taken)
+                finally:
+                    self._sizes.remove(len(taken))
                 # Just after a batch answers, its clients' next requests have not arrived yet:
                 # the one or two waiting would make a batch that costs a full set of statements.
                 # While another transaction runs, they ride on its next batch (or an overlap).
                 # The last one running always goes on, so no request is ever left behind.
-                if self.running > 1 and len(self.waiting) < self.overlap_from:
+                if self.running > 1 and not self._worth_another():
                     break
         finally:
             self.running -= 1
+
+    def _worth_another(self) -> bool:
+        """Whether the requests waiting are worth a transaction beside those running: at least
+        ``overlap_from`` of them, or more than any batch in flight took (a small batch running,
+        more waiting behind it than it holds: below saturation)."""
+        waiting = len(self.waiting)
+        return waiting >= self.overlap_from or waiting > max(self._sizes, default=0)
 
     async def _settle(self, taken: list[tuple[Item, asyncio.Future[Result | Exception]]]) -> None:
         try:
