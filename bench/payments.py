@@ -121,11 +121,16 @@ async def backends(connection: asyncpg.Connection) -> dict[int, float]:
     return {row["pid"]: process_cpu(row["pid"]) for row in rows}
 
 
+def threads_for(connections: int) -> int:
+    """wrk's and pgbench's threads: ``THREADS``, but never more than connections (wrk refuses that)."""
+    return min(THREADS, connections)
+
+
 async def drive(
     label: str, server: Server, connection: asyncpg.Connection, items: Path, args: argparse.Namespace
 ) -> Run:
     """wrk against ``server``; the CPU the server and this database's backends spent meanwhile."""
-    threads = min(THREADS, args.connections)  # wrk refuses fewer connections than threads
+    threads = threads_for(args.connections)
     command = [require_tools(), f"-t{threads}", f"-c{args.connections}", f"-d{args.seconds}s", "--timeout", "10s"]
     command += ["-s", str(HERE / "payments.lua"), f"http://127.0.0.1:{server.port}"]
     db_before, app_before = await backends(connection), server.cpu()
@@ -154,7 +159,7 @@ async def pgbench(*arguments: str) -> str:
 
 async def tpcb(dsn: str, args: argparse.Namespace) -> Run:
     """pgbench TPC-B (its default script) for ``args.seconds`` on its own database."""
-    threads = min(THREADS, args.connections)
+    threads = threads_for(args.connections)
     output = await pgbench("-n", "-c", str(args.connections), "-j", str(threads), "-T", str(args.seconds), dsn)
     tps = float(re.search(r"tps = ([\d.]+)", output).group(1))  # type: ignore[union-attr]
     latency = float(re.search(r"latency average = ([\d.]+) ms", output).group(1))  # type: ignore[union-attr]

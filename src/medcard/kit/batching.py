@@ -56,8 +56,6 @@ class Lane(Generic[Item, Result]):
         self.running = 0
         self._sizes: list[int] = []
         """The size of each batch in flight."""
-        self._starting = False
-        """A transaction has started and not taken its batch yet (it takes every request waiting)."""
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def submit(self, item: Item) -> Result:
@@ -68,9 +66,8 @@ class Lane(Generic[Item, Result]):
         # worth its fixed cost (see :meth:`_worth_another`), else the waiting requests ride on
         # the next batch of a running one: small overlapping batches would spend the CPU that
         # grouping saves.
-        if self.running == 0 or (not self._starting and self.running < self.max_in_flight and self._worth_another()):
+        if self.running == 0 or (not self._starting() and self.running < self.max_in_flight and self._worth_another()):
             self.running += 1
-            self._starting = True
             task = asyncio.create_task(self._drain())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -81,7 +78,6 @@ class Lane(Generic[Item, Result]):
 
     async def _drain(self) -> None:
         try:
-            self._starting = False
             while self.waiting:
                 taken, self.waiting = self.waiting[: self.max_batch], self.waiting[self.max_batch :]
                 self._sizes.append(len(taken))
@@ -97,6 +93,11 @@ class Lane(Generic[Item, Result]):
                     break
         finally:
             self.running -= 1
+
+    def _starting(self) -> bool:
+        """A transaction has started and not taken its batch yet (it will take every request
+        waiting). Between two awaits each running one is either that or settling a batch."""
+        return self.running > len(self._sizes)
 
     def _worth_another(self) -> bool:
         """Whether the requests waiting are worth a transaction beside those running: at least
